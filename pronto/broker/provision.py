@@ -1,0 +1,74 @@
+"""Create every Pronto topic, idempotently, with the kafka-python admin client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from pronto import topics as topic_specs
+from pronto.topics import TopicSpec
+
+
+# Tansu answers newer Metadata versions with authorised-operation bits that
+# kafka-python 2.3 cannot parse; the requests of Kafka 2.0 carry all we need.
+API_VERSION = (2, 0, 0)
+
+
+class ProvisioningError(RuntimeError):
+    """An existing topic does not match its specification in a way we must not fix silently."""
+
+
+@dataclass(frozen=True)
+class ProvisionReport:
+    created: list[str]
+    existing: list[str]
+
+
+def provision(
+    bootstrap_servers: str,
+    specs: Iterable[TopicSpec] = topic_specs.ALL,
+    replication_factor: int = 1,
+    log: Callable[[str], None] = lambda _line: None,
+) -> ProvisionReport:
+    """Create the topics that are missing; check the partition count of those that exist.
+
+    A topic with a different partition count is an error, not something to
+    "repair": adding partitions would move keys and break per-conversation order.
+    """
+    specs = list(specs)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="pronto-provision", api_version=API_VERSION)
+    try:
+        existing = _partition_counts(admin, [s.name for s in specs])
+        for spec in specs:
+            found = existing.get(spec.name)
+            if found is not None and found != spec.partitions:
+                raise ProvisioningError(
+                    f"topic {spec.name} has {found} partitions, expected {spec.partitions}; "
+                    "changing the count would move keys between partitions, so fix it deliberately"
+                )
+        missing = [s for s in specs if s.name not in existing]
+        created = []
+        for spec in missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.configs)]
+                )
+                created.append(spec.name)
+                log(f"created {spec.name} ({spec.partitions} partitions, key: {spec.key})")
+            except TopicAlreadyExistsError:
+                log(f"{spec.name} was created concurrently")
+        for name in existing:
+            log(f"exists  {name} ({existing[name]} partitions)")
+        return ProvisionReport(created=created, existing=sorted(existing))
+    finally:
+        admin.close()
+
+
+def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:
+    present = set(admin.list_topics()) & set(names)
+    if not present:
+        return {}
+    return {t["topic"]: len(t["partitions"]) for t in admin.describe_topics(sorted(present))}

@@ -1,0 +1,43 @@
+"""Every Kafka topic Pronto uses, with its partitions and configuration.
+
+This is the one place topic names live; services import the constants.
+Retention is set so that long demos and benchmarks keep partitions small
+(the embedded broker keeps every record in memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    # What the record key is; per-key order is what processors rely on.
+    key: str
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+def _retained(days: int) -> dict[str, str]:
+    return {"retention.ms": str(days * DAY_MS), "cleanup.policy": "delete"}
+
+
+INBOUND = TopicSpec("support.inbound.v1", 6, "conversation id", _retained(7))
+OUTBOUND = TopicSpec("support.outbound.v1", 6, "conversation id", _retained(7))
+OPERATORS = TopicSpec("support.operators.v1", 3, "operator id", _retained(30))
+CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
+SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
+NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "conversation id", _retained(7))
+DEADLETTER = TopicSpec("support.deadletter.v1", 1, "original key", _retained(30))
+
+ALL: tuple[TopicSpec, ...] = (INBOUND, OUTBOUND, OPERATORS, CONVERSATIONS, SLA, NOTIFICATIONS, DEADLETTER)
+
+
+def by_name(name: str) -> TopicSpec:
+    for spec in ALL:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown topic {name!r}; known: {', '.join(s.name for s in ALL)}")

@@ -1,0 +1,347 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from pronto.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class MessageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MESSAGE_KIND_UNSPECIFIED: _ClassVar[MessageKind]
+    MESSAGE_KIND_TEXT: _ClassVar[MessageKind]
+    MESSAGE_KIND_IMAGE: _ClassVar[MessageKind]
+    MESSAGE_KIND_STICKER: _ClassVar[MessageKind]
+    MESSAGE_KIND_LOCATION: _ClassVar[MessageKind]
+    MESSAGE_KIND_FILE: _ClassVar[MessageKind]
+    MESSAGE_KIND_AUDIO: _ClassVar[MessageKind]
+    MESSAGE_KIND_VIDEO: _ClassVar[MessageKind]
+    MESSAGE_KIND_EDITED: _ClassVar[MessageKind]
+    MESSAGE_KIND_DELETED: _ClassVar[MessageKind]
+    MESSAGE_KIND_MISSED_CALL: _ClassVar[MessageKind]
+    MESSAGE_KIND_VOICEMAIL: _ClassVar[MessageKind]
+    MESSAGE_KIND_CALLBACK_REQUEST: _ClassVar[MessageKind]
+
+class OperatorStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OPERATOR_STATUS_UNSPECIFIED: _ClassVar[OperatorStatus]
+    OPERATOR_STATUS_ONLINE: _ClassVar[OperatorStatus]
+    OPERATOR_STATUS_AWAY: _ClassVar[OperatorStatus]
+    OPERATOR_STATUS_OFFLINE: _ClassVar[OperatorStatus]
+
+class SlaMetric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SLA_METRIC_UNSPECIFIED: _ClassVar[SlaMetric]
+    SLA_METRIC_FIRST_RESPONSE: _ClassVar[SlaMetric]
+    SLA_METRIC_NEXT_RESPONSE: _ClassVar[SlaMetric]
+    SLA_METRIC_RESOLUTION: _ClassVar[SlaMetric]
+
+class RecipientKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECIPIENT_KIND_UNSPECIFIED: _ClassVar[RecipientKind]
+    RECIPIENT_KIND_CUSTOMER: _ClassVar[RecipientKind]
+    RECIPIENT_KIND_OPERATOR: _ClassVar[RecipientKind]
+    RECIPIENT_KIND_SUPERVISOR: _ClassVar[RecipientKind]
+MESSAGE_KIND_UNSPECIFIED: MessageKind
+MESSAGE_KIND_TEXT: MessageKind
+MESSAGE_KIND_IMAGE: MessageKind
+MESSAGE_KIND_STICKER: MessageKind
+MESSAGE_KIND_LOCATION: MessageKind
+MESSAGE_KIND_FILE: MessageKind
+MESSAGE_KIND_AUDIO: MessageKind
+MESSAGE_KIND_VIDEO: MessageKind
+MESSAGE_KIND_EDITED: MessageKind
+MESSAGE_KIND_DELETED: MessageKind
+MESSAGE_KIND_MISSED_CALL: MessageKind
+MESSAGE_KIND_VOICEMAIL: MessageKind
+MESSAGE_KIND_CALLBACK_REQUEST: MessageKind
+OPERATOR_STATUS_UNSPECIFIED: OperatorStatus
+OPERATOR_STATUS_ONLINE: OperatorStatus
+OPERATOR_STATUS_AWAY: OperatorStatus
+OPERATOR_STATUS_OFFLINE: OperatorStatus
+SLA_METRIC_UNSPECIFIED: SlaMetric
+SLA_METRIC_FIRST_RESPONSE: SlaMetric
+SLA_METRIC_NEXT_RESPONSE: SlaMetric
+SLA_METRIC_RESOLUTION: SlaMetric
+RECIPIENT_KIND_UNSPECIFIED: RecipientKind
+RECIPIENT_KIND_CUSTOMER: RecipientKind
+RECIPIENT_KIND_OPERATOR: RecipientKind
+RECIPIENT_KIND_SUPERVISOR: RecipientKind
+
+class MessageReceived(_message.Message):
+    __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SENT_AT_FIELD_NUMBER: _ClassVar[int]
+    IS_PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_HINTS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    channel: _common_pb2.Channel
+    channel_message_id: str
+    sender: _common_pb2.Sender
+    text: str
+    attachments: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attachment]
+    language: str
+    kind: MessageKind
+    sent_at: _timestamp_pb2.Timestamp
+    is_public: bool
+    topic_hints: _containers.RepeatedScalarFieldContainer[_common_pb2.SupportTopic]
+    subject: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class LanguageSkill(_message.Message):
+    __slots__ = ("language", "proficiency")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    PROFICIENCY_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    proficiency: int
+    def __init__(self, language: _Optional[str] = ..., proficiency: _Optional[int] = ...) -> None: ...
+
+class ChannelCapacity(_message.Message):
+    __slots__ = ("channel", "max_concurrent")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_FIELD_NUMBER: _ClassVar[int]
+    channel: _common_pb2.Channel
+    max_concurrent: int
+    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., max_concurrent: _Optional[int] = ...) -> None: ...
+
+class OperatorProfileUpdated(_message.Message):
+    __slots__ = ("operator_id", "display_name", "languages", "topics", "capacities", "team")
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    TOPICS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITIES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    operator_id: str
+    display_name: str
+    languages: _containers.RepeatedCompositeFieldContainer[LanguageSkill]
+    topics: _containers.RepeatedScalarFieldContainer[_common_pb2.SupportTopic]
+    capacities: _containers.RepeatedCompositeFieldContainer[ChannelCapacity]
+    team: str
+    def __init__(self, operator_id: _Optional[str] = ..., display_name: _Optional[str] = ..., languages: _Optional[_Iterable[_Union[LanguageSkill, _Mapping]]] = ..., topics: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., capacities: _Optional[_Iterable[_Union[ChannelCapacity, _Mapping]]] = ..., team: _Optional[str] = ...) -> None: ...
+
+class OperatorStatusChanged(_message.Message):
+    __slots__ = ("operator_id", "status", "reason")
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    operator_id: str
+    status: OperatorStatus
+    reason: str
+    def __init__(self, operator_id: _Optional[str] = ..., status: _Optional[_Union[OperatorStatus, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Candidate(_message.Message):
+    __slots__ = ("operator_id", "score", "reason")
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    operator_id: str
+    score: float
+    reason: str
+    def __init__(self, operator_id: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ConversationAssigned(_message.Message):
+    __slots__ = ("conversation_id", "operator_id", "operator_display_name", "channel", "candidates", "reason", "trigger_event_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    operator_id: str
+    operator_display_name: str
+    channel: _common_pb2.Channel
+    candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
+    reason: str
+    trigger_event_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., operator_display_name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+
+class ConversationQueued(_message.Message):
+    __slots__ = ("conversation_id", "channel", "priority", "position", "estimated_wait", "candidates", "reason", "nobody_online", "trigger_event_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_WAIT_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NOBODY_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    channel: _common_pb2.Channel
+    priority: int
+    position: int
+    estimated_wait: _duration_pb2.Duration
+    candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
+    reason: str
+    nobody_online: bool
+    trigger_event_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., priority: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., nobody_online: _Optional[bool] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+
+class ConversationReassigned(_message.Message):
+    __slots__ = ("conversation_id", "from_operator_id", "to_operator_id", "to_operator_display_name", "reason", "candidates")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_OPERATOR_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    from_operator_id: str
+    to_operator_id: str
+    to_operator_display_name: str
+    reason: str
+    candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
+    def __init__(self, conversation_id: _Optional[str] = ..., from_operator_id: _Optional[str] = ..., to_operator_id: _Optional[str] = ..., to_operator_display_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ...) -> None: ...
+
+class OperatorReplied(_message.Message):
+    __slots__ = ("conversation_id", "operator_id", "text", "attachments", "sent_at", "awaiting_customer")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    SENT_AT_FIELD_NUMBER: _ClassVar[int]
+    AWAITING_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    operator_id: str
+    text: str
+    attachments: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attachment]
+    sent_at: _timestamp_pb2.Timestamp
+    awaiting_customer: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., awaiting_customer: _Optional[bool] = ...) -> None: ...
+
+class ConversationResolved(_message.Message):
+    __slots__ = ("conversation_id", "operator_id", "resolution")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    operator_id: str
+    resolution: str
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...
+
+class SlaClockStarted(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    WARN_AT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_TIME_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    target: _duration_pb2.Duration
+    warn_at: _timestamp_pb2.Timestamp
+    deadline: _timestamp_pb2.Timestamp
+    business_time: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ...) -> None: ...
+
+class SlaWarning(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "deadline", "predicted", "operator_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    deadline: _timestamp_pb2.Timestamp
+    predicted: bool
+    operator_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., predicted: _Optional[bool] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class SlaBreached(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "deadline", "operator_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    deadline: _timestamp_pb2.Timestamp
+    operator_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
+
+class SlaMet(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "elapsed", "target")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    elapsed: _duration_pb2.Duration
+    target: _duration_pb2.Duration
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class NotificationRequested(_message.Message):
+    __slots__ = ("notification_id", "conversation_id", "recipient_kind", "recipient", "kind", "language", "text", "trigger_event_id")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_KIND_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    conversation_id: str
+    recipient_kind: RecipientKind
+    recipient: str
+    kind: str
+    language: str
+    text: str
+    trigger_event_id: str
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., recipient_kind: _Optional[_Union[RecipientKind, str]] = ..., recipient: _Optional[str] = ..., kind: _Optional[str] = ..., language: _Optional[str] = ..., text: _Optional[str] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+
+class NotificationDelivered(_message.Message):
+    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ADAPTER_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    conversation_id: str
+    adapter: str
+    attempts: int
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
+
+class NotificationFailed(_message.Message):
+    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "error", "final")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ADAPTER_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    conversation_id: str
+    adapter: str
+    attempts: int
+    error: str
+    final: bool
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., final: _Optional[bool] = ...) -> None: ...

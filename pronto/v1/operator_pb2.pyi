@@ -1,0 +1,57 @@
+from pronto.v1 import common_pb2 as _common_pb2
+from pronto.v1 import events_pb2 as _events_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SetOperatorStatusRequest(_message.Message):
+    __slots__ = ("tenant", "operator_id", "status", "reason", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    operator_id: str
+    status: _events_pb2.OperatorStatus
+    reason: str
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., operator_id: _Optional[str] = ..., status: _Optional[_Union[_events_pb2.OperatorStatus, str]] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SetOperatorStatusResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class PostReplyRequest(_message.Message):
+    __slots__ = ("tenant", "conversation_id", "operator_id", "text", "attachments", "awaiting_customer", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    AWAITING_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    conversation_id: str
+    operator_id: str
+    text: str
+    attachments: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attachment]
+    awaiting_customer: bool
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., awaiting_customer: _Optional[bool] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class PostReplyResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...

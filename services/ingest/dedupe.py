@@ -1,0 +1,84 @@
+"""Remembering recent events, so that a retry does not write a second record.
+
+Ingest keeps the last ``capacity`` event ids the broker acknowledged, and the
+deliveries still on their way. A retry of an id in flight waits for that same
+delivery instead of writing again: this matters when the broker is down, where
+the first attempt was answered UNAVAILABLE but stays buffered in the producer
+and lands once the broker is back.
+
+This is a bounded, per-process window: an event retried after it (or through
+another ingest replica) is written again with the same id, and downstream
+processors deduplicate on that id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RecentEvents(Generic[T]):
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._done: OrderedDict[str, T] = OrderedDict()
+        self._in_flight: dict[str, asyncio.Future[T]] = {}
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def once(
+        self,
+        event_id: str,
+        start: Callable[[], Awaitable[asyncio.Future[T]]],
+        wait: Callable[[asyncio.Future[T]], Awaitable[T]],
+    ) -> tuple[T, bool]:
+        """Start the delivery of ``event_id`` unless one was started; ``wait`` for it.
+
+        Returns the delivery's result and whether it was a duplicate (an earlier
+        call had already started or finished the delivery).
+        """
+        if event_id in self._done:
+            self._done.move_to_end(event_id)
+            return self._done[event_id], True
+        delivery = self._in_flight.get(event_id)
+        duplicate = delivery is not None
+        if delivery is None:
+            delivery = asyncio.get_running_loop().create_future()
+            self._in_flight[event_id] = delivery
+            delivery.add_done_callback(partial(self._settled, event_id))
+            try:
+                started = await start()
+            except BaseException as exc:
+                delivery.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                raise
+            started.add_done_callback(partial(_copy_outcome, delivery))
+        return await wait(delivery), duplicate
+
+    def _settled(self, event_id: str, delivery: asyncio.Future[T]) -> None:
+        del self._in_flight[event_id]
+        if delivery.cancelled() or delivery.exception() is not None:
+            return
+        if self._capacity:
+            self._done[event_id] = delivery.result()
+            if len(self._done) > self._capacity:
+                self._done.popitem(last=False)
+
+
+def _copy_outcome(target: asyncio.Future[T], source: asyncio.Future[T]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (exc := source.exception()) is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())

@@ -1,0 +1,189 @@
+"""The gRPC entry points: authenticate, translate, delegate to ``Ingest``, translate back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from pronto.kafka.producer import BrokerUnavailable
+from pronto.metrics import ServiceMetrics
+from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
+from services.ingest.application import Ingest, Outcome
+from services.ingest.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
+from services.ingest.validation import InvalidEvent
+
+T = TypeVar("T")
+SERVICE_NAMES = (
+    ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+    operator_pb2.DESCRIPTOR.services_by_name["OperatorService"].full_name,
+)
+
+
+def _metadata(context: grpc.aio.ServicerContext, name: str) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == name:
+            return str(value)
+    return ""
+
+
+def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    if isinstance(exc, InvalidEvent):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, PermissionDenied):
+        return grpc.StatusCode.PERMISSION_DENIED, str(exc)
+    if isinstance(exc, BrokerUnavailable):
+        return grpc.StatusCode.UNAVAILABLE, f"{exc}; nothing was accepted, retry with the same idempotency key"
+    raise exc
+
+
+class _Base:
+    def __init__(self, ingest: Ingest, auth: TokenAuthenticator, metrics: ServiceMetrics, retry_after_s: float):
+        self._ingest = ingest
+        self._auth = auth
+        self._metrics = metrics
+        self._retry_after_ms = int(retry_after_s * 1000)
+
+    async def _tenant(self, context: grpc.aio.ServicerContext) -> str:
+        try:
+            return self._auth.tenant_for(_metadata(context, "authorization"))
+        except Unauthenticated as exc:
+            self._metrics.rejected("unknown", "unauthenticated")
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            raise  # abort raises; this line only tells the type checker
+
+    async def _unary(self, api: str, context: grpc.aio.ServicerContext, call: Callable[[str, str], Awaitable[T]]) -> T:
+        with self._metrics.in_flight(api):
+            tenant = await self._tenant(context)
+            try:
+                return await call(tenant, _metadata(context, "traceparent"))
+            except (InvalidEvent, PermissionDenied, BrokerUnavailable) as exc:
+                await self._abort(context, exc)
+
+    async def _abort(self, context: grpc.aio.ServicerContext, exc: Exception) -> NoReturn:
+        code, message = _status_of(exc)
+        if code is grpc.StatusCode.UNAVAILABLE:
+            context.set_trailing_metadata((("retry-after-ms", str(self._retry_after_ms)),))
+        await context.abort(code, message)
+        raise AssertionError("unreachable: abort raises")
+
+
+class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
+    def __init__(self, *args: Any, stream_window: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stream_window = stream_window
+
+    async def Publish(  # noqa: N802 - the name is the RPC's
+        self, request: ingest_pb2.PublishRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_pb2.PublishResponse:
+        outcome = await self._unary("grpc.Publish", context, lambda t, tp: self._ingest.publish(t, request, tp))
+        return ingest_pb2.PublishResponse(
+            event_id=outcome.event_id,
+            duplicate=outcome.duplicate,
+            partition=outcome.receipt.partition,
+            offset=outcome.receipt.offset,
+        )
+
+    async def PublishStream(  # noqa: N802
+        self, request_iterator: AsyncIterator[ingest_pb2.PublishStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.PublishStreamResponse]:
+        """Acknowledge each event as soon as the broker did, in completion order."""
+        with self._metrics.in_flight("grpc.PublishStream"):
+            tenant = await self._tenant(context)
+            traceparent = _metadata(context, "traceparent")
+            acks: asyncio.Queue[ingest_pb2.PublishStreamResponse | None] = asyncio.Queue()
+            window = asyncio.Semaphore(self._stream_window)
+            pending: set[asyncio.Task[None]] = set()
+
+            async def acknowledge(item: ingest_pb2.PublishStreamRequest) -> None:
+                try:
+                    acks.put_nowait(await self._stream_ack(tenant, item, traceparent))
+                finally:
+                    window.release()
+
+            async def read() -> None:
+                async for item in request_iterator:
+                    await window.acquire()
+                    task = asyncio.create_task(acknowledge(item))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                if pending:
+                    await asyncio.wait(set(pending))
+                acks.put_nowait(None)
+
+            reader = asyncio.create_task(read())
+            try:
+                while (ack := await acks.get()) is not None:
+                    yield ack
+                await reader
+            finally:
+                for task in (reader, *pending):
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+
+    async def _stream_ack(
+        self, tenant: str, item: ingest_pb2.PublishStreamRequest, traceparent: str
+    ) -> ingest_pb2.PublishStreamResponse:
+        try:
+            outcome: Outcome = await self._ingest.publish(tenant, item.request, traceparent)
+        except (InvalidEvent, PermissionDenied, BrokerUnavailable) as exc:
+            code, message = _status_of(exc)
+            retry = self._retry_after_ms if code is grpc.StatusCode.UNAVAILABLE else 0
+            return ingest_pb2.PublishStreamResponse(
+                sequence=item.sequence, code=code.value[0], message=message, retry_after_ms=retry
+            )
+        return ingest_pb2.PublishStreamResponse(
+            sequence=item.sequence, event_id=outcome.event_id, duplicate=outcome.duplicate
+        )
+
+
+class OperatorServicer(_Base, operator_pb2_grpc.OperatorServiceServicer):
+    async def SetOperatorStatus(  # noqa: N802
+        self, request: operator_pb2.SetOperatorStatusRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.SetOperatorStatusResponse:
+        outcome = await self._unary(
+            "grpc.SetOperatorStatus", context, lambda t, tp: self._ingest.set_operator_status(t, request, tp)
+        )
+        return operator_pb2.SetOperatorStatusResponse(event_id=outcome.event_id, duplicate=outcome.duplicate)
+
+    async def PostReply(  # noqa: N802
+        self, request: operator_pb2.PostReplyRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.PostReplyResponse:
+        outcome = await self._unary("grpc.PostReply", context, lambda t, tp: self._ingest.post_reply(t, request, tp))
+        return operator_pb2.PostReplyResponse(event_id=outcome.event_id, duplicate=outcome.duplicate)
+
+
+def build_server(
+    ingest: Ingest,
+    auth: TokenAuthenticator,
+    metrics: ServiceMetrics,
+    retry_after_s: float,
+    stream_window: int,
+) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """A gRPC server with our services, standard health checking and reflection (not yet bound)."""
+    server = grpc.aio.server()
+    ingest_pb2_grpc.add_IngestServiceServicer_to_server(
+        IngestServicer(ingest, auth, metrics, retry_after_s, stream_window=stream_window), server
+    )
+    operator_pb2_grpc.add_OperatorServiceServicer_to_server(
+        OperatorServicer(ingest, auth, metrics, retry_after_s), server
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    return server, health_servicer
+
+
+async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, status)

@@ -1,0 +1,129 @@
+"""Wiring and process lifecycle of the ingest service (``pronto-ingest``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health
+from prometheus_client import CollectorRegistry
+
+from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
+from pronto.metrics import ServiceMetrics
+from pronto.ops import serve_http
+from pronto.tracing import Tracer
+from services.ingest import grpc_api, http_api
+from services.ingest.application import Ingest
+from services.ingest.auth import TokenAuthenticator
+from services.ingest.dedupe import RecentEvents
+from services.ingest.settings import IngestSettings
+
+log = logging.getLogger("pronto.ingest")
+SERVICE = "ingest"
+
+
+@dataclass
+class IngestProcess:
+    """Everything the running service holds, built in one place."""
+
+    settings: IngestSettings
+    producer: EventProducer
+    grpc_server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    registry: CollectorRegistry
+    grpc_port: int = 0
+    # Why the process gave up, when it did: a misconfiguration retrying cannot fix.
+    fatal: str = ""
+
+
+def bootstrap(settings: IngestSettings) -> IngestProcess:
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics(SERVICE, registry)
+    producer = EventProducer(
+        settings.bootstrap_servers,
+        f"pronto-{SERVICE}",
+        metrics,
+        settings.ack_timeout_s,
+        settings.linger_ms,
+        idempotent=settings.kafka_idempotent,
+    )
+    ingest = Ingest(
+        producer,
+        RecentEvents[Receipt](settings.dedupe_capacity),
+        metrics,
+        Tracer(SERVICE),
+        source=f"/pronto/{SERVICE}/{settings.instance}",
+    )
+    server, health_servicer = grpc_api.build_server(
+        ingest, TokenAuthenticator(settings.tokens), metrics, settings.retry_after_s, settings.stream_window
+    )
+    return IngestProcess(settings, producer, server, health_servicer, registry)
+
+
+async def connect_producer(process: IngestProcess, stop: asyncio.Event) -> None:
+    """Connect to Kafka, retrying until it answers; until then requests get UNAVAILABLE."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            await process.producer.start()
+        except BrokerIncompatible as exc:
+            log.critical("%s", exc)
+            process.fatal = str(exc)
+            stop.set()
+            return
+        except BrokerUnavailable as exc:
+            log.warning("%s; retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        await grpc_api.set_serving(process.health, True)
+        log.info("connected to Kafka at %s", process.settings.bootstrap_servers)
+        return
+
+
+async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Event | None = None) -> str:
+    """Serve until ``stop`` is set; return why the service gave up, or "" after a normal stop."""
+    process = bootstrap(settings)
+    await grpc_api.set_serving(process.health, False)
+    process.grpc_port = process.grpc_server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    await process.grpc_server.start()
+    app = http_api.create_app(process.registry, lambda: process.producer.started)
+    http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
+    connecting = asyncio.create_task(connect_producer(process, stop))
+    log.info(
+        "ingest serving gRPC on %s:%d and HTTP (/metrics /healthz /readyz) on %s:%d",
+        settings.grpc_host, process.grpc_port, settings.http_host, settings.http_port,
+    )
+    if started is not None:
+        started.set()
+    await stop.wait()
+    log.info("stopping: finishing in-flight requests")
+    connecting.cancel()
+    await grpc_api.set_serving(process.health, False)
+    await process.grpc_server.stop(grace=5)
+    await process.producer.stop()
+    await http
+    return process.fatal
+
+
+def main() -> None:
+    settings = IngestSettings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def _main() -> str:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run(settings, stop)
+
+    if asyncio.run(_main()):
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""What makes an incoming event acceptable. Pure functions: no I/O, no clock of their own.
+
+Each check names the field it is about, so a caller can fix its request from
+the error message alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+
+MAX_ID_LENGTH = 200
+MAX_TEXT_BYTES = 64 * 1024
+MAX_ATTACHMENTS = 50
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Kinds that carry no text of their own: a sticker, a missed call, a deletion...
+_TEXTLESS_KINDS = {
+    events_pb2.MESSAGE_KIND_STICKER,
+    events_pb2.MESSAGE_KIND_LOCATION,
+    events_pb2.MESSAGE_KIND_DELETED,
+    events_pb2.MESSAGE_KIND_MISSED_CALL,
+    events_pb2.MESSAGE_KIND_CALLBACK_REQUEST,
+}
+
+
+class InvalidEvent(ValueError):
+    """The request cannot become an event; ``problems`` says why, field by field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _identifier(value: str, field: str, required: bool = True) -> list[str]:
+    if not value:
+        return [f"{field} is required"] if required else []
+    if len(value) > MAX_ID_LENGTH:
+        return [f"{field} is {len(value)} characters long, at most {MAX_ID_LENGTH} allowed"]
+    if _CONTROL.search(value) or value != value.strip():
+        return [f"{field} must not contain control characters or surrounding spaces"]
+    return []
+
+
+def _text(value: str, field: str) -> list[str]:
+    size = len(value.encode("utf-8"))
+    return [f"{field} is {size} bytes, at most {MAX_TEXT_BYTES} allowed"] if size > MAX_TEXT_BYTES else []
+
+
+def _attachments(attachments: list[common_pb2.Attachment], field: str) -> list[str]:
+    if len(attachments) > MAX_ATTACHMENTS:
+        return [f"{field} has {len(attachments)} entries, at most {MAX_ATTACHMENTS} allowed"]
+    return [
+        f"{field}[{i}].size_bytes must not be negative" for i, a in enumerate(attachments) if a.size_bytes < 0
+    ]
+
+
+def _enum(value: int, allowed: list[int], field: str, name: str) -> list[str]:
+    if value == 0:
+        return [f"{field} is required (a {name} other than UNSPECIFIED)"]
+    return [] if value in allowed else [f"{field} has unknown {name} value {value}"]
+
+
+def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list[str]:
+    f = "message_received"
+    problems = _identifier(message.conversation_id, f"{f}.conversation_id")
+    problems += _enum(message.channel, list(common_pb2.Channel.values()), f"{f}.channel", "Channel")
+    problems += _identifier(message.channel_message_id, f"{f}.channel_message_id", required=False)
+    problems += _identifier(message.sender.id, f"{f}.sender.id")
+    problems += _text(message.text, f"{f}.text")
+    problems += _attachments(list(message.attachments), f"{f}.attachments")
+    if message.kind not in events_pb2.MessageKind.values():
+        problems.append(f"{f}.kind has unknown MessageKind value {message.kind}")
+    if not message.text.strip() and not message.attachments and message.kind not in _TEXTLESS_KINDS:
+        problems.append(f"{f}.text is empty and there are no attachments: a message needs content")
+    if message.language and not _LANGUAGE.match(message.language):
+        problems.append(f"{f}.language {message.language!r} is not a BCP 47 tag such as 'it' or 'pt-BR'")
+    if message.sender.tier not in common_pb2.CustomerTier.values():
+        problems.append(f"{f}.sender.tier has unknown CustomerTier value {message.sender.tier}")
+    unknown_topics = [t for t in message.topic_hints if t not in common_pb2.SupportTopic.values() or t == 0]
+    if unknown_topics:
+        problems.append(f"{f}.topic_hints has unknown or unspecified SupportTopic values {unknown_topics}")
+    if message.HasField("sent_at") and message.sent_at.ToDatetime(now.tzinfo) > now + MAX_CLOCK_SKEW:
+        problems.append(f"{f}.sent_at is more than {MAX_CLOCK_SKEW} in the future")
+    return problems
+
+
+def publish_problems(request: ingest_pb2.PublishRequest, now: datetime) -> list[str]:
+    problems = _identifier(request.idempotency_key, "idempotency_key", required=False)
+    which = request.WhichOneof("event")
+    if which is None:
+        return [*problems, "event is required: set message_received"]
+    message = request.message_received
+    problems += message_problems(message, now)
+    if not request.idempotency_key and not message.channel_message_id:
+        problems.append(
+            "idempotency_key or message_received.channel_message_id is required, "
+            "so that a retried request is recognised as the same event"
+        )
+    return problems
+
+
+def status_problems(request: operator_pb2.SetOperatorStatusRequest) -> list[str]:
+    problems = _identifier(request.operator_id, "operator_id")
+    problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
+    problems += _enum(request.status, list(events_pb2.OperatorStatus.values()), "status", "OperatorStatus")
+    return problems + _text(request.reason, "reason")
+
+
+def reply_problems(request: operator_pb2.PostReplyRequest) -> list[str]:
+    problems = _identifier(request.conversation_id, "conversation_id")
+    problems += _identifier(request.operator_id, "operator_id")
+    problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
+    problems += _text(request.text, "text")
+    problems += _attachments(list(request.attachments), "attachments")
+    if not request.text.strip() and not request.attachments:
+        problems.append("text is empty and there are no attachments: a reply needs content")
+    return problems
+
+
+def check(problems: list[str]) -> None:
+    if problems:
+        raise InvalidEvent(problems)

@@ -1,0 +1,65 @@
+"""When the broker is gone, ingest says UNAVAILABLE instead of accepting and losing events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+
+from pronto import topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
+from pronto.v1 import ingest_pb2, ingest_pb2_grpc
+from tests.plugins.ingest import bearer, start_ingest
+from tests.support.events import message
+from tests.support.kafka import header, read_records
+from tests.support.processes import http_status, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_stopped_broker_gives_unavailable_and_recovery_accepts_the_retry(
+    private_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    ingest = start_ingest(
+        private_broker.bootstrap_servers, tmp_path / "ingest.log", PRONTO_INGEST_ACK_TIMEOUT_S="2"
+    ).wait_ready()
+    try:
+        async with grpc.aio.insecure_channel(ingest.grpc_target) as channel:
+            stub = ingest_pb2_grpc.IngestServiceStub(channel)
+            before = await stub.Publish(
+                ingest_pb2.PublishRequest(message_received=message("down-c1", 1)), metadata=bearer("shop-a")
+            )
+            private_broker.stop()
+
+            request = ingest_pb2.PublishRequest(message_received=message("down-c1", 2))
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.Publish(request, metadata=bearer("shop-a"), timeout=20)
+            assert raised.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert "retry" in (raised.value.details() or "")
+            assert ("retry-after-ms", "1000") in tuple(raised.value.trailing_metadata() or ())
+
+            # Tansu keeps records in memory only: a restart starts empty, so topics are provisioned again.
+            private_broker.start()
+            provision(private_broker.bootstrap_servers)
+            retried = None
+            for _ in range(40):
+                try:
+                    retried = await stub.Publish(request, metadata=bearer("shop-a"), timeout=10)
+                    break
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() is grpc.StatusCode.UNAVAILABLE, exc.details()
+            assert retried is not None, "ingest accepted again after the broker came back"
+            assert retried.event_id != before.event_id
+            # The refused attempt stayed buffered in the producer; the retry waited for that same write.
+            records = await read_records(
+                private_broker.bootstrap_servers,
+                topics.INBOUND.name,
+                lambda r: header(r, "ce_id") == retried.event_id,
+                expect=1,
+            )
+            assert len(records) == 1
+    finally:
+        ingest.stop()
+    wait_until(lambda: http_status(f"{ingest.http_url}/healthz") == 0, 5, "ingest stopped")

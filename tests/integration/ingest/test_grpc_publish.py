@@ -1,0 +1,167 @@
+"""gRPC ingest against the real broker: what integrators send arrives exactly once, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+
+from pronto import envelope, topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
+from tests.plugins.ingest import bearer
+from tests.support.events import message
+from tests.support.kafka import Record, header, read_records
+from tests.support.processes import IngestProcess
+
+pytestmark = pytest.mark.integration
+
+
+def of_run(prefix: str):  # type: ignore[no-untyped-def]
+    return lambda record: record.key is not None and record.key.decode().startswith(prefix)
+
+
+@pytest.fixture
+async def stub(ingest: IngestProcess) -> AsyncIterator[ingest_pb2_grpc.IngestServiceStub]:
+    async with grpc.aio.insecure_channel(ingest.grpc_target) as channel:
+        yield ingest_pb2_grpc.IngestServiceStub(channel)
+
+
+async def test_a_stream_of_1000_events_arrives_exactly_once_with_cloudevents_headers(
+    stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker
+) -> None:
+    run = f"run-{uuid.uuid4().hex[:8]}"
+    conversations = [f"{run}-c{i}" for i in range(50)]
+    requests = [
+        ingest_pb2.PublishStreamRequest(
+            sequence=n, request=ingest_pb2.PublishRequest(message_received=message(conversations[n % 50], n))
+        )
+        for n in range(1000)
+    ]
+
+    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        for request in requests:
+            yield request
+
+    acks = [ack async for ack in stub.PublishStream(send(), metadata=bearer("shop-a"))]
+
+    assert sorted(a.sequence for a in acks) == list(range(1000))
+    assert {a.code for a in acks} == {0}, [a.message for a in acks if a.code]
+    assert not any(a.duplicate for a in acks)
+    records = await read_records(broker.bootstrap_servers, topics.INBOUND.name, of_run(run), expect=1000)
+    ids = Counter(header(r, "ce_id") for r in records)
+    assert len(ids) == 1000 and set(ids.values()) == {1}, "every event exactly once"
+    assert set(ids) == {a.event_id for a in acks}
+    for record in records:
+        event = envelope.decode(record.headers, record.value)
+        assert header(record, "ce_specversion") == "1.0"
+        assert header(record, "ce_type") == "pronto.v1.MessageReceived"
+        assert header(record, "content-type") == "application/protobuf"
+        assert header(record, "ce_source").startswith("/pronto/ingest/")
+        assert header(record, "ce_traceparent").startswith("00-")
+        assert event.tenant == "shop-a"
+        assert abs(event.time - datetime.now(UTC)) < timedelta(minutes=1)
+        assert isinstance(event.payload, events_pb2.MessageReceived)
+        assert record.key == event.payload.conversation_id.encode()
+    per_conversation = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        event = envelope.decode(record.headers, record.value)
+        n = int(event.payload.channel_message_id.rsplit("-m", 1)[1])
+        assert n > per_conversation.get(event.payload.conversation_id, -1), "per-conversation order kept"
+        per_conversation[event.payload.conversation_id] = n
+
+
+async def test_the_same_event_published_twice_yields_one_record(
+    stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker
+) -> None:
+    run = f"dup-{uuid.uuid4().hex[:8]}"
+    by_channel_id = ingest_pb2.PublishRequest(message_received=message(f"{run}-c1", 1))
+    by_key = ingest_pb2.PublishRequest(
+        idempotency_key=f"{run}-key", message_received=message(f"{run}-c2", 2, channel_message_id="")
+    )
+
+    first = await stub.Publish(by_channel_id, metadata=bearer("shop-a"))
+    again = await stub.Publish(by_channel_id, metadata=bearer("shop-a"))
+    concurrent = await asyncio.gather(*(stub.Publish(by_key, metadata=bearer("shop-a")) for _ in range(5)))
+
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert first.event_id == again.event_id and (first.partition, first.offset) == (again.partition, again.offset)
+    assert len({r.event_id for r in concurrent}) == 1
+    assert sorted(r.duplicate for r in concurrent) == [False, True, True, True, True]
+    records = await read_records(broker.bootstrap_servers, topics.INBOUND.name, of_run(run), expect=2)
+    assert sorted(header(r, "ce_id") for r in records) == sorted([first.event_id, concurrent[0].event_id])
+
+
+async def test_same_channel_message_for_two_tenants_are_two_events(stub: ingest_pb2_grpc.IngestServiceStub) -> None:
+    run = f"tenants-{uuid.uuid4().hex[:8]}"
+    request = ingest_pb2.PublishRequest(message_received=message(f"{run}-c1", 1))
+    a = await stub.Publish(request, metadata=bearer("shop-a"))
+    b = await stub.Publish(request, metadata=bearer("shop-b"))
+    assert a.event_id != b.event_id and not b.duplicate
+
+
+MALFORMED = {
+    "no conversation id": (lambda run: {"message_received": message("", 1, text=run)},
+                           "message_received.conversation_id is required"),
+    "no channel": (lambda run: {"message_received": message(run, 1, channel=0)},
+                   "message_received.channel is required"),
+    "bad language": (lambda run: {"message_received": message(run, 1, language="italiano!")},
+                     "message_received.language 'italiano!' is not a BCP 47 tag"),
+    "no stable id": (lambda run: {"message_received": message(run, 1, channel_message_id="")},
+                     "idempotency_key or message_received.channel_message_id is required"),
+    "no event": (lambda run: {"idempotency_key": run}, "event is required"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED.values(), ids=MALFORMED.keys())
+async def test_a_malformed_event_gets_invalid_argument_and_publishes_nothing(
+    stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker, case: tuple
+) -> None:
+    build, named_field = case
+    run = f"bad-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.Publish(ingest_pb2.PublishRequest(**build(run)), metadata=bearer("shop-a"))
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert named_field in (raised.value.details() or "")
+    written = await read_records(
+        broker.bootstrap_servers, topics.INBOUND.name, lambda r: run.encode() in r.value, expect=1, timeout=2
+    )
+    assert written == []
+
+
+async def test_invalid_events_in_a_stream_are_refused_one_by_one(stub: ingest_pb2_grpc.IngestServiceStub) -> None:
+    run = f"mixed-{uuid.uuid4().hex[:8]}"
+
+    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        yield ingest_pb2.PublishStreamRequest(sequence=1, request=ingest_pb2.PublishRequest(
+            message_received=message(f"{run}-c1", 1)))
+        yield ingest_pb2.PublishStreamRequest(sequence=2, request=ingest_pb2.PublishRequest(
+            message_received=message(f"{run}-c1", 2, text="", kind=events_pb2.MESSAGE_KIND_TEXT)))
+        yield ingest_pb2.PublishStreamRequest(sequence=3, request=ingest_pb2.PublishRequest(
+            tenant="shop-b", message_received=message(f"{run}-c1", 3)))
+
+    acks = {a.sequence: a async for a in stub.PublishStream(send(), metadata=bearer("shop-a"))}
+    assert acks[1].code == grpc.StatusCode.OK.value[0]
+    assert acks[2].code == grpc.StatusCode.INVALID_ARGUMENT.value[0] and "needs content" in acks[2].message
+    assert acks[3].code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+
+
+async def test_a_token_cannot_publish_for_another_tenant(stub: ingest_pb2_grpc.IngestServiceStub) -> None:
+    request = ingest_pb2.PublishRequest(tenant="shop-b", message_received=message("perm-c1", 1))
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.Publish(request, metadata=bearer("shop-a"))
+    assert raised.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize("metadata", [(), (("authorization", "Bearer nope"),), (("authorization", "Basic x"),)])
+async def test_without_a_valid_token_nothing_is_published(
+    stub: ingest_pb2_grpc.IngestServiceStub, metadata: tuple[tuple[str, str], ...]
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.Publish(ingest_pb2.PublishRequest(message_received=message("auth-c1", 1)), metadata=metadata)
+    assert raised.value.code() is grpc.StatusCode.UNAUTHENTICATED
