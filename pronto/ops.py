@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -34,10 +35,17 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], bool]) -> APIRou
     return router
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside a service that owns the signals: the service decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve_http(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
     """Run ``app`` with uvicorn inside the current event loop until ``stop`` is set."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

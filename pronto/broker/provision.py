@@ -11,7 +11,6 @@ from kafka.errors import TopicAlreadyExistsError
 from pronto import topics as topic_specs
 from pronto.topics import TopicSpec
 
-
 # Tansu answers newer Metadata versions with authorised-operation bits that
 # kafka-python 2.3 cannot parse; the requests of Kafka 2.0 carry all we need.
 API_VERSION = (2, 0, 0)
@@ -39,7 +38,9 @@ def provision(
     "repair": adding partitions would move keys and break per-conversation order.
     """
     specs = list(specs)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="pronto-provision", api_version=API_VERSION)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="pronto-provision", api_version=API_VERSION
+    )
     try:
         existing = _partition_counts(admin, [s.name for s in specs])
         for spec in specs:

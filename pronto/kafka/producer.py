@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.structs import RecordMetadata
 
 from pronto import envelope
 from pronto.envelope import Envelope
@@ -31,7 +31,7 @@ class BrokerUnavailable(Exception):
 
 
 class BrokerIncompatible(Exception):
-    """The broker cannot do what the configuration asks (e.g. idempotent producing): retrying will not help."""
+    """The broker cannot do what the configuration asks (idempotent producing): retrying will not help."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class EventProducer:
             await producer.stop()
             if self._idempotent:
                 raise BrokerIncompatible(
-                    f"the broker at {self._bootstrap_servers} refused to start an idempotent producer ({exc}); "
+                    f"the broker at {self._bootstrap_servers} refused an idempotent producer ({exc}); "
                     "the embedded broker cannot do it: set PRONTO_KAFKA_IDEMPOTENT=false for it"
                 ) from exc
             raise BrokerUnavailable(f"Kafka at {self._bootstrap_servers} failed: {exc}") from exc

@@ -27,7 +27,6 @@ from services.ingest.auth import PermissionDenied, resolve_tenant
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
 
-
 T = TypeVar("T")
 
 
@@ -49,7 +48,7 @@ class Outcome:
 def channel_label(channel: int) -> str:
     """The channel as metrics and logs show it: 'email', 'web_chat'..."""
     try:
-        return common_pb2.Channel.Name(channel).removeprefix("CHANNEL_").lower()  # type: ignore[arg-type]
+        return common_pb2.Channel.Name(channel).removeprefix("CHANNEL_").lower()
     except ValueError:
         return "unknown"
 
@@ -82,8 +81,9 @@ class Ingest:
             event_id = event_ids.from_idempotency_key(tenant, "message", request.idempotency_key)
         else:
             event_id = event_ids.from_channel_message(tenant, label, message.channel_message_id)
-        return await self._write(tenant, event_id, topics.INBOUND.name, message.conversation_id, message, label,
-                                 traceparent)
+        return await self._write(
+            tenant, event_id, topics.INBOUND.name, message.conversation_id, message, label, traceparent
+        )
 
     async def set_operator_status(
         self, token_tenant: str, request: operator_pb2.SetOperatorStatusRequest, traceparent: str = ""
@@ -94,8 +94,9 @@ class Ingest:
             operator_id=request.operator_id, status=request.status, reason=request.reason
         )
         event_id = self._event_id(tenant, "operator-status", request.idempotency_key)
-        return await self._write(tenant, event_id, topics.OPERATORS.name, request.operator_id, payload,
-                                 "operator", traceparent)
+        return await self._write(
+            tenant, event_id, topics.OPERATORS.name, request.operator_id, payload, "operator", traceparent
+        )
 
     async def post_reply(
         self, token_tenant: str, request: operator_pb2.PostReplyRequest, traceparent: str = ""
@@ -111,8 +112,9 @@ class Ingest:
         )
         payload.sent_at.FromDatetime(self._clock())
         event_id = self._event_id(tenant, "reply", request.idempotency_key)
-        return await self._write(tenant, event_id, topics.OUTBOUND.name, request.conversation_id, payload,
-                                 "reply", traceparent)
+        return await self._write(
+            tenant, event_id, topics.OUTBOUND.name, request.conversation_id, payload, "reply", traceparent
+        )
 
     @staticmethod
     def _event_id(tenant: str, kind: str, idempotency_key: str) -> str:

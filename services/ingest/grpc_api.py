@@ -38,12 +38,17 @@ def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, PermissionDenied):
         return grpc.StatusCode.PERMISSION_DENIED, str(exc)
     if isinstance(exc, BrokerUnavailable):
-        return grpc.StatusCode.UNAVAILABLE, f"{exc}; nothing was accepted, retry with the same idempotency key"
+        return (
+            grpc.StatusCode.UNAVAILABLE,
+            f"{exc}; nothing was accepted, retry with the same idempotency key",
+        )
     raise exc
 
 
 class _Base:
-    def __init__(self, ingest: Ingest, auth: TokenAuthenticator, metrics: ServiceMetrics, retry_after_s: float):
+    def __init__(
+        self, ingest: Ingest, auth: TokenAuthenticator, metrics: ServiceMetrics, retry_after_s: float
+    ):
         self._ingest = ingest
         self._auth = auth
         self._metrics = metrics
@@ -57,7 +62,9 @@ class _Base:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             raise  # abort raises; this line only tells the type checker
 
-    async def _unary(self, api: str, context: grpc.aio.ServicerContext, call: Callable[[str, str], Awaitable[T]]) -> T:
+    async def _unary(
+        self, api: str, context: grpc.aio.ServicerContext, call: Callable[[str, str], Awaitable[T]]
+    ) -> T:
         with self._metrics.in_flight(api):
             tenant = await self._tenant(context)
             try:
@@ -81,7 +88,9 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
     async def Publish(  # noqa: N802 - the name is the RPC's
         self, request: ingest_pb2.PublishRequest, context: grpc.aio.ServicerContext
     ) -> ingest_pb2.PublishResponse:
-        outcome = await self._unary("grpc.Publish", context, lambda t, tp: self._ingest.publish(t, request, tp))
+        outcome = await self._unary(
+            "grpc.Publish", context, lambda t, tp: self._ingest.publish(t, request, tp)
+        )
         return ingest_pb2.PublishResponse(
             event_id=outcome.event_id,
             duplicate=outcome.duplicate,
@@ -90,7 +99,9 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
         )
 
     async def PublishStream(  # noqa: N802
-        self, request_iterator: AsyncIterator[ingest_pb2.PublishStreamRequest], context: grpc.aio.ServicerContext
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.PublishStreamRequest],
+        context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[ingest_pb2.PublishStreamResponse]:
         """Acknowledge each event as soon as the broker did, in completion order."""
         with self._metrics.in_flight("grpc.PublishStream"):
@@ -155,7 +166,9 @@ class OperatorServicer(_Base, operator_pb2_grpc.OperatorServiceServicer):
     async def PostReply(  # noqa: N802
         self, request: operator_pb2.PostReplyRequest, context: grpc.aio.ServicerContext
     ) -> operator_pb2.PostReplyResponse:
-        outcome = await self._unary("grpc.PostReply", context, lambda t, tp: self._ingest.post_reply(t, request, tp))
+        outcome = await self._unary(
+            "grpc.PostReply", context, lambda t, tp: self._ingest.post_reply(t, request, tp)
+        )
         return operator_pb2.PostReplyResponse(event_id=outcome.event_id, duplicate=outcome.duplicate)
 
 

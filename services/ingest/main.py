@@ -47,19 +47,23 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         settings.bootstrap_servers,
         f"pronto-{SERVICE}",
         metrics,
-        settings.ack_timeout_s,
-        settings.linger_ms,
+        settings.ingest_ack_timeout_s,
+        settings.ingest_linger_ms,
         idempotent=settings.kafka_idempotent,
     )
     ingest = Ingest(
         producer,
-        RecentEvents[Receipt](settings.dedupe_capacity),
+        RecentEvents[Receipt](settings.ingest_dedupe_capacity),
         metrics,
         Tracer(SERVICE),
         source=f"/pronto/{SERVICE}/{settings.instance}",
     )
     server, health_servicer = grpc_api.build_server(
-        ingest, TokenAuthenticator(settings.tokens), metrics, settings.retry_after_s, settings.stream_window
+        ingest,
+        TokenAuthenticator(settings.ingest_tokens),
+        metrics,
+        settings.ingest_retry_after_s,
+        settings.ingest_stream_window,
     )
     return IngestProcess(settings, producer, server, health_servicer, registry)
 
@@ -89,14 +93,19 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
     """Serve until ``stop`` is set; return why the service gave up, or "" after a normal stop."""
     process = bootstrap(settings)
     await grpc_api.set_serving(process.health, False)
-    process.grpc_port = process.grpc_server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    process.grpc_port = process.grpc_server.add_insecure_port(
+        f"{settings.ingest_grpc_host}:{settings.ingest_grpc_port}"
+    )
     await process.grpc_server.start()
     app = http_api.create_app(process.registry, lambda: process.producer.started)
-    http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
+    http = asyncio.create_task(serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop))
     connecting = asyncio.create_task(connect_producer(process, stop))
     log.info(
         "ingest serving gRPC on %s:%d and HTTP (/metrics /healthz /readyz) on %s:%d",
-        settings.grpc_host, process.grpc_port, settings.http_host, settings.http_port,
+        settings.ingest_grpc_host,
+        process.grpc_port,
+        settings.ingest_http_host,
+        settings.ingest_http_port,
     )
     if started is not None:
         started.set()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pronto.broker.embedded import EmbeddedBroker
-from tests.support.processes import IngestProcess
+from pronto.services import IngestService
 
 TOKENS = {"shop-a": "token-a-0123456789abcdefgh", "shop-b": "token-b-0123456789abcdefgh"}
 
@@ -18,16 +18,18 @@ def bearer(tenant: str) -> tuple[tuple[str, str]]:
     return (("authorization", f"Bearer {TOKENS[tenant]}"),)
 
 
-def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestProcess:
+def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestService:
     # The embedded broker cannot start idempotent producers (see README).
     env.setdefault("PRONTO_KAFKA_IDEMPOTENT", "false")
-    return IngestProcess(bootstrap_servers, json.dumps(TOKENS), log_path, **env).start()
+    service = IngestService(bootstrap_servers, log_path, PRONTO_INGEST_TOKENS=json.dumps(TOKENS), **env)
+    service.start().wait_ready()
+    return service
 
 
 @pytest.fixture(scope="session")
-def ingest(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestProcess]:
-    process = start_ingest(broker.bootstrap_servers, tmp_path_factory.mktemp("ingest") / "ingest.log")
+def ingest(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestService]:
+    service = start_ingest(broker.bootstrap_servers, tmp_path_factory.mktemp("ingest") / "ingest.log")
     try:
-        yield process.wait_ready()
+        yield service
     finally:
-        process.stop()
+        service.stop()

@@ -1,29 +1,33 @@
-"""Reading what services wrote, with a plain aiokafka consumer (no consumer group)."""
+"""Reading a whole topic from the beginning with a plain consumer (no group, no commits).
+
+Used to verify what was written: by the demo's summary, the tests and the benchmarks.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 async def read_records(
     bootstrap_servers: str,
     topic: str,
-    keep: Callable[[Record], bool],
-    expect: int,
+    keep: Callable[[Record], bool] = lambda _record: True,
+    expect: int = 0,
     timeout: float = 30.0,
     settle: float = 1.0,
 ) -> list[Record]:
-    """Every record of ``topic`` that ``keep`` accepts, from the beginning.
+    """Every record of ``topic`` that ``keep`` accepts.
 
     Reads until ``expect`` records were found, then ``settle`` seconds more so
-    that duplicates beyond the expected count show up too; or until ``timeout``.
-    The broker's reported end offsets can lag what is readable, so the count,
-    not the end offset, decides when to stop.
+    that records beyond the expected count (duplicates) show up too; or until
+    ``timeout``. The count, not the end offset, decides when to stop: the
+    embedded broker reports end offsets that lag what is readable.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=50
@@ -32,7 +36,8 @@ async def read_records(
     try:
         await consumer.topics()  # fetches the cluster metadata partitions_for_topic reads
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        assert partitions, f"topic {topic} does not exist"
+        if not partitions:
+            raise LookupError(f"topic {topic} does not exist on {bootstrap_servers}")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         found: list[Record] = []
@@ -51,6 +56,5 @@ async def read_records(
 def header(record: Record, name: str) -> str:
     for key, value in record.headers:
         if key == name:
-            return value.decode()
+            return str(value.decode())
     raise KeyError(f"record has no header {name!r}: {[k for k, _ in record.headers]}")
-

@@ -1,0 +1,195 @@
+"""``pronto``: the operator and admin command line.
+
+pronto broker            run the embedded broker (and create the topics)
+pronto topics            create every topic, idempotently
+pronto publish           send one customer message through ingest (gRPC)
+pronto operator status   set an operator online / away / offline
+pronto operator reply    post an operator's reply to a conversation
+pronto demo              the whole system with demo traffic
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import grpc
+
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import ProvisioningError, provision
+from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+
+DEFAULT_BOOTSTRAP = os.environ.get("PRONTO_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+DEFAULT_TARGET = os.environ.get("PRONTO_INGEST_TARGET", "127.0.0.1:50051")
+DEFAULT_TOKEN = os.environ.get("PRONTO_TOKEN", "demo-token")
+
+
+def _enum_choices(enum: Any, prefix: str) -> dict[str, Any]:
+    """'web_chat' -> CHANNEL_WEB_CHAT, for every value but UNSPECIFIED (Any: protobuf types enums as ints)."""
+    return {name.removeprefix(prefix).lower(): value for name, value in enum.items() if value}
+
+
+CHANNELS = _enum_choices(common_pb2.Channel, "CHANNEL_")
+STATUSES = _enum_choices(events_pb2.OperatorStatus, "OPERATOR_STATUS_")
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    broker = EmbeddedBroker(port=args.port, host=args.host)
+    broker.start()
+    print(f"embedded broker (Tansu, memory only) listening on {broker.bootstrap_servers}", flush=True)
+    if not args.no_topics:
+        provision(broker.bootstrap_servers, log=lambda line: print(f"  {line}", flush=True))
+    print("Ctrl-C stops it (its records are lost: storage is memory only)", flush=True)
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        while broker.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        broker.stop()
+    return 0
+
+
+def _exit_quietly(*_: object) -> None:
+    raise SystemExit(0)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    try:
+        report = provision(args.bootstrap_servers, log=print)
+    except ProvisioningError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(report.created)} created, {len(report.existing)} already present")
+    return 0
+
+
+async def _call(
+    args: argparse.Namespace, call: Callable[[Any, tuple[tuple[str, str], ...]], Coroutine[Any, Any, Any]]
+) -> int:
+    from pronto.grpc_client import ProntoClient
+
+    async with ProntoClient(args.target, args.token) as client:
+        try:
+            response = await call(client, client.metadata)
+        except grpc.aio.AioRpcError as exc:
+            print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+            return 1
+    print(str(response).strip() or "ok")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    message = events_pb2.MessageReceived(
+        conversation_id=args.conversation,
+        channel=CHANNELS[args.channel],
+        channel_message_id=args.message_id or str(uuid.uuid4()),
+        sender=common_pb2.Sender(id=args.sender, display_name=args.name),
+        text=args.text,
+        language=args.language,
+    )
+    request = ingest_pb2.PublishRequest(message_received=message)
+    return asyncio.run(_call(args, lambda c, md: c.ingest.Publish(request, metadata=md, timeout=30)))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    request = operator_pb2.SetOperatorStatusRequest(
+        operator_id=args.operator, status=STATUSES[args.status], reason=args.reason
+    )
+    return asyncio.run(
+        _call(args, lambda c, md: c.operators.SetOperatorStatus(request, metadata=md, timeout=30))
+    )
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    request = operator_pb2.PostReplyRequest(
+        conversation_id=args.conversation, operator_id=args.operator, text=args.text
+    )
+    return asyncio.run(_call(args, lambda c, md: c.operators.PostReply(request, metadata=md, timeout=30)))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pronto.demo.run import DemoOptions, run_demo
+
+    options = DemoOptions(duration=args.duration, rate=args.rate, seed=args.seed)
+    stats = asyncio.run(run_demo(options, say=lambda line: print(line, flush=True)))
+    return 0 if stats.accepted > 0 else 1
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pronto", description="Pronto operator and admin tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    broker = commands.add_parser("broker", help="run the embedded Kafka-compatible broker (memory only)")
+    broker.add_argument("--port", type=int, default=9092)
+    broker.add_argument("--host", default="127.0.0.1")
+    broker.add_argument("--no-topics", action="store_true", help="do not create Pronto's topics")
+    broker.set_defaults(run=cmd_broker)
+
+    topics = commands.add_parser("topics", help="create every Pronto topic (idempotent)")
+    topics.add_argument("--bootstrap-servers", default=DEFAULT_BOOTSTRAP)
+    topics.set_defaults(run=cmd_topics)
+
+    def grpc_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--target", default=DEFAULT_TARGET, help="ingest gRPC address (env PRONTO_INGEST_TARGET)"
+        )
+        p.add_argument("--token", default=DEFAULT_TOKEN, help="bearer token (env PRONTO_TOKEN)")
+
+    publish = commands.add_parser("publish", help="send one customer message through ingest")
+    publish.add_argument("--conversation", required=True)
+    publish.add_argument("--channel", choices=sorted(CHANNELS), default="web_chat")
+    publish.add_argument("--sender", required=True, help="the channel's id of the customer")
+    publish.add_argument("--name", default="", help="the customer's display name")
+    publish.add_argument("--language", default="")
+    publish.add_argument("--message-id", default="", help="the channel's message id (default: random)")
+    publish.add_argument("text")
+    grpc_options(publish)
+    publish.set_defaults(run=cmd_publish)
+
+    operator = commands.add_parser("operator", help="operator actions").add_subparsers(
+        dest="action", required=True
+    )
+    status = operator.add_parser("status", help="set an operator's status")
+    status.add_argument("operator")
+    status.add_argument("status", choices=sorted(STATUSES))
+    status.add_argument("--reason", default="")
+    grpc_options(status)
+    status.set_defaults(run=cmd_status)
+    reply = operator.add_parser("reply", help="post an operator's reply")
+    reply.add_argument("conversation")
+    reply.add_argument("operator")
+    reply.add_argument("text")
+    grpc_options(reply)
+    reply.set_defaults(run=cmd_reply)
+
+    demo = commands.add_parser("demo", help="run the whole system on the embedded broker with demo traffic")
+    demo.add_argument("--duration", type=_positive, default=None, help="seconds; ends with a summary")
+    demo.add_argument("--rate", type=_positive, default=50.0, help="customer messages per second")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    sys.exit(args.run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The demo: the whole system on the embedded broker, with traffic, in one command."""

@@ -1,0 +1,218 @@
+"""``pronto demo``: the embedded broker, the services and demo traffic, with live progress.
+
+Everything runs on loopback. It stops by itself after ``--duration`` seconds
+(with a summary), or on Ctrl-C, stopping the services before the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import statistics
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from pronto import topics
+from pronto.broker.embedded import EmbeddedBroker, free_port, port_is_free
+from pronto.broker.provision import provision
+from pronto.demo.messages import MessageFactory
+from pronto.grpc_client import ProntoClient
+from pronto.kafka.reader import read_records
+from pronto.processes import http_status
+from pronto.services import IngestService
+from pronto.v1 import ingest_pb2
+from services.ingest.settings import DEVELOPMENT_TOKENS
+
+DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
+DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
+
+
+@dataclass
+class DemoOptions:
+    duration: float | None = None
+    rate: float = 50.0
+    seed: int = 1
+    broker_port: int = 9092
+    grpc_port: int = 50051
+    http_port: int = 8080
+    progress_every: float = 2.0
+
+
+@dataclass
+class TrafficStats:
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+
+    def percentile(self, q: float) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] if self.latencies else 0.0
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1]
+
+
+def _port(preferred: int) -> int:
+    return preferred if port_is_free(preferred) else free_port()
+
+
+def accepted_by_channel(metrics_text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "pronto_events_accepted":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    counts[sample.labels["channel"]] = int(sample.value)
+    return counts
+
+
+def _scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return str(response.read().decode())
+
+
+async def _paced(
+    factory: MessageFactory, rate: float, stop: asyncio.Event, stats: TrafficStats, sent_at: dict[int, float]
+) -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+    started = time.monotonic()
+    sequence = 0
+    while not stop.is_set():
+        due = started + sequence / rate
+        if (delay := due - time.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            continue
+        sequence += 1
+        stats.sent += 1
+        sent_at[sequence] = time.perf_counter()
+        yield ingest_pb2.PublishStreamRequest(
+            sequence=sequence, request=ingest_pb2.PublishRequest(message_received=factory.next())
+        )
+
+
+async def drive_traffic(
+    client: ProntoClient, options: DemoOptions, stop: asyncio.Event, stats: TrafficStats
+) -> None:
+    """Send demo messages over one gRPC stream until ``stop``; count what ingest answered."""
+    sent_at: dict[int, float] = {}
+    requests = _paced(MessageFactory(seed=options.seed), options.rate, stop, stats, sent_at)
+    async for ack in client.publish_stream(requests):
+        stats.latencies.append(time.perf_counter() - sent_at.pop(ack.sequence))
+        if ack.code == 0:
+            stats.accepted += 1
+            stats.duplicates += ack.duplicate
+        else:
+            stats.refused[ack.message.split(":")[0]] += 1
+
+
+async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> TrafficStats:
+    run_dir = Path(tempfile.mkdtemp(prefix="pronto-demo-"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    broker = EmbeddedBroker(port=_port(options.broker_port), log_path=run_dir / "broker.log")
+    say(f"starting the embedded broker (Tansu) on {broker.bootstrap_servers} ...")
+    broker.start()
+    stats = TrafficStats()
+    ingest = IngestService(
+        broker.bootstrap_servers,
+        run_dir / "ingest.log",
+        grpc_port=_port(options.grpc_port),
+        http_port=_port(options.http_port),
+        PRONTO_KAFKA_IDEMPOTENT="false",
+        PRONTO_ENVIRONMENT="development",
+    )
+    try:
+        provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
+        say("starting ingest ...")
+        ingest.start().wait_ready()
+        _announce(say, broker, ingest, run_dir, options)
+        started = time.monotonic()
+        async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
+            traffic = asyncio.create_task(drive_traffic(client, options, stop, stats))
+            await _report_progress(say, ingest, stats, stop, started, options)
+            stop.set()
+            await asyncio.wait_for(traffic, timeout=30)
+        elapsed = time.monotonic() - started
+        stored = len(
+            await read_records(
+                broker.bootstrap_servers, topics.INBOUND.name, expect=stats.accepted, timeout=10, settle=0.5
+            )
+        )
+        _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
+    finally:
+        say("stopping ingest and the broker ...")
+        ingest.stop()
+        broker.stop()
+        say(f"stopped. Logs are in {run_dir}")
+    return stats
+
+
+def _announce(
+    say: Callable[[str], None],
+    broker: EmbeddedBroker,
+    ingest: IngestService,
+    run_dir: Path,
+    options: DemoOptions,
+) -> None:
+    say("")
+    say("Pronto is running:")
+    say(f"  Kafka (embedded)   {broker.bootstrap_servers}   e.g. kcat -b {broker.bootstrap_servers} -L")
+    say(f"  ingest gRPC        {ingest.grpc_target}   tenant {DEMO_TENANT!r}, token {DEMO_TOKEN!r}")
+    say(f"  ingest metrics     {ingest.http_url}/metrics   (health: /healthz, readiness: /readyz)")
+    say(f"  logs               {run_dir}")
+    until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
+    say(f"sending about {options.rate:g} customer messages/s over gRPC {until}")
+    say("")
+
+
+async def _report_progress(
+    say: Callable[[str], None],
+    ingest: IngestService,
+    stats: TrafficStats,
+    stop: asyncio.Event,
+    started: float,
+    options: DemoOptions,
+) -> None:
+    while not stop.is_set():
+        remaining = (
+            (started + options.duration - time.monotonic()) if options.duration else options.progress_every
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, min(options.progress_every, remaining)))
+        if http_status(ingest.ready_url) != 200:
+            say("ingest is not ready (broker unreachable?)")
+        elapsed = time.monotonic() - started
+        say(
+            f"[{elapsed:6.1f} s] sent {stats.sent}  accepted {stats.accepted}"
+            f"  refused {sum(stats.refused.values())}  ack p99 {stats.percentile(99) * 1000:.1f} ms"
+        )
+        if options.duration and elapsed >= options.duration:
+            return
+
+
+def _summarise(
+    say: Callable[[str], None], stats: TrafficStats, elapsed: float, stored: int, by_channel: dict[str, int]
+) -> None:
+    say("")
+    say(f"Summary after {elapsed:.1f} s")
+    say(f"  messages sent       {stats.sent}")
+    say(f"  accepted            {stats.accepted} ({stats.accepted / max(elapsed, 1e-9):.1f}/s)")
+    say(f"  refused             {dict(stats.refused) or 0}")
+    p50, p99 = stats.percentile(50) * 1000, stats.percentile(99) * 1000
+    say(f"  ack latency         p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    say(
+        f"  records in {topics.INBOUND.name}: {stored}"
+        + ("  (all accepted events stored)" if stored >= stats.accepted else "  (MISSING RECORDS)")
+    )
+    say("  accepted by channel " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))

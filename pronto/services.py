@@ -1,0 +1,43 @@
+"""How to start each service as a process: its module, environment and readiness URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pronto.broker.embedded import free_port
+from pronto.processes import ChildService
+
+LOOPBACK = "127.0.0.1"
+
+
+class IngestService(ChildService):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        log_path: Path,
+        grpc_port: int | None = None,
+        http_port: int | None = None,
+        **env: str,
+    ) -> None:
+        self.grpc_port = grpc_port or free_port()
+        self.http_port = http_port or free_port()
+        super().__init__(
+            "ingest",
+            "services.ingest.main",
+            {
+                "PRONTO_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "PRONTO_INGEST_GRPC_PORT": str(self.grpc_port),
+                "PRONTO_INGEST_HTTP_PORT": str(self.http_port),
+                **env,
+            },
+            log_path,
+            ready_url=f"http://{LOOPBACK}:{self.http_port}/readyz",
+        )
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{LOOPBACK}:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"

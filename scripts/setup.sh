@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Pronto needs on a fresh Debian machine; safe to run again.
+#   .venv/          Python 3.11+ virtualenv with Pronto and its dev tools (pinned in pyproject.toml)
+#   kcat            Debian package, a plain Kafka client to inspect records (see scripts/kcat)
+#   tools/buf/      buf from npm, to lint the contracts and check them for breaking changes
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+python="${PYTHON:-python3}"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "Pronto needs Python 3.11 or newer; $python is $("$python" --version 2>&1)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  step "creating .venv with $("$python" --version)"
+  "$python" -m venv .venv
+fi
+step "installing Pronto and its pinned dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+apt_install kcat
+
+if [ ! -x tools/buf/node_modules/.bin/buf ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  step "installing buf from npm (tools/buf)"
+  (cd tools/buf && npm ci --no-audit --no-fund --loglevel=error)
+fi
