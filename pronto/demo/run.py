@@ -29,6 +29,7 @@ from pronto.kafka.reader import read_records
 from pronto.processes import http_status
 from pronto.services import IngestService
 from pronto.v1 import ingest_pb2
+from services.ingest.grpc_api import MAX_STREAM_BATCH
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
@@ -79,23 +80,29 @@ def _scrape(url: str) -> str:
         return str(response.read().decode())
 
 
+TICK_S = 0.02
+
+
 async def _paced(
     factory: MessageFactory, rate: float, stop: asyncio.Event, stats: TrafficStats, sent_at: dict[int, float]
 ) -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+    """At every tick, one batch with the messages that fell due since the last one."""
     started = time.monotonic()
     sequence = 0
     while not stop.is_set():
-        due = started + sequence / rate
-        if (delay := due - time.monotonic()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            continue
-        sequence += 1
-        stats.sent += 1
-        sent_at[sequence] = time.perf_counter()
-        yield ingest_pb2.PublishStreamRequest(
-            sequence=sequence, request=ingest_pb2.PublishRequest(message_received=factory.next())
-        )
+        due = int((time.monotonic() - started) * rate)
+        batch = ingest_pb2.PublishStreamRequest()
+        while sequence < due and len(batch.events) < MAX_STREAM_BATCH:
+            sequence += 1
+            batch.events.add(
+                sequence=sequence, request=ingest_pb2.PublishRequest(message_received=factory.next())
+            )
+            sent_at[sequence] = time.perf_counter()
+        if batch.events:
+            stats.sent += len(batch.events)
+            yield batch
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TICK_S)
 
 
 async def drive_traffic(
@@ -104,13 +111,14 @@ async def drive_traffic(
     """Send demo messages over one gRPC stream until ``stop``; count what ingest answered."""
     sent_at: dict[int, float] = {}
     requests = _paced(MessageFactory(seed=options.seed), options.rate, stop, stats, sent_at)
-    async for ack in client.publish_stream(requests):
-        stats.latencies.append(time.perf_counter() - sent_at.pop(ack.sequence))
-        if ack.code == 0:
-            stats.accepted += 1
-            stats.duplicates += ack.duplicate
-        else:
-            stats.refused[ack.message.split(":")[0]] += 1
+    async for response in client.publish_stream(requests):
+        for ack in response.acks:
+            stats.latencies.append(time.perf_counter() - sent_at.pop(ack.sequence))
+            if ack.code == 0:
+                stats.accepted += 1
+                stats.duplicates += ack.duplicate
+            else:
+                stats.refused[ack.message.split(":")[0]] += 1
 
 
 async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> TrafficStats:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pronto.v1 import events_pb2 as pronto_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pronto/v1/ingest.proto\x12\tpronto.v1\x1a\x16pronto/v1/events.proto\"z\n\x0ePublishRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x36\n\x10message_received\x18\n \x01(\x0b\x32\x1a.pronto.v1.MessageReceivedH\x00\x42\x07\n\x05\x65vent\"Y\n\x0fPublishResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x11\n\tpartition\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\"T\n\x14PublishStreamRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.pronto.v1.PublishRequest\"\x85\x01\n\x15PublishStreamResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\x05\x32\xa9\x01\n\rIngestService\x12@\n\x07Publish\x12\x19.pronto.v1.PublishRequest\x1a\x1a.pronto.v1.PublishResponse\x12V\n\rPublishStream\x12\x1f.pronto.v1.PublishStreamRequest\x1a .pronto.v1.PublishStreamResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pronto/v1/ingest.proto\x12\tpronto.v1\x1a\x16pronto/v1/events.proto\"z\n\x0ePublishRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x36\n\x10message_received\x18\n \x01(\x0b\x32\x1a.pronto.v1.MessageReceivedH\x00\x42\x07\n\x05\x65vent\"Y\n\x0fPublishResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x11\n\tpartition\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\"@\n\x14PublishStreamRequest\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.pronto.v1.StreamedEvent\"M\n\rStreamedEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.pronto.v1.PublishRequest\":\n\x15PublishStreamResponse\x12!\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x13.pronto.v1.EventAck\"x\n\x08\x45ventAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\x05\x32\xa9\x01\n\rIngestService\x12@\n\x07Publish\x12\x19.pronto.v1.PublishRequest\x1a\x1a.pronto.v1.PublishResponse\x12V\n\rPublishStream\x12\x1f.pronto.v1.PublishStreamRequest\x1a .pronto.v1.PublishStreamResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,9 +37,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUBLISHRESPONSE']._serialized_start=185
   _globals['_PUBLISHRESPONSE']._serialized_end=274
   _globals['_PUBLISHSTREAMREQUEST']._serialized_start=276
-  _globals['_PUBLISHSTREAMREQUEST']._serialized_end=360
-  _globals['_PUBLISHSTREAMRESPONSE']._serialized_start=363
-  _globals['_PUBLISHSTREAMRESPONSE']._serialized_end=496
-  _globals['_INGESTSERVICE']._serialized_start=499
-  _globals['_INGESTSERVICE']._serialized_end=668
+  _globals['_PUBLISHSTREAMREQUEST']._serialized_end=340
+  _globals['_STREAMEDEVENT']._serialized_start=342
+  _globals['_STREAMEDEVENT']._serialized_end=419
+  _globals['_PUBLISHSTREAMRESPONSE']._serialized_start=421
+  _globals['_PUBLISHSTREAMRESPONSE']._serialized_end=479
+  _globals['_EVENTACK']._serialized_start=481
+  _globals['_EVENTACK']._serialized_end=601
+  _globals['_INGESTSERVICE']._serialized_start=604
+  _globals['_INGESTSERVICE']._serialized_end=773
 # @@protoc_insertion_point(module_scope)

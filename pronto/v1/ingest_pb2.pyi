@@ -1,7 +1,8 @@
 from pronto.v1 import events_pb2 as _events_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -29,6 +30,12 @@ class PublishResponse(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ..., partition: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
 
 class PublishStreamRequest(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[StreamedEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[StreamedEvent, _Mapping]]] = ...) -> None: ...
+
+class StreamedEvent(_message.Message):
     __slots__ = ("sequence", "request")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +44,12 @@ class PublishStreamRequest(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., request: _Optional[_Union[PublishRequest, _Mapping]] = ...) -> None: ...
 
 class PublishStreamResponse(_message.Message):
+    __slots__ = ("acks",)
+    ACKS_FIELD_NUMBER: _ClassVar[int]
+    acks: _containers.RepeatedCompositeFieldContainer[EventAck]
+    def __init__(self, acks: _Optional[_Iterable[_Union[EventAck, _Mapping]]] = ...) -> None: ...
+
+class EventAck(_message.Message):
     __slots__ = ("sequence", "event_id", "code", "message", "duplicate", "retry_after_ms")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

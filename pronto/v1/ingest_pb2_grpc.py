@@ -61,7 +61,7 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PublishStream(self, request_iterator, context):
-        """Publish a stream of events; one acknowledgement per event, in completion order.
+        """Publish a stream of event batches; every event gets its own acknowledgement.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,15 +1,17 @@
-"""Ingest's use cases: check, name, deduplicate and write one event.
+"""Ingest's use cases: check, name, deduplicate and write events.
 
-Entry points (gRPC servicers, HTTP routes) authenticate the caller, then call
-one method here; every method answers only after the broker acknowledged the
-write, or raises a domain error the entry point translates.
+Entry points (gRPC servicers, HTTP routes) authenticate the caller, then
+``begin`` writes and ``settle`` them: every answer waits for the broker's
+acknowledgement, or says UNAVAILABLE when it did not come in time. A stream
+begins a whole batch of writes before settling any, which is what makes it fast.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -28,14 +30,36 @@ from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
 
 T = TypeVar("T")
+# What a single write can fail with, before or after reaching the broker.
+Refusal = InvalidEvent | PermissionDenied | BrokerUnavailable
 
 
 class EventSink(Protocol):
     """Where events go: ``EventProducer`` in production."""
 
-    async def send(self, topic: str, key: str, event: Envelope) -> asyncio.Future[Receipt]: ...
+    async def send_many(
+        self, topic: str, records: Sequence[tuple[str, Envelope]]
+    ) -> list[asyncio.Future[Receipt]]: ...
 
-    async def wait_for_ack(self, receipt: asyncio.Future[Receipt]) -> Receipt: ...
+
+@dataclass(frozen=True)
+class Write:
+    """A checked event, ready to be handed to the broker."""
+
+    topic: str
+    key: str
+    label: str
+    event: Envelope
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A write handed to the broker, not yet settled."""
+
+    event_id: str
+    label: str
+    delivery: asyncio.Future[Receipt]
+    duplicate: bool
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,7 @@ class Ingest:
         metrics: ServiceMetrics,
         tracer: Tracer,
         source: str,
+        ack_timeout_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sink = sink
@@ -68,22 +93,13 @@ class Ingest:
         self._metrics = metrics
         self._tracer = tracer
         self._source = source
+        self.ack_timeout_s = ack_timeout_s
         self._clock = clock
 
     async def publish(
         self, token_tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = ""
     ) -> Outcome:
-        message = request.message_received
-        label = channel_label(message.channel)
-        tenant = self._checked(label, lambda: resolve_tenant(token_tenant, request.tenant))
-        self._checked(label, lambda: validation.check(validation.publish_problems(request, self._clock())))
-        if request.idempotency_key:
-            event_id = event_ids.from_idempotency_key(tenant, "message", request.idempotency_key)
-        else:
-            event_id = event_ids.from_channel_message(tenant, label, message.channel_message_id)
-        return await self._write(
-            tenant, event_id, topics.INBOUND.name, message.conversation_id, message, label, traceparent
-        )
+        return await self._one(self.check_message(token_tenant, request, traceparent))
 
     async def set_operator_status(
         self, token_tenant: str, request: operator_pb2.SetOperatorStatusRequest, traceparent: str = ""
@@ -94,9 +110,8 @@ class Ingest:
             operator_id=request.operator_id, status=request.status, reason=request.reason
         )
         event_id = self._event_id(tenant, "operator-status", request.idempotency_key)
-        return await self._write(
-            tenant, event_id, topics.OPERATORS.name, request.operator_id, payload, "operator", traceparent
-        )
+        envelope = self._envelope(tenant, event_id, payload, traceparent)
+        return await self._one(Write(topics.OPERATORS.name, request.operator_id, "operator", envelope))
 
     async def post_reply(
         self, token_tenant: str, request: operator_pb2.PostReplyRequest, traceparent: str = ""
@@ -112,8 +127,78 @@ class Ingest:
         )
         payload.sent_at.FromDatetime(self._clock())
         event_id = self._event_id(tenant, "reply", request.idempotency_key)
-        return await self._write(
-            tenant, event_id, topics.OUTBOUND.name, request.conversation_id, payload, "reply", traceparent
+        envelope = self._envelope(tenant, event_id, payload, traceparent)
+        return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "reply", envelope))
+
+    def check_message(
+        self, token_tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = ""
+    ) -> Write:
+        """A customer message as a write, or InvalidEvent / PermissionDenied saying why not."""
+        message = request.message_received
+        label = channel_label(message.channel)
+        tenant = self._checked(label, lambda: resolve_tenant(token_tenant, request.tenant))
+        self._checked(label, lambda: validation.check(validation.publish_problems(request, self._clock())))
+        if request.idempotency_key:
+            event_id = event_ids.from_idempotency_key(tenant, "message", request.idempotency_key)
+        else:
+            event_id = event_ids.from_channel_message(tenant, label, message.channel_message_id)
+        envelope = self._envelope(tenant, event_id, message, traceparent)
+        return Write(topics.INBOUND.name, message.conversation_id, label, envelope)
+
+    async def begin(self, writes: Sequence[Write]) -> list[Pending | BrokerUnavailable]:
+        """Hand the writes to the broker, one batch per topic; retries of in-flight ids join them."""
+        results: list[Pending | BrokerUnavailable] = []
+        new: dict[str, list[tuple[int, Write, asyncio.Future[Receipt]]]] = defaultdict(list)
+        for index, write in enumerate(writes):
+            delivery, duplicate = self._recent.claim(write.event.id)
+            results.append(Pending(write.event.id, write.label, delivery, duplicate))
+            if not duplicate:
+                new[write.topic].append((index, write, delivery))
+        for topic, claimed in new.items():
+            try:
+                receipts = await self._sink.send_many(topic, [(w.key, w.event) for _, w, _ in claimed])
+            except BrokerUnavailable as exc:
+                for index, write, delivery in claimed:
+                    self._recent.fail(delivery, exc)
+                    self._metrics.rejected(write.label, "unavailable")
+                    results[index] = exc
+                continue
+            for (_, _, delivery), receipt in zip(claimed, receipts, strict=True):
+                self._recent.follow(delivery, receipt)
+        return results
+
+    def conclude(self, pending: Pending) -> Outcome:
+        """The outcome of a write its caller waited for; UNAVAILABLE unless the broker acknowledged it.
+
+        A write still in flight goes on: a retry with the same event id joins it instead of writing again.
+        """
+        delivery = pending.delivery
+        if not delivery.done() or delivery.cancelled() or delivery.exception() is not None:
+            self._metrics.rejected(pending.label, "unavailable")
+            if delivery.done() and not delivery.cancelled():
+                raise BrokerUnavailable(str(delivery.exception()))
+            raise BrokerUnavailable(f"Kafka did not acknowledge within {self.ack_timeout_s:g} s")
+        if pending.duplicate:
+            self._metrics.deduplicated(pending.label)
+        else:
+            self._metrics.accepted(pending.label)
+        return Outcome(event_id=pending.event_id, duplicate=pending.duplicate, receipt=delivery.result())
+
+    async def _one(self, write: Write) -> Outcome:
+        (pending,) = await self.begin([write])
+        if isinstance(pending, BrokerUnavailable):
+            raise pending
+        await asyncio.wait({pending.delivery}, timeout=self.ack_timeout_s)
+        return self.conclude(pending)
+
+    def _envelope(self, tenant: str, event_id: str, payload: Message, traceparent: str) -> Envelope:
+        return Envelope(
+            id=event_id,
+            source=self._source,
+            tenant=tenant,
+            payload=payload,
+            time=self._clock(),
+            traceparent=self._tracer.child_traceparent(traceparent),
         )
 
     @staticmethod
@@ -131,27 +216,3 @@ class Ingest:
         except PermissionDenied:
             self._metrics.rejected(label, "forbidden")
             raise
-
-    async def _write(
-        self, tenant: str, event_id: str, topic: str, key: str, payload: Message, label: str, traceparent: str
-    ) -> Outcome:
-        event = Envelope(
-            id=event_id,
-            source=self._source,
-            tenant=tenant,
-            payload=payload,
-            time=self._clock(),
-            traceparent=self._tracer.child_traceparent(f"ingest {payload.DESCRIPTOR.name}", traceparent),
-        )
-        try:
-            receipt, duplicate = await self._recent.once(
-                event_id, lambda: self._sink.send(topic, key, event), self._sink.wait_for_ack
-            )
-        except BrokerUnavailable:
-            self._metrics.rejected(label, "unavailable")
-            raise
-        if duplicate:
-            self._metrics.deduplicated(label)
-        else:
-            self._metrics.accepted(label)
-        return Outcome(event_id=event_id, duplicate=duplicate, receipt=receipt)

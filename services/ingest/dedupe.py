@@ -1,10 +1,10 @@
 """Remembering recent events, so that a retry does not write a second record.
 
 Ingest keeps the last ``capacity`` event ids the broker acknowledged, and the
-deliveries still on their way. A retry of an id in flight waits for that same
-delivery instead of writing again: this matters when the broker is down, where
-the first attempt was answered UNAVAILABLE but stays buffered in the producer
-and lands once the broker is back.
+deliveries still on their way. A retry of an id in flight joins that same
+delivery instead of writing again: this matters when the broker is down,
+where the first attempt was answered UNAVAILABLE but stays buffered in the
+producer and lands once the broker is back.
 
 This is a bounded, per-process window: an event retried after it (or through
 another ingest replica) is written again with the same id, and downstream
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Generic, TypeVar
 
@@ -35,33 +34,33 @@ class RecentEvents(Generic[T]):
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    async def once(
-        self,
-        event_id: str,
-        start: Callable[[], Awaitable[asyncio.Future[T]]],
-        wait: Callable[[asyncio.Future[T]], Awaitable[T]],
-    ) -> tuple[T, bool]:
-        """Start the delivery of ``event_id`` unless one was started; ``wait`` for it.
+    def claim(self, event_id: str) -> tuple[asyncio.Future[T], bool]:
+        """The delivery of ``event_id`` and whether an earlier call had claimed it (a duplicate).
 
-        Returns the delivery's result and whether it was a duplicate (an earlier
-        call had already started or finished the delivery).
+        Whoever claims a new delivery must complete it, with ``follow`` or ``fail``.
         """
         if event_id in self._done:
             self._done.move_to_end(event_id)
-            return self._done[event_id], True
+            finished: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            finished.set_result(self._done[event_id])
+            return finished, True
         delivery = self._in_flight.get(event_id)
-        duplicate = delivery is not None
-        if delivery is None:
-            delivery = asyncio.get_running_loop().create_future()
-            self._in_flight[event_id] = delivery
-            delivery.add_done_callback(partial(self._settled, event_id))
-            try:
-                started = await start()
-            except BaseException as exc:
-                delivery.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
-                raise
-            started.add_done_callback(partial(_copy_outcome, delivery))
-        return await wait(delivery), duplicate
+        if delivery is not None:
+            return delivery, True
+        delivery = asyncio.get_running_loop().create_future()
+        self._in_flight[event_id] = delivery
+        delivery.add_done_callback(partial(self._settled, event_id))
+        return delivery, False
+
+    @staticmethod
+    def follow(delivery: asyncio.Future[T], source: asyncio.Future[T]) -> None:
+        """Complete ``delivery`` as ``source`` completes."""
+        source.add_done_callback(partial(_copy_outcome, delivery))
+
+    @staticmethod
+    def fail(delivery: asyncio.Future[T], error: Exception) -> None:
+        if not delivery.done():
+            delivery.set_exception(error)
 
     def _settled(self, event_id: str, delivery: asyncio.Future[T]) -> None:
         del self._in_flight[event_id]

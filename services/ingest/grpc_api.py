@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 import grpc
@@ -14,11 +15,12 @@ from grpc_reflection.v1alpha import reflection
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
-from services.ingest.application import Ingest, Outcome
+from services.ingest.application import Ingest, Pending, Write
 from services.ingest.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from services.ingest.validation import InvalidEvent
 
 T = TypeVar("T")
+MAX_STREAM_BATCH = 1_000
 SERVICE_NAMES = (
     ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
     operator_pb2.DESCRIPTOR.services_by_name["OperatorService"].full_name,
@@ -80,6 +82,16 @@ class _Base:
         raise AssertionError("unreachable: abort raises")
 
 
+@dataclass
+class _BegunBatch:
+    """A stream batch whose valid events were handed to the broker; refusals already answered."""
+
+    size: int
+    acks: dict[int, ingest_pb2.EventAck] = field(default_factory=dict)
+    written: list[tuple[int, int]] = field(default_factory=list)
+    pending: list[Pending | BrokerUnavailable] = field(default_factory=list)
+
+
 class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, *args: Any, stream_window: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,34 +115,41 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
         request_iterator: AsyncIterator[ingest_pb2.PublishStreamRequest],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[ingest_pb2.PublishStreamResponse]:
-        """Acknowledge each event as soon as the broker did, in completion order."""
+        """Batches are written in the order they arrive (so a conversation's order holds across
+        batches) and acknowledged as the broker answers for all their events."""
         with self._metrics.in_flight("grpc.PublishStream"):
             tenant = await self._tenant(context)
             traceparent = _metadata(context, "traceparent")
-            acks: asyncio.Queue[ingest_pb2.PublishStreamResponse | None] = asyncio.Queue()
+            responses: asyncio.Queue[ingest_pb2.PublishStreamResponse | None] = asyncio.Queue()
             window = asyncio.Semaphore(self._stream_window)
             pending: set[asyncio.Task[None]] = set()
 
-            async def acknowledge(item: ingest_pb2.PublishStreamRequest) -> None:
+            async def acknowledge(begun: _BegunBatch) -> None:
                 try:
-                    acks.put_nowait(await self._stream_ack(tenant, item, traceparent))
+                    responses.put_nowait(await self._settle(begun))
                 finally:
                     window.release()
 
             async def read() -> None:
-                async for item in request_iterator:
+                async for batch in request_iterator:
+                    if len(batch.events) > MAX_STREAM_BATCH:
+                        await context.abort(
+                            grpc.StatusCode.INVALID_ARGUMENT,
+                            f"a PublishStreamRequest carries at most {MAX_STREAM_BATCH} events, "
+                            f"this one {len(batch.events)}",
+                        )
                     await window.acquire()
-                    task = asyncio.create_task(acknowledge(item))
+                    task = asyncio.create_task(acknowledge(await self._begin(tenant, batch, traceparent)))
                     pending.add(task)
                     task.add_done_callback(pending.discard)
                 if pending:
                     await asyncio.wait(set(pending))
-                acks.put_nowait(None)
+                responses.put_nowait(None)
 
             reader = asyncio.create_task(read())
             try:
-                while (ack := await acks.get()) is not None:
-                    yield ack
+                while (response := await responses.get()) is not None:
+                    yield response
                 await reader
             finally:
                 for task in (reader, *pending):
@@ -138,19 +157,45 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
 
-    async def _stream_ack(
-        self, tenant: str, item: ingest_pb2.PublishStreamRequest, traceparent: str
-    ) -> ingest_pb2.PublishStreamResponse:
-        try:
-            outcome: Outcome = await self._ingest.publish(tenant, item.request, traceparent)
-        except (InvalidEvent, PermissionDenied, BrokerUnavailable) as exc:
-            code, message = _status_of(exc)
-            retry = self._retry_after_ms if code is grpc.StatusCode.UNAVAILABLE else 0
-            return ingest_pb2.PublishStreamResponse(
-                sequence=item.sequence, code=code.value[0], message=message, retry_after_ms=retry
-            )
-        return ingest_pb2.PublishStreamResponse(
-            sequence=item.sequence, event_id=outcome.event_id, duplicate=outcome.duplicate
+    async def _begin(
+        self, tenant: str, batch: ingest_pb2.PublishStreamRequest, traceparent: str
+    ) -> _BegunBatch:
+        """Check every event of the batch and hand the good ones to the broker together."""
+        begun = _BegunBatch(size=len(batch.events))
+        writes: list[Write] = []
+        for index, item in enumerate(batch.events):
+            try:
+                writes.append(self._ingest.check_message(tenant, item.request, traceparent))
+            except (InvalidEvent, PermissionDenied) as exc:
+                begun.acks[index] = self._refusal(item.sequence, exc)
+            else:
+                begun.written.append((index, item.sequence))
+        begun.pending = await self._ingest.begin(writes)
+        return begun
+
+    async def _settle(self, begun: _BegunBatch) -> ingest_pb2.PublishStreamResponse:
+        """Wait once for the whole batch, then acknowledge each event on its own."""
+        deliveries = [p.delivery for p in begun.pending if isinstance(p, Pending)]
+        if deliveries:
+            await asyncio.wait(deliveries, timeout=self._ingest.ack_timeout_s)
+        for (index, sequence), pending in zip(begun.written, begun.pending, strict=True):
+            try:
+                if isinstance(pending, BrokerUnavailable):
+                    raise pending
+                outcome = self._ingest.conclude(pending)
+            except BrokerUnavailable as exc:
+                begun.acks[index] = self._refusal(sequence, exc)
+            else:
+                begun.acks[index] = ingest_pb2.EventAck(
+                    sequence=sequence, event_id=outcome.event_id, duplicate=outcome.duplicate
+                )
+        return ingest_pb2.PublishStreamResponse(acks=[begun.acks[i] for i in range(begun.size)])
+
+    def _refusal(self, sequence: int, exc: Exception) -> ingest_pb2.EventAck:
+        code, message = _status_of(exc)
+        retry = self._retry_after_ms if code is grpc.StatusCode.UNAVAILABLE else 0
+        return ingest_pb2.EventAck(
+            sequence=sequence, code=code.value[0], message=message, retry_after_ms=retry
         )
 
 

@@ -57,6 +57,7 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         metrics,
         Tracer(SERVICE),
         source=f"/pronto/{SERVICE}/{settings.instance}",
+        ack_timeout_s=settings.ingest_ack_timeout_s,
     )
     server, health_servicer = grpc_api.build_server(
         ingest,

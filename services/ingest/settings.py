@@ -25,8 +25,8 @@ class IngestSettings(CommonSettings):
     ingest_retry_after_s: float = Field(default=1.0, gt=0)
     # How many recently accepted event ids ingest remembers, to answer retries without a second write.
     ingest_dedupe_capacity: int = Field(default=200_000, ge=0)
-    # Unacknowledged events one PublishStream may have in flight before ingest reads more.
-    ingest_stream_window: int = Field(default=2_000, ge=1)
+    # Unacknowledged request batches one PublishStream may have in flight before ingest reads more.
+    ingest_stream_window: int = Field(default=64, ge=1)
     ingest_linger_ms: int = Field(default=2, ge=0)
 
     @model_validator(mode="after")

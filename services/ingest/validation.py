@@ -17,6 +17,11 @@ MAX_ATTACHMENTS = 50
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CHANNELS = frozenset(common_pb2.Channel.values())
+TIERS = frozenset(common_pb2.CustomerTier.values())
+TOPICS = frozenset(common_pb2.SupportTopic.values()) - {common_pb2.SUPPORT_TOPIC_UNSPECIFIED}
+KINDS = frozenset(events_pb2.MessageKind.values())
+STATUSES = frozenset(events_pb2.OperatorStatus.values())
 # Kinds that carry no text of their own: a sticker, a missed call, a deletion...
 _TEXTLESS_KINDS = {
     events_pb2.MESSAGE_KIND_STICKER,
@@ -58,7 +63,7 @@ def _attachments(attachments: list[common_pb2.Attachment], field: str) -> list[s
     ]
 
 
-def _enum(value: int, allowed: list[int], field: str, name: str) -> list[str]:
+def _enum(value: int, allowed: frozenset[int], field: str, name: str) -> list[str]:
     if value == 0:
         return [f"{field} is required (a {name} other than UNSPECIFIED)"]
     return [] if value in allowed else [f"{field} has unknown {name} value {value}"]
@@ -67,20 +72,20 @@ def _enum(value: int, allowed: list[int], field: str, name: str) -> list[str]:
 def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list[str]:
     f = "message_received"
     problems = _identifier(message.conversation_id, f"{f}.conversation_id")
-    problems += _enum(message.channel, list(common_pb2.Channel.values()), f"{f}.channel", "Channel")
+    problems += _enum(message.channel, CHANNELS, f"{f}.channel", "Channel")
     problems += _identifier(message.channel_message_id, f"{f}.channel_message_id", required=False)
     problems += _identifier(message.sender.id, f"{f}.sender.id")
     problems += _text(message.text, f"{f}.text")
     problems += _attachments(list(message.attachments), f"{f}.attachments")
-    if message.kind not in events_pb2.MessageKind.values():
+    if message.kind not in KINDS:
         problems.append(f"{f}.kind has unknown MessageKind value {message.kind}")
     if not message.text.strip() and not message.attachments and message.kind not in _TEXTLESS_KINDS:
         problems.append(f"{f}.text is empty and there are no attachments: a message needs content")
     if message.language and not _LANGUAGE.match(message.language):
         problems.append(f"{f}.language {message.language!r} is not a BCP 47 tag such as 'it' or 'pt-BR'")
-    if message.sender.tier not in common_pb2.CustomerTier.values():
+    if message.sender.tier not in TIERS:
         problems.append(f"{f}.sender.tier has unknown CustomerTier value {message.sender.tier}")
-    unknown_topics = [t for t in message.topic_hints if t not in common_pb2.SupportTopic.values() or t == 0]
+    unknown_topics = [t for t in message.topic_hints if t not in TOPICS]
     if unknown_topics:
         problems.append(f"{f}.topic_hints has unknown or unspecified SupportTopic values {unknown_topics}")
     if message.HasField("sent_at") and message.sent_at.ToDatetime(now.tzinfo) > now + MAX_CLOCK_SKEW:
@@ -106,7 +111,7 @@ def publish_problems(request: ingest_pb2.PublishRequest, now: datetime) -> list[
 def status_problems(request: operator_pb2.SetOperatorStatusRequest) -> list[str]:
     problems = _identifier(request.operator_id, "operator_id")
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
-    problems += _enum(request.status, list(events_pb2.OperatorStatus.values()), "status", "OperatorStatus")
+    problems += _enum(request.status, STATUSES, "status", "OperatorStatus")
     return problems + _text(request.reason, "reason")
 
 

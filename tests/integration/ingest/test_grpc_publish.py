@@ -32,23 +32,37 @@ async def stub(ingest: IngestService) -> AsyncIterator[ingest_pb2_grpc.IngestSer
         yield ingest_pb2_grpc.IngestServiceStub(channel)
 
 
+def stream_of(*batches: list[ingest_pb2.StreamedEvent]) -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        for events in batches:
+            yield ingest_pb2.PublishStreamRequest(events=events)
+
+    return send()
+
+
+async def acks_of(
+    stub: ingest_pb2_grpc.IngestServiceStub, *batches: list[ingest_pb2.StreamedEvent], tenant: str = "shop-a"
+) -> list[ingest_pb2.EventAck]:
+    responses = stub.PublishStream(stream_of(*batches), metadata=bearer(tenant))
+    return [ack async for response in responses for ack in response.acks]
+
+
 async def test_a_stream_of_1000_events_arrives_exactly_once_with_cloudevents_headers(
     stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker
 ) -> None:
     run = f"run-{uuid.uuid4().hex[:8]}"
     conversations = [f"{run}-c{i}" for i in range(50)]
-    requests = [
-        ingest_pb2.PublishStreamRequest(
+    events = [
+        ingest_pb2.StreamedEvent(
             sequence=n, request=ingest_pb2.PublishRequest(message_received=message(conversations[n % 50], n))
         )
         for n in range(1000)
     ]
+    # Batches of every size a client may send, one event alone included.
+    sizes = [1, 9, 90, 400, 500]
+    batches = [events[sum(sizes[:i]) : sum(sizes[: i + 1])] for i in range(len(sizes))]
 
-    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
-        for request in requests:
-            yield request
-
-    acks = [ack async for ack in stub.PublishStream(send(), metadata=bearer("shop-a"))]
+    acks = await acks_of(stub, *batches)
 
     assert sorted(a.sequence for a in acks) == list(range(1000))
     assert {a.code for a in acks} == {0}, [a.message for a in acks if a.code]
@@ -154,27 +168,39 @@ async def test_invalid_events_in_a_stream_are_refused_one_by_one(
     stub: ingest_pb2_grpc.IngestServiceStub,
 ) -> None:
     run = f"mixed-{uuid.uuid4().hex[:8]}"
+    good = ingest_pb2.PublishRequest(message_received=message(f"{run}-c1", 1))
+    empty = ingest_pb2.PublishRequest(message_received=message(f"{run}-c1", 2, text=""))
+    foreign = ingest_pb2.PublishRequest(tenant="shop-b", message_received=message(f"{run}-c1", 3))
 
-    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
-        yield ingest_pb2.PublishStreamRequest(
-            sequence=1, request=ingest_pb2.PublishRequest(message_received=message(f"{run}-c1", 1))
-        )
-        yield ingest_pb2.PublishStreamRequest(
-            sequence=2,
-            request=ingest_pb2.PublishRequest(
-                message_received=message(f"{run}-c1", 2, text="", kind=events_pb2.MESSAGE_KIND_TEXT)
-            ),
-        )
-        yield ingest_pb2.PublishStreamRequest(
-            sequence=3,
-            request=ingest_pb2.PublishRequest(tenant="shop-b", message_received=message(f"{run}-c1", 3)),
-        )
+    acks = await acks_of(
+        stub,
+        [
+            ingest_pb2.StreamedEvent(sequence=1, request=good),
+            ingest_pb2.StreamedEvent(sequence=2, request=empty),
+        ],
+        [
+            ingest_pb2.StreamedEvent(sequence=3, request=foreign),
+            ingest_pb2.StreamedEvent(sequence=4, request=good),
+        ],
+    )
 
-    acks = {a.sequence: a async for a in stub.PublishStream(send(), metadata=bearer("shop-a"))}
-    assert acks[1].code == grpc.StatusCode.OK.value[0]
-    assert acks[2].code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-    assert "needs content" in acks[2].message
-    assert acks[3].code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    by_sequence = {a.sequence: a for a in acks}
+    assert by_sequence[1].code == grpc.StatusCode.OK.value[0]
+    assert by_sequence[2].code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "needs content" in by_sequence[2].message
+    assert by_sequence[3].code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert by_sequence[4].code == grpc.StatusCode.OK.value[0]
+    assert by_sequence[4].duplicate, "the same message again within one stream is recognised"
+    assert by_sequence[4].event_id == by_sequence[1].event_id
+
+
+async def test_an_oversized_stream_batch_is_refused(stub: ingest_pb2_grpc.IngestServiceStub) -> None:
+    request = ingest_pb2.PublishRequest(message_received=message("big-c1", 1))
+    batch = [ingest_pb2.StreamedEvent(sequence=n, request=request) for n in range(1001)]
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await acks_of(stub, batch)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "at most 1000 events" in (raised.value.details() or "")
 
 
 async def test_a_token_cannot_publish_for_another_tenant(stub: ingest_pb2_grpc.IngestServiceStub) -> None:

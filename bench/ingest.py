@@ -1,0 +1,143 @@
+"""Ingest benchmark: events/s over one gRPC PublishStream against the raw aiokafka producer.
+
+Both run in this process against a fresh embedded broker; ingest runs as its
+own process, as in production. The stream keeps a fixed number of events in
+flight (closed loop), so the acknowledgement latency is measured at that load.
+
+    python -m bench.ingest [--quick]
+
+Target: gRPC events/s at least 50% of the raw producer's, with p99
+acknowledgement latency under 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from bench.common import Meter, Report, arguments, percentile_ms, progress
+from pronto import envelope, topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
+from pronto.demo.messages import MessageFactory
+from pronto.envelope import Envelope
+from pronto.grpc_client import ProntoClient
+from pronto.services import IngestService
+from pronto.v1 import ingest_pb2
+from services.ingest.settings import DEVELOPMENT_TOKENS
+
+IN_FLIGHT = 1_000
+# Events per stream message; each event is still acknowledged on its own.
+BATCH = 100
+P99_TARGET_MS = 50.0
+
+
+async def raw_producer_rate(bootstrap_servers: str, count: int) -> float:
+    """The ceiling: aiokafka sending the same records (acks=all), no gRPC, no validation."""
+    factory = MessageFactory(seed=99)
+    records = []
+    for n in range(count):
+        message = factory.next()
+        event = Envelope(f"raw-{n}", "/bench", "demo-shop", message, datetime.now(UTC), "")
+        records.append((message.conversation_id.encode(), *envelope.encode(event)))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=2)
+    await producer.start()
+    meter = Meter("raw aiokafka producer", count)
+    try:
+        window = asyncio.Semaphore(IN_FLIGHT * 8)
+
+        def done(_: object) -> None:
+            window.release()
+            meter.add()
+
+        started = time.perf_counter()
+        futures = []
+        for key, headers, value in records:
+            await window.acquire()
+            future = await producer.send(topics.INBOUND.name, value, key=key, headers=headers)
+            future.add_done_callback(done)
+            futures.append(future)
+        await asyncio.gather(*futures)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def grpc_stream(target: str, token: str, count: int) -> tuple[float, list[float], int]:
+    """Events/s and acknowledgement latencies over one PublishStream, IN_FLIGHT events outstanding."""
+    factory = MessageFactory(seed=7, conversations=5_000)
+    batches = []
+    for first in range(0, count, BATCH):
+        batch = ingest_pb2.PublishStreamRequest()
+        for n in range(first, min(first + BATCH, count)):
+            batch.events.add(sequence=n, request=ingest_pb2.PublishRequest(message_received=factory.next()))
+        batches.append(batch)
+    window = asyncio.Semaphore(IN_FLIGHT // BATCH)
+    sent_at: dict[int, float] = {}
+    latencies: list[float] = []
+    failures = 0
+    meter = Meter("gRPC PublishStream", count)
+
+    async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        for batch in batches:
+            await window.acquire()
+            sent_at[batch.events[0].sequence] = time.perf_counter()
+            yield batch
+
+    async with ProntoClient(target, token) as client:
+        started = time.perf_counter()
+        async for response in client.publish_stream(send()):
+            latency = time.perf_counter() - sent_at.pop(response.acks[0].sequence)
+            latencies += [latency] * len(response.acks)
+            failures += sum(ack.code != 0 for ack in response.acks)
+            window.release()
+            meter.add(len(response.acks))
+        elapsed = time.perf_counter() - started
+    return count / elapsed, latencies, failures
+
+
+async def main() -> None:
+    args = arguments(__doc__ or "")
+    count = 20_000 if args.quick else 100_000
+    run_dir = Path(tempfile.mkdtemp(prefix="pronto-bench-ingest-"))
+    report = Report("ingest")
+    with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
+        provision(broker.bootstrap_servers)
+        progress(f"broker on {broker.bootstrap_servers}; {count:,} events per measurement; logs in {run_dir}")
+        raw = await raw_producer_rate(broker.bootstrap_servers, count)
+        progress(f"raw producer: {raw:,.0f} events/s")
+        ingest = IngestService(
+            broker.bootstrap_servers, run_dir / "ingest.log", PRONTO_KAFKA_IDEMPOTENT="false"
+        )
+        ingest.start().wait_ready()
+        try:
+            token = DEVELOPMENT_TOKENS["demo-shop"].get_secret_value()
+            await grpc_stream(ingest.grpc_target, token, min(count, 5_000))  # warm-up
+            rate, latencies, failures = await grpc_stream(ingest.grpc_target, token, count)
+        finally:
+            ingest.stop()
+    p50, p99 = percentile_ms(latencies, 50), percentile_ms(latencies, 99)
+    progress(f"gRPC stream: {rate:,.0f} events/s, ack p50 {p50:.1f} ms, p99 {p99:.1f} ms, {failures} failed")
+    report.figures = {
+        "grpc_stream_events_per_s": round(rate),
+        "grpc_ack_p50_ms": round(p50, 2),
+        "grpc_ack_p99_ms": round(p99, 2),
+        "grpc_failed_events": failures,
+        "in_flight": IN_FLIGHT,
+        "batch": BATCH,
+        "events": count,
+    }
+    report.baseline = {"raw_producer_events_per_s": round(raw)}
+    report.ratio("grpc_over_raw_events_per_s", rate / raw, target=0.5)
+    report.ratio("grpc_ack_p99_over_50ms", p99 / P99_TARGET_MS, target=1.0)
+    report.emit()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
