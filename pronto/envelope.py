@@ -4,8 +4,8 @@ Attributes travel as headers (``ce_id``, ``ce_type``, ``ce_source``,
 ``ce_time``, ``ce_specversion``, ``content-type``, plus the extensions
 ``ce_tenant`` and ``ce_traceparent``); the value is the protobuf payload.
 Any Kafka client, kcat included, can read the attributes without our code.
-The mapping itself is the CloudEvents SDK's Kafka binding; this module only
-adds the protobuf payload and the type registry.
+Decoding goes through the CloudEvents SDK's Kafka binding; encoding writes
+the same headers directly (see ``encode``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from pronto.v1 import events_pb2
 
 CONTENT_TYPE = "application/protobuf"
 SPEC_VERSION = "1.0"
+_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion", "ce_time", "ce_tenant", "content-type")
 
 
@@ -69,22 +71,34 @@ class Envelope:
 
 
 def encode(envelope: Envelope) -> tuple[list[tuple[str, bytes]], bytes]:
-    """Return the Kafka headers and value of ``envelope``."""
-    if envelope.type not in EVENT_TYPES:
-        raise EnvelopeError(f"{envelope.type} is not an event type of pronto.v1")
-    attributes: dict[str, Any] = {
-        "id": envelope.id,
-        "type": envelope.type,
-        "source": envelope.source,
-        "specversion": SPEC_VERSION,
-        "time": envelope.time,
-        "datacontenttype": CONTENT_TYPE,
-        "tenant": envelope.tenant,
-    }
+    """Return the Kafka headers and value of ``envelope``.
+
+    The headers are exactly those the SDK's ``to_binary`` writes (a unit test
+    checks both ways); building them directly avoids the SDK's per-event
+    attribute validation, which cost about a seventh of ingest's CPU per event.
+    Our events are valid by construction: the type comes from the registry.
+    """
+    type_name = envelope.type
+    if type_name not in EVENT_TYPES:
+        raise EnvelopeError(f"{type_name} is not an event type of pronto.v1")
+    headers = [
+        ("ce_id", envelope.id.encode()),
+        ("ce_type", type_name.encode()),
+        ("ce_source", envelope.source.encode()),
+        ("ce_specversion", _SPEC_VERSION_BYTES),
+        ("ce_time", _timestamp(envelope.time)),
+        ("content-type", _CONTENT_TYPE_BYTES),
+        ("ce_tenant", envelope.tenant.encode()),
+    ]
     if envelope.traceparent:
-        attributes["traceparent"] = envelope.traceparent
-    message = ce_kafka.to_binary(CloudEvent(attributes, envelope.payload.SerializeToString()), _FORMAT)
-    return list(message.headers.items()), message.value
+        headers.append(("ce_traceparent", envelope.traceparent.encode()))
+    return headers, envelope.payload.SerializeToString()
+
+
+def _timestamp(moment: datetime) -> bytes:
+    """RFC 3339 in UTC with a Z, as the SDK writes it."""
+    text = moment.astimezone(UTC).isoformat()
+    return (text.removesuffix("+00:00") + "Z").encode()
 
 
 def decode(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:

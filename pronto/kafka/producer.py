@@ -104,9 +104,12 @@ class EventProducer:
             await producer.stop()
 
     async def send_many(
-        self, topic: str, records: Sequence[tuple[str, Envelope]]
-    ) -> list[asyncio.Future[Receipt]]:
-        """Hand ``(key, event)`` records to the producer; each future resolves with the broker's ack.
+        self, topic: str, records: Sequence[tuple[str, Envelope]], receipts: Sequence[asyncio.Future[Receipt]]
+    ) -> None:
+        """Hand ``(key, event)`` records to the producer; each receipt resolves with the broker's ack.
+
+        The caller passes the futures to complete (``receipts[i]`` for
+        ``records[i]``), so that it can hand them out before the write starts.
 
         Records are grouped into one batch per partition (the same murmur2
         partitioning as any Kafka client, so keys land where ``send`` would
@@ -114,13 +117,11 @@ class EventProducer:
         """
         if self._producer is None:
             raise BrokerUnavailable("not connected to Kafka yet")
-        loop = asyncio.get_running_loop()
         try:
             # Bounded by request_timeout_ms (= ack_timeout_s) when the metadata is missing.
             partitions = sorted(await self._producer.partitions_for(topic))
         except KafkaError as exc:
             raise BrokerUnavailable(f"Kafka did not describe topic {topic}: {exc}") from exc
-        receipts = [loop.create_future() for _ in records]
         open_batches: dict[int, _PartitionBatch] = {}
         full: list[_PartitionBatch] = []
         for index, (key, event) in enumerate(records):
@@ -141,32 +142,33 @@ class EventProducer:
             try:
                 delivery = await self._producer.send_batch(batch.builder, topic, partition=batch.partition)
             except KafkaError as exc:
-                error = BrokerUnavailable(f"Kafka refused the write: {exc}")
-                for index in batch.members:
-                    receipts[index].set_exception(error)
+                _fail(receipts, batch.members, BrokerUnavailable(f"Kafka refused the write: {exc}"))
                 continue
             delivery.add_done_callback(partial(self._acknowledged, topic, started, batch, receipts))
-        return receipts
 
     def _acknowledged(
         self,
         topic: str,
         started: float,
         batch: _PartitionBatch,
-        receipts: list[asyncio.Future[Receipt]],
+        receipts: Sequence[asyncio.Future[Receipt]],
         done: asyncio.Future[RecordMetadata],
     ) -> None:
         if done.cancelled() or done.exception() is not None:
-            error = BrokerUnavailable(
-                f"Kafka refused the write: {None if done.cancelled() else done.exception()}"
-            )
-            for index in batch.members:
-                receipts[index].set_exception(error)
+            reason = "cancelled" if done.cancelled() else done.exception()
+            _fail(receipts, batch.members, BrokerUnavailable(f"Kafka refused the write: {reason}"))
             return
         base = done.result().offset
         self._metrics.produced(topic, time.perf_counter() - started)
         for position, index in enumerate(batch.members):
-            receipts[index].set_result(Receipt(topic, batch.partition, base + position))
+            if not receipts[index].done():
+                receipts[index].set_result(Receipt(topic, batch.partition, base + position))
+
+
+def _fail(receipts: Sequence[asyncio.Future[Receipt]], members: list[int], error: Exception) -> None:
+    for index in members:
+        if not receipts[index].done():
+            receipts[index].set_exception(error)
 
 
 class _PartitionBatch:

@@ -38,8 +38,8 @@ class EventSink(Protocol):
     """Where events go: ``EventProducer`` in production."""
 
     async def send_many(
-        self, topic: str, records: Sequence[tuple[str, Envelope]]
-    ) -> list[asyncio.Future[Receipt]]: ...
+        self, topic: str, records: Sequence[tuple[str, Envelope]], receipts: Sequence[asyncio.Future[Receipt]]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -155,16 +155,14 @@ class Ingest:
             if not duplicate:
                 new[write.topic].append((index, write, delivery))
         for topic, claimed in new.items():
+            records = [(write.key, write.event) for _, write, _ in claimed]
             try:
-                receipts = await self._sink.send_many(topic, [(w.key, w.event) for _, w, _ in claimed])
+                await self._sink.send_many(topic, records, [delivery for _, _, delivery in claimed])
             except BrokerUnavailable as exc:
                 for index, write, delivery in claimed:
                     self._recent.fail(delivery, exc)
                     self._metrics.rejected(write.label, "unavailable")
                     results[index] = exc
-                continue
-            for (_, _, delivery), receipt in zip(claimed, receipts, strict=True):
-                self._recent.follow(delivery, receipt)
         return results
 
     def conclude(self, pending: Pending) -> Outcome:

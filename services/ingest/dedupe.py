@@ -37,7 +37,7 @@ class RecentEvents(Generic[T]):
     def claim(self, event_id: str) -> tuple[asyncio.Future[T], bool]:
         """The delivery of ``event_id`` and whether an earlier call had claimed it (a duplicate).
 
-        Whoever claims a new delivery must complete it, with ``follow`` or ``fail``.
+        Whoever claims a new delivery must complete it; its outcome settles the claim.
         """
         if event_id in self._done:
             self._done.move_to_end(event_id)
@@ -53,11 +53,6 @@ class RecentEvents(Generic[T]):
         return delivery, False
 
     @staticmethod
-    def follow(delivery: asyncio.Future[T], source: asyncio.Future[T]) -> None:
-        """Complete ``delivery`` as ``source`` completes."""
-        source.add_done_callback(partial(_copy_outcome, delivery))
-
-    @staticmethod
     def fail(delivery: asyncio.Future[T], error: Exception) -> None:
         if not delivery.done():
             delivery.set_exception(error)
@@ -70,14 +65,3 @@ class RecentEvents(Generic[T]):
             self._done[event_id] = delivery.result()
             if len(self._done) > self._capacity:
                 self._done.popitem(last=False)
-
-
-def _copy_outcome(target: asyncio.Future[T], source: asyncio.Future[T]) -> None:
-    if target.done():
-        return
-    if source.cancelled():
-        target.cancel()
-    elif (exc := source.exception()) is not None:
-        target.set_exception(exc)
-    else:
-        target.set_result(source.result())
