@@ -35,5 +35,7 @@ apt_install kcat
 if [ ! -x tools/buf/node_modules/.bin/buf ]; then
   command -v npm >/dev/null || apt_install nodejs npm
   step "installing buf from npm (tools/buf)"
-  (cd tools/buf && npm ci --no-audit --no-fund --loglevel=error)
+  # No lock file: npm 11 writes one without the other platforms' optional packages, which
+  # "npm ci" then rejects. The version is pinned exactly in package.json.
+  (cd tools/buf && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error)
 fi
