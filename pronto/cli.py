@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import grpc
+from kafka.errors import KafkaError
 
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import ProvisioningError, provision
@@ -67,6 +68,9 @@ def cmd_topics(args: argparse.Namespace) -> int:
         report = provision(args.bootstrap_servers, log=print)
     except ProvisioningError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KafkaError as exc:
+        print(f"error: cannot reach Kafka at {args.bootstrap_servers}: {exc}", file=sys.stderr)
         return 1
     print(f"{len(report.created)} created, {len(report.existing)} already present")
     return 0
