@@ -122,7 +122,7 @@ async def main() -> None:
         raw = await raw_producer_rate(broker.bootstrap_servers, count)
         progress(f"raw producer: {raw:,.0f} events/s")
         ingest = IngestService(
-            broker.bootstrap_servers, run_dir / "ingest.log", PRONTO_KAFKA_IDEMPOTENT="false"
+            broker.bootstrap_servers, run_dir / "ingest.log", env={"PRONTO_KAFKA_IDEMPOTENT": "false"}
         )
         ingest.start().wait_ready()
         try:

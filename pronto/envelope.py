@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.exceptions import CloudEventValidationError
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from google.protobuf.message import DecodeError, Message
@@ -81,6 +82,10 @@ def encode(envelope: Envelope) -> tuple[list[tuple[str, bytes]], bytes]:
     type_name = envelope.type
     if type_name not in EVENT_TYPES:
         raise EnvelopeError(f"{type_name} is not an event type of pronto.v1")
+    if not (envelope.id and envelope.source and envelope.tenant):
+        raise EnvelopeError(
+            f"id, source and tenant are required: {envelope.id!r}, {envelope.source!r}, {envelope.tenant!r}"
+        )
     headers = [
         ("ce_id", envelope.id.encode()),
         ("ce_type", type_name.encode()),
@@ -111,7 +116,7 @@ def decode(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelop
         event = ce_kafka.from_binary(
             ce_kafka.KafkaMessage(headers=header_map, key=None, value=value or b""), _FORMAT, CloudEvent
         )
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, CloudEventValidationError) as exc:
         raise EnvelopeError(f"invalid CloudEvents attributes: {exc}") from exc
     attributes = event.get_attributes()
     payload_class = EVENT_TYPES.get(attributes["type"])

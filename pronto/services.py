@@ -17,7 +17,7 @@ class IngestService(ChildService):
         log_path: Path,
         grpc_port: int | None = None,
         http_port: int | None = None,
-        **env: str,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.grpc_port = grpc_port or free_port()
         self.http_port = http_port or free_port()
@@ -28,7 +28,7 @@ class IngestService(ChildService):
                 "PRONTO_BOOTSTRAP_SERVERS": bootstrap_servers,
                 "PRONTO_INGEST_GRPC_PORT": str(self.grpc_port),
                 "PRONTO_INGEST_HTTP_PORT": str(self.http_port),
-                **env,
+                **(env or {}),
             },
             log_path,
             ready_url=f"http://{LOOPBACK}:{self.http_port}/readyz",

@@ -137,8 +137,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         run_dir / "ingest.log",
         grpc_port=_port(options.grpc_port),
         http_port=_port(options.http_port),
-        PRONTO_KAFKA_IDEMPOTENT="false",
-        PRONTO_ENVIRONMENT="development",
+        env={"PRONTO_KAFKA_IDEMPOTENT": "false", "PRONTO_ENVIRONMENT": "development"},
     )
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))

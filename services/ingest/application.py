@@ -163,6 +163,12 @@ class Ingest:
                     self._recent.fail(delivery, exc)
                     self._metrics.rejected(write.label, "unavailable")
                     results[index] = exc
+            except BaseException as exc:
+                # Cancelled (a deadline) or a bug: no claim may stay in flight, or its retries would hang.
+                failure = exc if isinstance(exc, Exception) else BrokerUnavailable("the write was cancelled")
+                for _, _, delivery in claimed:
+                    self._recent.fail(delivery, failure)
+                raise
         return results
 
     def conclude(self, pending: Pending) -> Outcome:

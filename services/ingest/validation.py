@@ -14,9 +14,10 @@ from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 MAX_ID_LENGTH = 200
 MAX_TEXT_BYTES = 64 * 1024
 MAX_ATTACHMENTS = 50
+# Whole events stay well under the producer's batch size (512 KiB) and Kafka's default message size.
+MAX_EVENT_BYTES = 256 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 CHANNELS = frozenset(common_pb2.Channel.values())
 TIERS = frozenset(common_pb2.CustomerTier.values())
 TOPICS = frozenset(common_pb2.SupportTopic.values()) - {common_pb2.SUPPORT_TOPIC_UNSPECIFIED}
@@ -45,7 +46,7 @@ def _identifier(value: str, field: str, required: bool = True) -> list[str]:
         return [f"{field} is required"] if required else []
     if len(value) > MAX_ID_LENGTH:
         return [f"{field} is {len(value)} characters long, at most {MAX_ID_LENGTH} allowed"]
-    if _CONTROL.search(value) or value != value.strip():
+    if not value.isprintable() or value != value.strip():
         return [f"{field} must not contain control characters or surrounding spaces"]
     return []
 
@@ -81,13 +82,15 @@ def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list
         problems.append(f"{f}.kind has unknown MessageKind value {message.kind}")
     if not message.text.strip() and not message.attachments and message.kind not in _TEXTLESS_KINDS:
         problems.append(f"{f}.text is empty and there are no attachments: a message needs content")
-    if message.language and not _LANGUAGE.match(message.language):
+    if message.language and not _LANGUAGE.fullmatch(message.language):
         problems.append(f"{f}.language {message.language!r} is not a BCP 47 tag such as 'it' or 'pt-BR'")
     if message.sender.tier not in TIERS:
         problems.append(f"{f}.sender.tier has unknown CustomerTier value {message.sender.tier}")
     unknown_topics = [t for t in message.topic_hints if t not in TOPICS]
     if unknown_topics:
         problems.append(f"{f}.topic_hints has unknown or unspecified SupportTopic values {unknown_topics}")
+    if (size := message.ByteSize()) > MAX_EVENT_BYTES:
+        problems.append(f"{f} is {size} bytes when serialized, at most {MAX_EVENT_BYTES} allowed")
     if message.HasField("sent_at") and message.sent_at.ToDatetime(now.tzinfo) > now + MAX_CLOCK_SKEW:
         problems.append(f"{f}.sent_at is more than {MAX_CLOCK_SKEW} in the future")
     return problems
@@ -123,6 +126,8 @@ def reply_problems(request: operator_pb2.PostReplyRequest) -> list[str]:
     problems += _attachments(list(request.attachments), "attachments")
     if not request.text.strip() and not request.attachments:
         problems.append("text is empty and there are no attachments: a reply needs content")
+    if (size := request.ByteSize()) > MAX_EVENT_BYTES:
+        problems.append(f"the reply is {size} bytes when serialized, at most {MAX_EVENT_BYTES} allowed")
     return problems
 
 

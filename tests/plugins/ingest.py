@@ -20,8 +20,8 @@ def bearer(tenant: str) -> tuple[tuple[str, str]]:
 
 def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestService:
     # The embedded broker cannot start idempotent producers (see README).
-    env.setdefault("PRONTO_KAFKA_IDEMPOTENT", "false")
-    service = IngestService(bootstrap_servers, log_path, PRONTO_INGEST_TOKENS=json.dumps(TOKENS), **env)
+    settings = {"PRONTO_KAFKA_IDEMPOTENT": "false", "PRONTO_INGEST_TOKENS": json.dumps(TOKENS), **env}
+    service = IngestService(bootstrap_servers, log_path, env=settings)
     service.start().wait_ready()
     return service
 

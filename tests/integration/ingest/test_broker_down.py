@@ -67,7 +67,8 @@ async def _retry_while_unavailable(
     for _ in range(attempts):
         call = stub.Publish(request, metadata=bearer("shop-a"), timeout=10)
         try:
-            return await call
+            response: ingest_pb2.PublishResponse = await call
+            return response
         except grpc.aio.AioRpcError:
             codes.append(await call.code())
     raise AssertionError(f"ingest never accepted again after the broker came back; answers: {set(codes)}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -83,12 +84,13 @@ async def test_a_stream_of_1000_events_arrives_exactly_once_with_cloudevents_hea
         assert abs(event.time - datetime.now(UTC)) < timedelta(minutes=1)
         assert isinstance(event.payload, events_pb2.MessageReceived)
         assert record.key == event.payload.conversation_id.encode()
-    per_conversation = {}
+    per_conversation: dict[str, int] = {}
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        event = envelope.decode(record.headers, record.value)
-        n = int(event.payload.channel_message_id.rsplit("-m", 1)[1])
-        assert n > per_conversation.get(event.payload.conversation_id, -1), "per-conversation order kept"
-        per_conversation[event.payload.conversation_id] = n
+        payload = envelope.decode(record.headers, record.value).payload
+        assert isinstance(payload, events_pb2.MessageReceived)
+        n = int(payload.channel_message_id.rsplit("-m", 1)[1])
+        assert n > per_conversation.get(payload.conversation_id, -1), "per-conversation order kept"
+        per_conversation[payload.conversation_id] = n
 
 
 async def test_the_same_event_published_twice_yields_one_record(
@@ -150,7 +152,9 @@ MALFORMED = {
 
 @pytest.mark.parametrize("case", MALFORMED.values(), ids=MALFORMED.keys())
 async def test_a_malformed_event_gets_invalid_argument_and_publishes_nothing(
-    stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker, case: tuple
+    stub: ingest_pb2_grpc.IngestServiceStub,
+    broker: EmbeddedBroker,
+    case: tuple[Callable[[str], dict[str, Any]], str],
 ) -> None:
     build, named_field = case
     run = f"bad-{uuid.uuid4().hex[:8]}"

@@ -30,7 +30,7 @@ def samples(ingest: IngestService) -> dict[tuple[str, frozenset[tuple[str, str]]
     }
 
 
-def value(found: dict, name: str, **labels: str) -> float:
+def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
     return float(found.get((name, frozenset({"service": "ingest", **labels}.items())), 0.0))
 
 
