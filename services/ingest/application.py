@@ -101,6 +101,36 @@ class Ingest:
     ) -> Outcome:
         return await self._one(self.check_message(token_tenant, request, traceparent))
 
+    async def publish_messages(
+        self, tenant: str, messages: Sequence[events_pb2.MessageReceived], traceparent: str = ""
+    ) -> list[Outcome]:
+        """All of a webhook's messages, or none answered as accepted.
+
+        InvalidEvent when one of them is invalid (nothing is written then);
+        BrokerUnavailable when any write was not acknowledged, after which the
+        platform's retry writes only what is missing (the rest are duplicates).
+        """
+        writes = [
+            self.check_message(tenant, ingest_pb2.PublishRequest(message_received=m), traceparent)
+            for m in messages
+        ]
+        begun = await self.begin(writes)
+        deliveries = [p.delivery for p in begun if isinstance(p, Pending)]
+        if deliveries:
+            await asyncio.wait(deliveries, timeout=self.ack_timeout_s)
+        outcomes: list[Outcome] = []
+        failure: BrokerUnavailable | None = None
+        for pending in begun:
+            try:
+                if isinstance(pending, BrokerUnavailable):
+                    raise pending
+                outcomes.append(self.conclude(pending))
+            except BrokerUnavailable as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return outcomes
+
     async def set_operator_status(
         self, token_tenant: str, request: operator_pb2.SetOperatorStatusRequest, traceparent: str = ""
     ) -> Outcome:

@@ -1,4 +1,4 @@
-"""Ingest's HTTP side: the operational endpoints now, channel webhooks as they arrive."""
+"""Ingest's HTTP side: the channels' webhooks and the operational endpoints."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from pronto.ops import ops_router
+from services.ingest.webhooks import Webhooks, webhook_router
 
 
-def create_app(registry: CollectorRegistry, ready: Callable[[], bool]) -> FastAPI:
-    app = FastAPI(title="Pronto ingest", version="1")
+def create_app(registry: CollectorRegistry, ready: Callable[[], bool], webhooks: Webhooks) -> FastAPI:
+    app = FastAPI(
+        title="Pronto ingest",
+        version="1",
+        description="Channel webhooks: every customer message becomes one event on support.inbound.v1.",
+    )
+    app.include_router(webhook_router(webhooks))
     app.include_router(ops_router(registry, ready))
     return app

@@ -20,8 +20,11 @@ from pronto.tracing import Tracer
 from services.ingest import grpc_api, http_api
 from services.ingest.application import Ingest
 from services.ingest.auth import TokenAuthenticator
+from services.ingest.channels.enrich import Enricher
+from services.ingest.channels.language import LanguageDetector
 from services.ingest.dedupe import RecentEvents
 from services.ingest.settings import IngestSettings
+from services.ingest.webhooks import Webhooks
 
 log = logging.getLogger("pronto.ingest")
 SERVICE = "ingest"
@@ -33,6 +36,7 @@ class IngestProcess:
 
     settings: IngestSettings
     producer: EventProducer
+    webhooks: Webhooks
     grpc_server: grpc.aio.Server
     health: health.aio.HealthServicer
     registry: CollectorRegistry
@@ -67,7 +71,16 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         settings.ingest_retry_after_s,
         settings.ingest_stream_window,
     )
-    return IngestProcess(settings, producer, server, health_servicer, registry)
+    webhooks = Webhooks(
+        ingest=ingest,
+        channels=settings.ingest_channels,
+        enricher=Enricher(LanguageDetector(settings.ingest_languages)),
+        metrics=metrics,
+        max_body_bytes=settings.ingest_max_body_bytes,
+        retry_after_s=settings.ingest_retry_after_s,
+        public_url=settings.ingest_public_url,
+    )
+    return IngestProcess(settings, producer, webhooks, server, health_servicer, registry)
 
 
 async def connect_producer(process: IngestProcess, stop: asyncio.Event) -> None:
@@ -99,7 +112,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
         f"{settings.ingest_grpc_host}:{settings.ingest_grpc_port}"
     )
     await process.grpc_server.start()
-    app = http_api.create_app(process.registry, lambda: process.producer.started)
+    app = http_api.create_app(process.registry, lambda: process.producer.started, process.webhooks)
     http = asyncio.create_task(serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop))
     connecting = asyncio.create_task(connect_producer(process, stop))
     log.info(

@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from pronto.settings import CommonSettings
 
 # The demo's tenant and token: refused in production.
 DEVELOPMENT_TOKENS = {"demo-shop": SecretStr("demo-token")}
 MIN_TOKEN_LENGTH = 24
+
+
+class ChannelSecrets(BaseModel):
+    """One shop's credentials for verifying its channels' webhooks; a channel without them is off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The shop's own back end signs what it relays (web chat, contact form, callback requests):
+    # X-Pronto-Signature: sha256=<hex HMAC-SHA256(key, body)>.
+    shop_key: SecretStr | None = None
+    # Meta app secret (X-Hub-Signature-256) and the verify token of the GET handshake.
+    meta_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr | None = None
+    # Telegram: the secret_token given to setWebhook, echoed in X-Telegram-Bot-Api-Secret-Token.
+    telegram_secret_token: SecretStr | None = None
+    # Viber: the bot's auth token, which signs X-Viber-Content-Signature.
+    viber_auth_token: SecretStr | None = None
+    # X: the app's consumer secret, for the CRC challenge and x-twitter-webhooks-signature.
+    x_consumer_secret: SecretStr | None = None
+    # Inbound e-mail: a token the mail provider sends (Authorization: Bearer, or basic auth password),
+    # or Mailgun's webhook signing key.
+    email_token: SecretStr | None = None
+    mailgun_signing_key: SecretStr | None = None
+    # Phone (Twilio-compatible): the auth token signing X-Twilio-Signature.
+    twilio_auth_token: SecretStr | None = None
 
 
 class IngestSettings(CommonSettings):
@@ -28,6 +53,16 @@ class IngestSettings(CommonSettings):
     # Unacknowledged request batches one PublishStream may have in flight before ingest reads more.
     ingest_stream_window: int = Field(default=64, ge=1)
     ingest_linger_ms: int = Field(default=2, ge=0)
+    # Tenant -> channel secrets, as JSON: {"shop-a": {"telegram_secret_token": "…", …}}.
+    ingest_channels: dict[str, ChannelSecrets] = Field(default_factory=dict)
+    # Webhook bodies larger than this are refused with 413 before they are parsed.
+    ingest_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Languages detected when a channel does not say; ISO 639-1 codes, the shop's languages first.
+    ingest_languages: list[str] = Field(
+        default_factory=lambda: ["it", "pl", "en", "es", "de", "fr", "pt", "nl"]
+    )
+    # The public base URL the platforms call (Twilio signs the full URL), when behind a proxy.
+    ingest_public_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_weak_tokens_in_production(self) -> Self:

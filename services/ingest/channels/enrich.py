@@ -1,0 +1,22 @@
+"""What Pronto adds to every message a channel did not say: its language and topic hints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pronto.v1 import events_pb2
+from services.ingest.channels.language import LanguageDetector
+from services.ingest.channels.topics import topic_hints
+
+
+class Enricher:
+    def __init__(self, detector: LanguageDetector) -> None:
+        self._detector = detector
+
+    def complete(self, messages: Iterable[events_pb2.MessageReceived]) -> None:
+        for message in messages:
+            words = f"{message.subject}\n{message.text}".strip()
+            if not message.language:
+                message.language = self._detector.detect(words)
+            if not message.topic_hints:
+                message.topic_hints.extend(topic_hints(words))  # type: ignore[arg-type]

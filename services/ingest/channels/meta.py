@@ -1,0 +1,255 @@
+"""Meta's webhooks, one endpoint per app: Messenger, Instagram messaging, WhatsApp Cloud API,
+and public comments on Facebook Page posts and Instagram media.
+
+The body is signed with X-Hub-Signature-256 (checked by the entry point).
+One delivery may batch several entries, each with several events: every
+customer message becomes one MessageReceived; what is not a customer
+message (echoes of our own replies, deliveries, reads, WhatsApp statuses)
+is acknowledged and left out. Timestamps: Messenger and Instagram DMs in
+milliseconds, comments and WhatsApp in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels.errors import MalformedPayload
+from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.payload import Obj, from_epoch, load_json
+
+Message = events_pb2.MessageReceived
+
+_ATTACHMENT_KINDS = {
+    "image": events_pb2.MESSAGE_KIND_IMAGE,
+    "video": events_pb2.MESSAGE_KIND_VIDEO,
+    "audio": events_pb2.MESSAGE_KIND_AUDIO,
+    "file": events_pb2.MESSAGE_KIND_FILE,
+    "document": events_pb2.MESSAGE_KIND_FILE,
+    "location": events_pb2.MESSAGE_KIND_LOCATION,
+    "sticker": events_pb2.MESSAGE_KIND_STICKER,
+    "voice": events_pb2.MESSAGE_KIND_AUDIO,
+}
+
+
+def parse(tenant: str, raw: bytes) -> list[Message]:
+    body = Obj(load_json(raw))
+    kind = body.str("object")
+    if kind == "page":
+        return [m for entry in body.list("entry") for m in _page_entry(tenant, entry)]
+    if kind == "instagram":
+        return [m for entry in body.list("entry") for m in _instagram_entry(tenant, entry)]
+    if kind == "whatsapp_business_account":
+        return [m for entry in body.list("entry") for m in _whatsapp_entry(tenant, entry)]
+    raise MalformedPayload(
+        f"body.object {kind!r} is not one Pronto handles (page, instagram, whatsapp_business_account)"
+    )
+
+
+# ---------------------------------------------------------------- Messenger and Instagram DMs
+
+
+def _page_entry(tenant: str, entry: Obj) -> Iterator[Message]:
+    page = entry.str("id")
+    for event in entry.list("messaging", required=False):
+        yield from _direct(tenant, "facebook", common_pb2.CHANNEL_FACEBOOK, page, event)
+    for change in entry.list("changes", required=False):
+        if change.str("field") == "feed":
+            yield from _feed_comment(tenant, page, change.obj("value"))
+
+
+def _instagram_entry(tenant: str, entry: Obj) -> Iterator[Message]:
+    account = entry.str("id")
+    for event in entry.list("messaging", required=False):
+        yield from _direct(tenant, "instagram", common_pb2.CHANNEL_INSTAGRAM, account, event)
+    for change in entry.list("changes", required=False):
+        if change.str("field") == "comments":
+            yield _instagram_comment(tenant, account, change.obj("value"), entry)
+
+
+def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> Iterator[Message]:
+    """A private message, its edit, or its deletion; nothing for echoes, deliveries and reads."""
+    customer = event.obj("sender").str("id")
+    if customer == account:
+        return  # our own page wrote it
+    base = Message(
+        conversation_id=conversation_id(tenant, label, f"{account}:{customer}"),
+        channel=channel,  # type: ignore[arg-type]
+        sender=common_pb2.Sender(id=customer),
+    )
+    if event.has("timestamp"):
+        base.sent_at.CopyFrom(
+            from_epoch(event.int("timestamp"), f"{event.path}.timestamp", milliseconds=True)
+        )
+    if (edit := event.maybe("message_edit")) is not None:
+        number = edit.int("num_edit", 1)
+        yield _with(
+            base, f"{edit.str('mid')}#edit{number}", events_pb2.MESSAGE_KIND_EDITED, edit.str("text", "")
+        )
+    elif (message := event.maybe("message")) is not None:
+        if message.data.get("is_echo"):
+            return
+        if message.data.get("is_deleted"):
+            yield _with(base, f"{message.str('mid')}#deleted", events_pb2.MESSAGE_KIND_DELETED, "")
+            return
+        attachments = message.list("attachments", required=False)
+        kind = events_pb2.MESSAGE_KIND_TEXT
+        if message.has("sticker_id"):
+            kind = events_pb2.MESSAGE_KIND_STICKER
+        elif attachments:
+            kind = _ATTACHMENT_KINDS.get(attachments[0].str("type", "file"), events_pb2.MESSAGE_KIND_FILE)
+        result = _with(base, message.str("mid"), kind, message.str("text", ""))
+        result.attachments.extend(_meta_attachment(a) for a in attachments)
+        yield result
+    elif (postback := event.maybe("postback")) is not None:
+        # A button the customer pressed: its title is what they "said".
+        mid = postback.str("mid", "") or f"postback:{customer}:{event.int('timestamp')}"
+        yield _with(
+            base, mid, events_pb2.MESSAGE_KIND_TEXT, postback.str("title", postback.str("payload", ""))
+        )
+
+
+def _meta_attachment(attachment: Obj) -> common_pb2.Attachment:
+    payload = attachment.maybe("payload")
+    url = payload.str("url", "") if payload is not None else ""
+    kind = attachment.str("type", "file")
+    if kind == "location" and payload is not None and (where := payload.maybe("coordinates")) is not None:
+        url = url or f"geo:{where.data.get('lat')},{where.data.get('long')}"
+    return common_pb2.Attachment(filename=attachment.str("title", ""), content_type=kind, url=url)
+
+
+def _with(base: Message, mid: str, kind: int, text: str) -> Message:
+    message = Message()
+    message.CopyFrom(base)
+    message.channel_message_id = mid
+    message.kind = kind  # type: ignore[assignment]
+    message.text = text
+    return message
+
+
+# ---------------------------------------------------------------- public comments
+
+
+def _feed_comment(tenant: str, page: str, value: Obj) -> Iterator[Message]:
+    if value.str("item", "") != "comment" or value.str("verb", "add") not in ("add", "edited"):
+        return
+    author = value.obj("from")
+    if author.str("id") == page:
+        return  # the page answering in public
+    edited = value.str("verb", "add") == "edited"
+    message = Message(
+        conversation_id=conversation_id(
+            tenant, "facebook", f"post:{value.str('post_id')}:{author.str('id')}"
+        ),
+        channel=common_pb2.CHANNEL_FACEBOOK,
+        channel_message_id=value.str("comment_id") + ("#edited" if edited else ""),
+        sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("name", "")),
+        text=value.str("message", ""),
+        kind=events_pb2.MESSAGE_KIND_EDITED if edited else events_pb2.MESSAGE_KIND_TEXT,
+        is_public=True,
+    )
+    if value.has("created_time"):
+        message.sent_at.CopyFrom(from_epoch(value.int("created_time"), f"{value.path}.created_time"))
+    yield message
+
+
+def _instagram_comment(tenant: str, account: str, value: Obj, entry: Obj) -> Message:
+    author = value.obj("from")
+    media = value.obj("media").str("id")
+    message = Message(
+        conversation_id=conversation_id(tenant, "instagram", f"media:{media}:{author.str('id')}"),
+        channel=common_pb2.CHANNEL_INSTAGRAM,
+        channel_message_id=value.str("id"),
+        sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("username", "")),
+        text=value.str("text", ""),
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+        is_public=True,
+    )
+    if entry.has("time"):
+        message.sent_at.CopyFrom(from_epoch(entry.int("time"), f"{entry.path}.time"))
+    return message
+
+
+# ---------------------------------------------------------------- WhatsApp
+
+
+def _whatsapp_entry(tenant: str, entry: Obj) -> Iterator[Message]:
+    for change in entry.list("changes"):
+        if change.str("field") != "messages":
+            continue
+        value = change.obj("value")
+        number = value.obj("metadata").str("phone_number_id")
+        names = {c.str("wa_id", ""): c for c in value.list("contacts", required=False)}
+        for item in value.list("messages", required=False):
+            yield _whatsapp_message(tenant, number, item, names)
+
+
+def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, Obj]) -> Message:
+    wa_id = item.str("from", "")
+    contact = contacts.get(wa_id)
+    # The phone number keeps conversations continuous; the business-scoped user id stands in
+    # where a payload has no number (WhatsApp usernames).
+    customer = wa_id or item.str("from_user_id", "")
+    if not customer:
+        raise MalformedPayload(f"{item.path}.from or {item.path}.from_user_id is required")
+    profile = contact.maybe("profile") if contact else None
+    kind_name = item.str("type")
+    kind, text, original = _whatsapp_content(item, kind_name)
+    message = Message(
+        conversation_id=conversation_id(tenant, "whatsapp", f"{number}:{customer}"),
+        channel=common_pb2.CHANNEL_WHATSAPP,
+        channel_message_id=item.str("id"),
+        sender=common_pb2.Sender(
+            id=customer,
+            phone="+" + wa_id if wa_id.isdigit() else "",
+            display_name=profile.str("name", "") if profile else "",
+        ),
+        text=text,
+        kind=kind,  # type: ignore[arg-type]
+    )
+    message.sent_at.CopyFrom(from_epoch(item.int("timestamp"), f"{item.path}.timestamp"))
+    media = item.maybe(original)
+    if media is not None and kind_name not in ("text", "location", "edit", "revoke"):
+        message.attachments.append(
+            common_pb2.Attachment(
+                filename=media.str("filename", ""),
+                content_type=media.str("mime_type", ""),
+                url=media.str("id", ""),
+            )
+        )
+    return message
+
+
+def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
+    """(kind, text, the field holding the content)."""
+    if kind_name == "text":
+        return events_pb2.MESSAGE_KIND_TEXT, item.obj("text").str("body"), "text"
+    if kind_name == "location":
+        where = item.obj("location")
+        label = ", ".join(filter(None, (where.str("name", ""), where.str("address", ""))))
+        return events_pb2.MESSAGE_KIND_LOCATION, label, "location"
+    if kind_name == "edit":
+        inner = item.obj("edit").obj("message")
+        inner_kind = inner.str("type")
+        _, text, _ = _whatsapp_content(inner, inner_kind) if inner_kind != "edit" else (0, "", "")
+        return events_pb2.MESSAGE_KIND_EDITED, text, "edit"
+    if kind_name == "revoke":
+        return events_pb2.MESSAGE_KIND_DELETED, "", "revoke"
+    if kind_name in ("image", "video", "audio", "document", "sticker", "voice"):
+        media = item.maybe(kind_name)
+        caption = media.str("caption", "") if media is not None else ""
+        return _ATTACHMENT_KINDS[kind_name], caption, kind_name
+    if kind_name == "button":
+        return events_pb2.MESSAGE_KIND_TEXT, item.obj("button").str("text", ""), "button"
+    if kind_name == "interactive":
+        interactive = item.obj("interactive")
+        reply = interactive.maybe("button_reply") or interactive.maybe("list_reply")
+        return events_pb2.MESSAGE_KIND_TEXT, reply.str("title", "") if reply else "", "interactive"
+    # "unsupported" and types newer than this code: keep the message, and say what it was.
+    errors = item.list("errors", required=False)
+    reason = errors[0].str("title", "") if errors else ""
+    return (
+        events_pb2.MESSAGE_KIND_FILE,
+        f"(a {kind_name} message{': ' + reason if reason else ''})",
+        kind_name,
+    )

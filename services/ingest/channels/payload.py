@@ -1,0 +1,96 @@
+"""Reading platform payloads with errors that name the path of what is wrong."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.ingest.channels.errors import MalformedPayload
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedPayload(f"the body is not valid JSON: {exc}") from exc
+
+
+class Obj:
+    """A JSON object at ``path`` in a payload; accessors raise MalformedPayload naming the field."""
+
+    def __init__(self, data: Any, path: builtins.str = "body") -> None:
+        if not isinstance(data, dict):
+            raise MalformedPayload(f"{path} must be an object, got {type(data).__name__}")
+        self.data: dict[builtins.str, Any] = data
+        self.path = path
+
+    def has(self, key: builtins.str) -> bool:
+        return self.data.get(key) is not None
+
+    def str(self, key: builtins.str, default: builtins.str | None = None) -> builtins.str:
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                raise MalformedPayload(f"{self.path}.{key} is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise MalformedPayload(f"{self.path}.{key} must be a string, got {type(value).__name__}")
+        return str(value)
+
+    def int(self, key: builtins.str, default: int | None = None) -> int:
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                raise MalformedPayload(f"{self.path}.{key} is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise MalformedPayload(f"{self.path}.{key} must be an integer, got {type(value).__name__}")
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise MalformedPayload(f"{self.path}.{key} must be an integer, got {value!r}") from exc
+
+    def obj(self, key: builtins.str) -> Obj:
+        if self.data.get(key) is None:
+            raise MalformedPayload(f"{self.path}.{key} is required")
+        return Obj(self.data[key], f"{self.path}.{key}")
+
+    def maybe(self, key: builtins.str) -> Obj | None:
+        return None if self.data.get(key) is None else Obj(self.data[key], f"{self.path}.{key}")
+
+    def list(self, key: builtins.str, required: bool = True) -> list[Obj]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise MalformedPayload(f"{self.path}.{key} is required")
+            return []
+        if not isinstance(value, list):
+            raise MalformedPayload(f"{self.path}.{key} must be a list, got {type(value).__name__}")
+        return [Obj(item, f"{self.path}.{key}[{i}]") for i, item in enumerate(value)]
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(UTC))
+    return stamp
+
+
+def from_epoch(value: int, path: str, milliseconds: bool = False) -> Timestamp:
+    try:
+        return timestamp(datetime.fromtimestamp(value / 1000 if milliseconds else value, UTC))
+    except (OverflowError, OSError, ValueError) as exc:
+        raise MalformedPayload(f"{path} is not a valid time: {value!r}") from exc
+
+
+def from_iso(value: str, path: str) -> Timestamp:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise MalformedPayload(f"{path} is not an ISO 8601 time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise MalformedPayload(f"{path} needs a time zone (e.g. Z or +01:00): {value!r}")
+    return timestamp(moment)

@@ -1,0 +1,91 @@
+"""Phone calls as conversations: missed calls, voicemail (with its transcription), callback requests.
+
+Calls arrive as Twilio-compatible voice webhooks (form-encoded, signed with
+X-Twilio-Signature): a status callback for a call nobody answered, a
+transcription callback for a voicemail. A callback request is Pronto's own
+JSON shape, sent by the shop's site:
+
+    POST /webhooks/{tenant}/phone/callback-request
+    {"request_id": "cb-77", "phone": "+393331234567", "name": "Marco Bianchi",
+     "note": "Chiamatemi per il reso", "requested_at": "2026-11-23T10:15:00Z"}
+
+The caller's number is the conversation: a missed call and the voicemail
+that follows it land in the same one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels.errors import MalformedPayload
+from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.payload import Obj, from_iso, load_json
+
+MISSED = {"no-answer", "busy", "failed", "canceled"}
+
+
+def form_params(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedPayload(f"the body is not a form (application/x-www-form-urlencoded): {exc}") from exc
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "").strip()
+    if not value:
+        raise MalformedPayload(f"{name} is required")
+    return value
+
+
+def parse_voice(tenant: str, params: list[tuple[str, str]]) -> list[events_pb2.MessageReceived]:
+    """A Twilio voice callback: a message for a missed call or a voicemail; nothing for other call states.
+
+    An inbound call nobody answered shows as DialCallStatus (the <Dial> action) or CallStatus.
+    """
+    fields = dict(params)
+    if fields.get("Direction", "inbound").startswith("outbound"):
+        return []  # our own call out (a callback): its outcome is not a customer's message
+    caller = _required(fields, "From")
+    call = _required(fields, "CallSid")
+    recording = fields.get("RecordingUrl", "")
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(tenant, "phone", caller),
+        channel=common_pb2.CHANNEL_PHONE,
+        sender=common_pb2.Sender(id=caller, phone=caller, display_name=fields.get("CallerName", "")),
+    )
+    if recording:
+        message.attachments.add(filename="voicemail", content_type="audio/wav", url=recording)
+    status = fields.get("DialCallStatus") or fields.get("CallStatus", "")
+    if "TranscriptionSid" in fields:
+        message.channel_message_id = _required(fields, "TranscriptionSid")
+        message.kind = events_pb2.MESSAGE_KIND_VOICEMAIL
+        if fields.get("TranscriptionStatus") == "completed":
+            message.text = fields.get("TranscriptionText", "")
+    elif recording:
+        message.channel_message_id = fields.get("RecordingSid") or f"{call}:recording"
+        message.kind = events_pb2.MESSAGE_KIND_VOICEMAIL
+    elif status in MISSED:
+        message.channel_message_id = f"{call}:{status}"
+        message.kind = events_pb2.MESSAGE_KIND_MISSED_CALL
+    else:
+        return []
+    return [message]
+
+
+def parse_callback_request(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+    body = Obj(load_json(raw))
+    phone = body.str("phone")
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(tenant, "phone", phone),
+        channel=common_pb2.CHANNEL_PHONE,
+        channel_message_id=body.str("request_id"),
+        sender=common_pb2.Sender(id=phone, phone=phone, display_name=body.str("name", "")),
+        text=body.str("note", ""),
+        language=body.str("language", ""),
+        kind=events_pb2.MESSAGE_KIND_CALLBACK_REQUEST,
+    )
+    if body.has("requested_at"):
+        message.sent_at.CopyFrom(from_iso(body.str("requested_at"), "body.requested_at"))
+    return [message]

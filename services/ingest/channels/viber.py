@@ -1,0 +1,60 @@
+"""Viber REST bot callbacks, verified by X-Viber-Content-Signature (hex HMAC-SHA256 of the body).
+
+Only ``message`` events are customer messages; ``webhook`` (the set-up
+check), ``conversation_started``, ``delivered``, ``seen``, ``subscribed``,
+``unsubscribed`` and ``failed`` are acknowledged and left out. The
+``message_token`` is a 64-bit integer: it is kept as a string. Times are in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.payload import Obj, from_epoch, load_json
+
+_KINDS = {
+    "text": events_pb2.MESSAGE_KIND_TEXT,
+    "picture": events_pb2.MESSAGE_KIND_IMAGE,
+    "video": events_pb2.MESSAGE_KIND_VIDEO,
+    "file": events_pb2.MESSAGE_KIND_FILE,
+    "sticker": events_pb2.MESSAGE_KIND_STICKER,
+    "location": events_pb2.MESSAGE_KIND_LOCATION,
+    "contact": events_pb2.MESSAGE_KIND_FILE,
+    "url": events_pb2.MESSAGE_KIND_TEXT,
+}
+
+
+def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+    body = Obj(load_json(raw))
+    if body.str("event") != "message":
+        return []
+    sender = body.obj("sender")
+    content = body.obj("message")
+    kind_name = content.str("type")
+    attachments = []
+    if content.has("media"):
+        attachments.append(
+            common_pb2.Attachment(
+                filename=content.str("file_name", ""),
+                content_type=kind_name,
+                size_bytes=content.int("size", 0),
+                url=content.str("media"),
+            )
+        )
+    if (where := content.maybe("location")) is not None:
+        url = f"geo:{where.data.get('lat')},{where.data.get('lon')}"
+        attachments.append(common_pb2.Attachment(content_type="location", url=url))
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(tenant, "viber", sender.str("id")),
+        channel=common_pb2.CHANNEL_VIBER,
+        channel_message_id=body.str("message_token"),
+        sender=common_pb2.Sender(id=sender.str("id"), display_name=sender.str("name", "")),
+        text=content.str("text", "") or content.str("media", "")
+        if kind_name == "url"
+        else content.str("text", ""),
+        attachments=attachments,
+        kind=_KINDS.get(kind_name, events_pb2.MESSAGE_KIND_FILE),
+    )
+    message.sent_at.CopyFrom(from_epoch(body.int("timestamp"), "body.timestamp", milliseconds=True))
+    return [message]

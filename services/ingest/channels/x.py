@@ -1,0 +1,89 @@
+"""X (Twitter) Account Activity events: direct messages and public mentions.
+
+Verified by x-twitter-webhooks-signature (base64 HMAC-SHA256 of the body
+with the consumer secret); the GET challenge-response check is answered by
+the entry point. Our own messages (sender is ``for_user_id``) are left out.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels.errors import MalformedPayload
+from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.payload import Obj, from_epoch, load_json, timestamp
+
+
+def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+    body = Obj(load_json(raw))
+    account = body.str("for_user_id")
+    users = body.maybe("users")
+    messages = [
+        m
+        for event in body.list("direct_message_events", required=False)
+        if (m := _direct_message(tenant, account, event, users)) is not None
+    ]
+    messages += [
+        m
+        for tweet in body.list("tweet_create_events", required=False)
+        if (m := _mention(tenant, account, tweet))
+    ]
+    return messages
+
+
+def _direct_message(
+    tenant: str, account: str, event: Obj, users: Obj | None
+) -> events_pb2.MessageReceived | None:
+    if event.str("type") != "message_create":
+        return None
+    create = event.obj("message_create")
+    sender_id = create.str("sender_id")
+    if sender_id == account:
+        return None
+    user = users.maybe(sender_id) if users is not None else None
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(tenant, "x", f"dm:{sender_id}"),
+        channel=common_pb2.CHANNEL_X,
+        channel_message_id=event.str("id"),
+        sender=common_pb2.Sender(id=sender_id, display_name=user.str("name", "") if user else ""),
+        text=create.obj("message_data").str("text", ""),
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+    )
+    message.sent_at.CopyFrom(
+        from_epoch(event.int("created_timestamp"), f"{event.path}.created_timestamp", True)
+    )
+    return message
+
+
+def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceived | None:
+    author = tweet.obj("user")
+    if author.str("id_str", author.str("id")) == account:
+        return None
+    thread = tweet.str("in_reply_to_status_id_str", "") or tweet.str("id_str")
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(
+            tenant, "x", f"tweet:{thread}:{author.str('id_str', author.str('id'))}"
+        ),
+        channel=common_pb2.CHANNEL_X,
+        channel_message_id=tweet.str("id_str"),
+        sender=common_pb2.Sender(
+            id=author.str("id_str", author.str("id")), display_name=author.str("name", "")
+        ),
+        text=_tweet_text(tweet),
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+        is_public=True,
+    )
+    if tweet.has("created_at"):
+        try:
+            message.sent_at.CopyFrom(timestamp(parsedate_to_datetime(tweet.str("created_at"))))
+        except (TypeError, ValueError) as exc:
+            raise MalformedPayload(
+                f"{tweet.path}.created_at is not a date: {tweet.str('created_at')!r}"
+            ) from exc
+    return message
+
+
+def _tweet_text(tweet: Obj) -> str:
+    extended = tweet.maybe("extended_tweet")
+    return extended.str("full_text", "") if extended is not None else tweet.str("text", "")

@@ -1,0 +1,238 @@
+"""The channels' webhooks: verify, parse, enrich, publish; answer only after the broker acknowledged.
+
+Each route is the same five steps around a channel adapter (``channels/``):
+the tenant's secrets, the body (413 past the limit), the signature (401),
+the payload (422 with what is wrong), the writes (503 with Retry-After when
+the broker did not acknowledge; the platform's retry then writes only what
+is missing, as event ids are stable). Nothing is published for a refused
+request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from pronto.kafka.producer import BrokerUnavailable
+from pronto.metrics import ServiceMetrics
+from pronto.v1 import events_pb2
+from services.ingest.application import Ingest
+from services.ingest.channels import email as mail
+from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
+from services.ingest.channels.enrich import Enricher
+from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
+from services.ingest.settings import ChannelSecrets
+from services.ingest.validation import InvalidEvent
+
+Verify = Callable[[ChannelSecrets, bytes, Request], None]
+Parse = Callable[[str, bytes, Request], list[events_pb2.MessageReceived]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def secret(secrets: ChannelSecrets, name: str) -> str:
+    value = getattr(secrets, name)
+    if value is None:
+        raise NotConfigured(f"this channel is not configured for the tenant ({name} is not set)")
+    return str(value.get_secret_value())
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is {declared} bytes, at most {limit} accepted")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+@dataclass
+class Webhooks:
+    ingest: Ingest
+    channels: dict[str, ChannelSecrets]
+    enricher: Enricher
+    metrics: ServiceMetrics
+    max_body_bytes: int
+    retry_after_s: float
+    public_url: str = ""
+
+    async def handle(
+        self, request: Request, tenant: str, label: str, verify: Verify, parse: Parse
+    ) -> Response:
+        with self.metrics.in_flight(f"http.{label}"):
+            try:
+                secrets = self.channels.get(tenant)
+                if secrets is None:
+                    raise NotConfigured(f"no channels are configured for tenant {tenant!r}")
+                body = await read_body(request, self.max_body_bytes)
+                verify(secrets, body, request)
+                messages = parse(tenant, body, request)
+            except NotConfigured as exc:
+                return self._refused(label, "not_configured", 404, str(exc))
+            except BodyTooLarge as exc:
+                return self._refused(label, "too_large", 413, str(exc))
+            except BadSignature as exc:
+                return self._refused(label, "unauthenticated", 401, str(exc))
+            except MalformedPayload as exc:
+                return self._refused(label, "malformed", 422, str(exc))
+            self.enricher.complete(messages)
+            try:
+                outcomes = await self.ingest.publish_messages(
+                    tenant, messages, request.headers.get("traceparent", "")
+                )
+            except InvalidEvent as exc:
+                return _error(422, "invalid", str(exc))
+            except BrokerUnavailable as exc:
+                retry = max(1, round(self.retry_after_s))
+                return _error(503, "unavailable", f"{exc}; retry later", {"Retry-After": str(retry)})
+            return JSONResponse(
+                {
+                    "accepted": sum(not o.duplicate for o in outcomes),
+                    "duplicates": sum(o.duplicate for o in outcomes),
+                    "event_ids": [o.event_id for o in outcomes],
+                }
+            )
+
+    def _refused(self, label: str, reason: str, status: int, detail: str) -> JSONResponse:
+        self.metrics.rejected(label, reason)
+        return _error(status, reason, detail)
+
+    def url_of(self, request: Request) -> str:
+        """The URL the platform called, as it signed it (behind a proxy: the configured public URL)."""
+        if not self.public_url:
+            return str(request.url)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return self.public_url.rstrip("/") + request.url.path + query
+
+
+def _shop_signed(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+    signatures.check_prefixed_hex(
+        request.headers.get("x-pronto-signature"), secret(secrets, "shop_key"), body
+    )
+
+
+def webhook_router(hooks: Webhooks) -> APIRouter:
+    router = APIRouter(prefix="/webhooks/{tenant}", tags=["channel webhooks"])
+
+    def route(path: str, label: str, verify: Verify, parse: Parse) -> None:
+        async def endpoint(tenant: str, request: Request) -> Response:
+            return await hooks.handle(request, tenant, label, verify, parse)
+
+        router.add_api_route(path, endpoint, methods=["POST"], name=f"{label} webhook")
+
+    route("/chat", "web_chat", _shop_signed, lambda t, b, _: shop.parse_chat(t, b))
+    route("/contact-form", "contact_form", _shop_signed, lambda t, b, _: shop.parse_contact_form(t, b))
+    route(
+        "/phone/callback-request", "phone", _shop_signed, lambda t, b, _: phone.parse_callback_request(t, b)
+    )
+
+    def twilio_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_twilio(
+            request.headers.get("x-twilio-signature"),
+            secret(secrets, "twilio_auth_token"),
+            hooks.url_of(request),
+            phone.form_params(body),
+        )
+
+    route("/phone", "phone", twilio_verify, lambda t, b, _: phone.parse_voice(t, phone.form_params(b)))
+
+    def meta_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_prefixed_hex(
+            request.headers.get("x-hub-signature-256"), secret(secrets, "meta_app_secret"), body
+        )
+
+    route("/meta", "meta", meta_verify, lambda t, b, _: meta.parse(t, b))
+
+    @router.get("/meta", name="meta verification handshake", response_model=None)
+    def meta_handshake(tenant: str, request: Request) -> Response:
+        params = request.query_params
+        secrets = hooks.channels.get(tenant)
+        token = secrets.meta_verify_token if secrets else None
+        if token is None:
+            return _error(404, "not_configured", "Meta is not configured for this tenant")
+        if params.get("hub.mode") != "subscribe" or not params.get("hub.challenge"):
+            return _error(422, "malformed", "hub.mode=subscribe and hub.challenge are required")
+        try:
+            signatures.check_token(
+                params.get("hub.verify_token"), token.get_secret_value(), "hub.verify_token"
+            )
+        except BadSignature as exc:
+            return _error(403, "forbidden", str(exc))
+        return PlainTextResponse(params["hub.challenge"])
+
+    def telegram_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_token(
+            request.headers.get("x-telegram-bot-api-secret-token"),
+            secret(secrets, "telegram_secret_token"),
+            "X-Telegram-Bot-Api-Secret-Token",
+        )
+
+    route("/telegram", "telegram", telegram_verify, lambda t, b, _: telegram.parse(t, b))
+
+    def viber_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_prefixed_hex(
+            request.headers.get("x-viber-content-signature"),
+            secret(secrets, "viber_auth_token"),
+            body,
+            prefix="",
+        )
+
+    route("/viber", "viber", viber_verify, lambda t, b, _: viber.parse(t, b))
+
+    def x_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_x_signature(
+            request.headers.get("x-twitter-webhooks-signature"), secret(secrets, "x_consumer_secret"), body
+        )
+
+    route("/x", "x", x_verify, lambda t, b, _: x.parse(t, b))
+
+    @router.get("/x", name="X challenge-response check", response_model=None)
+    def x_crc(tenant: str, request: Request) -> Response:
+        secrets = hooks.channels.get(tenant)
+        consumer_secret = secrets.x_consumer_secret if secrets else None
+        if consumer_secret is None:
+            return _error(404, "not_configured", "X is not configured for this tenant")
+        crc_token = request.query_params.get("crc_token", "")
+        if not crc_token:
+            return _error(422, "malformed", "crc_token is required")
+        return JSONResponse(
+            {"response_token": signatures.x_crc_response(consumer_secret.get_secret_value(), crc_token)}
+        )
+
+    def email_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        signatures.check_token(
+            mail.token_of(request.headers.get("authorization")),
+            secret(secrets, "email_token"),
+            "e-mail webhook token",
+        )
+
+    route("/email", "email", email_verify, lambda t, b, _: mail.parse_raw(t, b))
+    route("/email/json", "email", email_verify, lambda t, b, _: mail.parse_json(t, b))
+
+    def mailgun_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        fields = dict(phone.form_params(body))
+        signatures.check_mailgun(
+            secret(secrets, "mailgun_signing_key"),
+            fields.get("timestamp", ""),
+            fields.get("token", ""),
+            fields.get("signature", ""),
+        )
+
+    route(
+        "/email/mailgun", "email", mailgun_verify, lambda t, b, _: mail.parse_mailgun(t, phone.form_params(b))
+    )
+    return router
