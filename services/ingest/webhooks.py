@@ -141,11 +141,13 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
     )
 
     def twilio_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
+        token = secret(secrets, "twilio_auth_token")
+        try:
+            params = phone.form_params(body)
+        except MalformedPayload as exc:
+            raise BadSignature(f"the signature cannot match: {exc}") from exc
         signatures.check_twilio(
-            request.headers.get("x-twilio-signature"),
-            secret(secrets, "twilio_auth_token"),
-            hooks.url_of(request),
-            phone.form_params(body),
+            request.headers.get("x-twilio-signature"), token, hooks.url_of(request), params
         )
 
     route("/phone", "phone", twilio_verify, lambda t, b, _: phone.parse_voice(t, phone.form_params(b)))
@@ -224,7 +226,10 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
     route("/email/json", "email", email_verify, lambda t, b, _: mail.parse_json(t, b))
 
     def mailgun_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
-        fields = dict(phone.form_params(body))
+        try:
+            fields = dict(phone.form_params(body))
+        except MalformedPayload as exc:
+            raise BadSignature(f"the signature cannot be read: {exc}") from exc
         signatures.check_mailgun(
             secret(secrets, "mailgun_signing_key"),
             fields.get("timestamp", ""),

@@ -12,6 +12,18 @@ from pronto.broker.embedded import EmbeddedBroker
 from pronto.services import IngestService
 
 TOKENS = {"shop-a": "token-a-0123456789abcdefgh", "shop-b": "token-b-0123456789abcdefgh"}
+# The channel secrets of shop-a, for the webhook tests (tests/support/webhooks.py signs with them).
+CHANNEL_SECRETS = {
+    "shop_key": "shop-key-3b9f",
+    "meta_app_secret": "meta-app-secret-51c2",
+    "meta_verify_token": "meta-verify-7Qm2",
+    "telegram_secret_token": "telegram-secret-9d1e",
+    "viber_auth_token": "viber-token-44af",
+    "x_consumer_secret": "x-consumer-secret-8e0b",
+    "email_token": "email-token-2c7d",
+    "mailgun_signing_key": "mailgun-key-6a13",
+    "twilio_auth_token": "twilio-token-f0e5",
+}
 
 
 def bearer(tenant: str) -> tuple[tuple[str, str]]:
@@ -20,7 +32,13 @@ def bearer(tenant: str) -> tuple[tuple[str, str]]:
 
 def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestService:
     # The embedded broker cannot start idempotent producers (see README).
-    settings = {"PRONTO_KAFKA_IDEMPOTENT": "false", "PRONTO_INGEST_TOKENS": json.dumps(TOKENS), **env}
+    settings = {
+        "PRONTO_KAFKA_IDEMPOTENT": "false",
+        "PRONTO_INGEST_TOKENS": json.dumps(TOKENS),
+        "PRONTO_INGEST_CHANNELS": json.dumps({"shop-a": CHANNEL_SECRETS, "shop-b": {}}),
+        "PRONTO_INGEST_MAX_BODY_BYTES": str(64 * 1024),
+        **env,
+    }
     service = IngestService(bootstrap_servers, log_path, env=settings)
     service.start().wait_ready()
     return service
