@@ -78,9 +78,13 @@ async def raw_producer_rate(bootstrap_servers: str, count: int) -> float:
         await producer.stop()
 
 
-async def grpc_stream(target: str, token: str, count: int) -> tuple[float, list[float], int]:
-    """Events/s and acknowledgement latencies over one PublishStream, IN_FLIGHT events outstanding."""
-    factory = MessageFactory(seed=7, conversations=5_000)
+async def grpc_stream(target: str, token: str, count: int, seed: int) -> tuple[float, list[float], int, int]:
+    """Events/s, acknowledgement latencies, failures and duplicates over one PublishStream.
+
+    IN_FLIGHT events are kept outstanding. Each ``seed`` makes other message ids, so that no
+    event of a run is a duplicate of an earlier run's (which ingest would answer from memory).
+    """
+    factory = MessageFactory(seed=seed, conversations=5_000)
     batches = []
     for first in range(0, count, BATCH):
         batch = ingest_pb2.PublishStreamRequest()
@@ -90,7 +94,7 @@ async def grpc_stream(target: str, token: str, count: int) -> tuple[float, list[
     window = asyncio.Semaphore(IN_FLIGHT // BATCH)
     sent_at: dict[int, float] = {}
     latencies: list[float] = []
-    failures = 0
+    failures = duplicates = 0
     meter = Meter("gRPC PublishStream", count)
 
     async def send() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
@@ -105,10 +109,11 @@ async def grpc_stream(target: str, token: str, count: int) -> tuple[float, list[
             latency = time.perf_counter() - sent_at.pop(response.acks[0].sequence)
             latencies += [latency] * len(response.acks)
             failures += sum(ack.code != 0 for ack in response.acks)
+            duplicates += sum(ack.duplicate for ack in response.acks)
             window.release()
             meter.add(len(response.acks))
         elapsed = time.perf_counter() - started
-    return count / elapsed, latencies, failures
+    return count / elapsed, latencies, failures, duplicates
 
 
 async def main() -> None:
@@ -127,8 +132,10 @@ async def main() -> None:
         ingest.start().wait_ready()
         try:
             token = DEVELOPMENT_TOKENS["demo-shop"].get_secret_value()
-            await grpc_stream(ingest.grpc_target, token, min(count, 5_000))  # warm-up
-            rate, latencies, failures = await grpc_stream(ingest.grpc_target, token, count)
+            await grpc_stream(ingest.grpc_target, token, min(count, 5_000), seed=8)  # warm-up
+            rate, latencies, failures, duplicates = await grpc_stream(
+                ingest.grpc_target, token, count, seed=7
+            )
         finally:
             ingest.stop()
     p50, p99 = percentile_ms(latencies, 50), percentile_ms(latencies, 99)
@@ -138,6 +145,7 @@ async def main() -> None:
         "grpc_ack_p50_ms": round(p50, 2),
         "grpc_ack_p99_ms": round(p99, 2),
         "grpc_failed_events": failures,
+        "grpc_duplicate_acks": duplicates,
         "in_flight": IN_FLIGHT,
         "batch": BATCH,
         "events": count,

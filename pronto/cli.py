@@ -106,7 +106,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     request = operator_pb2.SetOperatorStatusRequest(
-        operator_id=args.operator, status=STATUSES[args.status], reason=args.reason
+        operator_id=args.operator, status=STATUSES[args.status], reason=args.reason, idempotency_key=args.key
     )
     return asyncio.run(
         _call(args, lambda c, md: c.operators.SetOperatorStatus(request, metadata=md, timeout=30))
@@ -115,7 +115,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_reply(args: argparse.Namespace) -> int:
     request = operator_pb2.PostReplyRequest(
-        conversation_id=args.conversation, operator_id=args.operator, text=args.text
+        conversation_id=args.conversation, operator_id=args.operator, text=args.text, idempotency_key=args.key
     )
     return asyncio.run(_call(args, lambda c, md: c.operators.PostReply(request, metadata=md, timeout=30)))
 
@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--target", default=DEFAULT_TARGET, help="ingest gRPC address (env PRONTO_INGEST_TARGET)"
         )
         p.add_argument("--token", default=DEFAULT_TOKEN, help="bearer token (env PRONTO_TOKEN)")
+        p.add_argument(
+            "--key",
+            default="",
+            help="idempotency key: the same key again is the same event (default: a new event)",
+        )
 
     publish = commands.add_parser("publish", help="send one customer message through ingest")
     publish.add_argument("--conversation", required=True)

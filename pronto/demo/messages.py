@@ -9,7 +9,7 @@ from typing import cast
 from pronto.v1 import common_pb2, events_pb2
 from pronto.v1.common_pb2 import Channel, SupportTopic
 
-# (language, text, topic) triples shops really receive; see DOMAIN.md.
+# (language, text, topic) triples of the kinds shops really receive (orders, returns, invoices...).
 SAMPLES: tuple[tuple[str, str, SupportTopic], ...] = (
     (
         "it",

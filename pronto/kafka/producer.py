@@ -68,6 +68,8 @@ class EventProducer:
         self._linger_ms = linger_ms
         self._idempotent = idempotent
         self._producer: AIOKafkaProducer | None = None
+        # Whether the last check reached the broker; writes fail fast while it did not.
+        self.reachable = False
 
     @property
     def started(self) -> bool:
@@ -97,6 +99,18 @@ class EventProducer:
                 ) from exc
             raise BrokerUnavailable(f"Kafka at {self._bootstrap_servers} failed: {exc}") from exc
         self._producer = producer
+        self.reachable = True
+
+    async def check_broker(self, timeout_s: float = 2.0) -> bool:
+        """Ask the broker for its metadata; remember and return whether it answered in time."""
+        if self._producer is None:
+            return False
+        try:
+            answered = await asyncio.wait_for(self._producer.client.force_metadata_update(), timeout_s)
+        except (TimeoutError, KafkaError):
+            answered = False
+        self.reachable = bool(answered)
+        return self.reachable
 
     async def stop(self) -> None:
         producer, self._producer = self._producer, None
@@ -117,6 +131,8 @@ class EventProducer:
         """
         if self._producer is None:
             raise BrokerUnavailable("not connected to Kafka yet")
+        if not self.reachable:
+            raise BrokerUnavailable("Kafka is unreachable (the last check got no answer)")
         try:
             # Bounded by request_timeout_ms (= ack_timeout_s) when the metadata is missing.
             partitions = sorted(await self._producer.partitions_for(topic))

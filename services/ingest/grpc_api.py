@@ -120,7 +120,8 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
         with self._metrics.in_flight("grpc.PublishStream"):
             tenant = await self._tenant(context)
             traceparent = _metadata(context, "traceparent")
-            responses: asyncio.Queue[ingest_pb2.PublishStreamResponse | None] = asyncio.Queue()
+            # Responses in completion order; None ends the stream, a string refuses it.
+            responses: asyncio.Queue[ingest_pb2.PublishStreamResponse | str | None] = asyncio.Queue()
             window = asyncio.Semaphore(self._stream_window)
             pending: set[asyncio.Task[None]] = set()
 
@@ -133,11 +134,12 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
             async def read() -> None:
                 async for batch in request_iterator:
                     if len(batch.events) > MAX_STREAM_BATCH:
-                        await context.abort(
-                            grpc.StatusCode.INVALID_ARGUMENT,
+                        # The stream ends here; the handler, not this task, aborts the call.
+                        responses.put_nowait(
                             f"a PublishStreamRequest carries at most {MAX_STREAM_BATCH} events, "
-                            f"this one {len(batch.events)}",
+                            f"this one {len(batch.events)}"
                         )
+                        return
                     await window.acquire()
                     task = asyncio.create_task(acknowledge(await self._begin(tenant, batch, traceparent)))
                     pending.add(task)
@@ -149,6 +151,9 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
             reader = asyncio.create_task(read())
             try:
                 while (response := await responses.get()) is not None:
+                    if isinstance(response, str):
+                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, response)
+                        return
                     yield response
                 await reader
             finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
 from pronto.metrics import ServiceMetrics
@@ -101,7 +104,24 @@ async def connect_producer(process: IngestProcess, stop: asyncio.Event) -> None:
             continue
         await grpc_api.set_serving(process.health, True)
         log.info("connected to Kafka at %s", process.settings.bootstrap_servers)
+        await watch_broker(process, stop)
         return
+
+
+async def watch_broker(process: IngestProcess, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+    """Keep readiness and gRPC health true to whether Kafka answers, so load balancers can act on it."""
+    reachable = True
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
+        now = await process.producer.check_broker()
+        if now != reachable:
+            reachable = now
+            await grpc_api.set_serving(process.health, reachable)
+            if reachable:
+                log.info("Kafka at %s answers again", process.settings.bootstrap_servers)
+            else:
+                log.warning("Kafka at %s does not answer: not ready", process.settings.bootstrap_servers)
 
 
 async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Event | None = None) -> str:
@@ -112,7 +132,9 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
         f"{settings.ingest_grpc_host}:{settings.ingest_grpc_port}"
     )
     await process.grpc_server.start()
-    app = http_api.create_app(process.registry, lambda: process.producer.started, process.webhooks)
+    app = http_api.create_app(
+        process.registry, lambda: process.producer.started and process.producer.reachable, process.webhooks
+    )
     http = asyncio.create_task(serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop))
     connecting = asyncio.create_task(connect_producer(process, stop))
     log.info(
@@ -139,7 +161,15 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
 
 
 def main() -> None:
-    settings = IngestSettings()
+    try:
+        settings = IngestSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        sys.exit(f"pronto-ingest: invalid configuration: {problems}")
+    except SettingsError as exc:  # a variable that is not even parseable (bad JSON)
+        sys.exit(f"pronto-ingest: invalid configuration: {exc} ({exc.__cause__})")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def _main() -> str:

@@ -65,6 +65,17 @@ class IngestSettings(CommonSettings):
     ingest_public_url: str = ""
 
     @model_validator(mode="after")
+    def _one_tenant_per_token(self) -> Self:
+        seen: dict[str, str] = {}
+        for tenant, token in self.ingest_tokens.items():
+            other = seen.setdefault(token.get_secret_value(), tenant)
+            if other != tenant:
+                raise ValueError(
+                    f"PRONTO_INGEST_TOKENS gives tenants {other!r} and {tenant!r} the same token"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_weak_tokens_in_production(self) -> Self:
         if self.environment != "production":
             return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker
@@ -19,6 +21,7 @@ from pronto.services import IngestService
 from pronto.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
 from tests.plugins.ingest import bearer
 from tests.support.events import message
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -198,13 +201,30 @@ async def test_invalid_events_in_a_stream_are_refused_one_by_one(
     assert by_sequence[4].event_id == by_sequence[1].event_id
 
 
-async def test_an_oversized_stream_batch_is_refused(stub: ingest_pb2_grpc.IngestServiceStub) -> None:
+async def test_an_oversized_stream_batch_is_refused_and_the_call_ends(
+    stub: ingest_pb2_grpc.IngestServiceStub, ingest: IngestService
+) -> None:
     request = ingest_pb2.PublishRequest(message_received=message("big-c1", 1))
     batch = [ingest_pb2.StreamedEvent(sequence=n, request=request) for n in range(1001)]
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await acks_of(stub, batch)
-    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert "at most 1000 events" in (raised.value.details() or "")
+    for _ in range(2):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await acks_of(stub, batch)
+        assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert "at most 1000 events" in (raised.value.details() or "")
+    wait_until(lambda: streams_in_flight(ingest) == 0, 5, "no PublishStream handler left running")
+
+
+def streams_in_flight(ingest: IngestService) -> float:
+    with urllib.request.urlopen(f"{ingest.http_url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if (
+                sample.name == "pronto_requests_in_flight"
+                and sample.labels.get("api") == "grpc.PublishStream"
+            ):
+                return float(sample.value)
+    return 0.0
 
 
 async def test_a_token_cannot_publish_for_another_tenant(stub: ingest_pb2_grpc.IngestServiceStub) -> None:

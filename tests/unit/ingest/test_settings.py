@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
+from services.ingest.main import main
 from services.ingest.settings import DEVELOPMENT_TOKENS, MIN_TOKEN_LENGTH, IngestSettings
 
 STRONG_A = "a" * MIN_TOKEN_LENGTH
@@ -111,3 +112,22 @@ def test_tokens_that_are_not_json_are_refused(monkeypatch: pytest.MonkeyPatch) -
 
     with pytest.raises(SettingsError, match='"ingest_tokens"'):
         IngestSettings()
+
+
+def test_two_tenants_cannot_share_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRONTO_INGEST_TOKENS", '{"shop-a": "same-token", "shop-b": "same-token"}')
+
+    with pytest.raises(ValidationError, match="'shop-a' and 'shop-b' the same token"):
+        IngestSettings()
+
+
+def test_an_invalid_configuration_ends_the_service_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRONTO_INGEST_TOKENS", "{not json")
+
+    with pytest.raises(SystemExit) as ended:
+        main()
+
+    message = str(ended.value.code)
+    assert message.startswith("pronto-ingest: invalid configuration: ")
+    assert '"ingest_tokens"' in message
+    assert "Expecting property name" in message
