@@ -66,7 +66,7 @@ def signed_headers(
     if route == "phone":
         from urllib.parse import parse_qsl
 
-        params = parse_qsl(body.decode(), keep_blank_values=True)
+        params = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
         return {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": twilio_signature(s["twilio_auth_token"], url, params),
