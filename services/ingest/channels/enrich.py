@@ -8,7 +8,6 @@ from pronto.v1 import events_pb2
 from services.ingest.channels.language import LanguageDetector
 from services.ingest.channels.topics import topic_hints
 
-
 # Enough text to tell a language or a topic; detection cost grows with length (long e-mails).
 _SAMPLE_CHARS = 1_000
 
