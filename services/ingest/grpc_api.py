@@ -42,7 +42,7 @@ def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, BrokerUnavailable):
         return (
             grpc.StatusCode.UNAVAILABLE,
-            f"{exc}; nothing was accepted, retry with the same idempotency key",
+            f"{exc}; nothing was accepted: retry the same request (same idempotency key or message id)",
         )
     raise exc
 

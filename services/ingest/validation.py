@@ -92,7 +92,7 @@ def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list
     if (size := message.ByteSize()) > MAX_EVENT_BYTES:
         problems.append(f"{f} is {size} bytes when serialized, at most {MAX_EVENT_BYTES} allowed")
     if message.HasField("sent_at") and message.sent_at.ToDatetime(now.tzinfo) > now + MAX_CLOCK_SKEW:
-        problems.append(f"{f}.sent_at is more than {MAX_CLOCK_SKEW} in the future")
+        problems.append(f"{f}.sent_at is more than {MAX_CLOCK_SKEW.seconds // 60} minutes in the future")
     return problems
 
 
