@@ -1,0 +1,61 @@
+"""Operators and conversations as routing sees them: small immutable values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+
+
+class Status(Enum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: str
+    display_name: str
+    # Language tag -> proficiency 1 (basic) .. 5 (native).
+    languages: dict[str, int]
+    topics: frozenset[str]
+    # Channel -> conversations handled at once; a channel not listed is not handled.
+    capacities: dict[str, int]
+    team: str = ""
+    status: Status = Status.OFFLINE
+    # Channel -> conversations assigned now.
+    load: dict[str, int] = field(default_factory=dict)
+    # When the operator last got a conversation (or came online): the longest idle goes first.
+    idle_since: datetime | None = None
+
+    def free(self, channel: str) -> int:
+        return self.capacities.get(channel, 0) - self.load.get(channel, 0)
+
+    def load_ratio(self) -> float:
+        capacity = sum(self.capacities.values())
+        return sum(self.load.values()) / capacity if capacity else 1.0
+
+    def with_load(self, channel: str, delta: int, now: datetime | None = None) -> Operator:
+        load = dict(self.load)
+        load[channel] = max(0, load.get(channel, 0) + delta)
+        return replace(self, load=load, idle_since=now if now is not None and delta > 0 else self.idle_since)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    channel: str
+    language: str = ""
+    topics: tuple[str, ...] = ()
+    # 0 standard .. 3 VIP
+    tier: int = 0
+    is_public: bool = False
+    callback: bool = False
+    customer_id: str = ""
+    # Who served this customer last: preferred when eligible.
+    last_operator_id: str = ""
+    team: str = ""
+    waiting_since: datetime | None = None
+    # How far the match has been widened (see ``ladder``).
+    level: int = 0

@@ -1,0 +1,180 @@
+"""One shop's routing state and how every event changes it: ``(state, event) -> outputs``.
+
+All capacity of a shop is accounted here, in one place, so it is never
+double-booked: the stream processor keeps one ``TenantRouting`` per tenant
+and feeds it the tenant's events in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from services.routing.domain.decision import Assign, Decision, Level, Wait, decide, priority
+from services.routing.domain.model import Conversation, Operator, Status
+
+# Re-queued conversations (their operator left) go before everyone else.
+REQUEUE_BOOST = 1_000.0
+
+
+@dataclass(frozen=True)
+class Widened:
+    conversation_id: str
+    level: Level
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    conversation_id: str
+    from_operator_id: str
+    reason: str
+
+
+Output = Assign | Wait | Widened | Reassigned
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """How long a conversation waits before its match is widened one step, per step."""
+
+    after: tuple[timedelta, ...] = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10))
+
+
+@dataclass
+class Assignment:
+    operator_id: str
+    channel: str
+    at: datetime
+    conversation: Conversation
+    replied: bool = False
+
+
+@dataclass
+class TenantRouting:
+    operators: dict[str, Operator] = field(default_factory=dict)
+    waiting: dict[str, Conversation] = field(default_factory=dict)
+    assigned: dict[str, Assignment] = field(default_factory=dict)
+    boosted: set[str] = field(default_factory=set)
+
+    # ---------------------------------------------------------------- events in
+
+    def arrive(self, conversation: Conversation, now: datetime) -> list[Output]:
+        """A customer wrote. Already assigned or waiting: nothing changes (order and capacity hold)."""
+        if conversation.id in self.assigned or conversation.id in self.waiting:
+            return []
+        conversation = replace(conversation, waiting_since=conversation.waiting_since or now)
+        return self._place(conversation, now)
+
+    def operator_changed(self, operator: Operator, now: datetime) -> list[Output]:
+        """A profile or status change. Leaving (away, offline) re-queues their conversations at the front."""
+        previous = self.operators.get(operator.id)
+        theirs = [c for c, a in self.assigned.items() if a.operator_id == operator.id]
+        load = dict(Counter(self.assigned[c].channel for c in theirs))
+        was_online = previous is not None and previous.status is Status.ONLINE
+        came_online = operator.status is Status.ONLINE and not was_online
+        idle = now if came_online else (previous.idle_since if previous else None)
+        self.operators[operator.id] = replace(operator, load=load, idle_since=idle)
+        outputs: list[Output] = []
+        if operator.status is not Status.ONLINE:
+            for conversation_id in theirs:
+                outputs += self._release(conversation_id, f"operator went {operator.status.value}", now)
+        return outputs + self.drain(now)
+
+    def replied(self, conversation_id: str) -> None:
+        if (assignment := self.assigned.get(conversation_id)) is not None:
+            assignment.replied = True
+
+    def finished(self, conversation_id: str, now: datetime) -> list[Output]:
+        """Resolved: the operator's capacity is back, and the queue drains into it."""
+        self.waiting.pop(conversation_id, None)
+        self.boosted.discard(conversation_id)
+        assignment = self.assigned.pop(conversation_id, None)
+        if assignment is None:
+            return []
+        self._load(assignment.operator_id, assignment.channel, -1, now)
+        return self.drain(now)
+
+    def tick(self, now: datetime, ladder: Ladder, reply_within: dict[str, timedelta]) -> list[Output]:
+        """Time passes: widen what waited too long, take back what stayed unanswered too long."""
+        outputs: list[Output] = []
+        for conversation in list(self.waiting.values()):
+            level = _level_for(conversation, now, ladder)
+            if level > conversation.level:
+                self.waiting[conversation.id] = replace(conversation, level=level)
+                outputs.append(Widened(conversation.id, level, f"waited past {ladder.after[level - 1]}"))
+        for conversation_id, assignment in list(self.assigned.items()):
+            limit = reply_within.get(assignment.channel)
+            if limit is not None and not assignment.replied and now - assignment.at > limit:
+                outputs += self._release(conversation_id, f"no reply within {limit}", now)
+        return outputs + self.drain(now)
+
+    # ---------------------------------------------------------------- the queue
+
+    def queue(self, now: datetime) -> list[Conversation]:
+        """Waiting conversations, the next to serve first."""
+        return sorted(
+            self.waiting.values(),
+            key=lambda c: (-self._priority(c, now), c.waiting_since or now, c.id),
+        )
+
+    def position(self, conversation_id: str, now: datetime) -> int:
+        return 1 + [c.id for c in self.queue(now)].index(conversation_id)
+
+    def drain(self, now: datetime) -> list[Output]:
+        """Give every waiting conversation that now has an eligible operator to one, best first."""
+        outputs: list[Output] = []
+        for conversation in self.queue(now):
+            decision = decide(conversation, list(self.operators.values()), now)
+            if isinstance(decision, Assign):
+                del self.waiting[conversation.id]
+                self.boosted.discard(conversation.id)
+                self._assign(conversation, decision, now)
+                outputs.append(decision)
+        return outputs
+
+    # ---------------------------------------------------------------- internals
+
+    def _place(self, conversation: Conversation, now: datetime) -> list[Output]:
+        decision: Decision = decide(conversation, list(self.operators.values()), now)
+        if isinstance(decision, Assign):
+            self._assign(conversation, decision, now)
+        else:
+            self.waiting[conversation.id] = conversation
+            decision = replace(decision, priority=self._priority(conversation, now))
+        return [decision]
+
+    def _assign(self, conversation: Conversation, decision: Assign, now: datetime) -> None:
+        self.assigned[conversation.id] = Assignment(
+            decision.operator_id, conversation.channel, now, conversation
+        )
+        self._load(decision.operator_id, conversation.channel, +1, now)
+
+    def _release(self, conversation_id: str, reason: str, now: datetime) -> list[Output]:
+        """Take a conversation back from its operator and put it first in the queue."""
+        assignment = self.assigned.pop(conversation_id)
+        self._load(assignment.operator_id, assignment.channel, -1, now)
+        self.boosted.add(conversation_id)
+        # The one who just left is no longer "last served": they may be why it is released.
+        conversation = replace(assignment.conversation, last_operator_id="")
+        outputs: list[Output] = [Reassigned(conversation_id, assignment.operator_id, reason)]
+        self.waiting[conversation_id] = conversation
+        return outputs
+
+    def _load(self, operator_id: str, channel: str, delta: int, now: datetime) -> None:
+        operator = self.operators.get(operator_id)
+        if operator is not None:
+            self.operators[operator_id] = operator.with_load(channel, delta, now)
+
+    def _priority(self, conversation: Conversation, now: datetime) -> float:
+        return priority(conversation, now) + (REQUEUE_BOOST if conversation.id in self.boosted else 0.0)
+
+
+def _level_for(conversation: Conversation, now: datetime, ladder: Ladder) -> Level:
+    waited = now - (conversation.waiting_since or now)
+    level = Level.EXACT
+    for step, threshold in enumerate(ladder.after, start=1):
+        if waited >= threshold:
+            level = Level(min(step, Level.ANY_TEAM))
+    return max(level, Level(conversation.level))
