@@ -37,6 +37,14 @@ class ChannelSecrets(BaseModel):
     # Phone (Twilio-compatible): the auth token signing X-Twilio-Signature.
     twilio_auth_token: SecretStr | None = None
 
+    @model_validator(mode="after")
+    def _no_short_secrets(self) -> Self:
+        """An empty secret (an unset variable in a template) would let anyone sign."""
+        short = [name for name, value in self if value is not None and len(value.get_secret_value()) < 8]
+        if short:
+            raise ValueError(f"channel secrets must be at least 8 characters: {', '.join(short)}")
+        return self
+
 
 class IngestSettings(CommonSettings):
     ingest_grpc_host: str = "127.0.0.1"

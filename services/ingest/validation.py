@@ -17,14 +17,14 @@ MAX_ATTACHMENTS = 50
 # Whole events stay well under the producer's batch size (512 KiB) and Kafka's default message size.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 CHANNELS = frozenset(common_pb2.Channel.values())
 TIERS = frozenset(common_pb2.CustomerTier.values())
 TOPICS = frozenset(common_pb2.SupportTopic.values()) - {common_pb2.SUPPORT_TOPIC_UNSPECIFIED}
 KINDS = frozenset(events_pb2.MessageKind.values())
 STATUSES = frozenset(events_pb2.OperatorStatus.values())
 # Kinds that carry no text of their own: a sticker, a missed call, a deletion...
-_TEXTLESS_KINDS = {
+TEXTLESS_KINDS = {
     events_pb2.MESSAGE_KIND_STICKER,
     events_pb2.MESSAGE_KIND_LOCATION,
     events_pb2.MESSAGE_KIND_DELETED,
@@ -80,9 +80,9 @@ def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list
     problems += _attachments(list(message.attachments), f"{f}.attachments")
     if message.kind not in KINDS:
         problems.append(f"{f}.kind has unknown MessageKind value {message.kind}")
-    if not message.text.strip() and not message.attachments and message.kind not in _TEXTLESS_KINDS:
+    if not message.text.strip() and not message.attachments and message.kind not in TEXTLESS_KINDS:
         problems.append(f"{f}.text is empty and there are no attachments: a message needs content")
-    if message.language and not _LANGUAGE.fullmatch(message.language):
+    if message.language and not LANGUAGE.fullmatch(message.language):
         problems.append(f"{f}.language {message.language!r} is not a BCP 47 tag such as 'it' or 'pt-BR'")
     if message.sender.tier not in TIERS:
         problems.append(f"{f}.sender.tier has unknown CustomerTier value {message.sender.tier}")

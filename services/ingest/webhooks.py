@@ -10,8 +10,11 @@ request.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -24,15 +27,28 @@ from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
+from services.ingest.channels.sanitise import sanitise
 from services.ingest.settings import ChannelSecrets
 from services.ingest.validation import InvalidEvent
 
+log = logging.getLogger("pronto.ingest.webhooks")
 Verify = Callable[[ChannelSecrets, bytes, Request], None]
 Parse = Callable[[str, bytes, Request], list[events_pb2.MessageReceived]]
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+def _parsed(parse: Parse, tenant: str, body: bytes, request: Request) -> list[events_pb2.MessageReceived]:
+    """The adapter's messages; whatever else it trips over in a hostile body is a 422, never a 500."""
+    try:
+        return parse(tenant, body, request)
+    except MalformedPayload:
+        raise
+    except Exception as exc:  # RecursionError in deep MIME, LookupError in a charset...
+        log.warning("payload refused by the parser: %r", exc)
+        raise MalformedPayload(f"the payload cannot be parsed: {type(exc).__name__}: {exc}") from exc
 
 
 def secret(secrets: ChannelSecrets, name: str) -> str:
@@ -80,7 +96,7 @@ class Webhooks:
                     raise NotConfigured(f"no channels are configured for tenant {tenant!r}")
                 body = await read_body(request, self.max_body_bytes)
                 verify(secrets, body, request)
-                messages = parse(tenant, body, request)
+                messages = _parsed(parse, tenant, body, request)
             except NotConfigured as exc:
                 return self._refused(label, "not_configured", 404, str(exc))
             except BodyTooLarge as exc:
@@ -90,6 +106,8 @@ class Webhooks:
             except MalformedPayload as exc:
                 return self._refused(label, "malformed", 422, str(exc))
             self.enricher.complete(messages)
+            for message in messages:
+                sanitise(message, datetime.now(UTC))
             try:
                 outcomes = await self.ingest.publish_messages(
                     tenant, messages, request.headers.get("traceparent", "")
@@ -235,6 +253,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             fields.get("timestamp", ""),
             fields.get("token", ""),
             fields.get("signature", ""),
+            now=time.time(),
         )
 
     route(

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -83,8 +84,9 @@ def form_of_json(name: str) -> bytes:
 
 
 def mailgun_form(name: str, key: str = CHANNEL_SECRETS["mailgun_signing_key"]) -> bytes:
-    """Mailgun's form, re-signed with ``key`` (timestamp + token)."""
+    """Mailgun's form, re-signed with ``key`` now (timestamp + token)."""
     fields: dict[str, Any] = json.loads(fixture(name))
+    fields["timestamp"] = str(int(time.time()))
     fields["signature"] = _hex(key, (fields["timestamp"] + fields["token"]).encode())
     return urlencode(fields).encode()
 

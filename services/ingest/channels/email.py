@@ -36,6 +36,7 @@ from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, load_json, timestamp
+from services.ingest.validation import MAX_ATTACHMENTS
 
 _IDS = re.compile(r"<[^<>\s]+>")
 
@@ -59,13 +60,17 @@ def message_ids(header: str | None) -> list[str]:
     return _IDS.findall(header or "")
 
 
-def thread_conversation(tenant: str, own_id: str, in_reply_to: str | None, references: str | None) -> str:
+def thread_conversation(
+    tenant: str, sender: str, own_id: str, in_reply_to: str | None, references: str | None
+) -> str:
+    """Our own Message-ID names the conversation; otherwise the thread root, per sender: two
+    customers answering the same newsletter are two conversations."""
     ancestors = message_ids(references) + message_ids(in_reply_to)
     for candidate in ancestors:
         if (ours := conversation_of(candidate)) is not None:
             return ours
     root = ancestors[0] if ancestors else own_id
-    return conversation_id(tenant, "email", root)
+    return conversation_id(tenant, "email", f"{sender}\x1f{root}")
 
 
 class _TextOfHtml(HTMLParser):
@@ -116,7 +121,7 @@ def _message(
     if "@" not in address:
         raise MalformedPayload(f"the sender {sender!r} has no e-mail address")
     message = events_pb2.MessageReceived(
-        conversation_id=thread_conversation(tenant, message_id, in_reply_to, references),
+        conversation_id=thread_conversation(tenant, address.lower(), message_id, in_reply_to, references),
         channel=common_pb2.CHANNEL_EMAIL,
         channel_message_id=message_id,
         sender=common_pb2.Sender(id=address.lower(), display_name=name, email=address),
@@ -127,7 +132,7 @@ def _message(
         kind=events_pb2.MESSAGE_KIND_TEXT,
     )
     # A broken Date header is common and harmless: the event's own time stands in.
-    with contextlib.suppress(TypeError, ValueError, IndexError):
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError, MalformedPayload):
         if date:
             message.sent_at.CopyFrom(timestamp(parsedate_to_datetime(date)))
     return message
@@ -241,11 +246,11 @@ def parse_mailgun(tenant: str, params: list[tuple[str, str]]) -> list[events_pb2
         fields.get("stripped-text") or fields.get("body-plain") or html_to_text(fields.get("body-html", ""))
     )
     count = fields.get("attachment-count", "0")
-    attachments = (
-        [common_pb2.Attachment(filename=f"attachment-{i}") for i in range(1, int(count) + 1)]
-        if count.isdigit()
-        else []
-    )
+    if not count.isdigit() or int(count) > MAX_ATTACHMENTS:
+        raise MalformedPayload(
+            f"attachment-count must be a number up to {MAX_ATTACHMENTS}, got {count[:20]!r}"
+        )
+    attachments = [common_pb2.Attachment(filename=f"attachment-{i}") for i in range(1, int(count) + 1)]
     recipients = getaddresses([fields.get("recipient", "")])
     if not recipients:
         raise MalformedPayload("recipient is required")

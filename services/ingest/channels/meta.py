@@ -63,8 +63,8 @@ def _instagram_entry(tenant: str, entry: Obj) -> Iterator[Message]:
     for event in entry.list("messaging", required=False):
         yield from _direct(tenant, "instagram", common_pb2.CHANNEL_INSTAGRAM, account, event)
     for change in entry.list("changes", required=False):
-        if change.str("field") == "comments":
-            yield _instagram_comment(tenant, account, change.obj("value"), entry)
+        if change.str("field") == "comments" and change.obj("value").obj("from").str("id") != account:
+            yield _instagram_comment(tenant, account, change.obj("value"), entry)  # not the shop's own reply
 
 
 def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> Iterator[Message]:
@@ -181,7 +181,8 @@ def _whatsapp_entry(tenant: str, entry: Obj) -> Iterator[Message]:
         number = value.obj("metadata").str("phone_number_id")
         names = {c.str("wa_id", ""): c for c in value.list("contacts", required=False)}
         for item in value.list("messages", required=False):
-            yield _whatsapp_message(tenant, number, item, names)
+            if item.str("type", "") not in ("reaction", "system"):  # nothing for an operator to answer
+                yield _whatsapp_message(tenant, number, item, names)
 
 
 def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, Obj]) -> Message:
@@ -209,7 +210,7 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
     )
     message.sent_at.CopyFrom(from_epoch(item.int("timestamp"), f"{item.path}.timestamp"))
     media = item.maybe(original)
-    if media is not None and kind_name not in ("text", "location", "edit", "revoke"):
+    if media is not None and media.has("id") and kind_name not in ("text", "location", "edit", "revoke"):
         message.attachments.append(
             common_pb2.Attachment(
                 filename=media.str("filename", ""),

@@ -15,7 +15,7 @@ from services.ingest.channels.errors import MalformedPayload
 def load_json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, integers too long
         raise MalformedPayload(f"the body is not valid JSON: {exc}") from exc
 
 
@@ -75,7 +75,10 @@ class Obj:
 
 def timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(UTC))
+    try:
+        stamp.FromDatetime(moment.astimezone(UTC))
+    except (OverflowError, ValueError) as exc:
+        raise MalformedPayload(f"the time {moment.isoformat()} is out of range") from exc
     return stamp
 
 

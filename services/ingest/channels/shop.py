@@ -54,7 +54,8 @@ def parse_chat(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
     message = events_pb2.MessageReceived(
         conversation_id=conversation_id(tenant, "web_chat", body.str("session_id")),
         channel=common_pb2.CHANNEL_WEB_CHAT,
-        channel_message_id=body.str("message_id"),
+        # Widgets number messages per session: the session makes the id unique.
+        channel_message_id=f"{body.str('session_id')}:{body.str('message_id')}",
         sender=common_pb2.Sender(
             id=visitor.str("id"),
             display_name=visitor.str("name", ""),

@@ -60,10 +60,18 @@ def check_twilio(header: str | None, auth_token: str, url: str, params: Iterable
         raise BadSignature("the X-Twilio-Signature does not match the URL and parameters")
 
 
-def check_mailgun(signing_key: str, timestamp: str, token: str, signature: str) -> None:
-    """Mailgun: hex HMAC-SHA256(signing key, timestamp + token)."""
+MAILGUN_MAX_AGE_S = 15 * 60
+
+
+def check_mailgun(signing_key: str, timestamp: str, token: str, signature: str, now: float) -> None:
+    """Mailgun: hex HMAC-SHA256(signing key, timestamp + token), with a recent timestamp.
+
+    Mailgun does not sign the body: an old signature must not be replayed with another one.
+    """
     if not (timestamp and token and signature):
         raise BadSignature("Mailgun's timestamp, token and signature are required")
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_S:
+        raise BadSignature(f"Mailgun's timestamp is not within {MAILGUN_MAX_AGE_S // 60} minutes of now")
     expected = hmac.new(signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise BadSignature("the Mailgun signature does not match")

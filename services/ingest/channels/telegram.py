@@ -50,7 +50,6 @@ def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
         sender=common_pb2.Sender(id=who.str("id"), display_name=name or who.str("username", "")),
         text=message.str("text", "") or message.str("caption", ""),
         attachments=attachments,
-        language=author.str("language_code", "") if author is not None else "",
         kind=events_pb2.MESSAGE_KIND_EDITED if edited else kind,  # type: ignore[arg-type]
         is_public=chat.str("type", "private") != "private",
     )

@@ -58,7 +58,7 @@ def _direct_message(
 
 def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceived | None:
     author = tweet.obj("user")
-    if author.str("id_str", author.str("id")) == account:
+    if _id(author) == account:
         return None
     thread = tweet.str("in_reply_to_status_id_str", "") or tweet.str("id_str")
     message = events_pb2.MessageReceived(
@@ -67,9 +67,7 @@ def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceive
         ),
         channel=common_pb2.CHANNEL_X,
         channel_message_id=tweet.str("id_str"),
-        sender=common_pb2.Sender(
-            id=author.str("id_str", author.str("id")), display_name=author.str("name", "")
-        ),
+        sender=common_pb2.Sender(id=_id(author), display_name=author.str("name", "")),
         text=_tweet_text(tweet),
         kind=events_pb2.MESSAGE_KIND_TEXT,
         is_public=True,
@@ -82,6 +80,10 @@ def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceive
                 f"{tweet.path}.created_at is not a date: {tweet.str('created_at')!r}"
             ) from exc
     return message
+
+
+def _id(user: Obj) -> str:
+    return user.str("id_str") if user.has("id_str") else user.str("id")
 
 
 def _tweet_text(tweet: Obj) -> str:

@@ -495,3 +495,124 @@ async def test_x_challenge_response_check(ingest: IngestService) -> None:
         hmac.new(b"x-consumer-secret-8e0b", b"challenge-123", hashlib.sha256).digest()
     )
     assert json.loads(raw) == {"response_token": "sha256=" + expected.decode()}
+
+
+# ---------------------------------------------------------------- what a new-user review found
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("telegram", b"[" * 30_000 + b"]" * 30_000),
+        ("telegram", b'{"update_id": ' + b"9" * 5_000 + b"}"),
+        (
+            "chat",
+            json.dumps(
+                {
+                    "session_id": "s",
+                    "message_id": "m",
+                    "text": "x",
+                    "visitor": {"id": "v"},
+                    "sent_at": "0001-01-01T00:00:00+01:00",
+                }
+            ).encode(),
+        ),
+        (
+            "email",
+            b"From: a@b.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+            + b"--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" * 1_200,
+        ),
+    ],
+    ids=["deep JSON", "huge integer", "date out of range", "deeply nested MIME"],
+)
+async def test_hostile_bodies_are_422_not_500(ingest: IngestService, route: str, body: bytes) -> None:
+    status, answer = await deliver(ingest, route, body)
+    assert status in (200, 422), answer
+
+
+async def test_an_email_dated_at_the_end_of_time_is_still_taken(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    mail = fixture("email/multipart_alternative.eml").replace(
+        b"Date: ", b"Date: Fri, 31 Dec 9999 23:59:59 -0100\r\nX-Old-Date: "
+    )
+    mail = mail.replace(b"Message-ID: <", b"Message-ID: <end-of-time.")
+    status, answer = await deliver(ingest, "email", mail)
+    assert status == 200, answer
+
+
+async def test_two_chat_sessions_numbering_their_messages_alike_are_two_events(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    bodies = [
+        json.dumps(
+            {"session_id": f"{run}-{s}", "message_id": "m-1", "text": "Ciao", "visitor": {"id": f"v-{s}"}}
+        )
+        for s in ("a", "b")
+    ]
+    answers = [await deliver(ingest, "chat", b.encode()) for b in bodies]
+    assert [a[1]["accepted"] for a in answers] == [1, 1]
+    assert answers[0][1]["event_ids"] != answers[1][1]["event_ids"]
+
+
+async def test_a_platform_message_without_content_is_kept_not_refused(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A Meta batch with an unsupported item: both messages land; the empty one gets a placeholder."""
+    run = uuid.uuid4().hex[:8]
+    body = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": "17841457392018465",
+                    "time": 1794821237004,
+                    "messaging": [
+                        {
+                            "sender": {"id": f"c-{run}"},
+                            "recipient": {"id": "17841457392018465"},
+                            "timestamp": 1794821236511,
+                            "message": {"mid": f"{run}-1", "text": "Hi, where is my order?"},
+                        },
+                        {
+                            "sender": {"id": f"c-{run}"},
+                            "recipient": {"id": "17841457392018465"},
+                            "timestamp": 1794821236611,
+                            "message": {"mid": f"{run}-2", "is_unsupported": True},
+                        },
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    status, answer = await deliver(ingest, "meta", body)
+    assert status == 200, answer
+    events = await events_with_ids(broker, answer["event_ids"])
+    texts = sorted(e.payload.text for e in events)  # type: ignore[attr-defined]
+    assert texts == ["(text message without text)", "Hi, where is my order?"]
+
+
+async def test_the_shops_own_instagram_reply_is_not_a_customer_message(ingest: IngestService) -> None:
+    comment = json.loads(fixture("instagram/comment.json"))
+    comment["entry"][0]["changes"][0]["value"]["from"]["id"] = comment["entry"][0]["id"]
+    status, answer = await deliver(ingest, "meta", json.dumps(comment).encode())
+    assert (status, answer["accepted"], answer["event_ids"]) == (200, 0, [])
+
+
+async def test_a_twilio_form_with_a_wrong_signature_is_401(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    run = uuid.uuid4().hex
+    body = form_of_json("twilio/missed_call_dial_no_answer.json").replace(
+        b"CallSid=CA", f"CallSid={run}".encode()
+    )
+    url = f"{ingest.http_url}/webhooks/shop-a/phone"
+    status, answer = await post(
+        ingest.http_url, "/webhooks/shop-a/phone", body, signed_headers("phone", body, url, WRONG_SECRETS)
+    )
+    assert status == 401, answer
+    status, _ = await post(
+        ingest.http_url, "/webhooks/shop-a/phone", body, signed_headers("phone", body, url)
+    )
+    assert status == 200
