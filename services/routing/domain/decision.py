@@ -64,6 +64,8 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
     level = conversation.level
     if operator.status is not Status.ONLINE:
         return f"{operator.status.value}"
+    if operator.id in conversation.excluded:
+        return "let it go unanswered before"
     if conversation.channel not in operator.capacities:
         return f"does not handle {conversation.channel}"
     if operator.free(conversation.channel) <= 0:

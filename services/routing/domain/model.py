@@ -59,3 +59,5 @@ class Conversation:
     waiting_since: datetime | None = None
     # How far the match has been widened (see ``ladder``).
     level: int = 0
+    # Operators who had it and let it go unanswered: not given it again.
+    excluded: frozenset[str] = frozenset()

@@ -14,9 +14,6 @@ from datetime import datetime, timedelta
 from services.routing.domain.decision import Assign, Decision, Level, Wait, decide, priority
 from services.routing.domain.model import Conversation, Operator, Status
 
-# Re-queued conversations (their operator left) go before everyone else.
-REQUEUE_BOOST = 1_000.0
-
 
 @dataclass(frozen=True)
 class Widened:
@@ -80,6 +77,16 @@ class TenantRouting:
         if operator.status is not Status.ONLINE:
             for conversation_id in theirs:
                 outputs += self._release(conversation_id, f"operator went {operator.status.value}", now)
+            return outputs + self.drain(now)
+        # Still online, maybe with less room: the newest conversations beyond capacity go back.
+        by_channel: dict[str, list[str]] = {}
+        for conversation_id in sorted(theirs, key=lambda c: self.assigned[c].at, reverse=True):
+            by_channel.setdefault(self.assigned[conversation_id].channel, []).append(conversation_id)
+        for channel, newest_first in by_channel.items():
+            excess = len(newest_first) - operator.capacities.get(channel, 0)
+            reason = "capacity lowered" if channel in operator.capacities else f"no longer handles {channel}"
+            for conversation_id in newest_first[: max(0, excess)]:
+                outputs += self._release(conversation_id, reason, now)
         return outputs + self.drain(now)
 
     def replied(self, conversation_id: str) -> None:
@@ -107,7 +114,7 @@ class TenantRouting:
         for conversation_id, assignment in list(self.assigned.items()):
             limit = reply_within.get(assignment.channel)
             if limit is not None and not assignment.replied and now - assignment.at > limit:
-                outputs += self._release(conversation_id, f"no reply within {limit}", now)
+                outputs += self._release(conversation_id, f"no reply within {limit}", now, exclude=True)
         return outputs + self.drain(now)
 
     # ---------------------------------------------------------------- the queue
@@ -116,7 +123,8 @@ class TenantRouting:
         """Waiting conversations, the next to serve first."""
         return sorted(
             self.waiting.values(),
-            key=lambda c: (-self._priority(c, now), c.waiting_since or now, c.id),
+            # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
+            key=lambda c: (c.id not in self.boosted, -priority(c, now), c.waiting_since or now, c.id),
         )
 
     def position(self, conversation_id: str, now: datetime) -> int:
@@ -142,7 +150,7 @@ class TenantRouting:
             self._assign(conversation, decision, now)
         else:
             self.waiting[conversation.id] = conversation
-            decision = replace(decision, priority=self._priority(conversation, now))
+            decision = replace(decision, priority=priority(conversation, now))
         return [decision]
 
     def _assign(self, conversation: Conversation, decision: Assign, now: datetime) -> None:
@@ -151,13 +159,20 @@ class TenantRouting:
         )
         self._load(decision.operator_id, conversation.channel, +1, now)
 
-    def _release(self, conversation_id: str, reason: str, now: datetime) -> list[Output]:
-        """Take a conversation back from its operator and put it first in the queue."""
+    def _release(
+        self, conversation_id: str, reason: str, now: datetime, exclude: bool = False
+    ) -> list[Output]:
+        """Take a conversation back from its operator and put it first in the queue.
+
+        ``exclude``: the operator let it go unanswered and does not get it back.
+        """
         assignment = self.assigned.pop(conversation_id)
         self._load(assignment.operator_id, assignment.channel, -1, now)
         self.boosted.add(conversation_id)
         # The one who just left is no longer "last served": they may be why it is released.
         conversation = replace(assignment.conversation, last_operator_id="")
+        if exclude:
+            conversation = replace(conversation, excluded=conversation.excluded | {assignment.operator_id})
         outputs: list[Output] = [Reassigned(conversation_id, assignment.operator_id, reason)]
         self.waiting[conversation_id] = conversation
         return outputs
@@ -166,9 +181,6 @@ class TenantRouting:
         operator = self.operators.get(operator_id)
         if operator is not None:
             self.operators[operator_id] = operator.with_load(channel, delta, now)
-
-    def _priority(self, conversation: Conversation, now: datetime) -> float:
-        return priority(conversation, now) + (REQUEUE_BOOST if conversation.id in self.boosted else 0.0)
 
 
 def _level_for(conversation: Conversation, now: datetime, ladder: Ladder) -> Level:

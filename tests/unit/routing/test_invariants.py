@@ -1,0 +1,219 @@
+"""Whatever happens to a shop, in whatever order, its routing state stays consistent.
+
+One ``TenantRouting`` is driven by random arrivals, operator changes, replies,
+resolutions and ticks of a fake clock; after every step the invariants hold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from services.routing.domain.decision import Level, Wait, decide
+from services.routing.domain.model import Operator, Status
+from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting
+from tests.unit.routing.builders import T0, a_conversation
+
+CHANNELS = ("web_chat", "email", "phone")
+LANGUAGES = ("it", "pl", "en")
+TOPICS = ("billing", "returns", "complaint")
+TEAMS = ("", "", "vip")
+OPERATOR_IDS = ("ana", "bob", "cleo", "dan", "eve")
+
+LADDER = Ladder(after=(timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10)))
+REPLY_WITHIN = {"web_chat": timedelta(minutes=3), "phone": timedelta(minutes=1), "email": timedelta(hours=1)}
+
+# An operator's profile and status; ``ShopMachine.change`` gives it the id of the operator it changes.
+profiles = st.builds(
+    Operator,
+    id=st.just(""),
+    display_name=st.just(""),
+    languages=st.dictionaries(st.sampled_from(LANGUAGES), st.integers(1, 5), max_size=3),
+    topics=st.frozensets(st.sampled_from(TOPICS)),
+    capacities=st.dictionaries(st.sampled_from(CHANNELS), st.integers(0, 3), max_size=3),
+    team=st.sampled_from(TEAMS),
+    status=st.sampled_from(Status),
+)
+
+
+class ShopMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.shop = TenantRouting()
+        self.now = T0
+        self.operator_ids: tuple[str, ...] = ()
+        self.arrived: list[str] = []
+        # Conversations arrived and not finished: each must be either waiting or assigned.
+        self.open: set[str] = set()
+        # What the current step started from: load per (operator, channel), and who held what.
+        self.previous_load: dict[tuple[str, str], int] = {}
+        self.previous_holders: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- events
+
+    def step(self) -> None:
+        """Remember the state this step starts from."""
+        self.previous_load = {
+            (operator.id, channel): load
+            for operator in self.shop.operators.values()
+            for channel, load in operator.load.items()
+        }
+        self.previous_holders = {c: a.operator_id for c, a in self.shop.assigned.items()}
+
+    def change(self, operator_id: str, profile: Operator) -> list[Output]:
+        operator = replace(profile, id=operator_id, display_name=operator_id.title())
+        return self.shop.operator_changed(operator, self.now)
+
+    @initialize(count=st.integers(3, 5), data=st.data())
+    def operators_join(self, count: int, data: st.DataObject) -> None:
+        self.operator_ids = OPERATOR_IDS[:count]
+        for operator_id in self.operator_ids:
+            self.check_released(self.change(operator_id, data.draw(profiles)))
+
+    @rule(index=st.integers(0, len(OPERATOR_IDS) - 1), profile=profiles)
+    def operator_changed(self, index: int, profile: Operator) -> None:
+        self.step()
+        operator_id = self.operator_ids[index % len(self.operator_ids)]
+        self.check_released(self.change(operator_id, profile))
+
+    @rule(
+        channel=st.sampled_from(CHANNELS),
+        language=st.sampled_from(LANGUAGES),
+        topics=st.lists(st.sampled_from(TOPICS), max_size=2, unique=True).map(tuple),
+        tier=st.integers(0, 3),
+        is_public=st.booleans(),
+        callback=st.booleans(),
+        team=st.sampled_from(TEAMS),
+        last_operator=st.sampled_from(("", *OPERATOR_IDS)),
+    )
+    def arrive(
+        self,
+        channel: str,
+        language: str,
+        topics: tuple[str, ...],
+        tier: int,
+        is_public: bool,
+        callback: bool,
+        team: str,
+        last_operator: str,
+    ) -> None:
+        self.step()
+        conversation = a_conversation(
+            f"c{len(self.arrived)}",
+            channel=channel,
+            language=language,
+            topics=topics,
+            tier=tier,
+            is_public=is_public,
+            callback=callback,
+            team=team,
+            last_operator_id=last_operator,
+        )
+        outputs = self.shop.arrive(conversation, self.now)
+        self.arrived.append(conversation.id)
+        self.open.add(conversation.id)
+        assert len(outputs) == 1
+        assert outputs[0].conversation_id == conversation.id
+
+    @precondition(lambda self: bool(self.open))
+    @rule(data=st.data(), tier=st.integers(0, 3))
+    def arrive_again(self, data: st.DataObject, tier: int) -> None:
+        self.step()
+        conversation_id = data.draw(st.sampled_from(sorted(self.open)))
+        waiting, assigned = dict(self.shop.waiting), dict(self.shop.assigned)
+        operators = dict(self.shop.operators)
+
+        assert self.shop.arrive(a_conversation(conversation_id, tier=tier), self.now) == []
+
+        assert (self.shop.waiting, self.shop.assigned, self.shop.operators) == (waiting, assigned, operators)
+
+    @precondition(lambda self: bool(self.arrived))
+    @rule(data=st.data())
+    def finished(self, data: st.DataObject) -> None:
+        self.step()
+        conversation_id = data.draw(st.sampled_from(self.arrived))
+        self.shop.finished(conversation_id, self.now)
+        self.open.discard(conversation_id)
+
+    @precondition(lambda self: bool(self.shop.assigned))
+    @rule(data=st.data())
+    def replied(self, data: st.DataObject) -> None:
+        self.step()
+        conversation_id = data.draw(st.sampled_from(sorted(self.shop.assigned)))
+        self.shop.replied(conversation_id)
+
+    @rule(minutes=st.integers(0, 12), seconds=st.integers(0, 59))
+    def tick(self, minutes: int, seconds: int) -> None:
+        self.step()
+        self.now += timedelta(minutes=minutes, seconds=seconds)
+        self.check_released(self.shop.tick(self.now, LADDER, REPLY_WITHIN))
+
+    def check_released(self, outputs: list[Output]) -> None:
+        """A conversation said to be taken from an operator was theirs before this step."""
+        for output in outputs:
+            if isinstance(output, Reassigned):
+                assert self.previous_holders[output.conversation_id] == output.from_operator_id
+
+    # ---------------------------------------------------------------- invariants
+
+    @invariant()
+    def nobody_gets_a_conversation_beyond_their_capacity(self) -> None:
+        for operator in self.shop.operators.values():
+            for channel in set(operator.load) | set(operator.capacities):
+                load = operator.load.get(channel, 0)
+                assert load <= operator.capacities.get(channel, 0), (operator, channel)
+
+    @invariant()
+    def load_is_the_count_of_assignments(self) -> None:
+        held = Counter((a.operator_id, a.channel) for a in self.shop.assigned.values())
+        loads = {
+            (operator.id, channel): load
+            for operator in self.shop.operators.values()
+            for channel, load in operator.load.items()
+            if load
+        }
+        assert loads == dict(held)
+
+    @invariant()
+    def each_assignment_belongs_to_one_online_operator(self) -> None:
+        for conversation_id, assignment in self.shop.assigned.items():
+            assert assignment.conversation.id == conversation_id
+            assert assignment.channel == assignment.conversation.channel
+            assert self.shop.operators[assignment.operator_id].status is Status.ONLINE
+
+    @invariant()
+    def no_conversation_is_both_waiting_and_assigned(self) -> None:
+        assert set(self.shop.waiting).isdisjoint(self.shop.assigned)
+
+    @invariant()
+    def no_open_conversation_is_lost_and_no_finished_one_remains(self) -> None:
+        assert set(self.shop.waiting) | set(self.shop.assigned) == self.open
+        assert self.shop.boosted <= set(self.shop.waiting)
+
+    @invariant()
+    def nothing_eligible_is_left_waiting(self) -> None:
+        operators = list(self.shop.operators.values())
+        for conversation in self.shop.waiting.values():
+            assert isinstance(decide(conversation, operators, self.now), Wait), conversation
+
+    @invariant()
+    def the_queue_lists_every_waiting_conversation_once(self) -> None:
+        queue = [conversation.id for conversation in self.shop.queue(self.now)]
+        assert sorted(queue) == sorted(self.shop.waiting)
+        assert all(Level.EXACT <= c.level <= Level.ANY_TEAM for c in self.shop.waiting.values())
+
+
+def test_a_shop_keeps_its_invariants_through_any_sequence_of_events() -> None:
+    run_state_machine_as_test(ShopMachine, settings=settings(max_examples=200, database=None, deadline=None))
