@@ -35,7 +35,10 @@ def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestSe
     settings = {
         "PRONTO_KAFKA_IDEMPOTENT": "false",
         "PRONTO_INGEST_TOKENS": json.dumps(TOKENS),
-        "PRONTO_INGEST_CHANNELS": json.dumps({"shop-a": CHANNEL_SECRETS, "shop-b": {}}),
+        # shop-fuzz: the same secrets, so that the property tests never write the ids other tests expect.
+        "PRONTO_INGEST_CHANNELS": json.dumps(
+            {"shop-a": CHANNEL_SECRETS, "shop-fuzz": CHANNEL_SECRETS, "shop-b": {}}
+        ),
         "PRONTO_INGEST_MAX_BODY_BYTES": str(64 * 1024),
         **env,
     }

@@ -57,19 +57,13 @@ class ShopMachine(RuleBasedStateMachine):
         self.arrived: list[str] = []
         # Conversations arrived and not finished: each must be either waiting or assigned.
         self.open: set[str] = set()
-        # What the current step started from: load per (operator, channel), and who held what.
-        self.previous_load: dict[tuple[str, str], int] = {}
+        # Who held what when the current step started.
         self.previous_holders: dict[str, str] = {}
 
     # ---------------------------------------------------------------- events
 
     def step(self) -> None:
         """Remember the state this step starts from."""
-        self.previous_load = {
-            (operator.id, channel): load
-            for operator in self.shop.operators.values()
-            for channel, load in operator.load.items()
-        }
         self.previous_holders = {c: a.operator_id for c, a in self.shop.assigned.items()}
 
     def change(self, operator_id: str, profile: Operator) -> list[Output]:
@@ -169,10 +163,9 @@ class ShopMachine(RuleBasedStateMachine):
     # ---------------------------------------------------------------- invariants
 
     @invariant()
-    def nobody_gets_a_conversation_beyond_their_capacity(self) -> None:
+    def no_operator_holds_more_than_their_capacity(self) -> None:
         for operator in self.shop.operators.values():
-            for channel in set(operator.load) | set(operator.capacities):
-                load = operator.load.get(channel, 0)
+            for channel, load in operator.load.items():
                 assert load <= operator.capacities.get(channel, 0), (operator, channel)
 
     @invariant()
@@ -192,6 +185,8 @@ class ShopMachine(RuleBasedStateMachine):
             assert assignment.conversation.id == conversation_id
             assert assignment.channel == assignment.conversation.channel
             assert self.shop.operators[assignment.operator_id].status is Status.ONLINE
+            # Nobody gets back a conversation they let go unanswered.
+            assert assignment.operator_id not in assignment.conversation.excluded
 
     @invariant()
     def no_conversation_is_both_waiting_and_assigned(self) -> None:

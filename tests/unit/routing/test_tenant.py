@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.routing.domain.decision import Assign, Level, Wait
+from services.routing.domain.decision import Assign, Level, Wait, priority
 from services.routing.domain.model import Operator, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
@@ -465,3 +465,46 @@ def test_an_operator_who_stops_handling_one_channel_keeps_the_others() -> None:
 
     assert outputs == [Reassigned("chat", "ana", "no longer handles web_chat")]
     assert set(shop.assigned) == {"mail"}
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def test_the_queue_serves_the_highest_priority_first() -> None:
+    shop = a_shop()
+    waiting_in(shop, ("standard", 0), ("vip", 3), ("gold", 2))
+
+    assert queued(shop, at(1)) == ["vip", "gold", "standard"]
+    assert [shop.position(c, at(1)) for c in ("vip", "gold", "standard")] == [1, 2, 3]
+
+
+def test_at_equal_priority_the_longest_waiting_goes_first() -> None:
+    shop = a_shop()
+    old = a_conversation("old", tier=0, waiting_since=T0)
+    new = a_conversation("new", tier=1, waiting_since=at(10))
+    shop.arrive(new, at(10))
+    shop.arrive(old, at(10))
+    # Ten minutes waited weigh exactly as much as one tier.
+    assert priority(old, at(10)) == priority(new, at(10))
+
+    assert queued(shop, at(10)) == ["old", "new"]
+
+
+def test_at_equal_priority_and_arrival_the_conversation_id_decides() -> None:
+    shop = a_shop()
+    waiting_in(shop, ("b", 0), ("c", 0), ("a", 0))
+
+    assert queued(shop, T0) == ["a", "b", "c"]
+    assert shop.position("c", T0) == 3
+
+
+def test_a_conversation_not_waiting_has_no_position() -> None:
+    shop = a_shop(an_operator("ana"))
+    shop.arrive(a_conversation("c1"), T0)
+
+    with pytest.raises(ValueError, match="c1"):
+        shop.position("c1", T0)
+
+
+def test_an_empty_shop_has_an_empty_queue() -> None:
+    assert a_shop().queue(T0) == []
