@@ -55,7 +55,7 @@ def _page_entry(tenant: str, entry: Obj) -> Iterator[Message]:
         yield from _direct(tenant, "facebook", common_pb2.CHANNEL_FACEBOOK, page, event)
     for change in entry.list("changes", required=False):
         if change.str("field") == "feed":
-            yield from _feed_comment(tenant, page, change.obj("value"))
+            yield from _feed_comment(tenant, page, change.obj("value"), entry.int("time", 0))
 
 
 def _instagram_entry(tenant: str, entry: Obj) -> Iterator[Message]:
@@ -130,22 +130,31 @@ def _with(base: Message, mid: str, kind: int, text: str) -> Message:
 # ---------------------------------------------------------------- public comments
 
 
-def _feed_comment(tenant: str, page: str, value: Obj) -> Iterator[Message]:
-    if value.str("item", "") != "comment" or value.str("verb", "add") not in ("add", "edited"):
+_FEED_KINDS = {
+    "add": (events_pb2.MESSAGE_KIND_TEXT, ""),
+    "edited": (events_pb2.MESSAGE_KIND_EDITED, "#edit{time}"),
+    "remove": (events_pb2.MESSAGE_KIND_DELETED, "#deleted"),
+}
+
+
+def _feed_comment(tenant: str, page: str, value: Obj, entry_time: int) -> Iterator[Message]:
+    """A public comment, its edits (each one an event: the entry time tells them apart) and its removal."""
+    verb = value.str("verb", "add")
+    if value.str("item", "") != "comment" or verb not in _FEED_KINDS:
         return
     author = value.obj("from")
     if author.str("id") == page:
         return  # the page answering in public
-    edited = value.str("verb", "add") == "edited"
+    kind, suffix = _FEED_KINDS[verb]
     message = Message(
         conversation_id=conversation_id(
             tenant, "facebook", f"post:{value.str('post_id')}:{author.str('id')}"
         ),
         channel=common_pb2.CHANNEL_FACEBOOK,
-        channel_message_id=value.str("comment_id") + ("#edited" if edited else ""),
+        channel_message_id=value.str("comment_id") + suffix.format(time=entry_time),
         sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("name", "")),
-        text=value.str("message", ""),
-        kind=events_pb2.MESSAGE_KIND_EDITED if edited else events_pb2.MESSAGE_KIND_TEXT,
+        text="" if verb == "remove" else value.str("message", ""),
+        kind=kind,
         is_public=True,
     )
     if value.has("created_time"):

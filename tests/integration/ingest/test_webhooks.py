@@ -616,3 +616,30 @@ async def test_a_twilio_form_with_a_wrong_signature_is_401(
         ingest.http_url, "/webhooks/shop-a/phone", body, signed_headers("phone", body, url)
     )
     assert status == 200
+
+
+async def test_every_edit_of_a_public_comment_and_its_removal_are_events(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    original = json.loads(fixture("facebook_feed/comment.json"))
+    original["entry"][0]["changes"][0]["value"]["comment_id"] = f"c-{uuid.uuid4().hex}"
+
+    def with_verb(verb: str, time: int, text: str) -> bytes:
+        changed = json.loads(json.dumps(original))
+        changed["entry"][0]["time"] = time
+        changed["entry"][0]["changes"][0]["value"] |= {"verb": verb, "message": text}
+        return json.dumps(changed).encode()
+
+    answers = [
+        await deliver(ingest, "meta", with_verb(verb, time, text))
+        for verb, time, text in [("edited", 1, "first edit"), ("edited", 2, "second edit"), ("remove", 3, "")]
+    ]
+    ids = [answer["event_ids"][0] for status, answer in answers if status == 200 and answer["accepted"] == 1]
+    assert len(ids) == 3, answers
+    events = {e.id: e.payload for e in await events_with_ids(broker, ids)}
+    kinds = [(events[i].kind, events[i].text) for i in ids]  # type: ignore[attr-defined]
+    assert kinds == [
+        (K.MESSAGE_KIND_EDITED, "first edit"),
+        (K.MESSAGE_KIND_EDITED, "second edit"),
+        (K.MESSAGE_KIND_DELETED, ""),
+    ]
