@@ -114,22 +114,11 @@ class Ingest:
             self.check_message(tenant, ingest_pb2.PublishRequest(message_received=m), traceparent)
             for m in messages
         ]
-        begun = await self.begin(writes)
-        deliveries = [p.delivery for p in begun if isinstance(p, Pending)]
-        if deliveries:
-            await asyncio.wait(deliveries, timeout=self.ack_timeout_s)
-        outcomes: list[Outcome] = []
-        failure: BrokerUnavailable | None = None
-        for pending in begun:
-            try:
-                if isinstance(pending, BrokerUnavailable):
-                    raise pending
-                outcomes.append(self.conclude(pending))
-            except BrokerUnavailable as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
-        return outcomes
+        settled = await self.settle(await self.begin(writes))
+        for result in settled:
+            if isinstance(result, BrokerUnavailable):
+                raise result
+        return [result for result in settled if isinstance(result, Outcome)]
 
     async def set_operator_status(
         self, token_tenant: str, request: operator_pb2.SetOperatorStatusRequest, traceparent: str = ""
@@ -201,6 +190,19 @@ class Ingest:
                 raise
         return results
 
+    async def settle(self, begun: Sequence[Pending | BrokerUnavailable]) -> list[Outcome | BrokerUnavailable]:
+        """Wait once for all of ``begun`` (at most the acknowledgement timeout), then conclude each."""
+        deliveries = [p.delivery for p in begun if isinstance(p, Pending)]
+        if deliveries:
+            await asyncio.wait(deliveries, timeout=self.ack_timeout_s)
+        settled: list[Outcome | BrokerUnavailable] = []
+        for pending in begun:
+            try:
+                settled.append(pending if isinstance(pending, BrokerUnavailable) else self.conclude(pending))
+            except BrokerUnavailable as exc:
+                settled.append(exc)
+        return settled
+
     def conclude(self, pending: Pending) -> Outcome:
         """The outcome of a write its caller waited for; UNAVAILABLE unless the broker acknowledged it.
 
@@ -219,11 +221,10 @@ class Ingest:
         return Outcome(event_id=pending.event_id, duplicate=pending.duplicate, receipt=delivery.result())
 
     async def _one(self, write: Write) -> Outcome:
-        (pending,) = await self.begin([write])
-        if isinstance(pending, BrokerUnavailable):
-            raise pending
-        await asyncio.wait({pending.delivery}, timeout=self.ack_timeout_s)
-        return self.conclude(pending)
+        (result,) = await self.settle(await self.begin([write]))
+        if isinstance(result, BrokerUnavailable):
+            raise result
+        return result
 
     def _envelope(self, tenant: str, event_id: str, payload: Message, traceparent: str) -> Envelope:
         return Envelope(

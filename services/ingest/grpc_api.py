@@ -180,19 +180,13 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
 
     async def _settle(self, begun: _BegunBatch) -> ingest_pb2.PublishStreamResponse:
         """Wait once for the whole batch, then acknowledge each event on its own."""
-        deliveries = [p.delivery for p in begun.pending if isinstance(p, Pending)]
-        if deliveries:
-            await asyncio.wait(deliveries, timeout=self._ingest.ack_timeout_s)
-        for (index, sequence), pending in zip(begun.written, begun.pending, strict=True):
-            try:
-                if isinstance(pending, BrokerUnavailable):
-                    raise pending
-                outcome = self._ingest.conclude(pending)
-            except BrokerUnavailable as exc:
-                begun.acks[index] = self._refusal(sequence, exc)
+        settled = await self._ingest.settle(begun.pending)
+        for (index, sequence), result in zip(begun.written, settled, strict=True):
+            if isinstance(result, BrokerUnavailable):
+                begun.acks[index] = self._refusal(sequence, result)
             else:
                 begun.acks[index] = ingest_pb2.EventAck(
-                    sequence=sequence, event_id=outcome.event_id, duplicate=outcome.duplicate
+                    sequence=sequence, event_id=result.event_id, duplicate=result.duplicate
                 )
         return ingest_pb2.PublishStreamResponse(acks=[begun.acks[i] for i in range(begun.size)])
 
