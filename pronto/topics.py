@@ -27,14 +27,28 @@ def _retained(days: int) -> dict[str, str]:
 
 
 INBOUND = TopicSpec("support.inbound.v1", 6, "conversation id", _retained(7))
+# What operators did: replies to deliver and resolutions.
 OUTBOUND = TopicSpec("support.outbound.v1", 6, "conversation id", _retained(7))
 OPERATORS = TopicSpec("support.operators.v1", 3, "operator id", _retained(30))
 CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
 SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
 NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "conversation id", _retained(7))
+# Routing's own input: everything that changes a shop's routing state, re-keyed by tenant so
+# that one partition (one worker) decides for a shop. Replaying it from the start rebuilds the
+# state, so nothing may be deleted from it (there are no snapshots yet).
+ROUTING = TopicSpec("support.routing.v1", 6, "tenant", {"retention.ms": "-1", "cleanup.policy": "delete"})
 DEADLETTER = TopicSpec("support.deadletter.v1", 1, "original key", _retained(30))
 
-ALL: tuple[TopicSpec, ...] = (INBOUND, OUTBOUND, OPERATORS, CONVERSATIONS, SLA, NOTIFICATIONS, DEADLETTER)
+ALL: tuple[TopicSpec, ...] = (
+    INBOUND,
+    OUTBOUND,
+    OPERATORS,
+    ROUTING,
+    CONVERSATIONS,
+    SLA,
+    NOTIFICATIONS,
+    DEADLETTER,
+)
 
 
 def by_name(name: str) -> TopicSpec:

@@ -155,7 +155,7 @@ class Candidate(_message.Message):
     def __init__(self, operator_id: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConversationAssigned(_message.Message):
-    __slots__ = ("conversation_id", "operator_id", "operator_display_name", "channel", "candidates", "reason", "trigger_event_id")
+    __slots__ = ("conversation_id", "operator_id", "operator_display_name", "channel", "candidates", "reason", "trigger_event_id", "candidates_considered", "level")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -163,6 +163,8 @@ class ConversationAssigned(_message.Message):
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_CONSIDERED_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     operator_id: str
     operator_display_name: str
@@ -170,10 +172,12 @@ class ConversationAssigned(_message.Message):
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
     reason: str
     trigger_event_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., operator_display_name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+    candidates_considered: int
+    level: str
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., operator_display_name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., trigger_event_id: _Optional[str] = ..., candidates_considered: _Optional[int] = ..., level: _Optional[str] = ...) -> None: ...
 
 class ConversationQueued(_message.Message):
-    __slots__ = ("conversation_id", "channel", "priority", "position", "estimated_wait", "candidates", "reason", "nobody_online", "trigger_event_id")
+    __slots__ = ("conversation_id", "channel", "priority", "position", "estimated_wait", "candidates", "reason", "nobody_online", "trigger_event_id", "candidates_considered", "level")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
@@ -183,6 +187,8 @@ class ConversationQueued(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     NOBODY_ONLINE_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_CONSIDERED_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: _common_pb2.Channel
     priority: int
@@ -192,23 +198,53 @@ class ConversationQueued(_message.Message):
     reason: str
     nobody_online: bool
     trigger_event_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., priority: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., nobody_online: _Optional[bool] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+    candidates_considered: int
+    level: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., priority: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., reason: _Optional[str] = ..., nobody_online: _Optional[bool] = ..., trigger_event_id: _Optional[str] = ..., candidates_considered: _Optional[int] = ..., level: _Optional[str] = ...) -> None: ...
+
+class QueuePositionChanged(_message.Message):
+    __slots__ = ("conversation_id", "channel", "position", "estimated_wait")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_WAIT_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    channel: _common_pb2.Channel
+    position: int
+    estimated_wait: _duration_pb2.Duration
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., position: _Optional[int] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ConversationWidened(_message.Message):
+    __slots__ = ("conversation_id", "channel", "level", "reason")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    channel: _common_pb2.Channel
+    level: str
+    reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., level: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConversationReassigned(_message.Message):
-    __slots__ = ("conversation_id", "from_operator_id", "to_operator_id", "to_operator_display_name", "reason", "candidates")
+    __slots__ = ("conversation_id", "from_operator_id", "to_operator_id", "to_operator_display_name", "reason", "candidates", "channel", "candidates_considered")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     TO_OPERATOR_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_CONSIDERED_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     from_operator_id: str
     to_operator_id: str
     to_operator_display_name: str
     reason: str
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
-    def __init__(self, conversation_id: _Optional[str] = ..., from_operator_id: _Optional[str] = ..., to_operator_id: _Optional[str] = ..., to_operator_display_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    candidates_considered: int
+    def __init__(self, conversation_id: _Optional[str] = ..., from_operator_id: _Optional[str] = ..., to_operator_id: _Optional[str] = ..., to_operator_display_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates_considered: _Optional[int] = ...) -> None: ...
 
 class OperatorReplied(_message.Message):
     __slots__ = ("conversation_id", "operator_id", "text", "attachments", "sent_at", "awaiting_customer")
@@ -235,6 +271,10 @@ class ConversationResolved(_message.Message):
     operator_id: str
     resolution: str
     def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...
+
+class RoutingTick(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class SlaClockStarted(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time")

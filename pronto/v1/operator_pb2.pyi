@@ -55,3 +55,43 @@ class PostReplyResponse(_message.Message):
     event_id: str
     duplicate: bool
     def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class UpdateOperatorProfileRequest(_message.Message):
+    __slots__ = ("tenant", "profile", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    profile: _events_pb2.OperatorProfileUpdated
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., profile: _Optional[_Union[_events_pb2.OperatorProfileUpdated, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class UpdateOperatorProfileResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class ResolveConversationRequest(_message.Message):
+    __slots__ = ("tenant", "conversation_id", "operator_id", "resolution", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    conversation_id: str
+    operator_id: str
+    resolution: str
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., resolution: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ResolveConversationResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class OperatorServiceStub:
-    """What operators' tools call: status changes and replies to customers.
+    """What operators' tools call: profiles, status changes, replies to customers, resolutions.
     """
 
     def __init__(self, channel):
@@ -45,10 +45,20 @@ class OperatorServiceStub:
                 request_serializer=pronto_dot_v1_dot_operator__pb2.PostReplyRequest.SerializeToString,
                 response_deserializer=pronto_dot_v1_dot_operator__pb2.PostReplyResponse.FromString,
                 _registered_method=True)
+        self.UpdateOperatorProfile = channel.unary_unary(
+                '/pronto.v1.OperatorService/UpdateOperatorProfile',
+                request_serializer=pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileRequest.SerializeToString,
+                response_deserializer=pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileResponse.FromString,
+                _registered_method=True)
+        self.ResolveConversation = channel.unary_unary(
+                '/pronto.v1.OperatorService/ResolveConversation',
+                request_serializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.SerializeToString,
+                response_deserializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
-    """What operators' tools call: status changes and replies to customers.
+    """What operators' tools call: profiles, status changes, replies to customers, resolutions.
     """
 
     def SetOperatorStatus(self, request, context):
@@ -58,6 +68,19 @@ class OperatorServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PostReply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateOperatorProfile(self, request, context):
+        """Replaces the operator's whole profile (skills, capacities, team); status is kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveConversation(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -76,6 +99,16 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     request_deserializer=pronto_dot_v1_dot_operator__pb2.PostReplyRequest.FromString,
                     response_serializer=pronto_dot_v1_dot_operator__pb2.PostReplyResponse.SerializeToString,
             ),
+            'UpdateOperatorProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateOperatorProfile,
+                    request_deserializer=pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileRequest.FromString,
+                    response_serializer=pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileResponse.SerializeToString,
+            ),
+            'ResolveConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveConversation,
+                    request_deserializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.FromString,
+                    response_serializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'pronto.v1.OperatorService', rpc_method_handlers)
@@ -85,7 +118,7 @@ def add_OperatorServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class OperatorService:
-    """What operators' tools call: status changes and replies to customers.
+    """What operators' tools call: profiles, status changes, replies to customers, resolutions.
     """
 
     @staticmethod
@@ -132,6 +165,60 @@ class OperatorService:
             '/pronto.v1.OperatorService/PostReply',
             pronto_dot_v1_dot_operator__pb2.PostReplyRequest.SerializeToString,
             pronto_dot_v1_dot_operator__pb2.PostReplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateOperatorProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pronto.v1.OperatorService/UpdateOperatorProfile',
+            pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileRequest.SerializeToString,
+            pronto_dot_v1_dot_operator__pb2.UpdateOperatorProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pronto.v1.OperatorService/ResolveConversation',
+            pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.SerializeToString,
+            pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.FromString,
             options,
             channel_credentials,
             insecure,

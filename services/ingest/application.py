@@ -149,6 +149,31 @@ class Ingest:
         envelope = self._envelope(tenant, event_id, payload, traceparent)
         return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "reply", envelope))
 
+    async def update_profile(
+        self, token_tenant: str, request: operator_pb2.UpdateOperatorProfileRequest, traceparent: str = ""
+    ) -> Outcome:
+        tenant = self._checked("operator", lambda: resolve_tenant(token_tenant, request.tenant))
+        self._checked("operator", lambda: validation.check(validation.profile_problems(request)))
+        event_id = self._event_id(tenant, "operator-profile", request.idempotency_key)
+        envelope = self._envelope(tenant, event_id, request.profile, traceparent)
+        return await self._one(
+            Write(topics.OPERATORS.name, request.profile.operator_id, "operator", envelope)
+        )
+
+    async def resolve(
+        self, token_tenant: str, request: operator_pb2.ResolveConversationRequest, traceparent: str = ""
+    ) -> Outcome:
+        tenant = self._checked("resolve", lambda: resolve_tenant(token_tenant, request.tenant))
+        self._checked("resolve", lambda: validation.check(validation.resolve_problems(request)))
+        payload = events_pb2.ConversationResolved(
+            conversation_id=request.conversation_id,
+            operator_id=request.operator_id,
+            resolution=request.resolution,
+        )
+        event_id = self._event_id(tenant, "resolve", request.idempotency_key)
+        envelope = self._envelope(tenant, event_id, payload, traceparent)
+        return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "resolve", envelope))
+
     def check_message(
         self, token_tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = ""
     ) -> Write:

@@ -215,6 +215,26 @@ class OperatorServicer(_Base, operator_pb2_grpc.OperatorServiceServicer):
         )
         return operator_pb2.PostReplyResponse(event_id=outcome.event_id, duplicate=outcome.duplicate)
 
+    async def UpdateOperatorProfile(  # noqa: N802
+        self, request: operator_pb2.UpdateOperatorProfileRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.UpdateOperatorProfileResponse:
+        outcome = await self._unary(
+            "grpc.UpdateOperatorProfile", context, lambda t, tp: self._ingest.update_profile(t, request, tp)
+        )
+        return operator_pb2.UpdateOperatorProfileResponse(
+            event_id=outcome.event_id, duplicate=outcome.duplicate
+        )
+
+    async def ResolveConversation(  # noqa: N802
+        self, request: operator_pb2.ResolveConversationRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.ResolveConversationResponse:
+        outcome = await self._unary(
+            "grpc.ResolveConversation", context, lambda t, tp: self._ingest.resolve(t, request, tp)
+        )
+        return operator_pb2.ResolveConversationResponse(
+            event_id=outcome.event_id, duplicate=outcome.duplicate
+        )
+
 
 def build_server(
     ingest: Ingest,

@@ -26,6 +26,7 @@ from services.ingest.auth import TokenAuthenticator
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.language import LanguageDetector
 from services.ingest.dedupe import RecentEvents
+from services.ingest.operator_rest import OperatorRest
 from services.ingest.settings import IngestSettings
 from services.ingest.webhooks import Webhooks
 
@@ -40,6 +41,7 @@ class IngestProcess:
     settings: IngestSettings
     producer: EventProducer
     webhooks: Webhooks
+    operators: OperatorRest
     grpc_server: grpc.aio.Server
     health: health.aio.HealthServicer
     registry: CollectorRegistry
@@ -67,9 +69,10 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         source=f"/pronto/{SERVICE}/{settings.instance}",
         ack_timeout_s=settings.ingest_ack_timeout_s,
     )
+    auth = TokenAuthenticator(settings.ingest_tokens)
     server, health_servicer = grpc_api.build_server(
         ingest,
-        TokenAuthenticator(settings.ingest_tokens),
+        auth,
         metrics,
         settings.ingest_retry_after_s,
         settings.ingest_stream_window,
@@ -83,7 +86,8 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         retry_after_s=settings.ingest_retry_after_s,
         public_url=settings.ingest_public_url,
     )
-    return IngestProcess(settings, producer, webhooks, server, health_servicer, registry)
+    operators = OperatorRest(ingest, auth, settings.ingest_retry_after_s)
+    return IngestProcess(settings, producer, webhooks, operators, server, health_servicer, registry)
 
 
 async def connect_producer(process: IngestProcess, stop: asyncio.Event) -> None:
@@ -133,7 +137,10 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
     )
     await process.grpc_server.start()
     app = http_api.create_app(
-        process.registry, lambda: process.producer.started and process.producer.reachable, process.webhooks
+        process.registry,
+        lambda: process.producer.started and process.producer.reachable,
+        process.webhooks,
+        process.operators,
     )
     http = asyncio.create_task(serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop))
     connecting = asyncio.create_task(connect_producer(process, stop))

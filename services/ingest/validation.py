@@ -131,6 +131,42 @@ def reply_problems(request: operator_pb2.PostReplyRequest) -> list[str]:
     return problems
 
 
+def profile_problems(request: operator_pb2.UpdateOperatorProfileRequest) -> list[str]:
+    profile = request.profile
+    problems = _identifier(request.idempotency_key, "idempotency_key", required=False)
+    problems += _identifier(profile.operator_id, "profile.operator_id")
+    problems += _identifier(profile.team, "profile.team", required=False)
+    if not profile.display_name.strip():
+        problems.append("profile.display_name is required: customers are told who is talking to them")
+    elif len(profile.display_name) > MAX_ID_LENGTH:
+        problems.append(f"profile.display_name is longer than {MAX_ID_LENGTH} characters")
+    for i, skill in enumerate(profile.languages):
+        if not LANGUAGE.fullmatch(skill.language):
+            problems.append(f"profile.languages[{i}].language {skill.language!r} is not a BCP 47 tag")
+        if not 1 <= skill.proficiency <= 5:
+            problems.append(f"profile.languages[{i}].proficiency is {skill.proficiency}, expected 1 to 5")
+    if unknown := [t for t in profile.topics if t not in TOPICS]:
+        problems.append(f"profile.topics has unknown or unspecified SupportTopic values {unknown}")
+    seen: set[int] = set()
+    for i, capacity in enumerate(profile.capacities):
+        problems += _enum(capacity.channel, CHANNELS, f"profile.capacities[{i}].channel", "Channel")
+        if capacity.channel in seen:
+            problems.append(f"profile.capacities[{i}].channel is listed twice")
+        seen.add(capacity.channel)
+        if not 1 <= capacity.max_concurrent <= 1000:
+            problems.append(
+                f"profile.capacities[{i}].max_concurrent is {capacity.max_concurrent}, expected 1 to 1000"
+            )
+    return problems
+
+
+def resolve_problems(request: operator_pb2.ResolveConversationRequest) -> list[str]:
+    problems = _identifier(request.conversation_id, "conversation_id")
+    problems += _identifier(request.operator_id, "operator_id")
+    problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
+    return problems + _text(request.resolution, "resolution")
+
+
 def check(problems: list[str]) -> None:
     if problems:
         raise InvalidEvent(problems)

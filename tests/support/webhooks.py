@@ -102,8 +102,10 @@ def _send(
         return exc.code, exc.read(), dict(exc.headers)
 
 
-async def post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-    status, raw, _ = await asyncio.to_thread(_send, base_url + path, body, headers, "POST")
+async def post(
+    base_url: str, path: str, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> tuple[int, Any]:
+    status, raw, _ = await asyncio.to_thread(_send, base_url + path, body, headers, method)
     try:
         return status, json.loads(raw)
     except ValueError:

@@ -12,7 +12,7 @@ from pronto import topics
 def test_topic_names_are_unique() -> None:
     names = [spec.name for spec in topics.ALL]
 
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 8
 
 
 def test_every_topic_is_a_versioned_support_topic() -> None:
@@ -24,12 +24,14 @@ def test_every_topic_has_partitions_a_key_and_a_retention() -> None:
     for spec in topics.ALL:
         assert spec.partitions >= 1, spec.name
         assert spec.key, spec.name
-        assert int(spec.configs["retention.ms"]) >= topics.DAY_MS, spec.name
+        retention = int(spec.configs["retention.ms"])
+        # Routing replays its input from the start: it keeps everything.
+        assert retention == -1 if spec is topics.ROUTING else retention >= topics.DAY_MS, spec.name
         assert spec.configs["cleanup.policy"] == "delete", spec.name
 
 
 def test_the_module_constants_are_the_topics_listed() -> None:
-    constants = [topics.INBOUND, topics.OUTBOUND, topics.OPERATORS, topics.CONVERSATIONS]
+    constants = [topics.INBOUND, topics.OUTBOUND, topics.OPERATORS, topics.ROUTING, topics.CONVERSATIONS]
     constants += [topics.SLA, topics.NOTIFICATIONS, topics.DEADLETTER]
 
     assert list(topics.ALL) == constants

@@ -1,0 +1,140 @@
+"""The operator API over REST: the same requests as gRPC's OperatorService, as JSON.
+
+Bodies use the protobuf JSON mapping of the gRPC request messages (camelCase
+or the .proto field names), so both APIs accept the same fields and share
+one validation. The path names the operator or conversation; the bearer
+token names the tenant. A retried request with the same ``Idempotency-Key``
+header is answered as a duplicate instead of becoming a second event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from pronto.kafka.producer import BrokerUnavailable
+from pronto.v1 import operator_pb2
+from services.ingest.application import Ingest, Outcome
+from services.ingest.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
+from services.ingest.validation import InvalidEvent
+
+M = TypeVar("M", bound=Message)
+STATUS_NAMES = {
+    "online": "OPERATOR_STATUS_ONLINE",
+    "away": "OPERATOR_STATUS_AWAY",
+    "offline": "OPERATOR_STATUS_OFFLINE",
+}
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+class BadBody(Exception):
+    """The body is not JSON, or not the request message's JSON form."""
+
+
+async def _parsed(request: Request, message: M, **path: str) -> M:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise BadBody(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadBody("the body must be a JSON object")
+    if isinstance(status := body.get("status"), str):
+        # The short names (``online``) beside the enum's own (``OPERATOR_STATUS_ONLINE``).
+        body["status"] = STATUS_NAMES.get(status.lower(), status)
+    try:
+        json_format.ParseDict(body, message)
+    except json_format.ParseError as exc:
+        raise BadBody(str(exc)) from exc
+    for name, value in path.items():
+        _set_path_field(message, name, value)
+    if key := request.headers.get("idempotency-key", ""):
+        message.idempotency_key = key  # type: ignore[attr-defined]
+    return message
+
+
+def _set_path_field(message: Message, name: str, value: str) -> None:
+    """The path names the id; a body naming a different one is a mistake worth reporting."""
+    given = getattr(message, name)
+    if given and given != value:
+        raise BadBody(f"{name} in the body is {given!r} but the path says {value!r}")
+    setattr(message, name, value)
+
+
+@dataclass
+class OperatorRest:
+    ingest: Ingest
+    auth: TokenAuthenticator
+    retry_after_s: float
+
+    async def answer(self, request: Request, call: Callable[[str], Awaitable[Outcome]]) -> JSONResponse:
+        try:
+            tenant = self.auth.tenant_for(request.headers.get("authorization"))
+            outcome = await call(tenant)
+        except Unauthenticated as exc:
+            return _error(401, "unauthenticated", str(exc), {"www-authenticate": "Bearer"})
+        except PermissionDenied as exc:
+            return _error(403, "permission_denied", str(exc))
+        except (InvalidEvent, BadBody) as exc:
+            return _error(422, "invalid", str(exc))
+        except BrokerUnavailable as exc:
+            retry = str(max(1, round(self.retry_after_s)))
+            return _error(503, "unavailable", f"{exc}; retry the same request", {"retry-after": retry})
+        return JSONResponse({"event_id": outcome.event_id, "duplicate": outcome.duplicate}, status_code=202)
+
+
+def operator_router(api: OperatorRest) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["operators"])
+
+    @router.put("/operators/{operator_id}/profile", status_code=202)
+    async def update_profile(operator_id: str, request: Request) -> JSONResponse:
+        """Replace an operator's profile: display name, languages, topics, capacities per channel, team."""
+
+        async def call(tenant: str) -> Outcome:
+            body = await _parsed(request, operator_pb2.UpdateOperatorProfileRequest())
+            _set_path_field(body.profile, "operator_id", operator_id)
+            return await api.ingest.update_profile(tenant, body)
+
+        return await api.answer(request, call)
+
+    @router.put("/operators/{operator_id}/status", status_code=202)
+    async def set_status(operator_id: str, request: Request) -> JSONResponse:
+        """Online, away or offline (``{"status": "online"}``), with an optional reason."""
+
+        async def call(tenant: str) -> Outcome:
+            body = await _parsed(request, operator_pb2.SetOperatorStatusRequest(), operator_id=operator_id)
+            return await api.ingest.set_operator_status(tenant, body)
+
+        return await api.answer(request, call)
+
+    @router.post("/conversations/{conversation_id}/replies", status_code=202)
+    async def post_reply(conversation_id: str, request: Request) -> JSONResponse:
+        """An operator's answer to the customer."""
+
+        async def call(tenant: str) -> Outcome:
+            body = await _parsed(request, operator_pb2.PostReplyRequest(), conversation_id=conversation_id)
+            return await api.ingest.post_reply(tenant, body)
+
+        return await api.answer(request, call)
+
+    @router.post("/conversations/{conversation_id}/resolution", status_code=202)
+    async def resolve(conversation_id: str, request: Request) -> JSONResponse:
+        """The operator closes the conversation: their capacity is free again."""
+
+        async def call(tenant: str) -> Outcome:
+            body = await _parsed(
+                request, operator_pb2.ResolveConversationRequest(), conversation_id=conversation_id
+            )
+            return await api.ingest.resolve(tenant, body)
+
+        return await api.answer(request, call)
+
+    return router
