@@ -22,3 +22,12 @@ def from_idempotency_key(tenant: str, kind: str, key: str) -> str:
 def from_channel_message(tenant: str, channel: str, channel_message_id: str) -> str:
     """An id from the channel's own message id (Meta's mid, Telegram's update id...)."""
     return str(uuid.uuid5(_NAMESPACE, _SEPARATOR.join(("channel", tenant, channel, channel_message_id))))
+
+
+def derived(cause_id: str, index: int) -> str:
+    """The id of the ``index``-th event a processor emitted because of event ``cause_id``.
+
+    A processor that handles the same event again (a redelivery, a replay)
+    emits events with the same ids, which consumers deduplicate.
+    """
+    return str(uuid.uuid5(_NAMESPACE, _SEPARATOR.join(("derived", cause_id, str(index)))))

@@ -1,12 +1,13 @@
 """Reading a whole topic from the beginning with a plain consumer (no group, no commits).
 
-Used to verify what was written: by the demo's summary, the tests and the benchmarks.
+Used to verify what was written (the demo's summary, the tests, the benchmarks), and by
+the routing worker to replay its input up to where its consumer group resumes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -58,3 +59,46 @@ def header(record: Record, name: str) -> str:
         if key == name:
             return str(value.decode())
     raise KeyError(f"record has no header {name!r}: {[k for k, _ in record.headers]}")
+
+
+async def committed_offset(bootstrap_servers: str, group_id: str, partition: TopicPartition) -> int:
+    """Where ``group_id`` will resume reading ``partition``: 0 when it never committed there."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        return await consumer.committed(partition) or 0
+    finally:
+        await consumer.stop()
+
+
+async def read_until(
+    bootstrap_servers: str, partition: TopicPartition, end: int, timeout: float = 120.0
+) -> AsyncIterator[list[Record]]:
+    """The records of ``partition`` from its start up to offset ``end`` (excluded), in batches.
+
+    ``end`` is an offset known to exist (a committed one), not the broker's
+    reported end, which lags on the embedded broker.
+    """
+    if end <= 0:
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        deadline = time.monotonic() + timeout
+        while (position := await consumer.position(partition)) < end:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{partition} gave records up to {position} of {end} in {timeout:.0f} s")
+            batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
+            if kept := [r for r in batch if r.offset < end]:
+                yield kept
+    finally:
+        await consumer.stop()

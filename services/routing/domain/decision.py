@@ -36,6 +36,7 @@ class Candidate:
     operator_id: str
     score: float
     reason: str
+    eligible: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def decide(conversation: Conversation, operators: list[Operator], now: datetime)
         ranked = sorted(eligible, key=lambda o: (_rank(o, conversation), o.id))
         winner = ranked[0]
         scored = tuple(
-            Candidate(o.id, round(1.0 - o.load_ratio(), 4), _why(o, winner, conversation)) for o in ranked
+            Candidate(o.id, round(1.0 - o.load_ratio(), 4), _why(o, winner, conversation), eligible=True)
+            for o in ranked
         )
         return Assign(
             conversation.id, winner.id, scored + tuple(considered), _why(winner, winner, conversation)

@@ -133,14 +133,26 @@ class TenantRouting:
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
         outputs: list[Output] = []
-        for conversation in self.queue(now):
-            decision = decide(conversation, list(self.operators.values()), now)
+        # Only operators with room can take anything: with a long queue and many operators,
+        # deciding against all of them for every waiting conversation would cost seconds.
+        available = self._available()
+        for conversation in self.queue(now) if available else ():
+            decision = decide(conversation, available, now)
             if isinstance(decision, Assign):
                 del self.waiting[conversation.id]
                 self.boosted.discard(conversation.id)
                 self._assign(conversation, decision, now)
                 outputs.append(decision)
+                if not (available := self._available()):
+                    break
         return outputs
+
+    def _available(self) -> list[Operator]:
+        return [
+            o
+            for o in self.operators.values()
+            if o.status is Status.ONLINE and any(o.free(channel) > 0 for channel in o.capacities)
+        ]
 
     # ---------------------------------------------------------------- internals
 

@@ -1,0 +1,65 @@
+"""Routing's configuration: ``PRONTO_ROUTING_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from pronto.settings import CommonSettings
+from pronto.v1 import common_pb2
+from services.routing.domain.tenant import Ladder
+from services.routing.shop import Policy
+from services.routing.translate import channel_name
+
+CHANNELS = frozenset(channel_name(c) for c in common_pb2.Channel.values() if c)
+
+
+class RoutingSettings(CommonSettings):
+    # /metrics, /healthz, /readyz
+    routing_http_host: str = "127.0.0.1"
+    routing_http_port: int = Field(default=8081, ge=0, le=65535)
+    # How often time passes for the shops' state (widening, silent operators, queue estimates).
+    routing_tick_s: float = Field(default=1.0, gt=0, le=60)
+    # Waits after which a queued conversation's match is widened: drop the topic, accept the
+    # fallback language (English), then any team.
+    routing_widen_after_s: tuple[float, float, float] = (120.0, 300.0, 600.0)
+    # Per channel: how long an assigned operator has for a first reply before the conversation
+    # goes to the next eligible operator. A channel not listed never times out.
+    routing_reply_within_s: dict[str, float] = {
+        "web_chat": 120.0,
+        "phone": 300.0,
+        "whatsapp": 600.0,
+        "telegram": 600.0,
+        "viber": 600.0,
+        "facebook": 900.0,
+        "instagram": 900.0,
+        "x": 900.0,
+        "email": 3600.0,
+        "contact_form": 3600.0,
+    }
+    # Per channel: the handling time assumed for estimated waits until resolutions measure it.
+    routing_handling_time_s: dict[str, float] = {"web_chat": 300.0, "phone": 300.0, "email": 900.0}
+    routing_position_every_s: float = Field(default=10.0, gt=0)
+    routing_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
+    routing_linger_ms: int = Field(default=5, ge=0, le=1000)
+    routing_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Self:
+        for name in ("routing_reply_within_s", "routing_handling_time_s"):
+            unknown = set(getattr(self, name)) - CHANNELS
+            if unknown:
+                raise ValueError(f"{name}: unknown channels {sorted(unknown)}; known: {sorted(CHANNELS)}")
+        if list(self.routing_widen_after_s) != sorted(self.routing_widen_after_s):
+            raise ValueError("routing_widen_after_s: each step must come after the one before")
+        return self
+
+    def policy(self) -> Policy:
+        return Policy(
+            ladder=Ladder(tuple(timedelta(seconds=s) for s in self.routing_widen_after_s)),
+            reply_within={c: timedelta(seconds=s) for c, s in self.routing_reply_within_s.items()},
+            handling_time={c: timedelta(seconds=s) for c, s in self.routing_handling_time_s.items()},
+            position_every=timedelta(seconds=self.routing_position_every_s),
+        )

@@ -1,0 +1,301 @@
+"""One shop's routing as a fold over its events: ``Shop.apply(event) -> events out``. No I/O.
+
+The fold is deterministic: the time it uses is the event's own, the ids of the
+events it emits derive from the id of the event that caused them, and time
+passing is itself an event (``RoutingTick``) in the same stream. Replaying a
+shop's stream therefore rebuilds exactly the state the worker had and
+re-emits exactly the same events, which is how the worker recovers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from google.protobuf.message import Message
+
+from pronto.envelope import Envelope
+from pronto.v1 import events_pb2
+from services.routing import translate
+from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Wait
+from services.routing.domain.model import Status
+from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
+
+# Input events remembered to recognise a redelivered one (the stream is at-least-once).
+SEEN_CAPACITY = 100_000
+# Customers remembered for "who served them last".
+CUSTOMERS_CAPACITY = 100_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A shop's routing settings: widening steps, reply deadlines, handling time guesses."""
+
+    ladder: Ladder = field(default_factory=Ladder)
+    # Channel -> how long an assigned operator has for a first reply before losing the conversation.
+    reply_within: Mapping[str, timedelta] = field(default_factory=dict)
+    # Channel -> handling time assumed until resolutions measure it (estimated waits).
+    handling_time: Mapping[str, timedelta] = field(default_factory=dict)
+    default_handling_time: timedelta = timedelta(minutes=10)
+    # How often queued customers' positions and waits are re-published.
+    position_every: timedelta = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """An event the fold produced: its key (the conversation id) and payload."""
+
+    key: str
+    payload: Message
+    # Set on assignments: when the customer's message was received, for the latency metric.
+    received_at: datetime | None = None
+
+
+@dataclass
+class _Bounded:
+    capacity: int
+    items: OrderedDict[str, str] = field(default_factory=OrderedDict)
+
+    def put(self, key: str, value: str = "") -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        if len(self.items) > self.capacity:
+            self.items.popitem(last=False)
+
+
+@dataclass
+class Shop:
+    policy: Policy
+    routing: TenantRouting = field(default_factory=TenantRouting)
+    clock: datetime | None = None
+    seen: _Bounded = field(default_factory=lambda: _Bounded(SEEN_CAPACITY))
+    last_served: _Bounded = field(default_factory=lambda: _Bounded(CUSTOMERS_CAPACITY))
+    # Channel -> measured handling time in seconds (exponential moving average).
+    handling: dict[str, float] = field(default_factory=dict)
+    published: dict[str, tuple[int, int]] = field(default_factory=dict)
+    positions_at: datetime | None = None
+
+    def apply(self, event: Envelope) -> list[Emitted]:
+        """What ``event`` changes, as the events to publish. A redelivered event changes nothing."""
+        if event.id in self.seen.items:
+            return []
+        self.seen.put(event.id)
+        now = self.clock = max(self.clock or event.time, event.time)
+        payload = event.payload
+        if isinstance(payload, events_pb2.MessageReceived):
+            return self._message(payload, event, now)
+        if isinstance(payload, events_pb2.OperatorProfileUpdated | events_pb2.OperatorStatusChanged):
+            return self._operator(payload, event.id, now)
+        if isinstance(payload, events_pb2.OperatorReplied):
+            self.routing.replied(payload.conversation_id)
+            return []
+        if isinstance(payload, events_pb2.ConversationResolved):
+            self._measure(payload.conversation_id, now)
+            return self._emit(self.routing.finished(payload.conversation_id, now), event.id, now)
+        if isinstance(payload, events_pb2.RoutingTick):
+            return self._tick(event.id, now)
+        return []
+
+    def needs_ticks(self) -> bool:
+        """Something open can change with time alone: widening, silent operators, queue estimates."""
+        return bool(self.routing.waiting) or any(not a.replied for a in self.routing.assigned.values())
+
+    # ---------------------------------------------------------------- events in
+
+    def _message(self, message: events_pb2.MessageReceived, event: Envelope, now: datetime) -> list[Emitted]:
+        if message.kind in translate.AMENDMENTS:
+            return []
+        last = self.last_served.items.get(message.sender.id, "")
+        conversation = translate.conversation(message, now, last)
+        return self._emit(self.routing.arrive(conversation, now), event.id, now, event.time)
+
+    def _operator(
+        self,
+        change: events_pb2.OperatorProfileUpdated | events_pb2.OperatorStatusChanged,
+        trigger: str,
+        now: datetime,
+    ) -> list[Emitted]:
+        previous = self.routing.operators.get(change.operator_id)
+        if isinstance(change, events_pb2.OperatorProfileUpdated):
+            operator = translate.profiled(change, previous)
+        else:
+            operator = translate.with_status(change, previous)
+        return self._emit(self.routing.operator_changed(operator, now), trigger, now)
+
+    def _tick(self, trigger: str, now: datetime) -> list[Emitted]:
+        emitted = self._emit(
+            self.routing.tick(now, self.policy.ladder, dict(self.policy.reply_within)), trigger, now
+        )
+        if self.positions_at is None or now - self.positions_at >= self.policy.position_every:
+            self.positions_at = now
+            emitted += self._positions(now)
+        return emitted
+
+    def _measure(self, conversation_id: str, now: datetime) -> None:
+        assignment = self.routing.assigned.get(conversation_id)
+        if assignment is None:
+            return
+        took = (now - assignment.at).total_seconds()
+        before = self.handling.get(assignment.channel)
+        self.handling[assignment.channel] = took if before is None else 0.8 * before + 0.2 * took
+
+    # ---------------------------------------------------------------- events out
+
+    def _emit(
+        self, outputs: list[Output], trigger: str, now: datetime, received_at: datetime | None = None
+    ) -> list[Emitted]:
+        emitted: list[Emitted] = []
+        requeued: list[str] = []
+        assigned_now = {o.conversation_id: o for o in outputs if isinstance(o, Assign)}
+        for output in outputs:
+            if isinstance(output, Assign):
+                emitted.append(self._assigned(output, trigger, received_at))
+            elif isinstance(output, Wait):
+                emitted.append(self._queued(output, trigger, now))
+            elif isinstance(output, Widened):
+                emitted.append(self._widened(output))
+            else:
+                emitted.append(self._reassigned(output, assigned_now.get(output.conversation_id)))
+                requeued.append(output.conversation_id)
+        for conversation_id in requeued:
+            if conversation_id in self.routing.waiting:
+                emitted.append(self._requeued(conversation_id, trigger, now))
+        return emitted
+
+    def _assigned(self, decision: Assign, trigger: str, received_at: datetime | None) -> Emitted:
+        assignment = self.routing.assigned[decision.conversation_id]
+        conversation = assignment.conversation
+        if conversation.customer_id:
+            self.last_served.put(conversation.customer_id, decision.operator_id)
+        self.published.pop(decision.conversation_id, None)
+        return Emitted(
+            decision.conversation_id,
+            events_pb2.ConversationAssigned(
+                conversation_id=decision.conversation_id,
+                operator_id=decision.operator_id,
+                operator_display_name=self._display_name(decision.operator_id),
+                channel=translate.channel_value(conversation.channel),
+                candidates=translate.candidates(decision.candidates),
+                reason=decision.reason,
+                trigger_event_id=trigger,
+                candidates_considered=len(decision.candidates),
+                level=Level(conversation.level).name,
+            ),
+            received_at,
+        )
+
+    def _queued(self, decision: Wait, trigger: str, now: datetime) -> Emitted:
+        conversation = self.routing.waiting[decision.conversation_id]
+        position, wait = self._position(decision.conversation_id, now)
+        self.published[decision.conversation_id] = (position, int(wait.total_seconds()))
+        queued = events_pb2.ConversationQueued(
+            conversation_id=decision.conversation_id,
+            channel=translate.channel_value(conversation.channel),
+            priority=round(decision.priority),
+            position=position,
+            candidates=translate.candidates(decision.candidates),
+            reason=decision.reason,
+            nobody_online=decision.nobody_online,
+            trigger_event_id=trigger,
+            candidates_considered=len(decision.candidates),
+            level=Level(conversation.level).name,
+        )
+        queued.estimated_wait.FromTimedelta(wait)
+        return Emitted(decision.conversation_id, queued)
+
+    def _requeued(self, conversation_id: str, trigger: str, now: datetime) -> Emitted:
+        """A conversation taken back that nobody could take at once: it waits first in line."""
+        conversation = self.routing.waiting[conversation_id]
+        online = any(o.status is Status.ONLINE for o in self.routing.operators.values())
+        wait = Wait(
+            conversation_id,
+            0.0,
+            (),
+            "taken back from its operator; first in line",
+            nobody_online=not online and conversation.channel in LIVE_CHANNELS,
+        )
+        return self._queued(wait, trigger, now)
+
+    def _widened(self, widened: Widened) -> Emitted:
+        conversation = self.routing.waiting[widened.conversation_id]
+        return Emitted(
+            widened.conversation_id,
+            events_pb2.ConversationWidened(
+                conversation_id=widened.conversation_id,
+                channel=translate.channel_value(conversation.channel),
+                level=Level(widened.level).name,
+                reason=widened.reason,
+            ),
+        )
+
+    def _reassigned(self, taken: Reassigned, to: Assign | None) -> Emitted:
+        conversation = (
+            self.routing.assigned[taken.conversation_id].conversation
+            if to is not None
+            else self.routing.waiting[taken.conversation_id]
+        )
+        return Emitted(
+            taken.conversation_id,
+            events_pb2.ConversationReassigned(
+                conversation_id=taken.conversation_id,
+                from_operator_id=taken.from_operator_id,
+                to_operator_id=to.operator_id if to else "",
+                to_operator_display_name=self._display_name(to.operator_id) if to else "",
+                reason=taken.reason,
+                candidates=translate.candidates(to.candidates) if to else [],
+                channel=translate.channel_value(conversation.channel),
+                candidates_considered=len(to.candidates) if to else 0,
+            ),
+        )
+
+    def _positions(self, now: datetime) -> list[Emitted]:
+        """Queued customers whose position or estimated wait changed since they were last told."""
+        emitted = []
+        for conversation_id, (position, wait) in self._all_positions(now).items():
+            seconds = int(wait.total_seconds())
+            before = self.published.get(conversation_id)
+            if before is not None and before[0] == position and abs(before[1] - seconds) < 60:
+                continue
+            self.published[conversation_id] = (position, seconds)
+            changed = events_pb2.QueuePositionChanged(
+                conversation_id=conversation_id,
+                channel=translate.channel_value(self.routing.waiting[conversation_id].channel),
+                position=position,
+            )
+            changed.estimated_wait.FromTimedelta(wait)
+            emitted.append(Emitted(conversation_id, changed))
+        return emitted
+
+    # ---------------------------------------------------------------- the queue
+
+    def _all_positions(self, now: datetime) -> dict[str, tuple[int, timedelta]]:
+        """Each waiting conversation's place among those waiting on its channel, and the wait it implies."""
+        counts: dict[str, int] = {}
+        positions = {}
+        for conversation in self.routing.queue(now):
+            position = counts[conversation.channel] = counts.get(conversation.channel, 0) + 1
+            positions[conversation.id] = (position, self._estimate(conversation.channel, position))
+        return positions
+
+    def _position(self, conversation_id: str, now: datetime) -> tuple[int, timedelta]:
+        return self._all_positions(now)[conversation_id]
+
+    def _estimate(self, channel: str, position: int) -> timedelta:
+        """Turns of the online operators' capacity ahead of this customer, times a handling time."""
+        measured = self.handling.get(channel)
+        handling = (
+            timedelta(seconds=measured)
+            if measured is not None
+            else self.policy.handling_time.get(channel, self.policy.default_handling_time)
+        )
+        capacity = sum(
+            o.capacities.get(channel, 0) for o in self.routing.operators.values() if o.status is Status.ONLINE
+        )
+        return handling * (math.ceil(position / capacity) if capacity else position)
+
+    def _display_name(self, operator_id: str) -> str:
+        operator = self.routing.operators.get(operator_id)
+        return operator.display_name if operator else operator_id

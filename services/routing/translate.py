@@ -1,0 +1,99 @@
+"""Between the contracts (protobuf events) and the routing domain's plain values. No I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from pronto.v1 import common_pb2, events_pb2
+from services.routing.domain.decision import Candidate
+from services.routing.domain.model import Conversation, Operator, Status
+
+STATUSES = {
+    events_pb2.OPERATOR_STATUS_ONLINE: Status.ONLINE,
+    events_pb2.OPERATOR_STATUS_AWAY: Status.AWAY,
+    events_pb2.OPERATOR_STATUS_OFFLINE: Status.OFFLINE,
+}
+# Phone contacts that ask for a call back rather than carry a question in writing.
+CALLBACK_KINDS = frozenset(
+    {
+        events_pb2.MESSAGE_KIND_CALLBACK_REQUEST,
+        events_pb2.MESSAGE_KIND_MISSED_CALL,
+        events_pb2.MESSAGE_KIND_VOICEMAIL,
+    }
+)
+# Changes to a message already received: they never open a conversation.
+AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
+# How many candidates a decision event lists: the best ranked, then some of those refused.
+LISTED_ELIGIBLE = 5
+LISTED_REFUSED = 5
+
+
+def channel_name(channel: int) -> str:
+    """``CHANNEL_WEB_CHAT`` -> ``web_chat``: the domain's name of a channel."""
+    return common_pb2.Channel.Name(channel).removeprefix("CHANNEL_").lower()
+
+
+def channel_value(name: str) -> common_pb2.Channel:
+    return cast(common_pb2.Channel, common_pb2.Channel.Value(f"CHANNEL_{name.upper()}"))
+
+
+def topic_name(topic: int) -> str:
+    return common_pb2.SupportTopic.Name(topic).removeprefix("SUPPORT_TOPIC_").lower()
+
+
+def conversation(message: events_pb2.MessageReceived, now: datetime, last_operator_id: str) -> Conversation:
+    tier = max(0, message.sender.tier - common_pb2.CUSTOMER_TIER_STANDARD)
+    return Conversation(
+        id=message.conversation_id,
+        channel=channel_name(message.channel),
+        language=message.language.split("-")[0].lower(),
+        topics=tuple(topic_name(t) for t in message.topic_hints),
+        tier=tier,
+        is_public=message.is_public,
+        callback=message.kind in CALLBACK_KINDS,
+        customer_id=message.sender.id,
+        last_operator_id=last_operator_id,
+        waiting_since=now,
+    )
+
+
+def profiled(profile: events_pb2.OperatorProfileUpdated, previous: Operator | None) -> Operator:
+    """The operator with a new profile; status, load and idle time carry over."""
+    return Operator(
+        id=profile.operator_id,
+        display_name=profile.display_name or profile.operator_id,
+        languages={s.language.split("-")[0].lower(): s.proficiency for s in profile.languages},
+        topics=frozenset(topic_name(t) for t in profile.topics),
+        capacities={channel_name(c.channel): c.max_concurrent for c in profile.capacities},
+        team=profile.team,
+        status=previous.status if previous else Status.OFFLINE,
+        load=previous.load if previous else {},
+        idle_since=previous.idle_since if previous else None,
+    )
+
+
+def with_status(change: events_pb2.OperatorStatusChanged, previous: Operator | None) -> Operator:
+    """The operator with a new status; one without a profile yet handles nothing."""
+    status = STATUSES.get(change.status, Status.OFFLINE)
+    if previous is None:
+        return Operator(change.operator_id, change.operator_id, {}, frozenset(), {}, status=status)
+    return Operator(
+        previous.id,
+        previous.display_name,
+        previous.languages,
+        previous.topics,
+        previous.capacities,
+        previous.team,
+        status,
+        previous.load,
+        previous.idle_since,
+    )
+
+
+def candidates(considered: tuple[Candidate, ...]) -> list[events_pb2.Candidate]:
+    """The decision log kept in events: the best ranked eligible operators and a few refusals."""
+    eligible = [c for c in considered if c.eligible]
+    refused = [c for c in considered if not c.eligible]
+    listed = eligible[:LISTED_ELIGIBLE] + refused[:LISTED_REFUSED]
+    return [events_pb2.Candidate(operator_id=c.operator_id, score=c.score, reason=c.reason) for c in listed]

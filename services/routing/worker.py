@@ -1,0 +1,108 @@
+"""The routing worker's state: the shops of the partitions it owns, fed raw Kafka records.
+
+Kept apart from the Faust wiring (``app.py``) so that it can be driven and
+tested without a broker: records in, records out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pronto import envelope, event_ids
+from pronto.envelope import Envelope, EnvelopeError
+from pronto.v1 import events_pb2
+from services.routing.metrics import RoutingMetrics
+from services.routing.shop import Emitted, Policy, Shop
+
+log = logging.getLogger("pronto.routing")
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Out:
+    """A record to produce: to support.conversations.v1 (decisions) or support.routing.v1 (ticks)."""
+
+    key: bytes
+    headers: Headers
+    value: bytes
+    emitted: Emitted | None = None
+
+
+@dataclass
+class Worker:
+    policy: Policy
+    metrics: RoutingMetrics
+    source: str
+    # Partition of support.routing.v1 -> tenant -> shop.
+    partitions: dict[int, dict[str, Shop]] = field(default_factory=dict)
+
+    def apply(self, partition: int, headers: Iterable[tuple[str, bytes]], value: bytes | None) -> list[Out]:
+        """One input record: the decisions it causes, as records for support.conversations.v1."""
+        event = self._decoded(headers, value)
+        if event is None:
+            return []
+        shops = self.partitions.setdefault(partition, {})
+        shop = shops.get(event.tenant) or shops.setdefault(event.tenant, Shop(self.policy))
+        try:
+            emitted = shop.apply(event)
+        except Exception:
+            # A bug met by one event must not stop routing for every shop of the partition
+            # (Faust would restart the agent on the same event forever). A replay meets it again
+            # at the same place and skips it the same way.
+            self.metrics.invalid()
+            log.exception(
+                "routing failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant
+            )
+            return []
+        return [self._record(event, index, e) for index, e in enumerate(emitted)]
+
+    def replay(
+        self, partition: int, records: Iterable[tuple[Iterable[tuple[str, bytes]], bytes | None]]
+    ) -> int:
+        """Rebuild a partition's state from records already handled: nothing is emitted again."""
+        count = 0
+        for headers, value in records:
+            self.apply(partition, headers, value)
+            count += 1
+        return count
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self.partitions.pop(partition, None)
+
+    def ticks(self, now: datetime | None = None) -> list[Out]:
+        """A tick for every shop whose state time alone can change, keyed by tenant."""
+        now = now or datetime.now(UTC)
+        out = []
+        for shops in self.partitions.values():
+            for tenant, shop in shops.items():
+                if shop.needs_ticks():
+                    tick = Envelope(str(uuid.uuid4()), self.source, tenant, events_pb2.RoutingTick(), now)
+                    headers, value = envelope.encode(tick)
+                    out.append(Out(tenant.encode(), headers, value))
+        return out
+
+    def _decoded(self, headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope | None:
+        try:
+            return envelope.decode(headers, value)
+        except EnvelopeError as exc:
+            self.metrics.invalid()
+            log.warning("skipping a record routing cannot read: %s", exc)
+            return None
+
+    def _record(self, cause: Envelope, index: int, emitted: Emitted) -> Out:
+        """The decision as an event whose id and time derive from its cause: a replay re-emits the same."""
+        event = Envelope(
+            event_ids.derived(cause.id, index),
+            self.source,
+            cause.tenant,
+            emitted.payload,
+            cause.time,
+            cause.traceparent,
+        )
+        headers, value = envelope.encode(event)
+        return Out(emitted.key.encode(), headers, value, emitted)
