@@ -41,3 +41,29 @@ class IngestService(ChildService):
     @property
     def http_url(self) -> str:
         return f"http://{LOOPBACK}:{self.http_port}"
+
+
+class RoutingService(ChildService):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        log_path: Path,
+        http_port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.http_port = http_port or free_port()
+        super().__init__(
+            "routing",
+            "services.routing.main",
+            {
+                "PRONTO_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "PRONTO_ROUTING_HTTP_PORT": str(self.http_port),
+                **(env or {}),
+            },
+            log_path,
+            ready_url=f"http://{LOOPBACK}:{self.http_port}/readyz",
+        )
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"

@@ -21,7 +21,7 @@ from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
 from services.routing import translate
 from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Wait
-from services.routing.domain.model import Status
+from services.routing.domain.model import Conversation, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
 
 # Input events remembered to recognise a redelivered one (the stream is at-least-once).
@@ -166,8 +166,7 @@ class Shop:
         return emitted
 
     def _assigned(self, decision: Assign, trigger: str, received_at: datetime | None) -> Emitted:
-        assignment = self.routing.assigned[decision.conversation_id]
-        conversation = assignment.conversation
+        conversation = self._conversation(decision.conversation_id)
         if conversation.customer_id:
             self.last_served.put(conversation.customer_id, decision.operator_id)
         self.published.pop(decision.conversation_id, None)
@@ -188,7 +187,7 @@ class Shop:
         )
 
     def _queued(self, decision: Wait, trigger: str, now: datetime) -> Emitted:
-        conversation = self.routing.waiting[decision.conversation_id]
+        conversation = self._conversation(decision.conversation_id)
         position, wait = self._position(decision.conversation_id, now)
         self.published[decision.conversation_id] = (position, int(wait.total_seconds()))
         queued = events_pb2.ConversationQueued(
@@ -220,7 +219,7 @@ class Shop:
         return self._queued(wait, trigger, now)
 
     def _widened(self, widened: Widened) -> Emitted:
-        conversation = self.routing.waiting[widened.conversation_id]
+        conversation = self._conversation(widened.conversation_id)
         return Emitted(
             widened.conversation_id,
             events_pb2.ConversationWidened(
@@ -232,11 +231,7 @@ class Shop:
         )
 
     def _reassigned(self, taken: Reassigned, to: Assign | None) -> Emitted:
-        conversation = (
-            self.routing.assigned[taken.conversation_id].conversation
-            if to is not None
-            else self.routing.waiting[taken.conversation_id]
-        )
+        conversation = self._conversation(taken.conversation_id)
         return Emitted(
             taken.conversation_id,
             events_pb2.ConversationReassigned(
@@ -281,7 +276,11 @@ class Shop:
         return positions
 
     def _position(self, conversation_id: str, now: datetime) -> tuple[int, timedelta]:
-        return self._all_positions(now)[conversation_id]
+        """Its place now; one that left the queue in the same step counts as first."""
+        positions = self._all_positions(now)
+        if conversation_id in positions:
+            return positions[conversation_id]
+        return 1, self._estimate(self._conversation(conversation_id).channel, 1)
 
     def _estimate(self, channel: str, position: int) -> timedelta:
         """Turns of the online operators' capacity ahead of this customer, times a handling time."""
@@ -295,6 +294,14 @@ class Shop:
             o.capacities.get(channel, 0) for o in self.routing.operators.values() if o.status is Status.ONLINE
         )
         return handling * (math.ceil(position / capacity) if capacity else position)
+
+    def _conversation(self, conversation_id: str) -> Conversation:
+        """Where it is now. Outputs are turned into events after the whole step: by then a
+        conversation widened or queued in the step may already have been assigned, or the reverse.
+        """
+        if (assignment := self.routing.assigned.get(conversation_id)) is not None:
+            return assignment.conversation
+        return self.routing.waiting[conversation_id]
 
     def _display_name(self, operator_id: str) -> str:
         operator = self.routing.operators.get(operator_id)
