@@ -180,7 +180,7 @@ class Shop:
                 candidates=translate.candidates(decision.candidates),
                 reason=decision.reason,
                 trigger_event_id=trigger,
-                candidates_considered=len(decision.candidates),
+                candidates_considered=decision.considered,
                 level=Level(conversation.level).name,
             ),
             received_at,
@@ -199,7 +199,7 @@ class Shop:
             reason=decision.reason,
             nobody_online=decision.nobody_online,
             trigger_event_id=trigger,
-            candidates_considered=len(decision.candidates),
+            candidates_considered=decision.considered,
             level=Level(conversation.level).name,
         )
         queued.estimated_wait.FromTimedelta(wait)
@@ -242,7 +242,7 @@ class Shop:
                 reason=taken.reason,
                 candidates=translate.candidates(to.candidates) if to else [],
                 channel=translate.channel_value(conversation.channel),
-                candidates_considered=len(to.candidates) if to else 0,
+                candidates_considered=to.considered if to else 0,
             ),
         )
 

@@ -24,9 +24,6 @@ CALLBACK_KINDS = frozenset(
 )
 # Changes to a message already received: they never open a conversation.
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
-# How many candidates a decision event lists: the best ranked, then some of those refused.
-LISTED_ELIGIBLE = 5
-LISTED_REFUSED = 5
 
 
 def channel_name(channel: int) -> str:
@@ -91,9 +88,5 @@ def with_status(change: events_pb2.OperatorStatusChanged, previous: Operator | N
     )
 
 
-def candidates(considered: tuple[Candidate, ...]) -> list[events_pb2.Candidate]:
-    """The decision log kept in events: the best ranked eligible operators and a few refusals."""
-    eligible = [c for c in considered if c.eligible]
-    refused = [c for c in considered if not c.eligible]
-    listed = eligible[:LISTED_ELIGIBLE] + refused[:LISTED_REFUSED]
+def candidates(listed: tuple[Candidate, ...]) -> list[events_pb2.Candidate]:
     return [events_pb2.Candidate(operator_id=c.operator_id, score=c.score, reason=c.reason) for c in listed]

@@ -6,12 +6,14 @@ the conversation has reached (``Level``). Among them the one who last served
 the customer wins (sticky), then the lowest load ratio, then the longest idle.
 Nobody eligible: the conversation waits, with a priority.
 
-Every decision carries the candidates considered and why each won or lost,
-so that fairness and overload can be queried later.
+Every decision carries the best ranked candidates and the first refused, with
+why each won or lost, and how many were considered, so that fairness and
+overload can be queried later without a decision event growing with the team.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -19,6 +21,8 @@ from enum import IntEnum
 from services.routing.domain.model import Conversation, Operator, Status
 
 LIVE_CHANNELS = frozenset({"web_chat", "phone"})
+# How many eligible operators, and how many refused ones, a decision lists with their reasons.
+LISTED = 5
 FALLBACK_LANGUAGE = "en"
 
 
@@ -45,6 +49,8 @@ class Assign:
     operator_id: str
     candidates: tuple[Candidate, ...]
     reason: str
+    # How many operators were considered: ``candidates`` lists only some of them.
+    considered: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Wait:
     reason: str
     # A live channel (chat, phone) with nobody online: offer the customer an answer by e-mail.
     nobody_online: bool
+    considered: int = 0
 
 
 Decision = Assign | Wait
@@ -82,39 +89,69 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
     return ""
 
 
-def _rank(operator: Operator, conversation: Conversation) -> tuple[int, float, float]:
-    """Lower is better: sticky first, then load ratio, then longest idle."""
+def fits(operator: Operator, conversation: Conversation) -> bool:
+    """``refusal(...) == ""`` without building reasons: it runs for every operator on every decision."""
+    level = conversation.level
+    channel = conversation.channel
+    if operator.status is not Status.ONLINE or operator.id in conversation.excluded:
+        return False
+    if operator.capacities.get(channel, 0) - operator.load.get(channel, 0) <= 0:
+        return False
+    language = conversation.language
+    if (
+        language
+        and language not in operator.languages
+        and (level < Level.FALLBACK_LANGUAGE or FALLBACK_LANGUAGE not in operator.languages)
+    ):
+        return False
+    if level < Level.ANY_TOPIC and conversation.topics and operator.topics.isdisjoint(conversation.topics):
+        return False
+    return not (level < Level.ANY_TEAM and conversation.team and operator.team != conversation.team)
+
+
+def _rank(operator: Operator, conversation: Conversation) -> tuple[int, float, float, str]:
+    """Lower is better: sticky first, then load ratio, then longest idle; the id breaks ties."""
     sticky = 0 if operator.id == conversation.last_operator_id else 1
     idle = operator.idle_since.timestamp() if operator.idle_since else float("-inf")
-    return sticky, operator.load_ratio(), idle
+    return sticky, operator.ratio, idle, operator.id
 
 
-def decide(conversation: Conversation, operators: list[Operator], now: datetime) -> Decision:
-    considered = []
+def decide(
+    conversation: Conversation, operators: list[Operator], now: datetime, anyone_online: bool | None = None
+) -> Decision:
+    """Every operator given is considered; the decision lists the best ranked and the first refused.
+
+    ``anyone_online``: whether anyone in the shop is online, when ``operators`` are only some of them.
+    """
     eligible = []
+    refused: list[Candidate] = []
     for operator in operators:
-        reason = refusal(operator, conversation)
-        if reason:
-            considered.append(Candidate(operator.id, 0.0, reason))
-        else:
+        if fits(operator, conversation):
             eligible.append(operator)
+        elif len(refused) < LISTED:
+            refused.append(Candidate(operator.id, 0.0, refusal(operator, conversation)))
     if eligible:
-        ranked = sorted(eligible, key=lambda o: (_rank(o, conversation), o.id))
+        ranked = heapq.nsmallest(LISTED, eligible, key=lambda o: _rank(o, conversation))
         winner = ranked[0]
         scored = tuple(
-            Candidate(o.id, round(1.0 - o.load_ratio(), 4), _why(o, winner, conversation), eligible=True)
+            Candidate(o.id, round(1.0 - o.ratio, 4), _why(o, winner, conversation), eligible=True)
             for o in ranked
         )
         return Assign(
-            conversation.id, winner.id, scored + tuple(considered), _why(winner, winner, conversation)
+            conversation.id,
+            winner.id,
+            scored + tuple(refused),
+            _why(winner, winner, conversation),
+            considered=len(operators),
         )
-    online = any(o.status is Status.ONLINE for o in operators)
+    online = any(o.status is Status.ONLINE for o in operators) if anyone_online is None else anyone_online
     return Wait(
         conversation.id,
         priority(conversation, now),
-        tuple(considered),
+        tuple(refused),
         "nobody online" if not online else f"no eligible operator at level {Level(conversation.level).name}",
         nobody_online=not online and conversation.channel in LIVE_CHANNELS,
+        considered=len(operators),
     )
 
 

@@ -29,12 +29,18 @@ class Operator:
     # When the operator last got a conversation (or came online): the longest idle goes first.
     idle_since: datetime | None = None
 
+    # Share of the whole capacity in use, computed once: ranking reads it for every decision.
+    ratio: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        capacity = sum(self.capacities.values())
+        object.__setattr__(self, "ratio", sum(self.load.values()) / capacity if capacity else 1.0)
+
     def free(self, channel: str) -> int:
         return self.capacities.get(channel, 0) - self.load.get(channel, 0)
 
     def load_ratio(self) -> float:
-        capacity = sum(self.capacities.values())
-        return sum(self.load.values()) / capacity if capacity else 1.0
+        return self.ratio
 
     def with_load(self, channel: str, delta: int, now: datetime | None = None) -> Operator:
         load = dict(self.load)

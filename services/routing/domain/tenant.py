@@ -11,7 +11,15 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from services.routing.domain.decision import Assign, Decision, Level, Wait, decide, priority
+from services.routing.domain.decision import (
+    FALLBACK_LANGUAGE,
+    Assign,
+    Decision,
+    Level,
+    Wait,
+    decide,
+    priority,
+)
 from services.routing.domain.model import Conversation, Operator, Status
 
 
@@ -54,6 +62,9 @@ class TenantRouting:
     waiting: dict[str, Conversation] = field(default_factory=dict)
     assigned: dict[str, Assignment] = field(default_factory=dict)
     boosted: set[str] = field(default_factory=set)
+    # Language -> the operators speaking it (ids in a dict: its order, unlike a set's, is the same in
+    # every process, which replays rely on). A decision only looks at those who could match.
+    speakers: dict[str, dict[str, None]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- events in
 
@@ -73,6 +84,7 @@ class TenantRouting:
         came_online = operator.status is Status.ONLINE and not was_online
         idle = now if came_online else (previous.idle_since if previous else None)
         self.operators[operator.id] = replace(operator, load=load, idle_since=idle)
+        self._index(previous, operator)
         outputs: list[Output] = []
         if operator.status is not Status.ONLINE:
             for conversation_id in theirs:
@@ -156,8 +168,24 @@ class TenantRouting:
 
     # ---------------------------------------------------------------- internals
 
+    def _index(self, previous: Operator | None, operator: Operator) -> None:
+        for language in previous.languages if previous else ():
+            self.speakers.get(language, {}).pop(operator.id, None)
+        for language in operator.languages:
+            self.speakers.setdefault(language, {})[operator.id] = None
+
+    def _candidates(self, conversation: Conversation) -> list[Operator]:
+        """Who speaks the conversation's language, or the fallback language once it is widened that far."""
+        if not conversation.language:
+            return list(self.operators.values())
+        ids = dict(self.speakers.get(conversation.language, {}))
+        if conversation.level >= Level.FALLBACK_LANGUAGE:
+            ids |= self.speakers.get(FALLBACK_LANGUAGE, {})
+        return [self.operators[i] for i in ids]
+
     def _place(self, conversation: Conversation, now: datetime) -> list[Output]:
-        decision: Decision = decide(conversation, list(self.operators.values()), now)
+        anyone_online = any(o.status is Status.ONLINE for o in self.operators.values())
+        decision: Decision = decide(conversation, self._candidates(conversation), now, anyone_online)
         if isinstance(decision, Assign):
             self._assign(conversation, decision, now)
         else:

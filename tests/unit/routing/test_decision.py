@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,11 +16,13 @@ from services.routing.domain.decision import (
     Level,
     Wait,
     decide,
+    fits,
     priority,
     refusal,
 )
-from services.routing.domain.model import Conversation, Status
+from services.routing.domain.model import Conversation, Operator, Status
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
+from tests.unit.routing.test_invariants import profiles
 
 
 def assigned_to(decision: Decision) -> str:
@@ -390,3 +393,29 @@ def test_priority_never_falls_while_a_conversation_waits(
     assert before <= after
     if later > sooner:
         assert before < after
+
+
+@settings(max_examples=500)
+@given(
+    profiles,
+    st.sampled_from(("web_chat", "email", "phone")),
+    st.sampled_from(("", "it", "pl", "en")),
+    st.lists(st.sampled_from(("billing", "returns", "complaint")), max_size=2),
+    st.sampled_from(("", "vip")),
+    st.integers(0, 3),
+    st.dictionaries(st.sampled_from(("web_chat", "email", "phone")), st.integers(0, 3), max_size=3),
+)
+def test_the_fast_eligibility_check_agrees_with_the_reasons(
+    operator: Operator,
+    channel: str,
+    language: str,
+    topics: list[str],
+    team: str,
+    level: int,
+    load: dict[str, int],
+) -> None:
+    operator = replace(operator, id="ana", load=load)
+    conversation = a_conversation(
+        channel=channel, language=language, topics=tuple(topics), team=team, level=level
+    )
+    assert fits(operator, conversation) == (refusal(operator, conversation) == "")

@@ -90,10 +90,10 @@ def test_a_message_is_assigned_with_the_operators_name_and_the_decision_log() ->
     assert assigned.channel == common_pb2.CHANNEL_WEB_CHAT
     assert assigned.trigger_event_id == trigger.id
     assert assigned.level == "EXACT"
-    assert assigned.candidates_considered == 2
+    # marek does not speak Italian: not a candidate at all.
+    assert assigned.candidates_considered == 1
     assert [(c.operator_id, c.reason) for c in assigned.candidates] == [
         ("giulia", "lowest load (0.00), then longest idle"),
-        ("marek", "does not speak it"),
     ]
 
 
@@ -318,15 +318,18 @@ def test_emitted_event_ids_derive_from_their_cause() -> None:
 
 def test_the_decision_log_keeps_the_best_and_some_refusals_of_many_operators() -> None:
     shop = Shop(POLICY)
-    online(
-        shop, *(profile(f"it{n:02}") for n in range(8)), *(profile(f"de{n:02}", ("de",)) for n in range(8))
-    )
+    online(shop, *(profile(f"on{n:02}") for n in range(8)))
+    for n in range(6):
+        shop.apply(event(profile(f"off{n:02}")))  # Italian speakers, never online
+    online(shop, *(profile(f"de{n:02}", ("de",)) for n in range(8)))
 
     [assigned] = payloads(shop.apply(event(message("c1"), 1.0)))
 
     assert isinstance(assigned, events_pb2.ConversationAssigned)
-    assert assigned.candidates_considered == 16
-    assert [c.operator_id[:2] for c in assigned.candidates] == ["it"] * 5 + ["de"] * 5
+    # Only those who speak the language are considered at all.
+    assert assigned.candidates_considered == 14
+    assert [c.operator_id[:2] for c in assigned.candidates] == ["on"] * 5 + ["of"] * 5
+    assert {c.reason for c in assigned.candidates[5:]} == {"offline"}
 
 
 def test_a_conversation_widened_and_assigned_in_the_same_tick_gives_both_events() -> None:

@@ -1,0 +1,294 @@
+"""Routing benchmark: decisions/s and assignment latency with 1,000 operators and 10,000 open conversations.
+
+Runs the real routing worker (a separate process) on a fresh embedded broker.
+1,000 operators come online (5 languages, chat and e-mail capacity), then
+10,000 customer messages are written to support.inbound.v1 as fast as the
+producer can: the rate at which assignments come out of
+support.conversations.v1 is the decisions/s. With those 10,000 conversations
+open, more messages arrive at a steady rate and each one's latency is timed
+from its write to its ConversationAssigned read back (p50, p99): two Faust
+hops, the re-keying by tenant and the decision.
+
+Beside it, in the same run: the raw broker round trip (aiokafka produce ->
+consume, same rate, same linger) and the raw produce+consume throughput.
+
+Targets: 2,000 decisions/s and p99 under 250 ms (the whole pipeline's targets,
+which routing alone must meet); p99 within 10x the raw round trip (DESIGN.md
+measured one Faust hop at 3-4x the raw p99; routing is two).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from google.protobuf.message import Message
+
+from bench.common import Meter, Report, arguments, percentile_ms, progress
+from pronto import envelope, topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
+from pronto.envelope import Envelope
+from pronto.services import RoutingService
+from pronto.topics import TopicSpec
+from pronto.v1 import common_pb2, events_pb2
+
+RAW_TOPIC = TopicSpec("bench.raw.v1", topics.INBOUND.partitions, "conversation id")
+TENANT = "bench-shop"
+LANGUAGES = ("it", "pl", "en", "de", "es")
+LINGER_MS = 5
+TARGET_RATE = 2_000
+TARGET_P99_MS = 250.0
+
+
+def _message(conversation_id: str, index: int) -> events_pb2.MessageReceived:
+    return events_pb2.MessageReceived(
+        conversation_id=conversation_id,
+        channel=common_pb2.CHANNEL_WEB_CHAT if index % 2 else common_pb2.CHANNEL_EMAIL,
+        channel_message_id=conversation_id,
+        sender=common_pb2.Sender(id=f"customer-{conversation_id}"),
+        text="Buongiorno, dov'è il mio ordine?",
+        language=LANGUAGES[index % len(LANGUAGES)],
+    )
+
+
+def _operators(count: int) -> list[Message]:
+    events: list[Message] = []
+    for n in range(count):
+        operator_id = f"op-{n:04}"
+        languages = {LANGUAGES[n % len(LANGUAGES)], "en"}
+        events.append(
+            events_pb2.OperatorProfileUpdated(
+                operator_id=operator_id,
+                display_name=f"Operator {n}",
+                languages=[
+                    events_pb2.LanguageSkill(language=lang, proficiency=4) for lang in sorted(languages)
+                ],
+                capacities=[
+                    events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_WEB_CHAT, max_concurrent=10),
+                    events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_EMAIL, max_concurrent=20),
+                ],
+            )
+        )
+        events.append(
+            events_pb2.OperatorStatusChanged(
+                operator_id=operator_id, status=events_pb2.OPERATOR_STATUS_ONLINE
+            )
+        )
+    return events
+
+
+async def _send(producer: AIOKafkaProducer, topic: str, key: str, payload: Message) -> None:
+    event = Envelope(str(uuid.uuid4()), "/bench", TENANT, payload, datetime.now(UTC))
+    headers, value = envelope.encode(event)
+    await producer.send(topic, value, key=key.encode(), headers=headers)
+
+
+async def _consumer(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, fetch_max_wait_ms=20)
+    await consumer.start()
+    await consumer.topics()
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer
+
+
+async def _collect(
+    consumer: AIOKafkaConsumer, wanted: int, on_record: Callable[[bytes, Envelope], bool], timeout: float
+) -> int:
+    """Read until ``on_record`` accepted ``wanted`` records or ``timeout`` passed; returns how many."""
+    found = 0
+    deadline = time.monotonic() + timeout
+    while found < wanted and time.monotonic() < deadline:
+        for records in (await consumer.getmany(timeout_ms=100)).values():
+            for record in records:
+                if on_record(record.key or b"", envelope.decode(record.headers, record.value)):
+                    found += 1
+    return found
+
+
+async def raw_baseline(bootstrap_servers: str, rate: int, seconds: float, bulk: int) -> dict[str, float]:
+    """aiokafka produce -> consume round trip at ``rate``, and the throughput of ``bulk`` records."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=LINGER_MS, acks="all")
+    await producer.start()
+    consumer = await _consumer(bootstrap_servers, RAW_TOPIC.name)
+    sent: dict[bytes, float] = {}
+    latencies: list[float] = []
+
+    def arrived(key: bytes) -> bool:
+        if key in sent:
+            latencies.append(time.perf_counter() - sent.pop(key))
+            return True
+        return False
+
+    async def read(wanted: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(latencies) < wanted and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                for record in records:
+                    arrived(record.key or b"")
+
+    try:
+        count = int(rate * seconds)
+        reader = asyncio.create_task(read(count))
+        for n in range(count):
+            key = f"raw-{n}".encode()
+            sent[key] = time.perf_counter()
+            await producer.send(RAW_TOPIC.name, b"x" * 300, key=key)
+            await asyncio.sleep(1 / rate)
+        await reader
+        p50, p99 = percentile_ms(latencies, 50), percentile_ms(latencies, 99)
+        latencies.clear()
+        started = time.perf_counter()
+        reader = asyncio.create_task(read(bulk))
+        for n in range(bulk):
+            key = f"bulk-{n}".encode()
+            sent[key] = started
+            await producer.send(RAW_TOPIC.name, b"x" * 300, key=key)
+        await reader
+        throughput = len(latencies) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return {
+        "raw_round_trip_p50_ms": p50,
+        "raw_round_trip_p99_ms": p99,
+        "raw_produce_consume_per_s": throughput,
+    }
+
+
+def _metrics_text(base_url: str) -> str:
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+async def wait_online(routing: RoutingService, operators: int, timeout: float = 120) -> None:
+    """Until routing's own metrics count every operator online."""
+    deadline = time.monotonic() + timeout
+    line = f'pronto_routing_operators_online{{tenant="{TENANT}"}} {float(operators)}'
+    while time.monotonic() < deadline:
+        if line in await asyncio.to_thread(_metrics_text, routing.http_url):
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"routing did not count {operators} operators online within {timeout:.0f} s")
+
+
+async def measure(
+    bootstrap_servers: str, routing: RoutingService, operators: int, fill: int, timed: int, rate: int
+) -> dict[str, float]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=LINGER_MS, acks="all")
+    await producer.start()
+    consumer = await _consumer(bootstrap_servers, topics.CONVERSATIONS.name)
+    try:
+        for payload in _operators(operators):
+            await _send(producer, topics.OPERATORS.name, payload.operator_id, payload)  # type: ignore[attr-defined]
+        await producer.flush()
+        await wait_online(routing, operators)
+        progress(f"{operators:,} operators online")
+
+        sent: dict[str, float] = {}
+        latencies: list[float] = []
+        unassigned: list[str] = []
+
+        def assigned(_key: bytes, event: Envelope) -> bool:
+            payload = event.payload
+            if isinstance(payload, events_pb2.ConversationQueued):
+                unassigned.append(payload.conversation_id)
+            if isinstance(payload, events_pb2.ConversationAssigned) and payload.conversation_id in sent:
+                latencies.append(time.perf_counter() - sent.pop(payload.conversation_id))
+                meter.add()
+                return True
+            return False
+
+        ids = (f"conv-{n:06}" for n in itertools.count())
+        meter = Meter("fill: assignments", fill)
+        started = time.perf_counter()
+        for index in range(fill):
+            conversation_id = next(ids)
+            sent[conversation_id] = time.perf_counter()
+            await _send(producer, topics.INBOUND.name, conversation_id, _message(conversation_id, index))
+        await producer.flush()
+        done = await _collect(consumer, fill, assigned, timeout=300)
+        elapsed = time.perf_counter() - started
+        decisions = done / elapsed
+        progress(
+            f"fill: {done:,} assignments in {elapsed:.1f} s = {decisions:,.0f}/s ({len(unassigned)} queued)"
+        )
+
+        latencies.clear()
+        meter = Meter("timed: assignments", timed)
+        reader = asyncio.create_task(_collect(consumer, timed, assigned, timeout=120))
+        for index in range(timed):
+            conversation_id = next(ids)
+            sent[conversation_id] = time.perf_counter()
+            await _send(producer, topics.INBOUND.name, conversation_id, _message(conversation_id, index))
+            await asyncio.sleep(1 / rate)
+        await reader
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return {
+        "decisions_per_s": decisions,
+        "fill_assigned": done,
+        "timed_assigned": len(latencies),
+        "assign_p50_ms": percentile_ms(latencies, 50),
+        "assign_p99_ms": percentile_ms(latencies, 99),
+        "queued_instead": len(unassigned),
+    }
+
+
+async def main() -> None:
+    args = arguments(__doc__ or "")
+    operators = 1_000
+    fill = 3_000 if args.quick else 10_000
+    timed, rate = (600, 100) if args.quick else (2_000, 100)
+    run_dir = Path(tempfile.mkdtemp(prefix="pronto-bench-routing-"))
+    report = Report("routing")
+    with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
+        provision(broker.bootstrap_servers, (*topics.ALL, RAW_TOPIC))
+        progress(f"broker on {broker.bootstrap_servers}; logs in {run_dir}")
+        raw = await raw_baseline(broker.bootstrap_servers, rate, timed / rate / 2, 20_000)
+        progress(
+            f"raw round trip p50 {raw['raw_round_trip_p50_ms']:.1f} ms, "
+            f"p99 {raw['raw_round_trip_p99_ms']:.1f} ms; "
+            f"raw produce+consume {raw['raw_produce_consume_per_s']:,.0f}/s"
+        )
+        routing = RoutingService(
+            broker.bootstrap_servers,
+            run_dir / "routing.log",
+            env={"PRONTO_ROUTING_REPLY_WITHIN_S": "{}", "PRONTO_LOG_LEVEL": "WARNING"},
+        )
+        routing.start().wait_ready(timeout=120)
+        try:
+            figures = await measure(broker.bootstrap_servers, routing, operators, fill, timed, rate)
+        finally:
+            routing.stop()
+    progress(
+        f"routing: {figures['decisions_per_s']:,.0f} decisions/s; at {rate}/s with {fill:,} open: "
+        f"p50 {figures['assign_p50_ms']:.1f} ms, p99 {figures['assign_p99_ms']:.1f} ms"
+    )
+    report.figures = {k: round(v, 2) for k, v in figures.items()} | {
+        "operators": operators,
+        "open_conversations": fill,
+        "timed_rate_per_s": rate,
+    }
+    report.baseline = {k: round(v, 2) for k, v in raw.items()}
+    report.ratio("decisions_per_s_over_2000", figures["decisions_per_s"] / TARGET_RATE, target=1.0)
+    report.ratio("assign_p99_over_250ms", figures["assign_p99_ms"] / TARGET_P99_MS, target=1.0)
+    report.ratio(
+        "assign_p99_over_raw_p99", figures["assign_p99_ms"] / raw["raw_round_trip_p99_ms"], target=10.0
+    )
+    report.emit()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
