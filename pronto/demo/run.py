@@ -24,15 +24,17 @@ from pronto import topics
 from pronto.broker.embedded import EmbeddedBroker, free_port, port_is_free
 from pronto.broker.provision import provision
 from pronto.demo.messages import MessageFactory
+from pronto.demo.team import MEMBERS, ON_A_BREAK, DemoTeam
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
-from pronto.services import IngestService
-from pronto.v1 import ingest_pb2
+from pronto.services import IngestService, RoutingService
+from pronto.v1 import events_pb2, ingest_pb2
 from services.ingest.grpc_api import MAX_STREAM_BATCH
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
+TEAM_NAMES = [name for _, name, _, _ in MEMBERS]
 DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 
 
@@ -44,6 +46,7 @@ class DemoOptions:
     broker_port: int = 9092
     grpc_port: int = 50051
     http_port: int = 8080
+    routing_http_port: int = 8081
     progress_every: float = 2.0
 
 
@@ -140,16 +143,31 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         http_port=_port(options.http_port),
         env={"PRONTO_KAFKA_IDEMPOTENT": "false", "PRONTO_ENVIRONMENT": "development"},
     )
+    routing = RoutingService(
+        broker.bootstrap_servers,
+        run_dir / "routing.log",
+        http_port=_port(options.routing_http_port),
+        env={"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"},
+    )
+    services = (ingest, routing)
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
-        say("starting ingest ...")
-        ingest.start().wait_ready()
-        _announce(say, broker, ingest, run_dir, options)
+        say("starting ingest and routing ...")
+        for service in services:
+            service.start()
+        for service in services:
+            service.wait_ready(timeout=60)
+        _announce(say, broker, ingest, routing, run_dir, options)
         started = time.monotonic()
         async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
+            team = DemoTeam(client, seed=options.seed)
+            await team.come_online()
+            working = asyncio.create_task(team.work(broker.bootstrap_servers, stop))
+            breaks = asyncio.create_task(_a_break(team, options, stop, say))
             traffic = asyncio.create_task(drive_traffic(client, options, stop, stats))
-            await _report_progress(say, ingest, stats, stop, started, options)
+            await _report_progress(say, ingest, routing, team, stats, stop, started, options)
             stop.set()
+            await asyncio.wait({working, breaks}, timeout=10)
             # The stream ends once ingest answered what was sent; with the broker gone that is bounded by
             # ingest's acknowledgement timeout, so a short wait is enough before giving up on the rest.
             done, _ = await asyncio.wait({traffic}, timeout=15)
@@ -171,9 +189,11 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             say(f"could not count the stored records: {exc}")
             stored = -1
         _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
+        _summarise_routing(say, team, queue_length(_scrape(f"{routing.http_url}/metrics")))
     finally:
-        say("stopping ingest and the broker ...")
-        ingest.stop()
+        say("stopping the services and the broker ...")
+        for service in reversed(services):
+            service.stop()
         broker.stop()
         say(f"stopped. Logs are in {run_dir}")
     return stats
@@ -183,6 +203,7 @@ def _announce(
     say: Callable[[str], None],
     broker: EmbeddedBroker,
     ingest: IngestService,
+    routing: RoutingService,
     run_dir: Path,
     options: DemoOptions,
 ) -> None:
@@ -197,15 +218,49 @@ def _announce(
             f"export PRONTO_INGEST_TARGET={ingest.grpc_target})"
         )
     say(f"  ingest metrics     {ingest.http_url}/metrics   (health: /healthz, readiness: /readyz)")
+    say(f"  operator REST API  {ingest.http_url}/v1/...   (OpenAPI: {ingest.http_url}/docs)")
+    say(f"  routing metrics    {routing.http_url}/metrics")
     say(f"  logs               {run_dir}")
+    say(f"  team               {len(TEAM_NAMES)} operators online: {', '.join(TEAM_NAMES)}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
     say(f"sending about {options.rate:g} customer messages/s over gRPC {until}")
     say("")
 
 
+async def _a_break(
+    team: DemoTeam, options: DemoOptions, stop: asyncio.Event, say: Callable[[str], None]
+) -> None:
+    """One operator goes away for a while: their open conversations go to colleagues."""
+    total = options.duration or 90.0
+    for at_fraction, status, reason in (
+        (0.4, events_pb2.OPERATOR_STATUS_AWAY, "coffee break"),
+        (0.7, events_pb2.OPERATOR_STATUS_ONLINE, "back from the break"),
+    ):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                stop.wait(), max(0.0, total * at_fraction - (time.monotonic() - team.started))
+            )
+            return
+        await team.status(ON_A_BREAK, status, reason)
+        say(f"{ON_A_BREAK}: {reason}")
+
+
+def queue_length(metrics_text: str) -> int:
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(metrics_text)
+            if family.name == "pronto_routing_queue_length"
+            for sample in family.samples
+        )
+    )
+
+
 async def _report_progress(
     say: Callable[[str], None],
     ingest: IngestService,
+    routing: RoutingService,
+    team: DemoTeam,
     stats: TrafficStats,
     stop: asyncio.Event,
     started: float,
@@ -220,12 +275,25 @@ async def _report_progress(
         if http_status(ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - started
+        queued = queue_length(await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics"))
         say(
             f"[{elapsed:6.1f} s] sent {stats.sent}  accepted {stats.accepted}"
             f"  refused {sum(stats.refused.values())}  ack p99 {stats.percentile(99) * 1000:.1f} ms"
+            f"  | assigned {team.counts['ConversationAssigned']}  waiting {queued}"
+            f"  reassigned {team.counts['ConversationReassigned']}  resolved {team.counts['resolved']}"
         )
         if options.duration and elapsed >= options.duration:
             return
+
+
+def _summarise_routing(say: Callable[[str], None], team: DemoTeam, waiting: int) -> None:
+    counts = team.counts
+    say(
+        f"  routing             {counts['ConversationAssigned']} assigned, "
+        f"{counts['ConversationQueued']} queued on arrival, "
+        f"{counts['ConversationReassigned']} reassigned, {counts['ConversationWidened']} widened"
+    )
+    say(f"  operators           {counts['resolved']} conversations resolved; {waiting} waiting at the end")
 
 
 def _summarise(

@@ -82,7 +82,12 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
     falls_back = level >= Level.FALLBACK_LANGUAGE and FALLBACK_LANGUAGE in operator.languages
     if language and language not in operator.languages and not falls_back:
         return f"does not speak {language}"
-    if level < Level.ANY_TOPIC and conversation.topics and not set(conversation.topics) & operator.topics:
+    if (
+        level < Level.ANY_TOPIC
+        and conversation.topics
+        and operator.topics
+        and operator.topics.isdisjoint(conversation.topics)
+    ):
         return f"does not cover {', '.join(conversation.topics)}"
     if level < Level.ANY_TEAM and conversation.team and operator.team != conversation.team:
         return f"not in team {conversation.team}"
@@ -104,7 +109,12 @@ def fits(operator: Operator, conversation: Conversation) -> bool:
         and (level < Level.FALLBACK_LANGUAGE or FALLBACK_LANGUAGE not in operator.languages)
     ):
         return False
-    if level < Level.ANY_TOPIC and conversation.topics and operator.topics.isdisjoint(conversation.topics):
+    if (
+        level < Level.ANY_TOPIC
+        and conversation.topics
+        and operator.topics
+        and operator.topics.isdisjoint(conversation.topics)
+    ):
         return False
     return not (level < Level.ANY_TEAM and conversation.team and operator.team != conversation.team)
 

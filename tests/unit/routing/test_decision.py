@@ -103,10 +103,17 @@ def test_covering_one_of_several_topics_is_enough() -> None:
 
 
 def test_a_conversation_without_topics_accepts_anyone() -> None:
+    specialist = an_operator("spec", topics=("returns",))
+
+    assert refusal(specialist, a_conversation(topics=())) == ""
+
+
+def test_an_operator_listing_no_topics_is_a_generalist() -> None:
+    """Small shops do not split by topic: their operators take every question."""
     generalist = an_operator("gen", topics=())
 
     assert refusal(generalist, a_conversation(topics=())) == ""
-    assert refusal(generalist, a_conversation(topics=("billing",))) == "does not cover billing"
+    assert refusal(generalist, a_conversation(topics=("billing",))) == ""
 
 
 def test_a_conversation_naming_a_team_accepts_only_that_team() -> None:
