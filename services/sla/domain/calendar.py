@@ -1,0 +1,160 @@
+"""Business time: when a shop is open, and how much open time lies between two instants. No I/O.
+
+A shop's hours are wall-clock periods in its own time zone ("Monday 09:00-13:00
+and 14:00-18:00 in Europe/Rome"), closed on its country's public holidays
+(the ``holidays`` package) and on closures of its own. Everything here takes
+and returns timezone-aware instants; the server's own time zone never
+matters. Periods are turned into instants day by day through ``zoneinfo``,
+so a day with a DST switch is an hour shorter or longer, as the clock on the
+wall says.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+MINUTES_PER_DAY = 24 * 60
+# How far ahead a deadline is searched for before the calendar is called never open.
+HORIZON = timedelta(days=3 * 366)
+
+
+class NeverOpen(ValueError):
+    """The calendar has no open time within the horizon: no business deadline exists."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Open from ``start`` to ``end`` minutes after local midnight; ``end`` may be 1440 (midnight)."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= MINUTES_PER_DAY:
+            raise ValueError(f"a period runs from 0 to 1440 minutes and ends after it starts: {self}")
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``"09:00-13:00"``; ``"24:00"`` is the midnight that ends the day."""
+        try:
+            first, last = (part.strip() for part in text.split("-"))
+            start, end = (int(p[:2]) * 60 + int(p[3:]) for p in (first, last))
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a period like '09:00-13:00'") from exc
+        return cls(start, end)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: str
+    # Weekday (0 = Monday) -> the periods open that day; a day not listed is closed.
+    hours: Mapping[int, tuple[Period, ...]]
+    # Public holidays of this country (ISO code, e.g. "IT") and subdivision are closed.
+    country: str | None = None
+    subdivision: str | None = None
+    # Closures of the shop's own: inclusive ranges of local dates.
+    closures: tuple[tuple[date, date], ...] = ()
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        for weekday, periods in self.hours.items():
+            if not 0 <= weekday <= 6:
+                raise ValueError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
+            ordered = sorted(periods, key=lambda p: p.start)
+            if any(a.end > b.start for a, b in itertools.pairwise(ordered)):
+                raise ValueError(f"periods of weekday {weekday} overlap: {periods}")
+
+    @classmethod
+    def always_open(cls) -> BusinessCalendar:
+        """Calendar time: every minute counts."""
+        return cls("UTC", {day: (Period(0, MINUTES_PER_DAY),) for day in range(7)})
+
+    def is_closed_day(self, day: date) -> bool:
+        if any(first <= day <= last for first, last in self.closures):
+            return True
+        return self.country is not None and day in _public_holidays(self.country, self.subdivision, day.year)
+
+    def intervals(self, start: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open intervals overlapping ``[start, until)``, clipped to it, in order, in UTC."""
+        _aware(start, until)
+        start, until = start.astimezone(UTC), until.astimezone(UTC)
+        # Local days that can overlap: the day before covers zones ahead of UTC.
+        day = start.astimezone(self.zone).date() - timedelta(days=1)
+        while True:
+            for opens, closes in self._day(day):
+                if opens >= until:
+                    return
+                if closes > start:
+                    yield max(opens, start), min(closes, until)
+            day += timedelta(days=1)
+            if self._midnight(day) >= until:
+                return
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant at which ``duration`` of open time has passed since ``start``."""
+        _aware(start)
+        if duration < timedelta(0):
+            raise ValueError(f"cannot add a negative duration {duration}")
+        remaining = duration
+        for opens, closes in self.intervals(start, start + HORIZON):
+            if closes - opens >= remaining:
+                return opens + remaining
+            remaining -= closes - opens
+        if remaining == timedelta(0):
+            return start.astimezone(UTC)
+        raise NeverOpen(f"{self.timezone} calendar has no open time within {HORIZON.days} days of {start}")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Open time in ``[start, end)``; zero when ``end`` is not after ``start``."""
+        return sum((closes - opens for opens, closes in self.intervals(start, end)), timedelta(0))
+
+    def is_open(self, at: datetime) -> bool:
+        return next(self.intervals(at, at + timedelta(microseconds=1)), None) is not None
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` if open then, else when the shop next opens."""
+        for opens, _ in self.intervals(at, at + HORIZON):
+            return opens
+        raise NeverOpen(f"{self.timezone} calendar has no open time within {HORIZON.days} days of {at}")
+
+    # ---------------------------------------------------------------- internals
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
+
+    def _local(self, day: date, minutes: int) -> datetime:
+        """Wall-clock ``minutes`` after local midnight of ``day``, as an instant (24:00 is next midnight).
+
+        A wall time that a DST switch skips counts from the offset before the switch (02:30 on the
+        spring night is 03:30), so an opening hour that does not exist that night is empty; one that
+        happens twice in autumn starts at its first occurrence.
+        """
+        if minutes == MINUTES_PER_DAY:
+            return self._midnight(day + timedelta(days=1))
+        return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.zone).astimezone(UTC)
+
+    def _day(self, day: date) -> list[tuple[datetime, datetime]]:
+        if self.is_closed_day(day):
+            return []
+        periods = sorted(self.hours.get(day.weekday(), ()), key=lambda p: p.start)
+        spans = [(self._local(day, p.start), self._local(day, p.end)) for p in periods]
+        return [(opens, closes) for opens, closes in spans if closes > opens]
+
+
+def _aware(*instants: datetime) -> None:
+    for instant in instants:
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError(f"{instant} has no time zone: business time needs aware instants")
