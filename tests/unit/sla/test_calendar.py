@@ -22,7 +22,7 @@ ITALIAN_SHOP = BusinessCalendar("Europe/Rome", OFFICE, country="IT")
 
 
 def rome(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ROME)  # type: ignore[misc]
+    return datetime(*args, tzinfo=ROME)  # type: ignore[arg-type,misc]
 
 
 def minutes(n: float) -> timedelta:

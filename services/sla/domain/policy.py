@@ -1,0 +1,74 @@
+"""SLA policies: the response and resolution targets a shop promises, per channel and priority. No I/O.
+
+Defaults follow ../shared/DOMAIN.md: e-mail and the contact form answered
+within 30 business minutes; social networks and messengers within 15 minutes
+(a Facebook page is "very responsive" at 15 minutes on average, every day);
+live chat within a minute; a phone callback within 15 business minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+
+from services.sla.domain.calendar import BusinessCalendar
+
+
+class Metric(Enum):
+    FIRST_RESPONSE = "first_response"
+    # Each new customer message after an operator's reply.
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"
+
+
+@dataclass(frozen=True)
+class Target:
+    duration: timedelta
+    # Counted in the shop's business hours, or in plain calendar time.
+    business: bool
+
+
+def _minutes(n: float, business: bool) -> Target:
+    return Target(timedelta(minutes=n), business)
+
+
+SOCIAL = ("facebook", "instagram", "x")
+MESSENGERS = ("whatsapp", "telegram", "viber")
+DEFAULT_RESPONSE: dict[str, Target] = {
+    "email": _minutes(30, True),
+    "contact_form": _minutes(30, True),
+    "web_chat": _minutes(1, False),
+    "phone": _minutes(15, True),
+    **{channel: _minutes(15, False) for channel in (*SOCIAL, *MESSENGERS)},
+}
+DEFAULT_RESOLUTION: dict[str, Target] = {
+    "web_chat": _minutes(30, False),
+    **{channel: _minutes(16 * 60, True) for channel in DEFAULT_RESPONSE if channel != "web_chat"},
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A shop's targets. Priority (0 standard .. 3 VIP) may tighten them: ``by_priority`` wins."""
+
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar.always_open)
+    response: Mapping[str, Target] = field(default_factory=lambda: dict(DEFAULT_RESPONSE))
+    resolution: Mapping[str, Target] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION))
+    # (channel, priority, metric) -> target, for the exceptions (VIP customers answered sooner).
+    by_priority: Mapping[tuple[str, int, Metric], Target] = field(default_factory=dict)
+    warn_fraction: float = 0.8
+    # While the operator waits on the customer, the resolution clock stands still.
+    pause_when_awaiting_customer: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.warn_fraction < 1:
+            raise ValueError(f"warn_fraction must be between 0 and 1, not {self.warn_fraction}")
+
+    def target(self, channel: str, priority: int, metric: Metric) -> Target | None:
+        """The target for a conversation; None when the shop sets none for this channel."""
+        if (special := self.by_priority.get((channel, priority, metric))) is not None:
+            return special
+        table = self.resolution if metric is Metric.RESOLUTION else self.response
+        return table.get(channel)

@@ -1,0 +1,171 @@
+"""One conversation's SLA clocks: start, stop, pause, warn and breach once, predicted breaches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.sla.domain.calendar import BusinessCalendar, Period
+from services.sla.domain.clocks import Breached, ConversationClocks, Started, Stopped, Warned
+from services.sla.domain.policy import Metric, Policy, Target
+
+ROME = ZoneInfo("Europe/Rome")
+OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
+POLICY = Policy(calendar=BusinessCalendar("Europe/Rome", OFFICE, country="IT"))
+
+
+def rome(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ROME)  # type: ignore[arg-type,misc]
+
+
+def email() -> ConversationClocks:
+    return ConversationClocks("c1", "email")
+
+
+def test_an_email_on_friday_evening_is_due_on_monday_morning_in_business_time() -> None:
+    clocks = email()
+
+    started = clocks.customer_wrote(rome(2026, 11, 20, 17, 50), POLICY)
+
+    first, resolution = started
+    assert first == Started(
+        Metric.FIRST_RESPONSE,
+        Target(timedelta(minutes=30), business=True),
+        warn_at=rome(2026, 11, 23, 9, 14),  # 80% of 30 minutes: 10 on Friday, 14 on Monday
+        deadline=rome(2026, 11, 23, 9, 20),
+    )
+    assert isinstance(resolution, Started)
+    assert resolution.metric is Metric.RESOLUTION
+
+
+def test_chat_counts_calendar_time_even_at_night() -> None:
+    clocks = ConversationClocks("c1", "web_chat")
+    [first, _] = clocks.customer_wrote(rome(2026, 11, 22, 3, 0), POLICY)
+    assert isinstance(first, Started)
+    assert first.deadline == rome(2026, 11, 22, 3, 1)
+
+
+def test_a_reply_in_time_meets_the_target() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+
+    [stopped] = clocks.operator_replied(rome(2026, 11, 23, 10, 12), awaiting_customer=False, policy=POLICY)
+
+    assert stopped == Stopped(
+        Metric.FIRST_RESPONSE, timedelta(minutes=12), POLICY.response["email"], met=True
+    )
+
+
+def test_warning_and_breach_fire_once_each_from_time_alone() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+
+    assert clocks.tick(rome(2026, 11, 23, 10, 23)) == []
+    assert clocks.tick(rome(2026, 11, 23, 10, 24)) == [
+        Warned(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30))
+    ]
+    assert clocks.tick(rome(2026, 11, 23, 10, 25)) == []
+    assert clocks.tick(rome(2026, 11, 23, 10, 30)) == [
+        Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30))
+    ]
+    assert clocks.tick(rome(2026, 11, 23, 11, 0)) == []
+    [late] = clocks.operator_replied(rome(2026, 11, 23, 10, 45), awaiting_customer=False, policy=POLICY)
+    assert (late.metric, late.elapsed, late.met) == (Metric.FIRST_RESPONSE, timedelta(minutes=45), False)
+
+
+def test_a_late_tick_fires_warning_and_breach_together() -> None:
+    """After a restart, a deadline that passed meanwhile is reported at once."""
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+
+    assert clocks.tick(rome(2026, 11, 23, 16, 0)) == [
+        Warned(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30)),
+        Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30)),
+    ]
+
+
+def test_the_next_response_clock_is_its_own() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=POLICY)
+
+    [next_started] = clocks.customer_wrote(rome(2026, 11, 23, 11, 0), POLICY)
+    assert isinstance(next_started, Started)
+    assert next_started.metric is Metric.NEXT_RESPONSE
+    assert next_started.deadline == rome(2026, 11, 23, 11, 30)
+    # A second message before the reply does not restart it.
+    assert clocks.customer_wrote(rome(2026, 11, 23, 11, 10), POLICY) == []
+    [stopped] = clocks.operator_replied(rome(2026, 11, 23, 11, 20), awaiting_customer=False, policy=POLICY)
+    assert (stopped.metric, stopped.elapsed) == (Metric.NEXT_RESPONSE, timedelta(minutes=20))
+
+
+def test_waiting_on_the_customer_pauses_the_resolution_clock() -> None:
+    policy = Policy(calendar=POLICY.calendar, resolution={"email": Target(timedelta(hours=2), business=True)})
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), policy)
+    clocks.operator_replied(rome(2026, 11, 23, 10, 30), awaiting_customer=True, policy=policy)
+
+    assert clocks.clocks[Metric.RESOLUTION].deadline is None
+    assert clocks.tick(rome(2026, 11, 25, 10, 0)) == []  # two days later: paused, nothing fires
+
+    clocks.customer_wrote(rome(2026, 11, 25, 10, 0), policy)  # the customer answers: it runs again
+    # 30 minutes counted before the pause, 90 left.
+    assert clocks.clocks[Metric.RESOLUTION].deadline == rome(2026, 11, 25, 11, 30)
+    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0), policy)
+    assert (stopped.metric, stopped.elapsed, stopped.met) == (Metric.RESOLUTION, timedelta(minutes=90), True)
+
+
+def test_a_queue_estimate_past_the_deadline_warns_before_the_clock_does() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+
+    assert clocks.estimated_answer(rome(2026, 11, 23, 10, 1), timedelta(minutes=20)) == []
+    predicted = clocks.estimated_answer(rome(2026, 11, 23, 10, 2), timedelta(minutes=40))
+
+    assert predicted == [Warned(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30), predicted=True)]
+    assert clocks.tick(rome(2026, 11, 23, 10, 24)) == []  # already warned
+    assert clocks.estimated_answer(rome(2026, 11, 23, 10, 3), timedelta(minutes=60)) == []
+
+
+def test_resolution_closes_the_conversation_and_a_new_message_reopens_it() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=POLICY)
+    clocks.resolved(rome(2026, 11, 23, 10, 10), POLICY)
+
+    assert clocks.clocks == {}
+    reopened = clocks.customer_wrote(rome(2026, 11, 24, 9, 0), POLICY)
+    assert [o.metric for o in reopened] == [Metric.FIRST_RESPONSE, Metric.RESOLUTION]
+
+
+def test_next_due_is_the_earliest_unfired_moment() -> None:
+    clocks = email()
+    assert clocks.next_due() is None
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    assert clocks.next_due() == rome(2026, 11, 23, 10, 24)
+    clocks.tick(rome(2026, 11, 23, 10, 24))
+    assert clocks.next_due() == rome(2026, 11, 23, 10, 30)
+
+
+def test_priority_can_tighten_a_target_and_a_channel_without_one_has_no_clock() -> None:
+    vip = Target(timedelta(minutes=10), business=False)
+    policy = Policy(
+        calendar=POLICY.calendar,
+        response={"email": POLICY.response["email"]},
+        resolution={},
+        by_priority={("email", 3, Metric.FIRST_RESPONSE): vip},
+    )
+    [started] = ConversationClocks("c1", "email", priority=3).customer_wrote(
+        rome(2026, 11, 23, 10, 0), policy
+    )
+    assert isinstance(started, Started)
+    assert started.deadline == rome(2026, 11, 23, 10, 10)
+    assert ConversationClocks("c2", "viber").customer_wrote(rome(2026, 11, 23, 10, 0), policy) == []
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, 1.5])
+def test_the_warning_fraction_is_between_zero_and_one(fraction: float) -> None:
+    with pytest.raises(ValueError, match="warn_fraction"):
+        Policy(warn_fraction=fraction)
