@@ -14,22 +14,12 @@ from datetime import UTC, datetime
 
 from pronto import envelope, event_ids
 from pronto.envelope import Envelope, EnvelopeError
+from pronto.folding import Out
 from pronto.v1 import events_pb2
 from services.routing.metrics import RoutingMetrics
 from services.routing.shop import Emitted, Policy, Shop
 
 log = logging.getLogger("pronto.routing")
-Headers = list[tuple[str, bytes]]
-
-
-@dataclass(frozen=True)
-class Out:
-    """A record to produce: to support.conversations.v1 (decisions) or support.routing.v1 (ticks)."""
-
-    key: bytes
-    headers: Headers
-    value: bytes
-    emitted: Emitted | None = None
 
 
 @dataclass
@@ -74,12 +64,12 @@ class Worker:
         for partition in partitions:
             self.partitions.pop(partition, None)
 
-    def ticks(self, now: datetime | None = None) -> list[Out]:
+    def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """A tick for every shop whose state time alone can change, keyed by tenant."""
         now = now or datetime.now(UTC)
         out = []
-        for shops in self.partitions.values():
-            for tenant, shop in shops.items():
+        for partition in partitions:
+            for tenant, shop in self.partitions.get(partition, {}).items():
                 if shop.needs_ticks():
                     tick = Envelope(str(uuid.uuid4()), self.source, tenant, events_pb2.RoutingTick(), now)
                     headers, value = envelope.encode(tick)
