@@ -30,6 +30,11 @@ INBOUND = TopicSpec("support.inbound.v1", 6, "conversation id", _retained(7))
 # What operators did: replies to deliver and resolutions.
 OUTBOUND = TopicSpec("support.outbound.v1", 6, "conversation id", _retained(7))
 OPERATORS = TopicSpec("support.operators.v1", 3, "operator id", _retained(30))
+# SLA's own input: customer messages, operator replies and resolutions, routing's decisions and
+# ticks, merged in one order per conversation. Replaying it rebuilds the clocks: it keeps everything.
+CLOCKS = TopicSpec(
+    "support.clocks.v1", 6, "conversation id", {"retention.ms": "-1", "cleanup.policy": "delete"}
+)
 CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
 SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
 NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "conversation id", _retained(7))
@@ -45,6 +50,7 @@ ALL: tuple[TopicSpec, ...] = (
     OPERATORS,
     ROUTING,
     CONVERSATIONS,
+    CLOCKS,
     SLA,
     NOTIFICATIONS,
     DEADLETTER,

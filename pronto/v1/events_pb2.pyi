@@ -276,6 +276,10 @@ class RoutingTick(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class SlaTick(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class SlaClockStarted(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +329,20 @@ class SlaBreached(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., operator_id: _Optional[str] = ...) -> None: ...
 
 class SlaMet(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "elapsed", "target")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    elapsed: _duration_pb2.Duration
+    target: _duration_pb2.Duration
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SlaMissed(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "elapsed", "target")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]

@@ -19,11 +19,12 @@ from typing import Protocol, TypeVar
 from google.protobuf.message import Message
 
 from pronto import event_ids, topics
+from pronto.channels import channel_name as channel_label
 from pronto.envelope import Envelope
 from pronto.kafka.producer import BrokerUnavailable, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
-from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from pronto.v1 import events_pb2, ingest_pb2, operator_pb2
 from services.ingest import validation
 from services.ingest.auth import PermissionDenied, resolve_tenant
 from services.ingest.dedupe import RecentEvents
@@ -67,14 +68,6 @@ class Outcome:
     event_id: str
     duplicate: bool
     receipt: Receipt
-
-
-def channel_label(channel: int) -> str:
-    """The channel as metrics and logs show it: 'email', 'web_chat'..."""
-    try:
-        return common_pb2.Channel.Name(channel).removeprefix("CHANNEL_").lower()
-    except ValueError:
-        return "unknown"
 
 
 class Ingest:

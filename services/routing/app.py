@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from pronto import topics
+from pronto.channels import channel_name
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
 from services.routing.shop import Emitted
-from services.routing.translate import channel_name
 from services.routing.worker import Worker
 
 APP_ID = "pronto-routing"

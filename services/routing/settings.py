@@ -7,13 +7,12 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
+from pronto.channels import NAMES
 from pronto.settings import CommonSettings
-from pronto.v1 import common_pb2
 from services.routing.domain.tenant import Ladder
 from services.routing.shop import Policy
-from services.routing.translate import channel_name
 
-CHANNELS = frozenset(channel_name(c) for c in common_pb2.Channel.values() if c)
+CHANNELS = frozenset(NAMES)
 
 
 class RoutingSettings(CommonSettings):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from google.protobuf.message import Message
 
+from pronto.channels import channel_value
 from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
 from services.routing import translate
@@ -176,7 +177,7 @@ class Shop:
                 conversation_id=decision.conversation_id,
                 operator_id=decision.operator_id,
                 operator_display_name=self._display_name(decision.operator_id),
-                channel=translate.channel_value(conversation.channel),
+                channel=channel_value(conversation.channel),
                 candidates=translate.candidates(decision.candidates),
                 reason=decision.reason,
                 trigger_event_id=trigger,
@@ -192,7 +193,7 @@ class Shop:
         self.published[decision.conversation_id] = (position, int(wait.total_seconds()))
         queued = events_pb2.ConversationQueued(
             conversation_id=decision.conversation_id,
-            channel=translate.channel_value(conversation.channel),
+            channel=channel_value(conversation.channel),
             priority=round(decision.priority),
             position=position,
             candidates=translate.candidates(decision.candidates),
@@ -224,7 +225,7 @@ class Shop:
             widened.conversation_id,
             events_pb2.ConversationWidened(
                 conversation_id=widened.conversation_id,
-                channel=translate.channel_value(conversation.channel),
+                channel=channel_value(conversation.channel),
                 level=Level(widened.level).name,
                 reason=widened.reason,
             ),
@@ -241,7 +242,7 @@ class Shop:
                 to_operator_display_name=self._display_name(to.operator_id) if to else "",
                 reason=taken.reason,
                 candidates=translate.candidates(to.candidates) if to else [],
-                channel=translate.channel_value(conversation.channel),
+                channel=channel_value(conversation.channel),
                 candidates_considered=to.considered if to else 0,
             ),
         )
@@ -257,7 +258,7 @@ class Shop:
             self.published[conversation_id] = (position, seconds)
             changed = events_pb2.QueuePositionChanged(
                 conversation_id=conversation_id,
-                channel=translate.channel_value(self.routing.waiting[conversation_id].channel),
+                channel=channel_value(self.routing.waiting[conversation_id].channel),
                 position=position,
             )
             changed.estimated_wait.FromTimedelta(wait)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
+from pronto.channels import channel_name
 from pronto.v1 import common_pb2, events_pb2
 from services.routing.domain.decision import Candidate
 from services.routing.domain.model import Conversation, Operator, Status
@@ -24,15 +24,6 @@ CALLBACK_KINDS = frozenset(
 )
 # Changes to a message already received: they never open a conversation.
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
-
-
-def channel_name(channel: int) -> str:
-    """``CHANNEL_WEB_CHAT`` -> ``web_chat``: the domain's name of a channel."""
-    return common_pb2.Channel.Name(channel).removeprefix("CHANNEL_").lower()
-
-
-def channel_value(name: str) -> common_pb2.Channel:
-    return cast(common_pb2.Channel, common_pb2.Channel.Value(f"CHANNEL_{name.upper()}"))
 
 
 def topic_name(topic: int) -> str:

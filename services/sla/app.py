@@ -1,0 +1,108 @@
+"""The SLA service: a folding Faust app (``pronto.folding``) over ``support.clocks.v1``.
+
+Customer messages, operator replies and resolutions, and routing's decisions
+are merged, still keyed by conversation, onto ``support.clocks.v1``; the fold
+runs each conversation's clocks and writes started, warning, breached, met
+and missed events to ``support.sla.v1``. The HTTP side serves the
+first-response windows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from prometheus_client import CollectorRegistry
+
+from pronto import topics
+from pronto.folding import FoldingApp, FoldSpec, Headers, Out
+from services.sla.domain.windows import SIZES, figures
+from services.sla.metrics import SlaMetrics
+from services.sla.settings import SlaSettings
+from services.sla.worker import Outcome, Worker
+
+APP_ID = "pronto-sla"
+
+
+def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
+    """Every source is keyed by conversation already."""
+    return key or None
+
+
+class Sla:
+    def __init__(self, settings: SlaSettings) -> None:
+        self.registry = CollectorRegistry()
+        self.metrics = SlaMetrics(self.registry)
+        policies, default = settings.policies()
+        self.worker = Worker(policies, default, f"/pronto/sla/{settings.instance}")
+        spec = FoldSpec(
+            app_id=APP_ID,
+            bootstrap_servers=settings.bootstrap_servers,
+            sources=(topics.INBOUND.name, topics.OUTBOUND.name, topics.CONVERSATIONS.name),
+            input_topic=topics.CLOCKS.name,
+            output_topic=topics.SLA.name,
+            rekey=same_key,
+            tick_s=settings.sla_tick_s,
+            http_host=settings.sla_http_host,
+            http_port=settings.sla_http_port,
+            fetch_wait_ms=settings.sla_fetch_wait_ms,
+            linger_ms=settings.sla_linger_ms,
+            session_timeout_s=settings.sla_session_timeout_s,
+            routes=[self._windows_router()],
+        )
+        self.folding = FoldingApp(
+            spec,
+            self.worker,
+            self.registry,
+            published=self._published,
+            ticked=self._ticked,
+            skipped=self.metrics.invalid,
+            replayed=self.metrics.replayed,
+        )
+        self.app = self.folding.app
+
+    def _published(self, out: Out) -> None:
+        if isinstance(out.emitted, Outcome):
+            self.metrics.observe(out.emitted)
+
+    def _ticked(self) -> None:
+        running, at_risk = self.worker.open_clocks()
+        self.metrics.open.set(running)
+        self.metrics.at_risk.set(at_risk)
+
+    def _windows_router(self) -> APIRouter:
+        router = APIRouter(prefix="/v1/sla", tags=["sla"])
+
+        @router.get("/windows")
+        async def windows(
+            tenant: str,
+            channel: str | None = None,
+            size: Literal["1m", "5m", "1h", "1d"] = Query("5m", description=f"one of {', '.join(SIZES)}"),
+            kind: Literal["tumbling", "hopping"] = "hopping",
+        ) -> dict[str, Any]:
+            """First-response figures of a shop per channel over the current window.
+
+            Tumbling windows are aligned to their size (this hour); hopping windows end now and move
+            every minute (the last five minutes). Figures cover the partitions this worker owns.
+            """
+            now = datetime.now(UTC)
+            states = list(self.worker.partitions.values())
+            channels = sorted({c for s in states for c in s.windows.channels(tenant)})
+            if channel is not None:
+                if channel not in channels:
+                    raise HTTPException(404, f"no figures for channel {channel!r} of tenant {tenant!r}")
+                channels = [channel]
+            parts = [s.windows for s in states]
+            return {
+                "tenant": tenant,
+                "size": size,
+                "kind": kind,
+                "channels": {
+                    name: asdict(figures(parts, tenant, name, size, now, kind == "hopping"))
+                    for name in channels
+                },
+            }
+
+        return router

@@ -1,0 +1,66 @@
+"""SLA's Prometheus metrics: response times, outcomes with exemplars, open and at-risk clocks."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from services.sla.domain.clocks import RESPONSES, Breached, Started, Stopped, Warned
+from services.sla.worker import Outcome
+
+# Seconds: chat targets are a minute, social 15 minutes, e-mail 30 business minutes, resolution hours.
+RESPONSE_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+
+
+class SlaMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._response = Histogram(
+            "pronto_sla_response_seconds",
+            "Time to the operator's response (business or calendar time, as the target counts it).",
+            ["tenant", "channel", "metric"],
+            buckets=RESPONSE_BUCKETS,
+            registry=registry,
+        )
+        self._outcomes = Counter(
+            "pronto_sla_outcomes",
+            "Clocks by outcome: started, met, missed (stopped late), warned, predicted (warned from the "
+            "queue estimate), breached. Breach-related ones carry the conversation id as an exemplar.",
+            ["tenant", "channel", "metric", "outcome"],
+            registry=registry,
+        )
+        self.open = Gauge("pronto_sla_open_clocks", "Clocks running now.", registry=registry)
+        self.at_risk = Gauge(
+            "pronto_sla_at_risk_clocks", "Clocks running, warned, not yet breached.", registry=registry
+        )
+        self._invalid = Counter(
+            "pronto_sla_invalid_records", "Input records SLA could not read or failed on.", registry=registry
+        )
+        self._replayed = Counter(
+            "pronto_sla_replayed_records", "Input records replayed to rebuild the clocks.", registry=registry
+        )
+
+    def observe(self, outcome: Outcome) -> None:
+        output = outcome.output
+        labels = (outcome.tenant, outcome.channel, output.metric.value)
+        exemplar = {"conversation_id": outcome.conversation_id[:60]}
+        if isinstance(output, Started):
+            self._outcomes.labels(*labels, "started").inc()
+        elif isinstance(output, Warned):
+            self._outcomes.labels(*labels, "predicted" if output.predicted else "warned").inc(
+                exemplar=exemplar
+            )
+        elif isinstance(output, Breached):
+            self._outcomes.labels(*labels, "breached").inc(exemplar=exemplar)
+        elif isinstance(output, Stopped):
+            self._outcomes.labels(*labels, "met" if output.met else "missed").inc(
+                exemplar=None if output.met else exemplar
+            )
+            if output.metric in RESPONSES:
+                self._response.labels(*labels).observe(
+                    output.elapsed.total_seconds(), exemplar=None if output.met else exemplar
+                )
+
+    def invalid(self) -> None:
+        self._invalid.inc()
+
+    def replayed(self, count: int) -> None:
+        self._replayed.inc(count)

@@ -1,0 +1,93 @@
+"""SLA's configuration: ``PRONTO_SLA_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pronto.settings import CommonSettings
+from services.sla.domain.calendar import BusinessCalendar, Period
+from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, Target
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class TargetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: float = Field(gt=0)
+    business: bool = True
+
+    def target(self) -> Target:
+        return Target(timedelta(minutes=self.minutes), self.business)
+
+
+class PolicyConfig(BaseModel):
+    """One shop's calendar and targets; targets not given keep the defaults (README, SLA)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "UTC"
+    # Weekday ("mon".."sun") -> periods like "09:00-13:00"; no hours at all: always open.
+    hours: dict[str, list[str]] = Field(default_factory=dict)
+    # ISO country code for public holidays (the ``holidays`` package), e.g. "IT"; subdivision optional.
+    country: str | None = None
+    subdivision: str | None = None
+    closures: list[tuple[date, date]] = Field(default_factory=list)
+    warn_fraction: float = Field(default=0.8, gt=0, lt=1)
+    response: dict[str, TargetConfig] = Field(default_factory=dict)
+    resolution: dict[str, TargetConfig] = Field(default_factory=dict)
+    pause_when_awaiting_customer: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        unknown = set(self.hours) - set(WEEKDAYS)
+        if unknown:
+            raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+        self.policy()  # periods, overlaps, country: refused here rather than at the first message
+        return self
+
+    def policy(self) -> Policy:
+        if self.hours:
+            hours = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in self.hours.items()}
+            calendar = BusinessCalendar(
+                self.timezone, hours, self.country, self.subdivision, tuple(self.closures)
+            )
+            calendar.is_closed_day(date.today())  # an unknown country fails here, not later
+        else:
+            calendar = BusinessCalendar.always_open()
+        return Policy(
+            calendar=calendar,
+            response=DEFAULT_RESPONSE | {c: t.target() for c, t in self.response.items()},
+            resolution=DEFAULT_RESOLUTION | {c: t.target() for c, t in self.resolution.items()},
+            warn_fraction=self.warn_fraction,
+            pause_when_awaiting_customer=self.pause_when_awaiting_customer,
+        )
+
+
+class SlaSettings(CommonSettings):
+    sla_http_host: str = "127.0.0.1"
+    sla_http_port: int = Field(default=8082, ge=0, le=65535)
+    # How often warnings and breaches due by now are fired.
+    sla_tick_s: float = Field(default=1.0, gt=0, le=60)
+    # Tenant -> policy; a tenant not listed gets ``sla_default_policy``.
+    sla_policies: dict[str, PolicyConfig] = Field(default_factory=dict)
+    sla_default_policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    sla_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
+    sla_linger_ms: int = Field(default=5, ge=0, le=1000)
+    sla_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
+
+    def policies(self) -> tuple[dict[str, Policy], Policy]:
+        return {t: c.policy() for t, c in self.sla_policies.items()}, self.sla_default_policy.policy()

@@ -1,0 +1,257 @@
+"""The SLA worker's state: every open conversation's clocks in the partitions it owns.
+
+A fold over ``support.clocks.v1``, like routing's: times are the events' own,
+ticks are events, emitted ids derive from their cause, so a replay rebuilds
+the clocks and fires a warning or breach exactly once, late ones included.
+Records in, records out; no I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+
+from pronto import envelope, event_ids
+from pronto.channels import channel_name, channel_value
+from pronto.envelope import Envelope, EnvelopeError
+from pronto.folding import Headers, Out
+from pronto.v1 import events_pb2
+from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
+from services.sla.domain.policy import Metric, Policy
+from services.sla.domain.windows import ResponseWindows
+
+log = logging.getLogger("pronto.sla")
+SEEN_CAPACITY = 200_000
+AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
+METRICS = {
+    Metric.FIRST_RESPONSE: events_pb2.SLA_METRIC_FIRST_RESPONSE,
+    Metric.NEXT_RESPONSE: events_pb2.SLA_METRIC_NEXT_RESPONSE,
+    Metric.RESOLUTION: events_pb2.SLA_METRIC_RESOLUTION,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a live run observes about an emitted event (metrics); replays observe nothing."""
+
+    tenant: str
+    conversation_id: str
+    channel: str
+    output: Output
+    payload: Message
+
+
+@dataclass
+class Tracked:
+    tenant: str
+    clocks: ConversationClocks
+    started_at: datetime | None = None
+
+
+@dataclass
+class PartitionState:
+    conversations: dict[tuple[str, str], Tracked] = field(default_factory=dict)
+    # (when, tenant, conversation): the earliest moments ticks must look at; stale entries are skipped.
+    due: list[tuple[datetime, str, str]] = field(default_factory=list)
+    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    windows: ResponseWindows = field(default_factory=ResponseWindows)
+    clock: datetime | None = None
+
+
+@dataclass
+class Worker:
+    policies: Mapping[str, Policy]
+    default_policy: Policy
+    source: str
+    partitions: dict[int, PartitionState] = field(default_factory=dict)
+    invalid: int = 0
+
+    def policy(self, tenant: str) -> Policy:
+        return self.policies.get(tenant, self.default_policy)
+
+    def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
+        try:
+            event = envelope.decode(headers, value)
+        except EnvelopeError as exc:
+            self.invalid += 1
+            log.warning("skipping a record SLA cannot read: %s", exc)
+            return []
+        state = self.partitions.setdefault(partition, PartitionState())
+        if event.id in state.seen:
+            return []
+        state.seen[event.id] = None
+        if len(state.seen) > SEEN_CAPACITY:
+            state.seen.popitem(last=False)
+        now = state.clock = max(state.clock or event.time, event.time)
+        try:
+            outcomes = self._apply(state, event, now)
+        except Exception:
+            # One event's failure must not stop every clock of the partition; a replay skips it the same way.
+            self.invalid += 1
+            log.exception("SLA failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant)
+            return []
+        return [self._record(event, index, outcome) for index, outcome in enumerate(outcomes)]
+
+    def replay(self, partition: int, records: Iterable[tuple[Headers, bytes | None]]) -> int:
+        count = 0
+        for headers, value in records:
+            self.apply(partition, headers, value)
+            count += 1
+        return count
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self.partitions.pop(partition, None)
+
+    def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
+        """One tick per owned partition that has something due by now."""
+        now = now or datetime.now(UTC)
+        out = []
+        for partition in partitions:
+            state = self.partitions.get(partition)
+            if state is None or not state.due or state.due[0][0] > now:
+                continue
+            # A tick concerns every shop of the partition: its tenant attribute names none.
+            tick = Envelope(str(uuid.uuid4()), self.source, "*", events_pb2.SlaTick(), now)
+            headers, value = envelope.encode(tick)
+            out.append(Out(b"tick", headers, value, partition=partition))
+        return out
+
+    def open_clocks(self) -> tuple[int, int]:
+        """Clocks running, and of those the ones warned but not yet breached (at risk)."""
+        running = at_risk = 0
+        for state in self.partitions.values():
+            for tracked in state.conversations.values():
+                for clock in tracked.clocks.clocks.values():
+                    running += clock.running_since is not None
+                    at_risk += clock.warned and not clock.breached
+        return running, at_risk
+
+    # ---------------------------------------------------------------- the fold
+
+    def _apply(self, state: PartitionState, event: Envelope, now: datetime) -> list[Outcome]:
+        payload = event.payload
+        if isinstance(payload, events_pb2.SlaTick):
+            return self._tick(state, now)
+        conversation_id = getattr(payload, "conversation_id", "")
+        if not conversation_id or not event.tenant:
+            return []
+        policy = self.policy(event.tenant)
+        tracked = state.conversations.get((event.tenant, conversation_id))
+        outputs: list[Output] = []
+        if isinstance(payload, events_pb2.MessageReceived):
+            if payload.kind in AMENDMENTS:
+                return []
+            if tracked is None:
+                clocks = ConversationClocks(
+                    conversation_id, channel_name(payload.channel), payload.sender.tier
+                )
+                tracked = state.conversations[(event.tenant, conversation_id)] = Tracked(event.tenant, clocks)
+            outputs = tracked.clocks.customer_wrote(now, policy)
+            if any(isinstance(o, Started) and o.metric is Metric.FIRST_RESPONSE for o in outputs):
+                tracked.started_at = now
+                state.windows.started(event.tenant, tracked.clocks.channel, now)
+        elif tracked is None:
+            return []
+        elif isinstance(payload, events_pb2.OperatorReplied):
+            outputs = list(tracked.clocks.operator_replied(now, payload.awaiting_customer, policy))
+        elif isinstance(payload, events_pb2.ConversationResolved):
+            outputs = list(tracked.clocks.resolved(now, policy))
+            del state.conversations[(event.tenant, conversation_id)]
+        elif isinstance(payload, events_pb2.ConversationAssigned):
+            tracked.clocks.operator_id = payload.operator_id
+        elif isinstance(payload, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
+            outputs = tracked.clocks.estimated_answer(now, payload.estimated_wait.ToTimedelta())
+        self._schedule(state, tracked)
+        return [self._outcome(state, tracked, o, now) for o in outputs]
+
+    def _tick(self, state: PartitionState, now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        while state.due and state.due[0][0] <= now:
+            _, tenant, conversation_id = heapq.heappop(state.due)
+            tracked = state.conversations.get((tenant, conversation_id))
+            if tracked is None or (due := tracked.clocks.next_due()) is None or due > now:
+                continue  # stale entry: resolved, or rescheduled later
+            outcomes += [self._outcome(state, tracked, o, now) for o in tracked.clocks.tick(now)]
+            self._schedule(state, tracked)
+        state.windows.prune(now)
+        return outcomes
+
+    @staticmethod
+    def _schedule(state: PartitionState, tracked: Tracked) -> None:
+        due = tracked.clocks.next_due()
+        if due is not None:
+            heapq.heappush(state.due, (due, tracked.tenant, tracked.clocks.conversation_id))
+
+    def _outcome(self, state: PartitionState, tracked: Tracked, output: Output, now: datetime) -> Outcome:
+        clocks = tracked.clocks
+        if isinstance(output, Stopped) and output.metric is Metric.FIRST_RESPONSE and tracked.started_at:
+            seconds = output.elapsed.total_seconds()
+            state.windows.responded(
+                tracked.tenant, clocks.channel, tracked.started_at, now, seconds, output.met
+            )
+        return Outcome(
+            tracked.tenant, clocks.conversation_id, clocks.channel, output, self._payload(clocks, output)
+        )
+
+    @staticmethod
+    def _payload(clocks: ConversationClocks, output: Output) -> Message:
+        conversation_id, channel = clocks.conversation_id, channel_value(clocks.channel)
+        metric = METRICS[output.metric]
+        if isinstance(output, Started):
+            started = events_pb2.SlaClockStarted(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                business_time=output.target.business,
+            )
+            started.target.FromTimedelta(output.target.duration)
+            started.warn_at.FromDatetime(output.warn_at)
+            started.deadline.FromDatetime(output.deadline)
+            return started
+        if isinstance(output, Warned):
+            warned = events_pb2.SlaWarning(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                predicted=output.predicted,
+                operator_id=clocks.operator_id,
+            )
+            warned.deadline.FromDatetime(output.deadline)
+            return warned
+        if isinstance(output, Breached):
+            breached = events_pb2.SlaBreached(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                operator_id=clocks.operator_id,
+            )
+            breached.deadline.FromDatetime(output.deadline)
+            return breached
+        stopped: events_pb2.SlaMet | events_pb2.SlaMissed = (
+            events_pb2.SlaMet(conversation_id=conversation_id, metric=metric, channel=channel)
+            if output.met
+            else events_pb2.SlaMissed(conversation_id=conversation_id, metric=metric, channel=channel)
+        )
+        stopped.elapsed.FromTimedelta(output.elapsed)
+        stopped.target.FromTimedelta(output.target.duration)
+        return stopped
+
+    def _record(self, cause: Envelope, index: int, outcome: Outcome) -> Out:
+        event = Envelope(
+            event_ids.derived(cause.id, index),
+            self.source,
+            outcome.tenant,
+            outcome.payload,
+            cause.time,
+            cause.traceparent,
+        )
+        headers, value = envelope.encode(event)
+        return Out(outcome.conversation_id.encode(), headers, value, outcome)
