@@ -43,7 +43,11 @@ class IngestService(ChildService):
         return f"http://{LOOPBACK}:{self.http_port}"
 
 
-class RoutingService(ChildService):
+class _StreamService(ChildService):
+    """A stream processor with one HTTP port (/metrics, /healthz, /readyz and its queries)."""
+
+    name = ""
+
     def __init__(
         self,
         bootstrap_servers: str,
@@ -53,11 +57,11 @@ class RoutingService(ChildService):
     ) -> None:
         self.http_port = http_port or free_port()
         super().__init__(
-            "routing",
-            "services.routing.main",
+            self.name,
+            f"services.{self.name}.main",
             {
                 "PRONTO_BOOTSTRAP_SERVERS": bootstrap_servers,
-                "PRONTO_ROUTING_HTTP_PORT": str(self.http_port),
+                f"PRONTO_{self.name.upper()}_HTTP_PORT": str(self.http_port),
                 **(env or {}),
             },
             log_path,
@@ -67,3 +71,11 @@ class RoutingService(ChildService):
     @property
     def http_url(self) -> str:
         return f"http://{LOOPBACK}:{self.http_port}"
+
+
+class RoutingService(_StreamService):
+    name = "routing"
+
+
+class SlaService(_StreamService):
+    name = "sla"

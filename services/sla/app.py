@@ -81,13 +81,16 @@ class Sla:
             channel: str | None = None,
             size: Literal["1m", "5m", "1h", "1d"] = Query("5m", description=f"one of {', '.join(SIZES)}"),
             kind: Literal["tumbling", "hopping"] = "hopping",
+            at: datetime | None = Query(None, description="the window containing this instant; default now"),
         ) -> dict[str, Any]:
             """First-response figures of a shop per channel over the current window.
 
             Tumbling windows are aligned to their size (this hour); hopping windows end now and move
             every minute (the last five minutes). Figures cover the partitions this worker owns.
             """
-            now = datetime.now(UTC)
+            now = at or datetime.now(UTC)
+            if now.tzinfo is None:
+                raise HTTPException(422, "at needs a time zone, e.g. 2026-11-24T09:30:00+01:00")
             states = list(self.worker.partitions.values())
             channels = sorted({c for s in states for c in s.windows.channels(tenant)})
             if channel is not None:
