@@ -2,6 +2,7 @@
 # Installs everything Pronto needs on a fresh Debian machine; safe to run again.
 #   .venv/          Python 3.11+ virtualenv with Pronto and its dev tools (pinned in pyproject.toml)
 #   kcat            Debian package, a plain Kafka client to inspect records (see scripts/kcat)
+#   prometheus      Debian package, for promtool (checks and unit-tests deploy/prometheus rules)
 #   tools/buf/      buf from npm, to lint the contracts and check them for breaking changes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,7 +33,8 @@ fi
 step "installing Pronto and its pinned dependencies into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
-apt_install kcat
+# kcat: a plain Kafka client (scripts/kcat); prometheus: promtool, which tests the SLA alerting rules.
+apt_install kcat prometheus
 
 if [ ! -x tools/buf/node_modules/.bin/buf ]; then
   command -v npm >/dev/null || apt_install nodejs npm
