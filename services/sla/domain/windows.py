@@ -8,6 +8,7 @@ conversations started in the window that were answered within 24 hours.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -115,4 +116,4 @@ def _quantile(ordered: list[float], q: float) -> float | None:
     """Nearest-rank quantile of sorted values."""
     if not ordered:
         return None
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]

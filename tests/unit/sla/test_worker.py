@@ -1,0 +1,192 @@
+"""The SLA fold over records: deterministic, replayable, ticking only when something is due."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf.message import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pronto import envelope
+from pronto.envelope import Envelope
+from pronto.folding import Headers
+from pronto.v1 import common_pb2, events_pb2
+from services.sla.domain.calendar import BusinessCalendar, Period
+from services.sla.domain.policy import Policy
+from services.sla.domain.windows import ResponseWindows, figures
+from services.sla.worker import Worker
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Rome
+OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
+ITALY = Policy(calendar=BusinessCalendar("Europe/Rome", OFFICE, country="IT"))
+_ids = itertools.count()
+
+
+def record(payload: Message, at: datetime, tenant: str = "shop", event_id: str = "") -> tuple[Headers, bytes]:
+    return envelope.encode(Envelope(event_id or f"e{next(_ids)}", "/test", tenant, payload, at))
+
+
+def message(
+    conversation: str, channel: common_pb2.Channel = common_pb2.CHANNEL_EMAIL
+) -> events_pb2.MessageReceived:
+    return events_pb2.MessageReceived(
+        conversation_id=conversation, channel=channel, sender=common_pb2.Sender(id="x")
+    )
+
+
+def worker() -> Worker:
+    return Worker({"shop": ITALY}, Policy(), "/test")
+
+
+def decoded(outs: list) -> list[Message]:  # type: ignore[type-arg]
+    return [envelope.decode(o.headers, o.value).payload for o in outs]
+
+
+def test_a_message_starts_clocks_in_the_shops_business_time() -> None:
+    w = worker()
+    first, resolution = decoded(w.apply(0, *record(message("c1"), T0)))
+    assert isinstance(first, events_pb2.SlaClockStarted)
+    assert first.deadline.ToDatetime(UTC) == T0 + timedelta(minutes=30)
+    assert isinstance(resolution, events_pb2.SlaClockStarted)
+
+
+def test_another_tenant_gets_the_default_policy() -> None:
+    w = worker()
+    [first, _] = decoded(w.apply(0, *record(message("c1", common_pb2.CHANNEL_WEB_CHAT), T0, tenant="other")))
+    assert isinstance(first, events_pb2.SlaClockStarted)
+    assert first.deadline.ToDatetime(UTC) == T0 + timedelta(minutes=1)
+
+
+def test_ticks_are_asked_for_only_when_something_is_due() -> None:
+    w = worker()
+    w.apply(3, *record(message("c1"), T0))
+    assert w.ticks([3], now=T0 + timedelta(minutes=23)) == []
+    [tick] = w.ticks([3], now=T0 + timedelta(minutes=24))
+    assert tick.partition == 3
+    assert w.ticks([0], now=T0 + timedelta(minutes=24)) == []  # not a partition with anything due
+
+
+def test_a_redelivered_event_changes_nothing() -> None:
+    w = worker()
+    arrival = record(message("c1"), T0, event_id="m1")
+    assert len(w.apply(0, *arrival)) == 2
+    assert w.apply(0, *arrival) == []
+
+
+def test_a_record_that_is_not_an_event_is_skipped() -> None:
+    w = worker()
+    assert w.apply(0, [("ce_id", b"x")], b"junk") == []
+    assert w.invalid == 1
+
+
+def test_open_and_at_risk_clocks_are_counted() -> None:
+    w = worker()
+    w.apply(0, *record(message("c1"), T0))
+    w.apply(0, *record(message("c2"), T0 + timedelta(minutes=20)))
+    w.apply(0, *record(events_pb2.SlaTick(), T0 + timedelta(minutes=25), tenant="*"))
+    assert w.open_clocks() == (4, 1)  # two conversations, two clocks each; c1 warned
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(("message", "reply", "resolve", "queued", "tick")),
+        st.sampled_from(("c1", "c2", "c3")),
+        st.integers(0, 40),
+    ),
+    max_size=40,
+)
+
+
+def _history(drawn: list[tuple[str, str, int]]) -> list[tuple[Headers, bytes]]:
+    at = T0
+    history = []
+    for kind, conversation, minutes in drawn:
+        at += timedelta(minutes=minutes)
+        payload: Message
+        if kind == "message":
+            payload = message(conversation)
+        elif kind == "reply":
+            payload = events_pb2.OperatorReplied(
+                conversation_id=conversation, awaiting_customer=minutes % 2 == 0
+            )
+        elif kind == "resolve":
+            payload = events_pb2.ConversationResolved(conversation_id=conversation)
+        elif kind == "queued":
+            queued = events_pb2.ConversationQueued(conversation_id=conversation)
+            queued.estimated_wait.FromTimedelta(timedelta(minutes=minutes))
+            payload = queued
+        else:
+            payload = events_pb2.SlaTick()
+        history.append(record(payload, at))
+    return history
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps, st.integers(0, 40))
+def test_a_replay_of_any_prefix_then_the_rest_equals_the_live_run(
+    drawn: list[tuple[str, str, int]], cut: int
+) -> None:
+    history = _history(drawn)
+    live = worker()
+    emitted = [out for headers, value in history for out in live.apply(0, headers, value)]
+    restarted = worker()
+    restarted.replay(0, history[:cut])
+    resumed = [out for headers, value in history[cut:] for out in restarted.apply(0, headers, value)]
+
+    assert [(o.key, o.value) for o in resumed] == [
+        (o.key, o.value) for o in emitted[len(emitted) - len(resumed) :]
+    ]
+    assert (
+        restarted.partitions[0].conversations.keys() == live.partitions[0].conversations.keys()
+        if history
+        else True
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_each_clock_warns_and_breaches_at_most_once(drawn: list[tuple[str, str, int]]) -> None:
+    w = worker()
+    fired: list[tuple[str, int, str]] = []
+    for headers, value in _history(drawn):
+        for payload in decoded(w.apply(0, headers, value)):
+            if isinstance(payload, events_pb2.SlaClockStarted):
+                fired = [f for f in fired if f[:2] != (payload.conversation_id, payload.metric)]
+            elif isinstance(payload, events_pb2.SlaWarning | events_pb2.SlaBreached):
+                key = (payload.conversation_id, payload.metric, type(payload).__name__)
+                assert key not in fired
+                fired.append(key)
+
+
+# ---------------------------------------------------------------- windows
+
+
+def test_tumbling_and_hopping_windows() -> None:
+    windows = ResponseWindows()
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    for minute, seconds, met in ((1, 60.0, True), (3, 600.0, True), (7, 3600.0, False)):
+        windows.started("shop", "email", start)
+        windows.responded("shop", "email", start, start + timedelta(minutes=minute), seconds, met)
+
+    now = start + timedelta(minutes=7, seconds=30)
+    tumbling = figures([windows], "shop", "email", "5m", now, hopping=False)  # 10:05-10:10
+    assert (tumbling.start, tumbling.responses, tumbling.compliance) == (start + timedelta(minutes=5), 1, 0.0)
+    hopping = figures([windows], "shop", "email", "5m", now, hopping=True)  # 10:03-10:08
+    assert (hopping.start, hopping.responses, hopping.compliance) == (start + timedelta(minutes=3), 2, 0.5)
+    hour = figures([windows], "shop", "email", "1h", now, hopping=False)
+    assert (hour.responses, hour.average_s, hour.p50_s, hour.p99_s) == (3, 1420.0, 600.0, 3600.0)
+    assert (hour.started, hour.response_rate) == (3, 1.0)
+    assert figures([windows], "shop", "chat", "1h", now, hopping=False).responses == 0
+
+
+def test_windows_of_several_partitions_add_up_and_old_buckets_go() -> None:
+    a, b = ResponseWindows(), ResponseWindows()
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    a.responded("shop", "email", at, at, 10.0, True)
+    b.responded("shop", "email", at, at, 30.0, False)
+    both = figures([a, b], "shop", "email", "1m", at, hopping=False)
+    assert (both.responses, both.compliance, both.p50_s) == (2, 0.5, 10.0)
+    a.prune(at + timedelta(days=3))
+    assert figures([a], "shop", "email", "1d", at, hopping=False).responses == 0
