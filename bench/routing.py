@@ -29,22 +29,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from google.protobuf.message import Message
 
 from bench.common import Meter, Report, arguments, percentile_ms, progress
+from bench.raw import LINGER_MS, RAW_TOPIC, consumer_from_start, raw_baseline
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
 from pronto.envelope import Envelope
 from pronto.services import RoutingService
-from pronto.topics import TopicSpec
 from pronto.v1 import common_pb2, events_pb2
 
-RAW_TOPIC = TopicSpec("bench.raw.v1", topics.INBOUND.partitions, "conversation id")
 TENANT = "bench-shop"
 LANGUAGES = ("it", "pl", "en", "de", "es")
-LINGER_MS = 5
 TARGET_RATE = 2_000
 TARGET_P99_MS = 250.0
 
@@ -92,16 +90,6 @@ async def _send(producer: AIOKafkaProducer, topic: str, key: str, payload: Messa
     await producer.send(topic, value, key=key.encode(), headers=headers)
 
 
-async def _consumer(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, fetch_max_wait_ms=20)
-    await consumer.start()
-    await consumer.topics()
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    return consumer
-
-
 async def _collect(
     consumer: AIOKafkaConsumer, wanted: int, on_record: Callable[[bytes, Envelope], bool], timeout: float
 ) -> int:
@@ -114,56 +102,6 @@ async def _collect(
                 if on_record(record.key or b"", envelope.decode(record.headers, record.value)):
                     found += 1
     return found
-
-
-async def raw_baseline(bootstrap_servers: str, rate: int, seconds: float, bulk: int) -> dict[str, float]:
-    """aiokafka produce -> consume round trip at ``rate``, and the throughput of ``bulk`` records."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=LINGER_MS, acks="all")
-    await producer.start()
-    consumer = await _consumer(bootstrap_servers, RAW_TOPIC.name)
-    sent: dict[bytes, float] = {}
-    latencies: list[float] = []
-
-    def arrived(key: bytes) -> bool:
-        if key in sent:
-            latencies.append(time.perf_counter() - sent.pop(key))
-            return True
-        return False
-
-    async def read(wanted: int) -> None:
-        deadline = time.monotonic() + 60
-        while len(latencies) < wanted and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
-                for record in records:
-                    arrived(record.key or b"")
-
-    try:
-        count = int(rate * seconds)
-        reader = asyncio.create_task(read(count))
-        for n in range(count):
-            key = f"raw-{n}".encode()
-            sent[key] = time.perf_counter()
-            await producer.send(RAW_TOPIC.name, b"x" * 300, key=key)
-            await asyncio.sleep(1 / rate)
-        await reader
-        p50, p99 = percentile_ms(latencies, 50), percentile_ms(latencies, 99)
-        latencies.clear()
-        started = time.perf_counter()
-        reader = asyncio.create_task(read(bulk))
-        for n in range(bulk):
-            key = f"bulk-{n}".encode()
-            sent[key] = started
-            await producer.send(RAW_TOPIC.name, b"x" * 300, key=key)
-        await reader
-        throughput = len(latencies) / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return {
-        "raw_round_trip_p50_ms": p50,
-        "raw_round_trip_p99_ms": p99,
-        "raw_produce_consume_per_s": throughput,
-    }
 
 
 def _metrics_text(base_url: str) -> str:
@@ -183,11 +121,17 @@ async def wait_online(routing: RoutingService, operators: int, timeout: float = 
 
 
 async def measure(
-    bootstrap_servers: str, routing: RoutingService, operators: int, fill: int, timed: int, rate: int
+    bootstrap_servers: str,
+    routing: RoutingService,
+    operators: int,
+    fill: int,
+    timed: int,
+    rate: int,
+    backlog: int,
 ) -> dict[str, float]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=LINGER_MS, acks="all")
     await producer.start()
-    consumer = await _consumer(bootstrap_servers, topics.CONVERSATIONS.name)
+    consumer = await consumer_from_start(bootstrap_servers, topics.CONVERSATIONS.name)
     try:
         for payload in _operators(operators):
             await _send(producer, topics.OPERATORS.name, payload.operator_id, payload)  # type: ignore[attr-defined]
@@ -233,16 +177,40 @@ async def measure(
             await _send(producer, topics.INBOUND.name, conversation_id, _message(conversation_id, index))
             await asyncio.sleep(1 / rate)
         await reader
+
+        # A backlog: customers writing in a language nobody speaks wait (widening comes after minutes).
+        queued_before = len(unassigned)
+        started = time.perf_counter()
+        for index in range(backlog):
+            conversation_id = next(ids)
+            message = _message(conversation_id, index)
+            message.language = "ja"
+            await _send(producer, topics.INBOUND.name, conversation_id, message)
+        await producer.flush()
+        meter = Meter("backlog: queued", backlog)
+
+        def queued(_key: bytes, event: Envelope) -> bool:
+            if isinstance(event.payload, events_pb2.ConversationQueued):
+                unassigned.append(event.payload.conversation_id)
+                meter.add()
+                return True
+            return False
+
+        await _collect(consumer, backlog, queued, timeout=300)
+        queued_rate = (len(unassigned) - queued_before) / (time.perf_counter() - started)
+        progress(f"backlog: {len(unassigned) - queued_before:,} queued at {queued_rate:,.0f}/s")
     finally:
         await producer.stop()
         await consumer.stop()
     return {
+        "queue_decisions_per_s": queued_rate,
+        "backlog": len(unassigned) - queued_before,
         "decisions_per_s": decisions,
         "fill_assigned": done,
         "timed_assigned": len(latencies),
         "assign_p50_ms": percentile_ms(latencies, 50),
         "assign_p99_ms": percentile_ms(latencies, 99),
-        "queued_instead": len(unassigned),
+        "queued_instead": queued_before,
     }
 
 
@@ -251,6 +219,7 @@ async def main() -> None:
     operators = 1_000
     fill = 3_000 if args.quick else 10_000
     timed, rate = (600, 100) if args.quick else (2_000, 100)
+    backlog = 1_000 if args.quick else 5_000
     run_dir = Path(tempfile.mkdtemp(prefix="pronto-bench-routing-"))
     report = Report("routing")
     with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
@@ -269,7 +238,7 @@ async def main() -> None:
         )
         routing.start().wait_ready(timeout=120)
         try:
-            figures = await measure(broker.bootstrap_servers, routing, operators, fill, timed, rate)
+            figures = await measure(broker.bootstrap_servers, routing, operators, fill, timed, rate, backlog)
         finally:
             routing.stop()
     progress(
@@ -283,6 +252,9 @@ async def main() -> None:
     }
     report.baseline = {k: round(v, 2) for k, v in raw.items()}
     report.ratio("decisions_per_s_over_2000", figures["decisions_per_s"] / TARGET_RATE, target=1.0)
+    report.ratio(
+        "queue_decisions_per_s_over_2000", figures["queue_decisions_per_s"] / TARGET_RATE, target=1.0
+    )
     report.ratio("assign_p99_over_250ms", figures["assign_p99_ms"] / TARGET_P99_MS, target=1.0)
     report.ratio(
         "assign_p99_over_raw_p99", figures["assign_p99_ms"] / raw["raw_round_trip_p99_ms"], target=10.0

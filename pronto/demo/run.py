@@ -290,7 +290,7 @@ def _summarise_routing(say: Callable[[str], None], team: DemoTeam, waiting: int)
     counts = team.counts
     say(
         f"  routing             {counts['ConversationAssigned']} assigned, "
-        f"{counts['ConversationQueued']} queued on arrival, "
+        f"{counts['ConversationQueued']} queued (on arrival or taken back), "
         f"{counts['ConversationReassigned']} reassigned, {counts['ConversationWidened']} widened"
     )
     say(f"  operators           {counts['resolved']} conversations resolved; {waiting} waiting at the end")

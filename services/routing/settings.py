@@ -41,13 +41,15 @@ class RoutingSettings(CommonSettings):
     # Per channel: the handling time assumed for estimated waits until resolutions measure it.
     routing_handling_time_s: dict[str, float] = {"web_chat": 300.0, "phone": 300.0, "email": 900.0}
     routing_position_every_s: float = Field(default=10.0, gt=0)
+    # Per channel (JSON), the team that serves it first; other teams only after the last widening.
+    routing_channel_teams: dict[str, str] = {}
     routing_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
     routing_linger_ms: int = Field(default=5, ge=0, le=1000)
     routing_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
 
     @model_validator(mode="after")
     def _known_channels(self) -> Self:
-        for name in ("routing_reply_within_s", "routing_handling_time_s"):
+        for name in ("routing_reply_within_s", "routing_handling_time_s", "routing_channel_teams"):
             unknown = set(getattr(self, name)) - CHANNELS
             if unknown:
                 raise ValueError(f"{name}: unknown channels {sorted(unknown)}; known: {sorted(CHANNELS)}")
@@ -61,4 +63,5 @@ class RoutingSettings(CommonSettings):
             reply_within={c: timedelta(seconds=s) for c, s in self.routing_reply_within_s.items()},
             handling_time={c: timedelta(seconds=s) for c, s in self.routing_handling_time_s.items()},
             position_every=timedelta(seconds=self.routing_position_every_s),
+            channel_teams=dict(self.routing_channel_teams),
         )

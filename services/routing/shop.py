@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from google.protobuf.message import Message
@@ -43,6 +43,9 @@ class Policy:
     default_handling_time: timedelta = timedelta(minutes=10)
     # How often queued customers' positions and waits are re-published.
     position_every: timedelta = timedelta(seconds=10)
+    # Channel -> the team that serves it first (e.g. phone -> "callback desk"); others only once a
+    # conversation is widened to any team.
+    channel_teams: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ class Shop:
         if isinstance(payload, events_pb2.OperatorProfileUpdated | events_pb2.OperatorStatusChanged):
             return self._operator(payload, event.id, now)
         if isinstance(payload, events_pb2.OperatorReplied):
-            self.routing.replied(payload.conversation_id)
+            self.routing.replied(payload.conversation_id, payload.operator_id)
             return []
         if isinstance(payload, events_pb2.ConversationResolved):
             self._measure(payload.conversation_id, now)
@@ -111,6 +114,7 @@ class Shop:
             return []
         last = self.last_served.items.get(message.sender.id, "")
         conversation = translate.conversation(message, now, last)
+        conversation = replace(conversation, team=self.policy.channel_teams.get(conversation.channel, ""))
         return self._emit(self.routing.arrive(conversation, now), event.id, now, event.time)
 
     def _operator(
@@ -270,29 +274,41 @@ class Shop:
     def _all_positions(self, now: datetime) -> dict[str, tuple[int, timedelta]]:
         """Each waiting conversation's place among those waiting on its channel, and the wait it implies."""
         counts: dict[str, int] = {}
+        capacities = self._online_capacity()
         positions = {}
         for conversation in self.routing.queue(now):
-            position = counts[conversation.channel] = counts.get(conversation.channel, 0) + 1
-            positions[conversation.id] = (position, self._estimate(conversation.channel, position))
+            channel = conversation.channel
+            position = counts[channel] = counts.get(channel, 0) + 1
+            positions[conversation.id] = (
+                position,
+                self._estimate(channel, position, capacities.get(channel, 0)),
+            )
         return positions
 
     def _position(self, conversation_id: str, now: datetime) -> tuple[int, timedelta]:
         """Its place now; one that left the queue in the same step counts as first."""
-        positions = self._all_positions(now)
-        if conversation_id in positions:
-            return positions[conversation_id]
-        return 1, self._estimate(self._conversation(conversation_id).channel, 1)
+        conversation = self._conversation(conversation_id)
+        position = (
+            self.routing.position(conversation_id, now) if conversation_id in self.routing.waiting else 1
+        )
+        capacity = self._online_capacity().get(conversation.channel, 0)
+        return position, self._estimate(conversation.channel, position, capacity)
 
-    def _estimate(self, channel: str, position: int) -> timedelta:
+    def _online_capacity(self) -> dict[str, int]:
+        capacities: dict[str, int] = {}
+        for operator in self.routing.operators.values():
+            if operator.status is Status.ONLINE:
+                for channel, slots in operator.capacities.items():
+                    capacities[channel] = capacities.get(channel, 0) + slots
+        return capacities
+
+    def _estimate(self, channel: str, position: int, capacity: int) -> timedelta:
         """Turns of the online operators' capacity ahead of this customer, times a handling time."""
         measured = self.handling.get(channel)
         handling = (
             timedelta(seconds=measured)
             if measured is not None
             else self.policy.handling_time.get(channel, self.policy.default_handling_time)
-        )
-        capacity = sum(
-            o.capacities.get(channel, 0) for o in self.routing.operators.values() if o.status is Status.ONLINE
         )
         return handling * (math.ceil(position / capacity) if capacity else position)
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
 from pronto import topics
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
-from services.sla.domain.windows import SIZES, figures
+from services.sla.domain.windows import figures
 from services.sla.metrics import SlaMetrics
 from services.sla.settings import SlaSettings
 from services.sla.worker import Outcome, Worker
@@ -79,9 +79,9 @@ class Sla:
         async def windows(
             tenant: str,
             channel: str | None = None,
-            size: Literal["1m", "5m", "1h", "1d"] = Query("5m", description=f"one of {', '.join(SIZES)}"),
+            size: Literal["1m", "5m", "1h", "1d"] = "5m",
             kind: Literal["tumbling", "hopping"] = "hopping",
-            at: datetime | None = Query(None, description="the window containing this instant; default now"),
+            at: Annotated[datetime | None, Query(description="the window containing this instant")] = None,
         ) -> dict[str, Any]:
             """First-response figures of a shop per channel over the current window.
 

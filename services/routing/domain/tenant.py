@@ -101,8 +101,11 @@ class TenantRouting:
                 outputs += self._release(conversation_id, reason, now)
         return outputs + self.drain(now)
 
-    def replied(self, conversation_id: str) -> None:
-        if (assignment := self.assigned.get(conversation_id)) is not None:
+    def replied(self, conversation_id: str, operator_id: str = "") -> None:
+        """The holder answered: the conversation stays with them. A reply by someone else (the
+        operator it was taken from, still typing) does not count as the new holder's."""
+        assignment = self.assigned.get(conversation_id)
+        if assignment is not None and operator_id in ("", assignment.operator_id):
             assignment.replied = True
 
     def finished(self, conversation_id: str, now: datetime) -> list[Output]:
@@ -121,7 +124,10 @@ class TenantRouting:
         for conversation in list(self.waiting.values()):
             level = _level_for(conversation, now, ladder)
             if level > conversation.level:
-                self.waiting[conversation.id] = replace(conversation, level=level)
+                # Widened as far as it goes, it may go back to whoever let it go unanswered rather
+                # than wait for ever.
+                excluded = frozenset() if level >= Level.ANY_TEAM else conversation.excluded
+                self.waiting[conversation.id] = replace(conversation, level=level, excluded=excluded)
                 outputs.append(Widened(conversation.id, level, f"waited past {ladder.after[level - 1]}"))
         for conversation_id, assignment in list(self.assigned.items()):
             limit = reply_within.get(assignment.channel)
@@ -133,14 +139,21 @@ class TenantRouting:
 
     def queue(self, now: datetime) -> list[Conversation]:
         """Waiting conversations, the next to serve first."""
-        return sorted(
-            self.waiting.values(),
-            # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
-            key=lambda c: (c.id not in self.boosted, -priority(c, now), c.waiting_since or now, c.id),
-        )
+        return sorted(self.waiting.values(), key=lambda c: self._order(c, now))
 
     def position(self, conversation_id: str, now: datetime) -> int:
-        return 1 + [c.id for c in self.queue(now)].index(conversation_id)
+        """1-based place among the conversations waiting on the same channel (one pass, no sort)."""
+        mine = self.waiting.get(conversation_id)
+        if mine is None:
+            raise ValueError(f"conversation {conversation_id} is not waiting")
+        key = self._order(mine, now)
+        ahead = (c for c in self.waiting.values() if c.channel == mine.channel)
+        return 1 + sum(1 for c in ahead if self._order(c, now) < key)
+
+    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, float, datetime, str]:
+        # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
+        boosted = conversation.id not in self.boosted
+        return boosted, -priority(conversation, now), conversation.waiting_since or now, conversation.id
 
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""

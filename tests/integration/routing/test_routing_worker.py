@@ -41,7 +41,7 @@ CHAT, EMAIL = common_pb2.CHANNEL_WEB_CHAT, common_pb2.CHANNEL_EMAIL
 # Operator -> (languages, chats at once, e-mails at once)
 TEAM = {
     "giulia": (("it", "en"), 3, 4),
-    "marek": (("pl", "en"), 2, 3),
+    "marek": (("pl",), 2, 3),
     "sam": (("en",), 2, 2),
 }
 LANGUAGES = ("it", "pl", "en")
@@ -288,7 +288,7 @@ async def test_200_conversations_an_operator_leaving_and_a_killed_worker(
             speaks = TEAM[assignment.operator_id][0]
             widened = assignment.level in ("FALLBACK_LANGUAGE", "ANY_TEAM") and "en" in speaks
             assert language in speaks or widened, (conversation, assignment)
-    # marek's open conversations went to others when he left, and nothing went to him afterwards.
+    # marek's open conversations went to others when he left, and none of those came back to him.
     taken_from_marek = {
         c for c, r in operators.reassigned.items() if any(x.from_operator_id == "marek" for x in r)
     }

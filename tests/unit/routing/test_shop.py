@@ -349,3 +349,19 @@ def test_a_conversation_widened_and_assigned_in_the_same_tick_gives_both_events(
     assert widened.level == "ANY_TOPIC"
     assert isinstance(assigned, events_pb2.ConversationAssigned)
     assert (assigned.operator_id, assigned.level) == ("ana", "ANY_TOPIC")
+
+
+def test_a_channel_served_by_a_team_goes_to_others_only_at_the_last_widening() -> None:
+    policy = Policy(ladder=POLICY.ladder, channel_teams={"phone": "callbacks"})
+    shop = Shop(policy)
+    desk = profile("ana")
+    desk.capacities.append(events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_PHONE, max_concurrent=1))
+    online(shop, desk)  # ana is not in the callbacks team
+
+    [queued] = payloads(shop.apply(event(message("c1", channel=common_pb2.CHANNEL_PHONE), 0.0)))
+    assert isinstance(queued, events_pb2.ConversationQueued)
+    assert [c.reason for c in queued.candidates] == ["not in team callbacks"]
+
+    out = shop.apply(event(events_pb2.RoutingTick(), 10.5))
+    assert kinds(out) == ["ConversationWidened", "ConversationAssigned"]
+    assert payloads(out)[1].level == "ANY_TEAM"  # type: ignore[attr-defined]

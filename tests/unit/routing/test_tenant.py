@@ -352,6 +352,17 @@ def test_a_channel_without_a_reply_limit_is_never_taken_back() -> None:
     assert holder(shop, "c1") == "ana"
 
 
+def test_a_reply_by_someone_other_than_the_holder_does_not_keep_it() -> None:
+    """The operator it was taken from may still send the answer they were typing: the new holder
+    has not replied for all that, and still loses it if silent."""
+    shop = a_shop_where_ana_holds_c1()
+
+    shop.replied("c1", "bob")
+    assert shop.assigned["c1"].replied is False
+    shop.replied("c1", "ana")
+    assert shop.assigned["c1"].replied is True
+
+
 def test_a_reply_to_an_unknown_conversation_is_ignored() -> None:
     shop = a_shop_where_ana_holds_c1()
 
@@ -375,7 +386,7 @@ def test_an_unanswered_conversation_is_not_given_back_to_the_operator_who_did_no
     assert holder(shop, "c1") == "bob"
 
 
-def test_an_unanswered_conversation_with_nobody_else_waits_rather_than_going_back() -> None:
+def test_an_unanswered_conversation_with_nobody_else_waits_then_goes_back_at_the_last_widening() -> None:
     shop = a_shop(an_operator("ana"))
     shop.arrive(a_conversation("c1"), T0)
 
@@ -385,6 +396,13 @@ def test_an_unanswered_conversation_with_nobody_else_waits_rather_than_going_bac
     assert queued(shop, at(4)) == ["c1"]
     assert shop.waiting["c1"].excluded == {"ana"}
     assert shop.operators["ana"].load == {"web_chat": 0}
+    # Widened step by step; at the last step (any team, after ten minutes) ana may have it again.
+    assert shop.tick(at(6), Ladder(), REPLY_IN_3_MINUTES) == [
+        Widened("c1", Level.FALLBACK_LANGUAGE, "waited past 0:05:00")
+    ]
+    outputs = shop.tick(at(10), Ladder(), REPLY_IN_3_MINUTES)
+    assert [type(o).__name__ for o in outputs] == ["Widened", "Assign"]
+    assert holder(shop, "c1") == "ana"
 
 
 # ---------------------------------------------------------------- profile changes under load

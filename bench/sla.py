@@ -1,0 +1,167 @@
+"""SLA benchmark: events/s through the SLA worker, breach lateness and memory with 100,000 open clocks.
+
+Runs the real SLA worker (a separate process) on a fresh embedded broker.
+50,000 e-mail conversations are opened (a first-response and a resolution
+clock each: 100,000 open clocks) by writing customer messages to
+support.inbound.v1 as fast as the producer can; the rate at which their
+clocks come out started on support.sla.v1 is the events/s. Meanwhile 500
+web chats with a 15-second target are opened and never answered: each
+breach is timed from its deadline to the moment it is read back (the
+lateness; ticks every second). Memory per open clock is the worker's
+resident memory after the fill minus before it, over the clocks opened.
+
+Beside it, in the same run: the raw broker round trip and raw
+produce+consume throughput (aiokafka alone).
+
+Targets: 2,000 events/s (the pipeline's rate; ratio over it), breaches
+detected within 2 s of their deadline at p99, at most 2 KiB per open clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from bench.common import Meter, Report, arguments, percentile_ms, progress
+from bench.raw import LINGER_MS, RAW_TOPIC, consumer_from_start, raw_baseline
+from pronto import envelope, topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
+from pronto.envelope import Envelope
+from pronto.services import SlaService
+from pronto.v1 import common_pb2, events_pb2
+
+TENANT = "bench-shop"
+CHAT_TARGET_S = 15
+POLICY = {TENANT: {"response": {"web_chat": {"minutes": CHAT_TARGET_S / 60, "business": False}}}}
+TARGET_RATE = 2_000
+TARGET_LATENESS_S = 2.0
+TARGET_BYTES_PER_CLOCK = 2048
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
+async def _send(producer: AIOKafkaProducer, conversation_id: str, channel: int) -> None:
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id,
+        channel=channel,  # type: ignore[arg-type]
+        sender=common_pb2.Sender(id=f"customer-{conversation_id}"),
+        text="Buongiorno, dov'è il mio ordine?",
+    )
+    headers, value = envelope.encode(
+        Envelope(str(uuid.uuid4()), "/bench", TENANT, message, datetime.now(UTC))
+    )
+    await producer.send(topics.INBOUND.name, value, key=conversation_id.encode(), headers=headers)
+
+
+async def measure(
+    bootstrap_servers: str, sla: SlaService, conversations: int, chats: int
+) -> dict[str, float]:
+    assert sla.process is not None
+    before = _rss_bytes(sla.process.pid)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=LINGER_MS, acks="all")
+    await producer.start()
+    consumer = await consumer_from_start(bootstrap_servers, topics.SLA.name)
+    started_clocks = 0
+    lateness: list[float] = []
+    meter = Meter("clocks started", 2 * (conversations + chats))
+    try:
+        began = time.perf_counter()
+        every = max(1, conversations // chats)
+        for index in range(conversations):
+            await _send(producer, f"mail-{index:06}", common_pb2.CHANNEL_EMAIL)
+            if index % every == 0 and index // every < chats:
+                await _send(producer, f"chat-{index // every:04}", common_pb2.CHANNEL_WEB_CHAT)
+        await producer.flush()
+        progress(f"{conversations + chats:,} messages written in {time.perf_counter() - began:.1f} s")
+        filled_at = 0.0
+        deadline = time.monotonic() + 600
+        while (started_clocks < meter.total or len(lateness) < chats) and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                now = time.time()
+                for record in records:
+                    payload = envelope.decode(record.headers, record.value).payload
+                    if isinstance(payload, events_pb2.SlaClockStarted):
+                        started_clocks += 1
+                        meter.add()
+                        if started_clocks == meter.total:
+                            filled_at = time.perf_counter()
+                    elif isinstance(payload, events_pb2.SlaBreached):
+                        lateness.append(now - payload.deadline.ToDatetime(UTC).timestamp())
+        rate = (conversations + chats) / ((filled_at or time.perf_counter()) - began)
+        after = _rss_bytes(sla.process.pid)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return {
+        "input_events_per_s": rate,
+        "open_clocks": started_clocks,
+        "breaches_detected": len(lateness),
+        "breach_lateness_p50_s": percentile_ms(lateness, 50) / 1000,
+        "breach_lateness_p99_s": percentile_ms(lateness, 99) / 1000,
+        "bytes_per_open_clock": (after - before) / max(1, started_clocks),
+        "worker_rss_mb": after / 2**20,
+    }
+
+
+async def main() -> None:
+    args = arguments(__doc__ or "")
+    conversations = 10_000 if args.quick else 50_000
+    chats = 200 if args.quick else 500
+    run_dir = Path(tempfile.mkdtemp(prefix="pronto-bench-sla-"))
+    report = Report("sla")
+    with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
+        provision(broker.bootstrap_servers, (*topics.ALL, RAW_TOPIC))
+        progress(f"broker on {broker.bootstrap_servers}; logs in {run_dir}")
+        raw = await raw_baseline(broker.bootstrap_servers, 200, 5, 20_000)
+        progress(
+            f"raw round trip p50 {raw['raw_round_trip_p50_ms']:.1f} ms, "
+            f"p99 {raw['raw_round_trip_p99_ms']:.1f} ms; "
+            f"raw produce+consume {raw['raw_produce_consume_per_s']:,.0f}/s"
+        )
+        sla = SlaService(
+            broker.bootstrap_servers,
+            run_dir / "sla.log",
+            env={"PRONTO_SLA_POLICIES": json.dumps(POLICY), "PRONTO_LOG_LEVEL": "WARNING"},
+        )
+        sla.start().wait_ready(timeout=120)
+        try:
+            figures = await measure(broker.bootstrap_servers, sla, conversations, chats)
+        finally:
+            sla.stop()
+    progress(
+        f"SLA: {figures['input_events_per_s']:,.0f} events/s, {figures['open_clocks']:,} clocks open, "
+        f"breach lateness p99 {figures['breach_lateness_p99_s']:.2f} s, "
+        f"{figures['bytes_per_open_clock']:,.0f} bytes per open clock"
+    )
+    report.figures = {k: round(v, 3) for k, v in figures.items()} | {"conversations": conversations + chats}
+    report.baseline = {k: round(v, 2) for k, v in raw.items()}
+    report.ratio("events_per_s_over_2000", figures["input_events_per_s"] / TARGET_RATE, target=1.0)
+    report.ratio(
+        "events_per_s_over_raw_produce_consume",
+        figures["input_events_per_s"] / raw["raw_produce_consume_per_s"],
+        target=TARGET_RATE / 50_000,
+    )
+    report.ratio(
+        "breach_lateness_p99_over_2s", figures["breach_lateness_p99_s"] / TARGET_LATENESS_S, target=1.0
+    )
+    report.ratio(
+        "bytes_per_clock_over_2KiB", figures["bytes_per_open_clock"] / TARGET_BYTES_PER_CLOCK, target=1.0
+    )
+    report.emit()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
