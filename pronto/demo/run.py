@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import statistics
 import tempfile
@@ -28,13 +29,23 @@ from pronto.demo.team import MEMBERS, ON_A_BREAK, DemoTeam
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
-from pronto.services import IngestService, RoutingService
+from pronto.services import IngestService, RoutingService, SlaService
 from pronto.v1 import events_pb2, ingest_pb2
 from services.ingest.grpc_api import MAX_STREAM_BATCH
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
 TEAM_NAMES = [name for _, name, _, _ in MEMBERS]
+# The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
+# demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
+# chat target is five seconds (instead of a minute) for some answers to come late; the rest are the
+# defaults (e-mail 30 minutes...).
+DEMO_SLA_POLICY = {
+    "timezone": "Europe/Rome",
+    "country": "IT",
+    "hours": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "response": {"web_chat": {"minutes": 5 / 60, "business": False}},
+}
 DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 
 
@@ -47,6 +58,7 @@ class DemoOptions:
     grpc_port: int = 50051
     http_port: int = 8080
     routing_http_port: int = 8081
+    sla_http_port: int = 8082
     progress_every: float = 2.0
 
 
@@ -149,15 +161,21 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         http_port=_port(options.routing_http_port),
         env={"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"},
     )
-    services = (ingest, routing)
+    sla = SlaService(
+        broker.bootstrap_servers,
+        run_dir / "sla.log",
+        http_port=_port(options.sla_http_port),
+        env={"PRONTO_SLA_POLICIES": json.dumps({DEMO_TENANT: DEMO_SLA_POLICY})},
+    )
+    services = (ingest, routing, sla)
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
-        say("starting ingest and routing ...")
+        say("starting ingest, routing and SLA ...")
         for service in services:
             service.start()
         for service in services:
             service.wait_ready(timeout=60)
-        _announce(say, broker, ingest, routing, run_dir, options)
+        _announce(say, broker, ingest, routing, sla, run_dir, options)
         started = time.monotonic()
         async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
             team = DemoTeam(client, seed=options.seed)
@@ -165,7 +183,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             working = asyncio.create_task(team.work(broker.bootstrap_servers, stop))
             breaks = asyncio.create_task(_a_break(team, options, stop, say))
             traffic = asyncio.create_task(drive_traffic(client, options, stop, stats))
-            await _report_progress(say, ingest, routing, team, stats, stop, started, options)
+            await _report_progress(say, services, team, stats, stop, started, options)
             stop.set()
             await asyncio.wait({working, breaks}, timeout=10)
             # The stream ends once ingest answered what was sent; with the broker gone that is bounded by
@@ -190,6 +208,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             stored = -1
         _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
         _summarise_routing(say, team, queue_length(_scrape(f"{routing.http_url}/metrics")))
+        _summarise_sla(say, first_responses(_scrape(f"{sla.http_url}/metrics")))
     finally:
         say("stopping the services and the broker ...")
         for service in reversed(services):
@@ -204,6 +223,7 @@ def _announce(
     broker: EmbeddedBroker,
     ingest: IngestService,
     routing: RoutingService,
+    sla: SlaService,
     run_dir: Path,
     options: DemoOptions,
 ) -> None:
@@ -220,6 +240,8 @@ def _announce(
     say(f"  ingest metrics     {ingest.http_url}/metrics   (health: /healthz, readiness: /readyz)")
     say(f"  operator REST API  {ingest.http_url}/v1/...   (OpenAPI: {ingest.http_url}/docs)")
     say(f"  routing metrics    {routing.http_url}/metrics")
+    say(f"  SLA metrics        {sla.http_url}/metrics")
+    say(f"  SLA windows        {sla.http_url}/v1/sla/windows?tenant={DEMO_TENANT}&size=1m")
     say(f"  logs               {run_dir}")
     say(f"  team               {len(TEAM_NAMES)} operators online: {', '.join(TEAM_NAMES)}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
@@ -256,10 +278,28 @@ def queue_length(metrics_text: str) -> int:
     )
 
 
+def first_responses(metrics_text: str) -> dict[str, Counter[str]]:
+    """Channel -> first-response outcomes (met, missed, breached...) from the SLA service's metrics."""
+    by_channel: dict[str, Counter[str]] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "pronto_sla_outcomes":
+            for sample in family.samples:
+                labels = sample.labels
+                if sample.name.endswith("_total") and labels["metric"] == "first_response":
+                    by_channel.setdefault(labels["channel"], Counter())[labels["outcome"]] += int(
+                        sample.value
+                    )
+    return by_channel
+
+
+def _compliance(outcomes: Counter[str]) -> str:
+    answered = outcomes["met"] + outcomes["breached"]
+    return f"{outcomes['met'] / answered:.0%}" if answered else "-"
+
+
 async def _report_progress(
     say: Callable[[str], None],
-    ingest: IngestService,
-    routing: RoutingService,
+    services: tuple[IngestService, RoutingService, SlaService],
     team: DemoTeam,
     stats: TrafficStats,
     stop: asyncio.Event,
@@ -272,6 +312,7 @@ async def _report_progress(
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, min(options.progress_every, remaining)))
+        ingest, routing, sla = services
         if http_status(ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - started
@@ -282,6 +323,9 @@ async def _report_progress(
             f"  | assigned {team.counts['ConversationAssigned']}  waiting {queued}"
             f"  reassigned {team.counts['ConversationReassigned']}  resolved {team.counts['resolved']}"
         )
+        sla_text = await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics")
+        total = sum(first_responses(sla_text).values(), Counter())
+        say(f"{'':10}SLA first response: {_compliance(total)} in time, {total['breached']} breached")
         if options.duration and elapsed >= options.duration:
             return
 
@@ -294,6 +338,14 @@ def _summarise_routing(say: Callable[[str], None], team: DemoTeam, waiting: int)
         f"{counts['ConversationReassigned']} reassigned, {counts['ConversationWidened']} widened"
     )
     say(f"  operators           {counts['resolved']} conversations resolved; {waiting} waiting at the end")
+
+
+def _summarise_sla(say: Callable[[str], None], by_channel: dict[str, Counter[str]]) -> None:
+    figures = ", ".join(
+        f"{channel} {_compliance(outcomes)} ({outcomes['breached']} breached)"
+        for channel, outcomes in sorted(by_channel.items())
+    )
+    say(f"  first response      in time by channel: {figures or 'no responses yet'}")
 
 
 def _summarise(
