@@ -65,6 +65,11 @@ class Clock:
     running_since: datetime | None = None
     deadline: datetime | None = None
     warn_at: datetime | None = None
+    # When the warning and the breach fire: the first open instant at or after warn_at and the
+    # deadline. A budget that runs out exactly at closing time fires at the next opening, and a reply
+    # sent while closed is still in time.
+    warn_fires: datetime | None = None
+    breach_fires: datetime | None = None
     warned: bool = False
     breached: bool = False
 
@@ -78,12 +83,14 @@ class Clock:
         deadline = self.deadline = calendar.add(at, max(timedelta(0), self.target.duration - self.consumed))
         warn_after = self.target.duration * policy.warn_fraction - self.consumed
         warn_at = self.warn_at = calendar.add(at, warn_after) if warn_after > timedelta(0) else at
+        self.warn_fires = calendar.next_open(warn_at)
+        self.breach_fires = calendar.next_open(deadline)
         return warn_at, deadline
 
     def pause(self, at: datetime, policy: Policy) -> None:
         if self.running_since is not None:
             self.consumed = self.elapsed(at, policy)
-            self.running_since = self.deadline = self.warn_at = None
+            self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
 
     def elapsed(self, at: datetime, policy: Policy) -> timedelta:
         if self.running_since is None:
@@ -151,12 +158,12 @@ class ConversationClocks:
     def tick(self, now: datetime) -> list[Output]:
         outputs: list[Output] = []
         for clock in self.clocks.values():
-            if clock.deadline is None or clock.warn_at is None:
+            if clock.deadline is None or clock.warn_fires is None or clock.breach_fires is None:
                 continue
-            if not clock.warned and now >= clock.warn_at:
+            if not clock.warned and now >= clock.warn_fires:
                 clock.warned = True
                 outputs.append(Warned(clock.metric, clock.deadline))
-            if not clock.breached and now >= clock.deadline:
+            if not clock.breached and now >= clock.breach_fires:
                 clock.breached = True
                 outputs.append(Breached(clock.metric, clock.deadline))
         return outputs
@@ -166,7 +173,7 @@ class ConversationClocks:
         due = [
             moment
             for clock in self.clocks.values()
-            for moment, fired in ((clock.warn_at, clock.warned), (clock.deadline, clock.breached))
+            for moment, fired in ((clock.warn_fires, clock.warned), (clock.breach_fires, clock.breached))
             if moment is not None and not fired
         ]
         return min(due, default=None)
@@ -184,6 +191,4 @@ class ConversationClocks:
     def _stop(self, metric: Metric, at: datetime, policy: Policy) -> Stopped:
         clock = self.clocks.pop(metric)
         elapsed = clock.elapsed(at, policy)
-        return Stopped(
-            metric, elapsed, clock.target, met=elapsed <= clock.target.duration and not clock.breached
-        )
+        return Stopped(metric, elapsed, clock.target, met=elapsed <= clock.target.duration)

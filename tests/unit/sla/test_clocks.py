@@ -169,3 +169,23 @@ def test_priority_can_tighten_a_target_and_a_channel_without_one_has_no_clock() 
 def test_the_warning_fraction_is_between_zero_and_one(fraction: float) -> None:
     with pytest.raises(ValueError, match="warn_fraction"):
         Policy(warn_fraction=fraction)
+
+
+def test_a_budget_ending_at_closing_breaches_at_the_next_opening_and_a_reply_while_closed_is_in_time() -> (
+    None
+):
+    answered, silent = email(), ConversationClocks("c2", "email")
+    for clocks in (answered, silent):
+        clocks.customer_wrote(rome(2026, 11, 20, 17, 30), POLICY)  # Friday: 30 minutes to closing
+
+    assert silent.tick(rome(2026, 11, 20, 18, 0)) == [
+        Warned(Metric.FIRST_RESPONSE, rome(2026, 11, 20, 18, 0))
+    ]
+    assert silent.tick(rome(2026, 11, 22, 12, 0)) == []  # the weekend: nothing more
+    assert silent.next_due() == rome(2026, 11, 23, 9, 0)
+    assert silent.tick(rome(2026, 11, 23, 9, 0)) == [
+        Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 20, 18, 0))
+    ]
+
+    [stopped] = answered.operator_replied(rome(2026, 11, 20, 19, 0), awaiting_customer=False, policy=POLICY)
+    assert (stopped.elapsed, stopped.met) == (timedelta(minutes=30), True)
