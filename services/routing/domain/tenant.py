@@ -133,7 +133,9 @@ class TenantRouting:
             limit = reply_within.get(assignment.channel)
             if limit is not None and not assignment.replied and now - assignment.at > limit:
                 outputs += self._release(conversation_id, f"no reply within {limit}", now, exclude=True)
-        return outputs + self.drain(now)
+        # Only a widening or a conversation taken back can make a new match: capacity changes drain
+        # the queue at their own events, so a tick that changed nothing leaves the queue alone.
+        return outputs + self.drain(now) if outputs else []
 
     # ---------------------------------------------------------------- the queue
 
@@ -158,11 +160,14 @@ class TenantRouting:
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
         outputs: list[Output] = []
-        # Only operators with room can take anything: with a long queue and many operators,
-        # deciding against all of them for every waiting conversation would cost seconds.
+        # Only operators with room who speak the language can take anything: with a long queue and
+        # many operators, deciding against all of them for every waiting conversation costs seconds.
         available = self._available()
         for conversation in self.queue(now) if available else ():
-            decision = decide(conversation, available, now)
+            candidates = [o for o in self._candidates(conversation) if o.id in available]
+            if not candidates:
+                continue
+            decision = decide(conversation, candidates, now, anyone_online=True)
             if isinstance(decision, Assign):
                 del self.waiting[conversation.id]
                 self.boosted.discard(conversation.id)
@@ -172,12 +177,13 @@ class TenantRouting:
                     break
         return outputs
 
-    def _available(self) -> list[Operator]:
-        return [
-            o
+    def _available(self) -> set[str]:
+        """The operators online with room on some channel."""
+        return {
+            o.id
             for o in self.operators.values()
             if o.status is Status.ONLINE and any(o.free(channel) > 0 for channel in o.capacities)
-        ]
+        }
 
     # ---------------------------------------------------------------- internals
 
