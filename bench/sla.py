@@ -4,11 +4,12 @@ Runs the real SLA worker (a separate process) on a fresh embedded broker.
 50,000 e-mail conversations are opened (a first-response and a resolution
 clock each: 100,000 open clocks) by writing customer messages to
 support.inbound.v1 as fast as the producer can; the rate at which their
-clocks come out started on support.sla.v1 is the events/s. Meanwhile 500
-web chats with a 15-second target are opened and never answered: each
+clocks come out started on support.sla.v1 is the events/s. Then 500
+web chats with a 15-second target are opened (50 a second) and never answered: each
 breach is timed from its deadline to the moment it is read back (the
-lateness; ticks every second). Memory per open clock is the worker's
-resident memory after the fill minus before it, over the clocks opened.
+lateness; ticks every second), once the 100,000 clocks are open. Memory per
+open clock is the worker's resident memory after the fill minus before it,
+over the clocks opened.
 
 Beside it, in the same run: the raw broker round trip and raw
 produce+consume throughput (aiokafka alone).
@@ -24,10 +25,11 @@ import json
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.raw import LINGER_MS, RAW_TOPIC, consumer_from_start, raw_baseline
@@ -41,6 +43,7 @@ from pronto.v1 import common_pb2, events_pb2
 TENANT = "bench-shop"
 CHAT_TARGET_S = 15
 POLICY = {TENANT: {"response": {"web_chat": {"minutes": CHAT_TARGET_S / 60, "business": False}}}}
+CHAT_RATE = 50
 TARGET_RATE = 2_000
 TARGET_LATENESS_S = 2.0
 TARGET_BYTES_PER_CLOCK = 2048
@@ -76,38 +79,45 @@ async def measure(
     consumer = await consumer_from_start(bootstrap_servers, topics.SLA.name)
     started_clocks = 0
     lateness: list[float] = []
-    meter = Meter("clocks started", 2 * (conversations + chats))
+    meter = Meter("clocks started", 2 * conversations)
+
+    def read(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        nonlocal started_clocks
+        now = time.time()
+        for record in records:
+            payload = envelope.decode(record.headers, record.value).payload
+            if isinstance(payload, events_pb2.SlaClockStarted):
+                started_clocks += 1
+                meter.add()
+            elif isinstance(payload, events_pb2.SlaBreached):
+                lateness.append(now - payload.deadline.ToDatetime(UTC).timestamp())
+
+    async def until(done: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                read(records)
+
     try:
         began = time.perf_counter()
-        every = max(1, conversations // chats)
         for index in range(conversations):
             await _send(producer, f"mail-{index:06}", common_pb2.CHANNEL_EMAIL)
-            if index % every == 0 and index // every < chats:
-                await _send(producer, f"chat-{index // every:04}", common_pb2.CHANNEL_WEB_CHAT)
         await producer.flush()
-        progress(f"{conversations + chats:,} messages written in {time.perf_counter() - began:.1f} s")
-        filled_at = 0.0
-        deadline = time.monotonic() + 600
-        while (started_clocks < meter.total or len(lateness) < chats) and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
-                now = time.time()
-                for record in records:
-                    payload = envelope.decode(record.headers, record.value).payload
-                    if isinstance(payload, events_pb2.SlaClockStarted):
-                        started_clocks += 1
-                        meter.add()
-                        if started_clocks == meter.total:
-                            filled_at = time.perf_counter()
-                    elif isinstance(payload, events_pb2.SlaBreached):
-                        lateness.append(now - payload.deadline.ToDatetime(UTC).timestamp())
-        rate = (conversations + chats) / ((filled_at or time.perf_counter()) - began)
+        progress(f"{conversations:,} messages written in {time.perf_counter() - began:.1f} s")
+        await until(lambda: started_clocks >= meter.total, timeout=600)
+        rate = conversations / (time.perf_counter() - began)
         after = _rss_bytes(sla.process.pid)
+        progress(f"{started_clocks:,} clocks open; now {chats} chats left unanswered, {CHAT_RATE} a second")
+        for index in range(chats):
+            await _send(producer, f"chat-{index:04}", common_pb2.CHANNEL_WEB_CHAT)
+            await asyncio.sleep(1 / CHAT_RATE)
+        await until(lambda: len(lateness) >= chats, timeout=CHAT_TARGET_S + 120)
     finally:
         await producer.stop()
         await consumer.stop()
     return {
         "input_events_per_s": rate,
-        "open_clocks": started_clocks,
+        "open_clocks": 2 * conversations,
         "breaches_detected": len(lateness),
         "breach_lateness_p50_s": percentile_ms(lateness, 50) / 1000,
         "breach_lateness_p99_s": percentile_ms(lateness, 99) / 1000,

@@ -280,6 +280,12 @@ class SlaTick(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class SlaPolicyChanged(_message.Message):
+    __slots__ = ("policy_json",)
+    POLICY_JSON_FIELD_NUMBER: _ClassVar[int]
+    policy_json: str
+    def __init__(self, policy_json: _Optional[str] = ...) -> None: ...
+
 class SlaClockStarted(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]

@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 from google.protobuf.message import Message
 
 from pronto import event_ids, topics
+from pronto.auth import PermissionDenied, resolve_tenant
 from pronto.channels import channel_name as channel_label
 from pronto.envelope import Envelope
 from pronto.kafka.producer import BrokerUnavailable, Receipt
@@ -26,7 +27,6 @@ from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from pronto.v1 import events_pb2, ingest_pb2, operator_pb2
 from services.ingest import validation
-from services.ingest.auth import PermissionDenied, resolve_tenant
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
 

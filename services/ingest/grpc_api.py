@@ -12,11 +12,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
 from services.ingest.application import Ingest, Pending, Write
-from services.ingest.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from services.ingest.validation import InvalidEvent
 
 T = TypeVar("T")

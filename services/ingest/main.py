@@ -16,13 +16,13 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from pronto.auth import TokenAuthenticator
 from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.ops import serve_http
 from pronto.tracing import Tracer
 from services.ingest import grpc_api, http_api
 from services.ingest.application import Ingest
-from services.ingest.auth import TokenAuthenticator
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.language import LanguageDetector
 from services.ingest.dedupe import RecentEvents

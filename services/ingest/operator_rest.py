@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
 from services.ingest.application import Ingest, Outcome
-from services.ingest.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from services.ingest.validation import InvalidEvent
 
 M = TypeVar("M", bound=Message)

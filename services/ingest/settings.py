@@ -6,11 +6,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from pronto.auth import token_problem
 from pronto.settings import CommonSettings
 
 # The demo's tenant and token: refused in production.
 DEVELOPMENT_TOKENS = {"demo-shop": SecretStr("demo-token")}
-MIN_TOKEN_LENGTH = 24
 
 
 class ChannelSecrets(BaseModel):
@@ -73,24 +73,8 @@ class IngestSettings(CommonSettings):
     ingest_public_url: str = ""
 
     @model_validator(mode="after")
-    def _one_tenant_per_token(self) -> Self:
-        seen: dict[str, str] = {}
-        for tenant, token in self.ingest_tokens.items():
-            other = seen.setdefault(token.get_secret_value(), tenant)
-            if other != tenant:
-                raise ValueError(
-                    f"PRONTO_INGEST_TOKENS gives tenants {other!r} and {tenant!r} the same token"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_weak_tokens_in_production(self) -> Self:
-        if self.environment != "production":
-            return self
-        weak = [t for t, s in self.ingest_tokens.items() if len(s.get_secret_value()) < MIN_TOKEN_LENGTH]
-        if weak or not self.ingest_tokens:
-            raise ValueError(
-                "PRONTO_INGEST_TOKENS must give every tenant a token of at least "
-                f"{MIN_TOKEN_LENGTH} characters in production; weak: {', '.join(weak) or 'no tokens set'}"
-            )
+    def _usable_tokens(self) -> Self:
+        problem = token_problem(self.ingest_tokens, "PRONTO_INGEST_TOKENS", self.environment == "production")
+        if problem:
+            raise ValueError(problem)
         return self

@@ -9,18 +9,23 @@ first-response windows.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from prometheus_client import CollectorRegistry
 
-from pronto import topics
+from pronto import envelope, topics
+from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.envelope import Envelope
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
+from pronto.v1 import events_pb2
 from services.sla.domain.windows import figures
 from services.sla.metrics import SlaMetrics
-from services.sla.settings import SlaSettings
+from services.sla.settings import PolicyConfig, SlaSettings
 from services.sla.worker import Outcome, Worker
 
 APP_ID = "pronto-sla"
@@ -50,7 +55,7 @@ class Sla:
             fetch_wait_ms=settings.sla_fetch_wait_ms,
             linger_ms=settings.sla_linger_ms,
             session_timeout_s=settings.sla_session_timeout_s,
-            routes=[self._windows_router()],
+            routes=[self._windows_router(), self._admin_router(settings)],
         )
         self.folding = FoldingApp(
             spec,
@@ -71,6 +76,48 @@ class Sla:
         running, at_risk = self.worker.open_clocks()
         self.metrics.open.set(running)
         self.metrics.at_risk.set(at_risk)
+
+    def _admin_router(self, settings: SlaSettings) -> APIRouter:
+        """``PUT /v1/admin/sla-policy``: a shop changes its policy at run time, as an event."""
+        router = APIRouter(prefix="/v1/admin", tags=["admin"])
+        auth = TokenAuthenticator(settings.sla_admin_tokens)
+        source = f"/pronto/sla/{settings.instance}"
+
+        def tenant_of(request: Request) -> str:
+            try:
+                return auth.tenant_for(request.headers.get("authorization"))
+            except Unauthenticated as exc:
+                raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+
+        @router.put("/sla-policy", status_code=202)
+        async def set_policy(request: Request, policy: PolicyConfig) -> dict[str, str]:
+            """The shop's calendar and targets from now on; clocks already running keep their deadlines."""
+            tenant = tenant_of(request)
+            changed = events_pb2.SlaPolicyChanged(policy_json=policy.model_dump_json())
+            event = Envelope(str(uuid.uuid4()), source, tenant, changed, datetime.now(UTC))
+            headers, value = envelope.encode(event)
+            try:
+                for partition in range(topics.CLOCKS.partitions):
+                    sent = await self.folding.input.send(
+                        key=tenant.encode(), value=value, headers=headers, partition=partition
+                    )
+                    await asyncio.wait_for(sent, timeout=10)
+            except TimeoutError as exc:
+                raise HTTPException(
+                    503, "Kafka did not acknowledge the change; send it again", {"retry-after": "1"}
+                ) from exc
+            return {"event_id": event.id}
+
+        @router.get("/sla-policy")
+        async def get_policy(request: Request) -> dict[str, Any]:
+            """The policy in force: the latest set here, else the configured one."""
+            tenant = tenant_of(request)
+            if tenant in self.worker.changed:
+                return self.worker.changed[tenant]
+            configured = settings.sla_policies.get(tenant, settings.sla_default_policy)
+            return configured.model_dump(mode="json")
+
+        return router
 
     def _windows_router(self) -> APIRouter:
         router = APIRouter(prefix="/v1/sla", tags=["sla"])

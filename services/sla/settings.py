@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from pronto.auth import token_problem
 from pronto.settings import CommonSettings
 from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, Target
@@ -85,9 +86,22 @@ class SlaSettings(CommonSettings):
     # Tenant -> policy; a tenant not listed gets ``sla_default_policy``.
     sla_policies: dict[str, PolicyConfig] = Field(default_factory=dict)
     sla_default_policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    # Tenant -> bearer token for the admin API (changing the shop's policy at run time).
+    sla_admin_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"demo-shop": SecretStr("demo-admin-token")}
+    )
     sla_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
     sla_linger_ms: int = Field(default=5, ge=0, le=1000)
     sla_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
+
+    @model_validator(mode="after")
+    def _usable_tokens(self) -> Self:
+        problem = token_problem(
+            self.sla_admin_tokens, "PRONTO_SLA_ADMIN_TOKENS", self.environment == "production"
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def policies(self) -> tuple[dict[str, Policy], Policy]:
         return {t: c.policy() for t, c in self.sla_policies.items()}, self.sla_default_policy.policy()

@@ -26,6 +26,7 @@ from pronto.v1 import events_pb2
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
 from services.sla.domain.policy import Metric, Policy
 from services.sla.domain.windows import ResponseWindows
+from services.sla.settings import PolicyConfig
 
 log = logging.getLogger("pronto.sla")
 SEEN_CAPACITY = 200_000
@@ -63,6 +64,8 @@ class PartitionState:
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
     windows: ResponseWindows = field(default_factory=ResponseWindows)
     clock: datetime | None = None
+    # Tenant -> the policy set through the admin API, which overrides the configured one.
+    policies: dict[str, Policy] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,8 +75,12 @@ class Worker:
     source: str
     partitions: dict[int, PartitionState] = field(default_factory=dict)
     invalid: int = 0
+    # Tenant -> the latest policy set through the admin API, as it was given (for reading it back).
+    changed: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    def policy(self, tenant: str) -> Policy:
+    def policy(self, tenant: str, state: PartitionState | None = None) -> Policy:
+        if state is not None and tenant in state.policies:
+            return state.policies[tenant]
         return self.policies.get(tenant, self.default_policy)
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
@@ -140,10 +147,15 @@ class Worker:
         payload = event.payload
         if isinstance(payload, events_pb2.SlaTick):
             return self._tick(state, now)
+        if isinstance(payload, events_pb2.SlaPolicyChanged):
+            config = PolicyConfig.model_validate_json(payload.policy_json)
+            state.policies[event.tenant] = config.policy()
+            self.changed[event.tenant] = config.model_dump(mode="json")
+            return []
         conversation_id = getattr(payload, "conversation_id", "")
         if not conversation_id or not event.tenant:
             return []
-        policy = self.policy(event.tenant)
+        policy = self.policy(event.tenant, state)
         tracked = state.conversations.get((event.tenant, conversation_id))
         outputs: list[Output] = []
         if isinstance(payload, events_pb2.MessageReceived):

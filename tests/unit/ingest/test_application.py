@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from pronto import event_ids
+from pronto.auth import PermissionDenied
 from pronto.channels import channel_name as channel_label
 from pronto.envelope import Envelope
 from pronto.kafka.producer import BrokerUnavailable, Receipt
@@ -19,7 +20,6 @@ from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 from services.ingest.application import EventSink, Ingest
-from services.ingest.auth import PermissionDenied
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
 from tests.support.events import message

@@ -9,8 +9,9 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
+from pronto.auth import MIN_TOKEN_LENGTH
 from services.ingest.main import main
-from services.ingest.settings import DEVELOPMENT_TOKENS, MIN_TOKEN_LENGTH, IngestSettings
+from services.ingest.settings import DEVELOPMENT_TOKENS, IngestSettings
 
 STRONG_A = "a" * MIN_TOKEN_LENGTH
 STRONG_B = "token-b-0123456789abcdefgh"

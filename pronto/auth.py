@@ -42,3 +42,22 @@ def resolve_tenant(token_tenant: str, requested: str) -> str:
     if requested and requested != token_tenant:
         raise PermissionDenied(f"this token publishes for tenant {token_tenant!r}, not {requested!r}")
     return token_tenant
+
+
+MIN_TOKEN_LENGTH = 24
+
+
+def token_problem(tokens: dict[str, SecretStr], variable: str, production: bool) -> str:
+    """Why a tenant -> token table cannot be used, or "": tokens shared by tenants, weak in production."""
+    seen: dict[str, str] = {}
+    for tenant, token in tokens.items():
+        other = seen.setdefault(token.get_secret_value(), tenant)
+        if other != tenant:
+            return f"{variable} gives tenants {other!r} and {tenant!r} the same token"
+    weak = [t for t, s in tokens.items() if len(s.get_secret_value()) < MIN_TOKEN_LENGTH]
+    if production and (weak or not tokens):
+        return (
+            f"{variable} must give every tenant a token of at least {MIN_TOKEN_LENGTH} characters "
+            f"in production; weak: {', '.join(weak) or 'no tokens set'}"
+        )
+    return ""
