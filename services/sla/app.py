@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from prometheus_client import CollectorRegistry
 
 from pronto import envelope, topics
@@ -83,16 +83,17 @@ class Sla:
         auth = TokenAuthenticator(settings.sla_admin_tokens)
         source = f"/pronto/sla/{settings.instance}"
 
-        def tenant_of(request: Request) -> str:
+        def authenticate(request: Request) -> None:
+            """Runs before the body is read: a caller without a valid token learns nothing more."""
             try:
-                return auth.tenant_for(request.headers.get("authorization"))
+                request.state.tenant = auth.tenant_for(request.headers.get("authorization"))
             except Unauthenticated as exc:
                 raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
 
-        @router.put("/sla-policy", status_code=202)
+        @router.put("/sla-policy", status_code=202, dependencies=[Depends(authenticate)])
         async def set_policy(request: Request, policy: PolicyConfig) -> dict[str, str]:
             """The shop's calendar and targets from now on; clocks already running keep their deadlines."""
-            tenant = tenant_of(request)
+            tenant: str = request.state.tenant
             changed = events_pb2.SlaPolicyChanged(policy_json=policy.model_dump_json())
             event = Envelope(str(uuid.uuid4()), source, tenant, changed, datetime.now(UTC))
             headers, value = envelope.encode(event)
@@ -108,10 +109,10 @@ class Sla:
                 ) from exc
             return {"event_id": event.id}
 
-        @router.get("/sla-policy")
+        @router.get("/sla-policy", dependencies=[Depends(authenticate)])
         async def get_policy(request: Request) -> dict[str, Any]:
             """The policy in force: the latest set here, else the configured one."""
-            tenant = tenant_of(request)
+            tenant: str = request.state.tenant
             if tenant in self.worker.changed:
                 return self.worker.changed[tenant]
             configured = settings.sla_policies.get(tenant, settings.sla_default_policy)

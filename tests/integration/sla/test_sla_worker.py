@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from pronto.kafka.reader import read_records
 from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
 from tests.support.webhooks import get
+from tests.support.webhooks import post as put
 
 pytestmark = pytest.mark.integration
 
@@ -253,11 +255,12 @@ async def _check_metrics(sla: SlaService) -> None:
 
 
 def _openmetrics(url: str) -> str:
-    import urllib.request
+    return _get_with(url, {"accept": "application/openmetrics-text; version=1.0.0"})[1]
 
-    request = urllib.request.Request(url, headers={"accept": "application/openmetrics-text; version=1.0.0"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return str(response.read().decode())
+
+def _get_with(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+        return int(response.status), str(response.read().decode())
 
 
 async def _check_windows(sla: SlaService, t0: datetime) -> None:
@@ -272,3 +275,53 @@ async def _check_windows(sla: SlaService, t0: datetime) -> None:
     assert email["compliance"] == pytest.approx(2 / 3)
     assert email["response_rate"] == 1.0
     assert email["p50_s"] == 1800.0
+
+
+@pytest.mark.timeout(120)
+async def test_a_shop_changes_its_policy_at_run_time(private_broker: EmbeddedBroker, sla: SlaService) -> None:
+    auth = {"authorization": "Bearer demo-admin-token", "content-type": "application/json"}
+    faster = {"timezone": "Europe/Rome", "response": {"email": {"minutes": 5, "business": False}}}
+
+    unauthenticated = await put(sla.http_url, "/v1/admin/sla-policy", json.dumps(faster).encode(), {}, "PUT")
+    invalid = await put(
+        sla.http_url, "/v1/admin/sla-policy", json.dumps({"timezone": "Mars/Olympus"}).encode(), auth, "PUT"
+    )
+    changed = await put(sla.http_url, "/v1/admin/sla-policy", json.dumps(faster).encode(), auth, "PUT")
+    status, body = await asyncio.to_thread(_get_with, f"{sla.http_url}/v1/admin/sla-policy", auth)
+
+    assert unauthenticated[0] == 401
+    assert invalid[0] == 422
+    assert "unknown time zone 'Mars/Olympus'" in json.dumps(invalid[1])
+    assert changed[0] == 202, changed
+    assert (status, json.loads(body)["response"]["email"]) == (200, {"minutes": 5.0, "business": False})
+
+    producer = AIOKafkaProducer(bootstrap_servers=private_broker.bootstrap_servers, linger_ms=1)
+    await producer.start()
+    try:
+        at = tomorrow_at(9)
+        headers, value = envelope.encode(
+            Envelope(
+                str(uuid.uuid4()),
+                "/test",
+                "demo-shop",
+                events_pb2.MessageReceived(
+                    conversation_id="after",
+                    channel=common_pb2.CHANNEL_EMAIL,
+                    sender=common_pb2.Sender(id="x"),
+                ),
+                at,
+            )
+        )
+        await producer.send_and_wait(topics.INBOUND.name, value, key=b"after", headers=headers)
+    finally:
+        await producer.stop()
+    records = await read_records(
+        private_broker.bootstrap_servers, topics.SLA.name, lambda r: r.key == b"after", expect=2, timeout=30
+    )
+    [first] = [
+        p
+        for p in (envelope.decode(r.headers, r.value).payload for r in records)
+        if isinstance(p, events_pb2.SlaClockStarted) and p.metric == FIRST
+    ]
+    assert first.deadline.ToDatetime(UTC) == (at + timedelta(minutes=5)).astimezone(UTC)
+    assert not first.business_time
