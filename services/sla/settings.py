@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pronto.auth import token_problem
+from pronto.channels import NAMES
 from pronto.settings import CommonSettings
 from services.sla.domain.calendar import BusinessCalendar, Period
-from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, Target
+from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -24,6 +25,17 @@ class TargetConfig(BaseModel):
 
     def target(self) -> Target:
         return Target(timedelta(minutes=self.minutes), self.business)
+
+
+TIERS = ("standard", "silver", "gold", "vip")
+
+
+class PriorityTargetConfig(TargetConfig):
+    """A tighter target for a customer tier, e.g. VIP e-mails answered within 10 minutes."""
+
+    channel: str
+    tier: Literal["standard", "silver", "gold", "vip"]
+    metric: Metric
 
 
 class PolicyConfig(BaseModel):
@@ -41,6 +53,7 @@ class PolicyConfig(BaseModel):
     warn_fraction: float = Field(default=0.8, gt=0, lt=1)
     response: dict[str, TargetConfig] = Field(default_factory=dict)
     resolution: dict[str, TargetConfig] = Field(default_factory=dict)
+    by_tier: list[PriorityTargetConfig] = Field(default_factory=list)
     pause_when_awaiting_customer: bool = True
 
     @field_validator("timezone")
@@ -57,6 +70,9 @@ class PolicyConfig(BaseModel):
         unknown = set(self.hours) - set(WEEKDAYS)
         if unknown:
             raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+        channels = {*self.response, *self.resolution, *(t.channel for t in self.by_tier)} - set(NAMES)
+        if channels:
+            raise ValueError(f"unknown channels {sorted(channels)}; known: {', '.join(NAMES)}")
         self.policy()  # periods, overlaps, country: refused here rather than at the first message
         return self
 
@@ -66,13 +82,17 @@ class PolicyConfig(BaseModel):
             calendar = BusinessCalendar(
                 self.timezone, hours, self.country, self.subdivision, tuple(self.closures)
             )
-            calendar.is_closed_day(date.today())  # an unknown country fails here, not later
+            try:
+                calendar.is_closed_day(date.today())  # an unknown country fails here, not later
+            except NotImplementedError as exc:
+                raise ValueError(f"no public holidays known for country {self.country!r}: {exc}") from exc
         else:
             calendar = BusinessCalendar.always_open()
         return Policy(
             calendar=calendar,
             response=DEFAULT_RESPONSE | {c: t.target() for c, t in self.response.items()},
             resolution=DEFAULT_RESOLUTION | {c: t.target() for c, t in self.resolution.items()},
+            by_priority={(t.channel, TIERS.index(t.tier), t.metric): t.target() for t in self.by_tier},
             warn_fraction=self.warn_fraction,
             pause_when_awaiting_customer=self.pause_when_awaiting_customer,
         )
