@@ -174,12 +174,11 @@ def _why(operator: Operator, winner: Operator, conversation: Conversation) -> st
 
 
 def priority(conversation: Conversation, now: datetime) -> float:
-    """Higher waits less: loyalty tier, public complaints, callbacks, then minutes waited."""
+    """Higher waits less: loyalty tier, public complaints, callbacks, then minutes waited.
+
+    Of two waiting conversations, the one with the higher priority has it at every instant, since
+    both gain a minute per minute waited: the queue orders by ``Conversation.urgency``, the same
+    order as an integer computed once (points minus arrival, in microseconds).
+    """
     waited = (now - conversation.waiting_since).total_seconds() / 60 if conversation.waiting_since else 0.0
-    return (
-        conversation.tier * 10.0
-        + (15.0 if conversation.is_public and "complaint" in conversation.topics else 0.0)
-        + (5.0 if conversation.is_public else 0.0)
-        + (8.0 if conversation.callback else 0.0)
-        + waited
-    )
+    return conversation.points() + waited

@@ -67,3 +67,18 @@ class Conversation:
     level: int = 0
     # Operators who had it and let it go unanswered: not given it again.
     excluded: frozenset[str] = frozenset()
+    # Its place in the queue, which does not change with time: see ``urgency``.
+    urgency: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        arrived = round(self.waiting_since.timestamp() * 1_000_000) if self.waiting_since else 0
+        object.__setattr__(self, "urgency", self.points() * 60_000_000 - arrived)
+
+    def points(self) -> int:
+        """What it is worth besides its waiting: each point weighs a minute waited."""
+        return (
+            self.tier * 10
+            + (15 if self.is_public and "complaint" in self.topics else 0)
+            + (5 if self.is_public else 0)
+            + (8 if self.callback else 0)
+        )

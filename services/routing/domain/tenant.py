@@ -152,10 +152,10 @@ class TenantRouting:
         ahead = (c for c in self.waiting.values() if c.channel == mine.channel)
         return 1 + sum(1 for c in ahead if self._order(c, now) < key)
 
-    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, float, datetime, str]:
+    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, int, datetime, str]:
         # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
         boosted = conversation.id not in self.boosted
-        return boosted, -priority(conversation, now), conversation.waiting_since or now, conversation.id
+        return boosted, -conversation.urgency, conversation.waiting_since or now, conversation.id
 
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
