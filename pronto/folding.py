@@ -37,9 +37,11 @@ from typing import Any, Protocol
 import faust
 from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI
+from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
 
-from pronto import streams
+from pronto import envelope, event_ids, streams
+from pronto.envelope import Envelope
 from pronto.kafka.reader import committed_offset, read_until
 from pronto.ops import ops_router, serve_http
 
@@ -72,6 +74,39 @@ class Worker(Protocol):
     def drop(self, partitions: Iterable[int]) -> None: ...
 
     def ticks(self, partitions: Iterable[int]) -> list[Out]: ...
+
+
+class FoldBase:
+    """What every folding worker shares: state per partition, replay, and events derived from causes."""
+
+    partitions: dict[int, Any]
+    source: str
+
+    def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
+        raise NotImplementedError
+
+    def replay(self, partition: int, records: Iterable[tuple[Headers, bytes | None]]) -> int:
+        """Rebuild a partition's state from records already handled: what they emit is dropped."""
+        count = 0
+        for headers, value in records:
+            self.apply(partition, headers, value)
+            count += 1
+        return count
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self.partitions.pop(partition, None)
+
+    def derived(
+        self, cause: Envelope, index: int, key: str, tenant: str, payload: Message, emitted: Any
+    ) -> Out:
+        """The ``index``-th event caused by ``cause``: its id and time derive from it, so a replay
+        or a redelivery emits exactly the same event."""
+        event = Envelope(
+            event_ids.derived(cause.id, index), self.source, tenant, payload, cause.time, cause.traceparent
+        )
+        headers, value = envelope.encode(event)
+        return Out(key.encode(), headers, value, emitted)
 
 
 @dataclass

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from pronto.auth import TokenAuthenticator
+from pronto.entrypoint import settings_or_exit
 from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.ops import serve_http
@@ -168,15 +167,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
 
 
 def main() -> None:
-    try:
-        settings = IngestSettings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        sys.exit(f"pronto-ingest: invalid configuration: {problems}")
-    except SettingsError as exc:  # a variable that is not even parseable (bad JSON)
-        sys.exit(f"pronto-ingest: invalid configuration: {exc} ({exc.__cause__})")
+    settings = settings_or_exit(IngestSettings, "pronto-ingest")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def _main() -> str:

@@ -12,18 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pronto import envelope, event_ids
+from pronto import envelope
 from pronto.envelope import Envelope, EnvelopeError
-from pronto.folding import Out
+from pronto.folding import FoldBase, Out
 from pronto.v1 import events_pb2
 from services.routing.metrics import RoutingMetrics
-from services.routing.shop import Emitted, Policy, Shop
+from services.routing.shop import Policy, Shop
 
 log = logging.getLogger("pronto.routing")
 
 
 @dataclass
-class Worker:
+class Worker(FoldBase):
     policy: Policy
     metrics: RoutingMetrics
     source: str
@@ -48,21 +48,7 @@ class Worker:
                 "routing failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant
             )
             return []
-        return [self._record(event, index, e) for index, e in enumerate(emitted)]
-
-    def replay(
-        self, partition: int, records: Iterable[tuple[Iterable[tuple[str, bytes]], bytes | None]]
-    ) -> int:
-        """Rebuild a partition's state from records already handled: nothing is emitted again."""
-        count = 0
-        for headers, value in records:
-            self.apply(partition, headers, value)
-            count += 1
-        return count
-
-    def drop(self, partitions: Iterable[int]) -> None:
-        for partition in partitions:
-            self.partitions.pop(partition, None)
+        return [self.derived(event, i, e.key, event.tenant, e.payload, e) for i, e in enumerate(emitted)]
 
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """A tick for every shop whose state time alone can change, keyed by tenant."""
@@ -83,16 +69,3 @@ class Worker:
             self.metrics.invalid()
             log.warning("skipping a record routing cannot read: %s", exc)
             return None
-
-    def _record(self, cause: Envelope, index: int, emitted: Emitted) -> Out:
-        """The decision as an event whose id and time derive from its cause: a replay re-emits the same."""
-        event = Envelope(
-            event_ids.derived(cause.id, index),
-            self.source,
-            cause.tenant,
-            emitted.payload,
-            cause.time,
-            cause.traceparent,
-        )
-        headers, value = envelope.encode(event)
-        return Out(emitted.key.encode(), headers, value, emitted)

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 
-from pronto import envelope, event_ids
+from pronto import envelope
 from pronto.channels import channel_name, channel_value
 from pronto.envelope import Envelope, EnvelopeError
-from pronto.folding import Headers, Out
+from pronto.folding import FoldBase, Headers, Out
 from pronto.v1 import events_pb2
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
 from services.sla.domain.policy import Metric, Policy
@@ -69,7 +69,7 @@ class PartitionState:
 
 
 @dataclass
-class Worker:
+class Worker(FoldBase):
     policies: Mapping[str, Policy]
     default_policy: Policy
     source: str
@@ -104,18 +104,9 @@ class Worker:
             self.invalid += 1
             log.exception("SLA failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant)
             return []
-        return [self._record(event, index, outcome) for index, outcome in enumerate(outcomes)]
-
-    def replay(self, partition: int, records: Iterable[tuple[Headers, bytes | None]]) -> int:
-        count = 0
-        for headers, value in records:
-            self.apply(partition, headers, value)
-            count += 1
-        return count
-
-    def drop(self, partitions: Iterable[int]) -> None:
-        for partition in partitions:
-            self.partitions.pop(partition, None)
+        return [
+            self.derived(event, i, o.conversation_id, o.tenant, o.payload, o) for i, o in enumerate(outcomes)
+        ]
 
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """One tick per owned partition that has something due by now."""
@@ -255,15 +246,3 @@ class Worker:
         stopped.elapsed.FromTimedelta(output.elapsed)
         stopped.target.FromTimedelta(output.target.duration)
         return stopped
-
-    def _record(self, cause: Envelope, index: int, outcome: Outcome) -> Out:
-        event = Envelope(
-            event_ids.derived(cause.id, index),
-            self.source,
-            outcome.tenant,
-            outcome.payload,
-            cause.time,
-            cause.traceparent,
-        )
-        headers, value = envelope.encode(event)
-        return Out(outcome.conversation_id.encode(), headers, value, outcome)
