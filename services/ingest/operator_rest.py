@@ -91,10 +91,39 @@ class OperatorRest:
         return JSONResponse({"event_id": outcome.event_id, "duplicate": outcome.duplicate}, status_code=202)
 
 
+def _body(example: dict[str, object], request: str) -> dict[str, object]:
+    """The request body as /docs shows it: the gRPC request's JSON form, with an example."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"The JSON form of pronto.v1.{request} (proto/pronto/v1/operator.proto).",
+            "content": {"application/json": {"schema": {"type": "object"}, "example": example}},
+        }
+    }
+
+
+PROFILE_EXAMPLE: dict[str, object] = {
+    "profile": {
+        "displayName": "Giulia",
+        "languages": [{"language": "it", "proficiency": 5}, {"language": "en", "proficiency": 4}],
+        "topics": ["SUPPORT_TOPIC_ORDERS", "SUPPORT_TOPIC_RETURNS"],
+        "capacities": [
+            {"channel": "CHANNEL_WEB_CHAT", "maxConcurrent": 3},
+            {"channel": "CHANNEL_EMAIL", "maxConcurrent": 8},
+        ],
+        "team": "front",
+    }
+}
+
+
 def operator_router(api: OperatorRest) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["operators"])
 
-    @router.put("/operators/{operator_id}/profile", status_code=202)
+    @router.put(
+        "/operators/{operator_id}/profile",
+        status_code=202,
+        openapi_extra=_body(PROFILE_EXAMPLE, "UpdateOperatorProfileRequest"),
+    )
     async def update_profile(operator_id: str, request: Request) -> JSONResponse:
         """Replace an operator's profile: display name, languages, topics, capacities per channel, team."""
 
@@ -105,7 +134,11 @@ def operator_router(api: OperatorRest) -> APIRouter:
 
         return await api.answer(request, call)
 
-    @router.put("/operators/{operator_id}/status", status_code=202)
+    @router.put(
+        "/operators/{operator_id}/status",
+        status_code=202,
+        openapi_extra=_body({"status": "online", "reason": "shift starts"}, "SetOperatorStatusRequest"),
+    )
     async def set_status(operator_id: str, request: Request) -> JSONResponse:
         """Online, away or offline (``{"status": "online"}``), with an optional reason."""
 
@@ -115,7 +148,11 @@ def operator_router(api: OperatorRest) -> APIRouter:
 
         return await api.answer(request, call)
 
-    @router.post("/conversations/{conversation_id}/replies", status_code=202)
+    @router.post(
+        "/conversations/{conversation_id}/replies",
+        status_code=202,
+        openapi_extra=_body({"operatorId": "giulia", "text": "Buongiorno!"}, "PostReplyRequest"),
+    )
     async def post_reply(conversation_id: str, request: Request) -> JSONResponse:
         """An operator's answer to the customer."""
 
@@ -125,7 +162,13 @@ def operator_router(api: OperatorRest) -> APIRouter:
 
         return await api.answer(request, call)
 
-    @router.post("/conversations/{conversation_id}/resolution", status_code=202)
+    @router.post(
+        "/conversations/{conversation_id}/resolution",
+        status_code=202,
+        openapi_extra=_body(
+            {"operatorId": "giulia", "resolution": "refund sent"}, "ResolveConversationRequest"
+        ),
+    )
     async def resolve(conversation_id: str, request: Request) -> JSONResponse:
         """The operator closes the conversation: their capacity is free again."""
 

@@ -15,7 +15,7 @@ from pronto.kafka.reader import header, read_records
 from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2, operator_pb2, operator_pb2_grpc
 from tests.plugins.ingest import TOKENS, bearer
-from tests.support.webhooks import post
+from tests.support.webhooks import get, post
 
 pytestmark = pytest.mark.integration
 
@@ -219,3 +219,18 @@ async def test_the_rest_operator_api_says_what_is_wrong(
     status_code, answer = await _rest(ingest, method, path, body, **sent)
     assert status_code == status, answer
     assert fragment in answer["detail"]
+
+
+async def test_the_openapi_schema_shows_what_each_operator_call_takes(ingest: IngestService) -> None:
+    status, raw = await get(ingest.http_url, "/openapi.json")
+    paths = json.loads(raw)["paths"]
+
+    assert status == 200
+    for path, method in (
+        ("/v1/operators/{operator_id}/profile", "put"),
+        ("/v1/operators/{operator_id}/status", "put"),
+        ("/v1/conversations/{conversation_id}/replies", "post"),
+        ("/v1/conversations/{conversation_id}/resolution", "post"),
+    ):
+        body = paths[path][method]["requestBody"]["content"]["application/json"]
+        assert body["example"], path
