@@ -1,0 +1,160 @@
+"""Who hears what, for each conversation and SLA event. No I/O.
+
+- The customer: an acknowledgement when the first-response clock starts, with
+  its deadline as the promise (business-hours aware; when the shop is closed,
+  when it opens again); the operator's name on assignment; "nobody is online,
+  we answer by e-mail" when routing says so; their place in the queue and the
+  estimated wait when it changed meaningfully. On the channel they wrote from.
+- The operator: a new assignment; an SLA warning on their conversation.
+- The supervisors: breaches and predicted breaches.
+
+Each notification names the event that caused it: delivery keeps one per
+trigger and recipient, whatever the redeliveries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from google.protobuf.message import Message
+
+from pronto.channels import channel_name
+from pronto.v1 import events_pb2
+from services.notify.domain.templates import Kind, Templates
+from services.sla.domain.calendar import BusinessCalendar
+
+SUPERVISORS = "supervisors"
+
+
+class Recipient(Enum):
+    CUSTOMER = "customer"
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True)
+class Notification:
+    recipient_kind: Recipient
+    # The customer's id on their channel, the operator's id, or "supervisors".
+    recipient: str
+    kind: Kind
+    language: str
+    text: str
+    trigger_event_id: str
+    conversation_id: str
+    # Where a customer is answered: the channel they wrote from.
+    channel: str
+
+
+@dataclass
+class Customer:
+    """What notify knows of a conversation's customer, from their messages."""
+
+    conversation_id: str
+    customer_id: str
+    name: str
+    language: str
+    channel: str
+    # (position, wait rounded to minutes) last told, so that unchanged estimates are not repeated.
+    told_position: tuple[int, int] | None = None
+    operator_id: str = ""
+
+
+@dataclass(frozen=True)
+class Shop:
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar.always_open)
+    templates: Templates = field(default_factory=Templates)
+
+
+def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
+    """The notifications ``event`` causes for this conversation (none for most events)."""
+    say = _Speaker(trigger, customer, shop)
+    if isinstance(event, events_pb2.SlaClockStarted):
+        return _acknowledge(say, event, shop, now)
+    if isinstance(event, events_pb2.ConversationAssigned):
+        customer.operator_id = event.operator_id
+        customer.told_position = None
+        return [
+            say.customer(Kind.ASSIGNED, operator=event.operator_display_name or event.operator_id),
+            say.operator(event.operator_id, Kind.NEW_ASSIGNMENT),
+        ]
+    if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:
+        return [say.customer(Kind.NOBODY_ONLINE)]
+    if isinstance(event, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
+        return _position(say, customer, event.position, event.estimated_wait.ToTimedelta())
+    if isinstance(event, events_pb2.SlaWarning):
+        deadline = event.deadline.ToDatetime(shop.calendar.zone)
+        if event.predicted:
+            return [say.supervisors(Kind.PREDICTED_BREACH, when=deadline)]
+        operator = event.operator_id or customer.operator_id
+        return [say.operator(operator, Kind.SLA_WARNING, when=deadline)] if operator else []
+    if isinstance(event, events_pb2.SlaBreached):
+        return [say.supervisors(Kind.BREACH, when=event.deadline.ToDatetime(shop.calendar.zone))]
+    return []
+
+
+def _acknowledge(
+    say: _Speaker, started: events_pb2.SlaClockStarted, shop: Shop, now: datetime
+) -> list[Notification]:
+    if started.metric != events_pb2.SLA_METRIC_FIRST_RESPONSE:
+        return []
+    deadline = started.deadline.ToDatetime(shop.calendar.zone)
+    if started.business_time and not shop.calendar.is_open(now):
+        return [say.customer(Kind.ACKNOWLEDGED_CLOSED, when=deadline, opens=shop.calendar.next_open(now))]
+    return [say.customer(Kind.ACKNOWLEDGED, when=deadline)]
+
+
+def _position(say: _Speaker, customer: Customer, position: int, wait: timedelta) -> list[Notification]:
+    """Told again only when the place or the wait (in whole minutes) moved."""
+    now_told = (position, round(wait.total_seconds() / 60))
+    if position <= 0 or now_told == customer.told_position:
+        return []
+    customer.told_position = now_told
+    return [say.customer(Kind.QUEUE_POSITION, position=position, wait=wait)]
+
+
+@dataclass(frozen=True)
+class _Speaker:
+    """Renders a conversation's notifications for one triggering event."""
+
+    trigger: str
+    person: Customer
+    shop: Shop
+
+    def customer(self, kind: Kind, **fields: object) -> Notification:
+        c = self.person
+        return self._notification(Recipient.CUSTOMER, c.customer_id, kind, c.language, name=c.name, **fields)
+
+    def operator(self, operator_id: str, kind: Kind, **fields: object) -> Notification:
+        return self._notification(Recipient.OPERATOR, operator_id, kind, "", **fields)
+
+    def supervisors(self, kind: Kind, **fields: object) -> Notification:
+        return self._notification(Recipient.SUPERVISOR, SUPERVISORS, kind, "", **fields)
+
+    def _notification(
+        self, recipient_kind: Recipient, recipient: str, kind: Kind, language: str, **fields: object
+    ) -> Notification:
+        c = self.person
+        text, written_in = self.shop.templates.render(
+            kind,
+            language,
+            self.shop.calendar.zone,
+            conversation=c.conversation_id,
+            channel=c.channel,
+            **fields,  # type: ignore[arg-type]
+        )
+        return Notification(
+            recipient_kind, recipient, kind, written_in, text, self.trigger, c.conversation_id, c.channel
+        )
+
+
+def customer_of(message: events_pb2.MessageReceived) -> Customer:
+    return Customer(
+        conversation_id=message.conversation_id,
+        customer_id=message.sender.id,
+        name=message.sender.display_name,
+        language=message.language,
+        channel=channel_name(message.channel),
+    )

@@ -1,0 +1,149 @@
+"""Who hears what: the customer, the operator, the supervisors, each once per triggering event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from google.protobuf.message import Message
+
+from pronto.v1 import common_pb2, events_pb2
+from services.notify.domain.decide import SUPERVISORS, Customer, Recipient, Shop, customer_of, decide
+from services.notify.domain.templates import Kind
+from services.sla.domain.calendar import BusinessCalendar, Period
+
+ROME = ZoneInfo("Europe/Rome")
+OFFICE = BusinessCalendar("Europe/Rome", {d: (Period.parse("09:00-18:00"),) for d in range(5)}, country="IT")
+SHOP = Shop(calendar=OFFICE)
+
+
+def anna() -> Customer:
+    return customer_of(
+        events_pb2.MessageReceived(
+            conversation_id="c1",
+            channel=common_pb2.CHANNEL_WHATSAPP,
+            sender=common_pb2.Sender(id="+48600100200", display_name="Anna Kowalska"),
+            language="pl",
+        )
+    )
+
+
+def started(deadline: datetime, business: bool = True) -> events_pb2.SlaClockStarted:
+    event = events_pb2.SlaClockStarted(
+        conversation_id="c1", metric=events_pb2.SLA_METRIC_FIRST_RESPONSE, business_time=business
+    )
+    event.deadline.FromDatetime(deadline)
+    return event
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ROME)  # type: ignore[arg-type,misc]
+
+
+def one(event: Message, customer: Customer, now: datetime) -> list[tuple[Recipient, str, Kind, str]]:
+    return [(n.recipient_kind, n.recipient, n.kind, n.text) for n in decide(event, "t1", customer, SHOP, now)]
+
+
+def test_the_customer_is_promised_the_deadline_in_their_language_on_their_channel() -> None:
+    [notification] = decide(started(at(2026, 11, 23, 10, 30)), "t1", anna(), SHOP, at(2026, 11, 23, 10, 0))
+
+    assert notification.recipient_kind is Recipient.CUSTOMER
+    assert (notification.recipient, notification.channel, notification.language) == (
+        "+48600100200",
+        "whatsapp",
+        "pl",
+    )
+    assert notification.text == (
+        "Dziękujemy, Anna, otrzymaliśmy Twoją wiadomość. Odpowiemy najpóźniej poniedziałek 10:30."
+    )
+    assert notification.trigger_event_id == "t1"
+
+
+def test_outside_hours_the_customer_is_told_when_the_shop_opens() -> None:
+    saturday_night = at(2026, 11, 21, 23, 0)
+    [(_, _, kind, text)] = one(started(at(2026, 11, 23, 9, 30)), anna(), saturday_night)
+    assert kind is Kind.ACKNOWLEDGED_CLOSED
+    assert "otwieramy poniedziałek 09:00" in text
+    assert "poniedziałek 09:30" in text
+
+
+def test_a_calendar_time_target_needs_no_opening_hours() -> None:
+    [(_, _, kind, _)] = one(
+        started(at(2026, 11, 21, 23, 15), business=False), anna(), at(2026, 11, 21, 23, 0)
+    )
+    assert kind is Kind.ACKNOWLEDGED
+
+
+def test_only_the_first_response_clock_is_acknowledged() -> None:
+    resolution = started(at(2026, 11, 23, 12, 0))
+    resolution.metric = events_pb2.SLA_METRIC_RESOLUTION
+    assert one(resolution, anna(), at(2026, 11, 23, 10, 0)) == []
+
+
+def test_an_assignment_introduces_the_operator_and_tells_them() -> None:
+    assigned = events_pb2.ConversationAssigned(
+        conversation_id="c1", operator_id="marek", operator_display_name="Marek"
+    )
+    assert one(assigned, anna(), at(2026, 11, 23, 10, 0)) == [
+        (
+            Recipient.CUSTOMER,
+            "+48600100200",
+            Kind.ASSIGNED,
+            "Dzień dobry, Anna, nazywam się Marek i pomogę Ci.",
+        ),
+        (Recipient.OPERATOR, "marek", Kind.NEW_ASSIGNMENT, "New conversation c1 on whatsapp for you."),
+    ]
+
+
+def test_nobody_online_offers_email() -> None:
+    queued = events_pb2.ConversationQueued(conversation_id="c1", nobody_online=True, position=1)
+    [(_, _, kind, text)] = one(queued, anna(), at(2026, 11, 23, 10, 0))
+    assert kind is Kind.NOBODY_ONLINE
+    assert "e-mailem" in text
+
+
+def test_the_queue_position_is_told_again_only_when_it_moved() -> None:
+    customer = anna()
+
+    def moved(position: int, minutes: float) -> list[Kind]:
+        event = events_pb2.QueuePositionChanged(conversation_id="c1", position=position)
+        event.estimated_wait.FromTimedelta(timedelta(minutes=minutes))
+        return [kind for _, _, kind, _ in one(event, customer, at(2026, 11, 23, 10, 0))]
+
+    assert moved(3, 6) == [Kind.QUEUE_POSITION]
+    assert moved(3, 6.2) == []  # the same place and minute
+    assert moved(2, 4) == [Kind.QUEUE_POSITION]
+
+
+def test_warnings_go_to_the_operator_and_breaches_to_the_supervisors() -> None:
+    customer = anna()
+    one(
+        events_pb2.ConversationAssigned(conversation_id="c1", operator_id="marek"),
+        customer,
+        at(2026, 11, 23, 10, 0),
+    )
+    warning = events_pb2.SlaWarning(conversation_id="c1", metric=events_pb2.SLA_METRIC_FIRST_RESPONSE)
+    warning.deadline.FromDatetime(at(2026, 11, 23, 10, 30).astimezone(UTC))
+    predicted = events_pb2.SlaWarning(conversation_id="c1", predicted=True)
+    predicted.deadline.FromDatetime(at(2026, 11, 23, 10, 30).astimezone(UTC))
+    breached = events_pb2.SlaBreached(conversation_id="c1")
+    breached.deadline.FromDatetime(at(2026, 11, 23, 10, 30).astimezone(UTC))
+
+    assert one(warning, customer, at(2026, 11, 23, 10, 24)) == [
+        (Recipient.OPERATOR, "marek", Kind.SLA_WARNING, "Conversation c1 on whatsapp is due by Monday 10:30.")
+    ]
+    assert [(r, who, k) for r, who, k, _ in one(predicted, customer, at(2026, 11, 23, 10, 5))] == [
+        (Recipient.SUPERVISOR, SUPERVISORS, Kind.PREDICTED_BREACH)
+    ]
+    assert [(r, who, k) for r, who, k, _ in one(breached, customer, at(2026, 11, 23, 10, 30))] == [
+        (Recipient.SUPERVISOR, SUPERVISORS, Kind.BREACH)
+    ]
+
+
+def test_a_warning_before_anyone_holds_the_conversation_tells_no_operator() -> None:
+    warning = events_pb2.SlaWarning(conversation_id="c1")
+    assert one(warning, anna(), at(2026, 11, 23, 10, 24)) == []
+
+
+def test_other_events_cause_nothing() -> None:
+    assert one(events_pb2.SlaMet(conversation_id="c1"), anna(), at(2026, 11, 23, 10, 24)) == []
