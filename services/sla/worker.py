@@ -22,7 +22,7 @@ from pronto import envelope
 from pronto.channels import channel_name, channel_value
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.folding import FoldBase, Headers, Out
-from pronto.v1 import events_pb2
+from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
 from services.sla.domain.policy import Metric, Policy
 from services.sla.domain.windows import ResponseWindows
@@ -153,9 +153,9 @@ class Worker(FoldBase):
             if payload.kind in AMENDMENTS:
                 return []
             if tracked is None:
-                clocks = ConversationClocks(
-                    conversation_id, channel_name(payload.channel), payload.sender.tier
-                )
+                # Priority 0 (standard) .. 3 (VIP), as policies name tiers; unspecified is standard.
+                tier = max(0, payload.sender.tier - common_pb2.CUSTOMER_TIER_STANDARD)
+                clocks = ConversationClocks(conversation_id, channel_name(payload.channel), tier)
                 tracked = state.conversations[(event.tenant, conversation_id)] = Tracked(event.tenant, clocks)
             outputs = tracked.clocks.customer_wrote(now, policy)
             if any(isinstance(o, Started) and o.metric is Metric.FIRST_RESPONSE for o in outputs):

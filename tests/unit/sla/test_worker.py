@@ -16,6 +16,7 @@ from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.policy import Policy
 from services.sla.domain.windows import ResponseWindows, figures
+from services.sla.settings import PolicyConfig
 from services.sla.worker import Worker
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Rome
@@ -190,3 +191,29 @@ def test_windows_of_several_partitions_add_up_and_old_buckets_go() -> None:
     assert (both.responses, both.compliance, both.p50_s) == (2, 0.5, 10.0)
     a.prune(at + timedelta(days=3))
     assert figures([a], "shop", "email", "1d", at, hopping=False).responses == 0
+
+
+def test_a_tier_target_reaches_exactly_that_tier() -> None:
+    """Regression: the message's protobuf tier (standard = 1) was taken for the policy's (standard = 0)."""
+    vip_first = PolicyConfig.model_validate(
+        {"by_tier": [{"channel": "email", "tier": "vip", "metric": "first_response", "minutes": 5}]}
+    )
+    w = Worker({"shop": vip_first.policy()}, Policy(), "/test")
+    targets = {}
+    for tier in (
+        common_pb2.CUSTOMER_TIER_UNSPECIFIED,
+        common_pb2.CUSTOMER_TIER_STANDARD,
+        common_pb2.CUSTOMER_TIER_GOLD,
+        common_pb2.CUSTOMER_TIER_VIP,
+    ):
+        received = message(f"c{tier}")
+        received.sender.tier = tier
+        first, _ = decoded(w.apply(0, *record(received, T0)))
+        assert isinstance(first, events_pb2.SlaClockStarted)
+        targets[tier] = first.target.ToTimedelta()
+    assert targets == {
+        common_pb2.CUSTOMER_TIER_UNSPECIFIED: timedelta(minutes=30),
+        common_pb2.CUSTOMER_TIER_STANDARD: timedelta(minutes=30),
+        common_pb2.CUSTOMER_TIER_GOLD: timedelta(minutes=30),
+        common_pb2.CUSTOMER_TIER_VIP: timedelta(minutes=5),
+    }
