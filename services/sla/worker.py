@@ -164,9 +164,9 @@ class Worker(FoldBase):
         elif tracked is None:
             return []
         elif isinstance(payload, events_pb2.OperatorReplied):
-            outputs = list(tracked.clocks.operator_replied(now, payload.awaiting_customer, policy))
+            outputs = tracked.clocks.operator_replied(now, payload.awaiting_customer, policy)
         elif isinstance(payload, events_pb2.ConversationResolved):
-            outputs = list(tracked.clocks.resolved(now, policy))
+            outputs = tracked.clocks.resolved(now)
             del state.conversations[(event.tenant, conversation_id)]
         elif isinstance(payload, events_pb2.ConversationAssigned):
             tracked.clocks.operator_id = payload.operator_id

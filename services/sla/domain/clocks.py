@@ -60,42 +60,50 @@ class Clock:
     metric: Metric
     target: Target
     started_at: datetime
+    # The policy's calendar and warning fraction when the clock started: a policy changed later
+    # applies to clocks started later, not to this one's deadline or result.
+    calendar: BusinessCalendar
+    warn_fraction: float
     # Counted before ``running_since`` (while it ran before a pause).
     consumed: timedelta = timedelta(0)
     running_since: datetime | None = None
     deadline: datetime | None = None
     warn_at: datetime | None = None
-    # When the warning and the breach fire: the first open instant at or after warn_at and the
-    # deadline. A budget that runs out exactly at closing time fires at the next opening, and a reply
-    # sent while closed is still in time.
+    # The last instants at which the warning and the breach have not yet fired: they fire as soon as
+    # time passes them, when the elapsed time exceeds the fraction or the target. Both are open
+    # instants, so a budget that runs out exactly at closing time fires at the next opening, and a
+    # reply sent while closed is still in time.
     warn_fires: datetime | None = None
     breach_fires: datetime | None = None
     warned: bool = False
     breached: bool = False
 
-    def calendar(self, policy: Policy) -> BusinessCalendar:
-        return policy.calendar if self.target.business else ALWAYS
+    @classmethod
+    def start(cls, metric: Metric, target: Target, at: datetime, policy: Policy) -> Clock:
+        calendar = policy.calendar if target.business else ALWAYS
+        return cls(metric, target, at, calendar, policy.warn_fraction)
 
-    def run(self, at: datetime, policy: Policy) -> tuple[datetime, datetime]:
+    def run(self, at: datetime) -> tuple[datetime, datetime]:
         """Count from ``at``; returns when it warns and when it is due."""
-        calendar = self.calendar(policy)
         self.running_since = at
-        deadline = self.deadline = calendar.add(at, max(timedelta(0), self.target.duration - self.consumed))
-        warn_after = self.target.duration * policy.warn_fraction - self.consumed
-        warn_at = self.warn_at = calendar.add(at, warn_after) if warn_after > timedelta(0) else at
-        self.warn_fires = calendar.next_open(warn_at)
-        self.breach_fires = calendar.next_open(deadline)
+        deadline = self.deadline = self.calendar.add(
+            at, max(timedelta(0), self.target.duration - self.consumed)
+        )
+        warn_after = self.target.duration * self.warn_fraction - self.consumed
+        warn_at = self.warn_at = self.calendar.add(at, warn_after) if warn_after > timedelta(0) else at
+        self.warn_fires = self.calendar.next_open(warn_at)
+        self.breach_fires = self.calendar.next_open(deadline)
         return warn_at, deadline
 
-    def pause(self, at: datetime, policy: Policy) -> None:
+    def pause(self, at: datetime) -> None:
         if self.running_since is not None:
-            self.consumed = self.elapsed(at, policy)
+            self.consumed = self.elapsed(at)
             self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
 
-    def elapsed(self, at: datetime, policy: Policy) -> timedelta:
+    def elapsed(self, at: datetime) -> timedelta:
         if self.running_since is None:
             return self.consumed
-        return self.consumed + self.calendar(policy).between(self.running_since, at)
+        return self.consumed + self.calendar.between(self.running_since, at)
 
 
 @dataclass
@@ -119,23 +127,23 @@ class ConversationClocks:
         if resolution is None:
             outputs += self._start(Metric.RESOLUTION, at, policy)
         elif resolution.running_since is None:
-            resolution.run(at, policy)  # the customer answered: the clock runs again
+            resolution.run(at)  # the customer answered: the clock runs again
         return outputs
 
-    def operator_replied(self, at: datetime, awaiting_customer: bool, policy: Policy) -> list[Stopped]:
-        outputs: list[Stopped] = []
+    def operator_replied(self, at: datetime, awaiting_customer: bool, policy: Policy) -> list[Output]:
+        outputs: list[Output] = []
         for metric in RESPONSES:
             if metric in self.clocks:
-                outputs.append(self._stop(metric, at, policy))
+                outputs += self._stop(metric, at)
         self.answered = True
         resolution = self.clocks.get(Metric.RESOLUTION)
         if awaiting_customer and policy.pause_when_awaiting_customer and resolution is not None:
-            resolution.pause(at, policy)
+            resolution.pause(at)
         return outputs
 
-    def resolved(self, at: datetime, policy: Policy) -> list[Stopped]:
+    def resolved(self, at: datetime) -> list[Output]:
         """Closed: the resolution clock stops; response clocks still running end without a result."""
-        outputs = [self._stop(Metric.RESOLUTION, at, policy)] if Metric.RESOLUTION in self.clocks else []
+        outputs = self._stop(Metric.RESOLUTION, at) if Metric.RESOLUTION in self.clocks else []
         self.clocks.clear()
         self.answered = False
         return outputs
@@ -160,16 +168,16 @@ class ConversationClocks:
         for clock in self.clocks.values():
             if clock.deadline is None or clock.warn_fires is None or clock.breach_fires is None:
                 continue
-            if not clock.warned and now >= clock.warn_fires:
+            if not clock.warned and now > clock.warn_fires:
                 clock.warned = True
                 outputs.append(Warned(clock.metric, clock.deadline))
-            if not clock.breached and now >= clock.breach_fires:
+            if not clock.breached and now > clock.breach_fires:
                 clock.breached = True
                 outputs.append(Breached(clock.metric, clock.deadline))
         return outputs
 
     def next_due(self) -> datetime | None:
-        """When ``tick`` next has something to do: the earliest warning or deadline not yet fired."""
+        """The earliest warning or breach not yet fired: ``tick`` fires it as soon as time passes it."""
         due = [
             moment
             for clock in self.clocks.values()
@@ -184,11 +192,17 @@ class ConversationClocks:
         target = policy.target(self.channel, self.priority, metric)
         if target is None:
             return []
-        clock = self.clocks[metric] = Clock(metric, target, at)
-        warn_at, deadline = clock.run(at, policy)
+        clock = self.clocks[metric] = Clock.start(metric, target, at, policy)
+        warn_at, deadline = clock.run(at)
         return [Started(metric, target, warn_at, deadline)]
 
-    def _stop(self, metric: Metric, at: datetime, policy: Policy) -> Stopped:
+    def _stop(self, metric: Metric, at: datetime) -> list[Output]:
+        """The result; an answer after the deadline that no tick saw pass is a breach first, so that
+        every late answer counts as breached once (the SLO rules count breaches)."""
         clock = self.clocks.pop(metric)
-        elapsed = clock.elapsed(at, policy)
-        return Stopped(metric, elapsed, clock.target, met=elapsed <= clock.target.duration)
+        elapsed = clock.elapsed(at)
+        met = elapsed <= clock.target.duration
+        late: list[Output] = []
+        if not met and not clock.breached and clock.deadline is not None:
+            late.append(Breached(metric, clock.deadline))
+        return [*late, Stopped(metric, elapsed, clock.target, met=met)]

@@ -148,8 +148,9 @@ async def test_clocks_warn_breach_meet_and_survive_a_kill(
         await shop.send(topics.CONVERSATIONS.name, "chat", queued, t0 + timedelta(seconds=5))
         await shop.reply("met", t0 + timedelta(minutes=10))
         await sla_events(private_broker, expect=6 + 2)  # chat: predicted warning; met: met
-        await shop.tick(t0 + timedelta(minutes=24))
-        await shop.tick(t0 + timedelta(minutes=30))
+        # Warnings and breaches fire once the fraction or the target is exceeded: a second after.
+        await shop.tick(t0 + timedelta(minutes=24, seconds=1))
+        await shop.tick(t0 + timedelta(minutes=30, seconds=1))
         # late: warned, breached; chat: first response breached, resolution (30 minutes) warned, breached
         await sla_events(private_broker, expect=8 + 5)
         await shop.reply("late", t0 + timedelta(minutes=45))

@@ -14,6 +14,7 @@ from services.sla.domain.policy import Metric, Policy, Target
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
 POLICY = Policy(calendar=BusinessCalendar("Europe/Rome", OFFICE, country="IT"))
+EMAIL_TARGET = POLICY.response["email"]
 
 
 def rome(*args: int) -> datetime:
@@ -62,17 +63,38 @@ def test_warning_and_breach_fire_once_each_from_time_alone() -> None:
     clocks = email()
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
 
-    assert clocks.tick(rome(2026, 11, 23, 10, 23)) == []
-    assert clocks.tick(rome(2026, 11, 23, 10, 24)) == [
+    assert clocks.tick(rome(2026, 11, 23, 10, 24)) == []  # exactly 80%: not yet exceeded
+    assert clocks.tick(rome(2026, 11, 23, 10, 24, 1)) == [
         Warned(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30))
     ]
     assert clocks.tick(rome(2026, 11, 23, 10, 25)) == []
-    assert clocks.tick(rome(2026, 11, 23, 10, 30)) == [
+    assert clocks.tick(rome(2026, 11, 23, 10, 30)) == []  # exactly the target: still in time
+    assert clocks.tick(rome(2026, 11, 23, 10, 30, 1)) == [
         Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30))
     ]
     assert clocks.tick(rome(2026, 11, 23, 11, 0)) == []
     [late] = clocks.operator_replied(rome(2026, 11, 23, 10, 45), awaiting_customer=False, policy=POLICY)
-    assert (late.metric, late.elapsed, late.met) == (Metric.FIRST_RESPONSE, timedelta(minutes=45), False)
+    assert late == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), POLICY.response["email"], met=False)
+
+
+def test_an_answer_at_exactly_the_target_is_in_time() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    [stopped] = clocks.operator_replied(rome(2026, 11, 23, 10, 30), awaiting_customer=False, policy=POLICY)
+    assert stopped == Stopped(
+        Metric.FIRST_RESPONSE, timedelta(minutes=30), POLICY.response["email"], met=True
+    )
+
+
+def test_a_late_answer_no_tick_saw_coming_is_a_breach_then_its_result() -> None:
+    """The SLO rules count breaches: a late answer folded before any tick must count as one too."""
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    late = clocks.operator_replied(rome(2026, 11, 23, 10, 45), awaiting_customer=False, policy=POLICY)
+    assert late == [
+        Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30)),
+        Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), POLICY.response["email"], met=False),
+    ]
 
 
 def test_a_late_tick_fires_warning_and_breach_together() -> None:
@@ -98,6 +120,7 @@ def test_the_next_response_clock_is_its_own() -> None:
     # A second message before the reply does not restart it.
     assert clocks.customer_wrote(rome(2026, 11, 23, 11, 10), POLICY) == []
     [stopped] = clocks.operator_replied(rome(2026, 11, 23, 11, 20), awaiting_customer=False, policy=POLICY)
+    assert isinstance(stopped, Stopped)
     assert (stopped.metric, stopped.elapsed) == (Metric.NEXT_RESPONSE, timedelta(minutes=20))
 
 
@@ -113,7 +136,8 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock() -> None:
     clocks.customer_wrote(rome(2026, 11, 25, 10, 0), policy)  # the customer answers: it runs again
     # 30 minutes counted before the pause, 90 left.
     assert clocks.clocks[Metric.RESOLUTION].deadline == rome(2026, 11, 25, 11, 30)
-    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0), policy)
+    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0))
+    assert isinstance(stopped, Stopped)
     assert (stopped.metric, stopped.elapsed, stopped.met) == (Metric.RESOLUTION, timedelta(minutes=90), True)
 
 
@@ -133,7 +157,7 @@ def test_resolution_closes_the_conversation_and_a_new_message_reopens_it() -> No
     clocks = email()
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
     clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=POLICY)
-    clocks.resolved(rome(2026, 11, 23, 10, 10), POLICY)
+    clocks.resolved(rome(2026, 11, 23, 10, 10))
 
     assert clocks.clocks == {}
     reopened = clocks.customer_wrote(rome(2026, 11, 24, 9, 0), POLICY)
@@ -145,7 +169,7 @@ def test_next_due_is_the_earliest_unfired_moment() -> None:
     assert clocks.next_due() is None
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
     assert clocks.next_due() == rome(2026, 11, 23, 10, 24)
-    clocks.tick(rome(2026, 11, 23, 10, 24))
+    clocks.tick(rome(2026, 11, 23, 10, 24, 1))
     assert clocks.next_due() == rome(2026, 11, 23, 10, 30)
 
 
@@ -183,9 +207,12 @@ def test_a_budget_ending_at_closing_breaches_at_the_next_opening_and_a_reply_whi
     ]
     assert silent.tick(rome(2026, 11, 22, 12, 0)) == []  # the weekend: nothing more
     assert silent.next_due() == rome(2026, 11, 23, 9, 0)
-    assert silent.tick(rome(2026, 11, 23, 9, 0)) == [
+    assert silent.tick(rome(2026, 11, 23, 9, 0)) == []  # opening: nothing counted yet
+    assert silent.tick(rome(2026, 11, 23, 9, 0, 1)) == [
         Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 20, 18, 0))
     ]
 
     [stopped] = answered.operator_replied(rome(2026, 11, 20, 19, 0), awaiting_customer=False, policy=POLICY)
-    assert (stopped.elapsed, stopped.met) == (timedelta(minutes=30), True)
+    assert stopped == Stopped(
+        Metric.FIRST_RESPONSE, timedelta(minutes=30), POLICY.response["email"], met=True
+    )

@@ -217,3 +217,22 @@ def test_a_tier_target_reaches_exactly_that_tier() -> None:
         common_pb2.CUSTOMER_TIER_GOLD: timedelta(minutes=30),
         common_pb2.CUSTOMER_TIER_VIP: timedelta(minutes=5),
     }
+
+
+def test_a_policy_changed_at_run_time_applies_to_clocks_started_afterwards() -> None:
+    w = worker()
+    w.apply(0, *record(message("before"), T0))
+    five = {"timezone": "UTC", "response": {"email": {"minutes": 5, "business": False}}}
+    changed = events_pb2.SlaPolicyChanged(policy_json=PolicyConfig.model_validate(five).model_dump_json())
+    w.apply(0, *record(changed, T0 + timedelta(minutes=1)))
+    [after, _] = decoded(w.apply(0, *record(message("after"), T0 + timedelta(minutes=2))))
+
+    assert isinstance(after, events_pb2.SlaClockStarted)
+    assert after.target.ToTimedelta() == timedelta(minutes=5)
+    # The clock started before keeps its own calendar and target: 20 office minutes, in time.
+    reply = events_pb2.OperatorReplied(conversation_id="before")
+    [met] = decoded(w.apply(0, *record(reply, T0 + timedelta(minutes=20))))
+    assert isinstance(met, events_pb2.SlaMet)
+    assert met.elapsed.ToTimedelta() == timedelta(minutes=20)
+    assert met.target.ToTimedelta() == timedelta(minutes=30)
+    assert w.changed["shop"]["response"] == {"email": {"minutes": 5.0, "business": False}}
