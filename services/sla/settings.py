@@ -44,7 +44,8 @@ class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timezone: str = "UTC"
-    # Weekday ("mon".."sun") -> periods like "09:00-13:00"; no hours at all: always open.
+    # Weekday ("mon".."sun") -> periods like "09:00-13:00"; no hours at all: open around the clock
+    # (still closed on public holidays when a country is given, and on closures).
     hours: dict[str, list[str]] = Field(default_factory=dict)
     # ISO country code for public holidays (the ``holidays`` package), e.g. "IT"; subdivision optional.
     country: str | None = None
@@ -77,17 +78,16 @@ class PolicyConfig(BaseModel):
         return self
 
     def policy(self) -> Policy:
-        if self.hours:
-            hours = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in self.hours.items()}
-            calendar = BusinessCalendar(
-                self.timezone, hours, self.country, self.subdivision, tuple(self.closures)
-            )
-            try:
-                calendar.is_closed_day(date.today())  # an unknown country fails here, not later
-            except NotImplementedError as exc:
-                raise ValueError(f"no public holidays known for country {self.country!r}: {exc}") from exc
-        else:
-            calendar = BusinessCalendar.always_open()
+        hours = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in self.hours.items()}
+        # No hours: open around the clock, yet closed on the country's holidays and the closures.
+        around_the_clock = {day: (Period(0, 24 * 60),) for day in range(7)}
+        calendar = BusinessCalendar(
+            self.timezone, hours or around_the_clock, self.country, self.subdivision, tuple(self.closures)
+        )
+        try:
+            calendar.is_closed_day(date.today())  # an unknown country fails here, not later
+        except NotImplementedError as exc:
+            raise ValueError(f"no public holidays known for country {self.country!r}: {exc}") from exc
         return Policy(
             calendar=calendar,
             response=DEFAULT_RESPONSE | {c: t.target() for c, t in self.response.items()},

@@ -45,10 +45,18 @@ class Period:
         """``"09:00-13:00"``; ``"24:00"`` is the midnight that ends the day."""
         try:
             first, last = (part.strip() for part in text.split("-"))
-            start, end = (int(p[:2]) * 60 + int(p[3:]) for p in (first, last))
+            start, end = (_minutes(p) for p in (first, last))
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a period like '09:00-13:00'") from exc
         return cls(start, end)
+
+
+def _minutes(clock: str) -> int:
+    """``"09:30"`` -> 570; ``"24:00"`` is the end of the day."""
+    hours, minutes = (int(part) for part in clock.split(":"))
+    if len(clock) != 5 or not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
+        raise ValueError(f"{clock!r} is not a time of day like '09:30'")
+    return hours * 60 + minutes
 
 
 @functools.lru_cache(maxsize=256)
@@ -70,6 +78,9 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        for first, last in self.closures:
+            if last < first:
+                raise ValueError(f"closure {first} to {last} ends before it starts")
         for weekday, periods in self.hours.items():
             if not 0 <= weekday <= 6:
                 raise ValueError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")

@@ -63,3 +63,24 @@ def test_weak_admin_tokens_are_refused_in_production() -> None:
         SlaSettings(environment="production")
     strong = {"shop": "s" * 24}
     assert SlaSettings(environment="production", sla_admin_tokens=strong).sla_admin_tokens["shop"]
+
+
+def test_without_hours_a_country_still_closes_its_holidays() -> None:
+    policy = PolicyConfig.model_validate({"timezone": "Europe/Rome", "country": "IT"}).policy()
+    assert policy.calendar.is_closed_day(date(2027, 3, 29))  # Easter Monday
+    assert not policy.calendar.is_closed_day(date(2027, 3, 30))
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"hours": {}, "country": "ZZ"}, "ZZ"),
+        ({"closures": [["2026-12-31", "2026-12-28"]]}, "ends before it starts"),
+        ({"hours": {"mon": ["09:99-18:00"]}}, "is not a period"),
+        ({"hours": {"mon": ["24:30-24:45"]}}, "is not a period"),
+    ],
+)
+def test_more_policies_that_cannot_work(change: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        PolicyConfig.model_validate(ITALIAN | change)
+    assert fragment in str(raised.value)
