@@ -35,6 +35,7 @@ from services.ingest.grpc_api import MAX_STREAM_BATCH
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
+DEMO_SLA_TOKEN = "demo-sla-token"
 TEAM_NAMES = [name for _, name, _, _ in MEMBERS]
 # The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
 # demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
@@ -241,7 +242,9 @@ def _announce(
     say(f"  operator REST API  {ingest.http_url}/v1/...   (OpenAPI: {ingest.http_url}/docs)")
     say(f"  routing metrics    {routing.http_url}/metrics")
     say(f"  SLA metrics        {sla.http_url}/metrics")
-    say(f"  SLA windows        {sla.http_url}/v1/sla/windows?tenant={DEMO_TENANT}&size=1m")
+    say(
+        f"  SLA windows        curl -H 'authorization: Bearer {DEMO_SLA_TOKEN}' {sla.http_url}/v1/sla/windows"
+    )
     say(f"  logs               {run_dir}")
     say(f"  team               {len(TEAM_NAMES)} operators online: {', '.join(TEAM_NAMES)}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"

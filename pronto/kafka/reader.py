@@ -74,12 +74,13 @@ async def committed_offset(bootstrap_servers: str, group_id: str, partition: Top
 
 
 async def read_until(
-    bootstrap_servers: str, partition: TopicPartition, end: int, timeout: float = 120.0
+    bootstrap_servers: str, partition: TopicPartition, end: int, stalled_after: float = 60.0
 ) -> AsyncIterator[list[Record]]:
     """The records of ``partition`` from its start up to offset ``end`` (excluded), in batches.
 
     ``end`` is an offset known to exist (a committed one), not the broker's
-    reported end, which lags on the embedded broker.
+    reported end, which lags on the embedded broker. However long the partition,
+    it gives up only when no record came for ``stalled_after`` seconds.
     """
     if end <= 0:
         return
@@ -93,11 +94,15 @@ async def read_until(
     try:
         consumer.assign([partition])
         await consumer.seek_to_beginning(partition)
-        deadline = time.monotonic() + timeout
+        last_progress = time.monotonic()
         while (position := await consumer.position(partition)) < end:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{partition} gave records up to {position} of {end} in {timeout:.0f} s")
+            if time.monotonic() - last_progress > stalled_after:
+                raise TimeoutError(
+                    f"{partition} gave no record for {stalled_after:.0f} s at offset {position} of {end}"
+                )
             batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
+            if batch:
+                last_progress = time.monotonic()
             if kept := [r for r in batch if r.offset < end]:
                 yield kept
     finally:

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from pronto import envelope, topics
 from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.channels import NAMES
 from pronto.envelope import Envelope
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
@@ -40,6 +41,7 @@ class Sla:
     def __init__(self, settings: SlaSettings) -> None:
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
+        self._auth = TokenAuthenticator(settings.sla_tokens)
         policies, default = settings.policies()
         self.worker = Worker(policies, default, f"/pronto/sla/{settings.instance}")
         spec = FoldSpec(
@@ -77,18 +79,19 @@ class Sla:
         self.metrics.open.set(running)
         self.metrics.at_risk.set(at_risk)
 
+    def _authenticate(self, request: Request) -> None:
+        """The shop a request speaks for, from its token; runs before the body is read, so a caller
+        without a valid token learns nothing more."""
+        try:
+            request.state.tenant = self._auth.tenant_for(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+
     def _admin_router(self, settings: SlaSettings) -> APIRouter:
         """``PUT /v1/admin/sla-policy``: a shop changes its policy at run time, as an event."""
         router = APIRouter(prefix="/v1/admin", tags=["admin"])
-        auth = TokenAuthenticator(settings.sla_admin_tokens)
         source = f"/pronto/sla/{settings.instance}"
-
-        def authenticate(request: Request) -> None:
-            """Runs before the body is read: a caller without a valid token learns nothing more."""
-            try:
-                request.state.tenant = auth.tenant_for(request.headers.get("authorization"))
-            except Unauthenticated as exc:
-                raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+        authenticate = self._authenticate
 
         @router.put("/sla-policy", status_code=202, dependencies=[Depends(authenticate)])
         async def set_policy(request: Request, policy: PolicyConfig) -> dict[str, str]:
@@ -123,28 +126,29 @@ class Sla:
     def _windows_router(self) -> APIRouter:
         router = APIRouter(prefix="/v1/sla", tags=["sla"])
 
-        @router.get("/windows")
+        @router.get("/windows", dependencies=[Depends(self._authenticate)])
         async def windows(
-            tenant: str,
+            request: Request,
             channel: str | None = None,
             size: Literal["1m", "5m", "1h", "1d"] = "5m",
             kind: Literal["tumbling", "hopping"] = "hopping",
             at: Annotated[datetime | None, Query(description="the window containing this instant")] = None,
         ) -> dict[str, Any]:
-            """First-response figures of a shop per channel over the current window.
+            """First-response figures of the token's shop per channel over the current window.
 
             Tumbling windows are aligned to their size (this hour); hopping windows end now and move
             every minute (the last five minutes). Figures cover the partitions this worker owns.
             """
+            tenant: str = request.state.tenant
+            if channel is not None and channel not in NAMES:
+                raise HTTPException(422, f"unknown channel {channel!r}; known: {', '.join(NAMES)}")
             now = at or datetime.now(UTC)
             if now.tzinfo is None:
                 raise HTTPException(422, "at needs a time zone, e.g. 2026-11-24T09:30:00+01:00")
             states = list(self.worker.partitions.values())
-            channels = sorted({c for s in states for c in s.windows.channels(tenant)})
-            if channel is not None:
-                if channel not in channels:
-                    raise HTTPException(404, f"no figures for channel {channel!r} of tenant {tenant!r}")
-                channels = [channel]
+            channels = (
+                [channel] if channel else sorted({c for s in states for c in s.windows.channels(tenant)})
+            )
             parts = [s.windows for s in states]
             return {
                 "tenant": tenant,

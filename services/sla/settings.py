@@ -106,9 +106,9 @@ class SlaSettings(CommonSettings):
     # Tenant -> policy; a tenant not listed gets ``sla_default_policy``.
     sla_policies: dict[str, PolicyConfig] = Field(default_factory=dict)
     sla_default_policy: PolicyConfig = Field(default_factory=PolicyConfig)
-    # Tenant -> bearer token for the admin API (changing the shop's policy at run time).
-    sla_admin_tokens: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"demo-shop": SecretStr("demo-admin-token")}
+    # Tenant -> bearer token for the shop's SLA figures (windows) and its admin API (the policy).
+    sla_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"demo-shop": SecretStr("demo-sla-token")}
     )
     sla_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
     sla_linger_ms: int = Field(default=5, ge=0, le=1000)
@@ -116,9 +116,7 @@ class SlaSettings(CommonSettings):
 
     @model_validator(mode="after")
     def _usable_tokens(self) -> Self:
-        problem = token_problem(
-            self.sla_admin_tokens, "PRONTO_SLA_ADMIN_TOKENS", self.environment == "production"
-        )
+        problem = token_problem(self.sla_tokens, "PRONTO_SLA_TOKENS", self.environment == "production")
         if problem:
             raise ValueError(problem)
         return self

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.integration
 
 ROME = ZoneInfo("Europe/Rome")
 TENANT = "shop-t"
+TOKENS = {TENANT: "shop-t-sla-token", "demo-shop": "demo-sla-token"}
 POLICY = {
     TENANT: {
         "timezone": "Europe/Rome",
@@ -61,7 +63,11 @@ def sla(private_broker: EmbeddedBroker, tmp_path: Path) -> Iterator[SlaService]:
     service = SlaService(
         private_broker.bootstrap_servers,
         tmp_path / "sla.log",
-        env={"PRONTO_SLA_POLICIES": json.dumps(POLICY), "PRONTO_SLA_TICK_S": "60"},
+        env={
+            "PRONTO_SLA_POLICIES": json.dumps(POLICY),
+            "PRONTO_SLA_TICK_S": "60",
+            "PRONTO_SLA_TOKENS": json.dumps(TOKENS),
+        },
     )
     service.start().wait_ready(timeout=60)
     yield service
@@ -265,22 +271,34 @@ def _get_with(url: str, headers: dict[str, str]) -> tuple[int, str]:
 
 
 async def _check_windows(sla: SlaService, t0: datetime) -> None:
-    at = (t0 + timedelta(hours=6)).isoformat()
-    status, answer = await get(
-        sla.http_url,
-        f"/v1/sla/windows?tenant={TENANT}&channel=email&size=1d&kind=tumbling&at={at.replace('+', '%2B')}",
-    )
+    at = (t0 + timedelta(hours=6)).isoformat().replace("+", "%2B")
+    query = f"{sla.http_url}/v1/sla/windows?channel=email&size=1d&kind=tumbling&at={at}"
+    mine = {"authorization": f"Bearer {TOKENS[TENANT]}"}
+    status, answer = await asyncio.to_thread(_get_with, query, mine)
     assert status == 200, answer
     email = json.loads(answer)["channels"]["email"]
     assert (email["responses"], email["started"]) == (3, 3)
     assert email["compliance"] == pytest.approx(2 / 3)
     assert email["response_rate"] == 1.0
     assert email["p50_s"] == 1800.0
+    # Another shop's token sees its own figures only: none here.
+    theirs = {"authorization": f"Bearer {TOKENS['demo-shop']}"}
+    _, others = await asyncio.to_thread(_get_with, query, theirs)
+    assert json.loads(others)["channels"]["email"]["responses"] == 0
+    assert await asyncio.to_thread(_status_of, query, {}) == 401
+    assert await asyncio.to_thread(_status_of, query.replace("email", "fax"), mine) == 422
+
+
+def _status_of(url: str, headers: dict[str, str]) -> int:
+    try:
+        return _get_with(url, headers)[0]
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 @pytest.mark.timeout(120)
 async def test_a_shop_changes_its_policy_at_run_time(private_broker: EmbeddedBroker, sla: SlaService) -> None:
-    auth = {"authorization": "Bearer demo-admin-token", "content-type": "application/json"}
+    auth = {"authorization": f"Bearer {TOKENS['demo-shop']}", "content-type": "application/json"}
     faster = {"timezone": "Europe/Rome", "response": {"email": {"minutes": 5, "business": False}}}
 
     unauthenticated = await put(sla.http_url, "/v1/admin/sla-policy", json.dumps(faster).encode(), {}, "PUT")

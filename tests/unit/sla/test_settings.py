@@ -59,10 +59,10 @@ def test_a_policy_that_cannot_work_is_refused_with_why(change: dict[str, object]
 
 
 def test_weak_admin_tokens_are_refused_in_production() -> None:
-    with pytest.raises(ValidationError, match="PRONTO_SLA_ADMIN_TOKENS must give every tenant a token"):
+    with pytest.raises(ValidationError, match="PRONTO_SLA_TOKENS must give every tenant a token"):
         SlaSettings(environment="production")
     strong = {"shop": "s" * 24}
-    assert SlaSettings(environment="production", sla_admin_tokens=strong).sla_admin_tokens["shop"]
+    assert SlaSettings(environment="production", sla_tokens=strong).sla_tokens["shop"]
 
 
 def test_without_hours_a_country_still_closes_its_holidays() -> None:
