@@ -42,7 +42,15 @@ from pronto.v1 import common_pb2, events_pb2
 
 TENANT = "bench-shop"
 CHAT_TARGET_S = 15
-POLICY = {TENANT: {"response": {"web_chat": {"minutes": CHAT_TARGET_S / 60, "business": False}}}}
+# An Italian shop open around the clock but for Italian holidays: e-mail deadlines go through the
+# business calendar's arithmetic, as a real shop's do.
+POLICY = {
+    TENANT: {
+        "timezone": "Europe/Rome",
+        "country": "IT",
+        "response": {"web_chat": {"minutes": CHAT_TARGET_S / 60, "business": False}},
+    }
+}
 CHAT_RATE = 50
 TARGET_RATE = 2_000
 TARGET_LATENESS_S = 2.0
