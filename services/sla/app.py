@@ -91,9 +91,8 @@ class Sla:
         """``PUT /v1/admin/sla-policy``: a shop changes its policy at run time, as an event."""
         router = APIRouter(prefix="/v1/admin", tags=["admin"])
         source = f"/pronto/sla/{settings.instance}"
-        authenticate = self._authenticate
 
-        @router.put("/sla-policy", status_code=202, dependencies=[Depends(authenticate)])
+        @router.put("/sla-policy", status_code=202, dependencies=[Depends(self._authenticate)])
         async def set_policy(request: Request, policy: PolicyConfig) -> dict[str, str]:
             """The shop's calendar and targets from now on; clocks already running keep their deadlines."""
             tenant: str = request.state.tenant
@@ -112,7 +111,7 @@ class Sla:
                 ) from exc
             return {"event_id": event.id}
 
-        @router.get("/sla-policy", dependencies=[Depends(authenticate)])
+        @router.get("/sla-policy", dependencies=[Depends(self._authenticate)])
         async def get_policy(request: Request) -> dict[str, Any]:
             """The policy in force: the latest set here, else the configured one."""
             tenant: str = request.state.tenant

@@ -114,7 +114,8 @@ class Worker(FoldBase):
         out = []
         for partition in partitions:
             state = self.partitions.get(partition)
-            if state is None or not state.due or state.due[0][0] > now:
+            # A warning or breach fires once time has passed its moment, not at it.
+            if state is None or not state.due or state.due[0][0] >= now:
                 continue
             # A tick concerns every shop of the partition: its tenant attribute names none.
             tick = Envelope(str(uuid.uuid4()), self.source, "*", events_pb2.SlaTick(), now)
@@ -177,10 +178,10 @@ class Worker(FoldBase):
 
     def _tick(self, state: PartitionState, now: datetime) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        while state.due and state.due[0][0] <= now:
+        while state.due and state.due[0][0] < now:
             _, tenant, conversation_id = heapq.heappop(state.due)
             tracked = state.conversations.get((tenant, conversation_id))
-            if tracked is None or (due := tracked.clocks.next_due()) is None or due > now:
+            if tracked is None or (due := tracked.clocks.next_due()) is None or due >= now:
                 continue  # stale entry: resolved, or rescheduled later
             outcomes += [self._outcome(state, tracked, o, now) for o in tracked.clocks.tick(now)]
             self._schedule(state, tracked)

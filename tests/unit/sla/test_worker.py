@@ -63,10 +63,10 @@ def test_another_tenant_gets_the_default_policy() -> None:
 def test_ticks_are_asked_for_only_when_something_is_due() -> None:
     w = worker()
     w.apply(3, *record(message("c1"), T0))
-    assert w.ticks([3], now=T0 + timedelta(minutes=23)) == []
-    [tick] = w.ticks([3], now=T0 + timedelta(minutes=24))
+    assert w.ticks([3], now=T0 + timedelta(minutes=24)) == []  # the warning's moment: not passed yet
+    [tick] = w.ticks([3], now=T0 + timedelta(minutes=24, seconds=1))
     assert tick.partition == 3
-    assert w.ticks([0], now=T0 + timedelta(minutes=24)) == []  # not a partition with anything due
+    assert w.ticks([0], now=T0 + timedelta(minutes=25)) == []  # not a partition with anything due
 
 
 def test_a_redelivered_event_changes_nothing() -> None:
@@ -236,3 +236,14 @@ def test_a_policy_changed_at_run_time_applies_to_clocks_started_afterwards() -> 
     assert met.elapsed.ToTimedelta() == timedelta(minutes=20)
     assert met.target.ToTimedelta() == timedelta(minutes=30)
     assert w.changed["shop"]["response"] == {"email": {"minutes": 5.0, "business": False}}
+
+
+def test_a_tick_at_exactly_a_due_moment_fires_nothing_and_ends() -> None:
+    """Regression: a tick at exactly a warning's moment rescheduled it for the same moment, for ever."""
+    w = worker()
+    w.apply(0, *record(message("c1"), T0))
+    warn_at = T0 + timedelta(minutes=24)
+    assert w.ticks([0], now=warn_at) == []
+    assert decoded(w.apply(0, *record(events_pb2.SlaTick(), warn_at, tenant="*"))) == []
+    [warned] = decoded(w.apply(0, *record(events_pb2.SlaTick(), warn_at + timedelta(seconds=1), tenant="*")))
+    assert isinstance(warned, events_pb2.SlaWarning)
