@@ -287,7 +287,7 @@ class SlaPolicyChanged(_message.Message):
     def __init__(self, policy_json: _Optional[str] = ...) -> None: ...
 
 class SlaClockStarted(_message.Message):
-    __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time")
+    __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time", "opens_at")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -295,6 +295,7 @@ class SlaClockStarted(_message.Message):
     WARN_AT_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPENS_AT_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     metric: SlaMetric
     channel: _common_pb2.Channel
@@ -302,7 +303,8 @@ class SlaClockStarted(_message.Message):
     warn_at: _timestamp_pb2.Timestamp
     deadline: _timestamp_pb2.Timestamp
     business_time: bool
-    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ...) -> None: ...
+    opens_at: _timestamp_pb2.Timestamp
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ..., opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SlaWarning(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "deadline", "predicted", "operator_id")
@@ -363,7 +365,7 @@ class SlaMissed(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class NotificationRequested(_message.Message):
-    __slots__ = ("notification_id", "conversation_id", "recipient_kind", "recipient", "kind", "language", "text", "trigger_event_id")
+    __slots__ = ("notification_id", "conversation_id", "recipient_kind", "recipient", "kind", "language", "text", "trigger_event_id", "channel")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_KIND_FIELD_NUMBER: _ClassVar[int]
@@ -372,6 +374,7 @@ class NotificationRequested(_message.Message):
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
     conversation_id: str
     recipient_kind: RecipientKind
@@ -380,19 +383,22 @@ class NotificationRequested(_message.Message):
     language: str
     text: str
     trigger_event_id: str
-    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., recipient_kind: _Optional[_Union[RecipientKind, str]] = ..., recipient: _Optional[str] = ..., kind: _Optional[str] = ..., language: _Optional[str] = ..., text: _Optional[str] = ..., trigger_event_id: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., recipient_kind: _Optional[_Union[RecipientKind, str]] = ..., recipient: _Optional[str] = ..., kind: _Optional[str] = ..., language: _Optional[str] = ..., text: _Optional[str] = ..., trigger_event_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class NotificationDelivered(_message.Message):
-    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts")
+    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "digest_id")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_ID_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
     conversation_id: str
     adapter: str
     attempts: int
-    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
+    digest_id: str
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., digest_id: _Optional[str] = ...) -> None: ...
 
 class NotificationFailed(_message.Message):
     __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "error", "final")
@@ -409,3 +415,11 @@ class NotificationFailed(_message.Message):
     error: str
     final: bool
     def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., final: _Optional[bool] = ...) -> None: ...
+
+class DeliveryResumed(_message.Message):
+    __slots__ = ("partition", "worker")
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    partition: int
+    worker: str
+    def __init__(self, partition: _Optional[int] = ..., worker: _Optional[str] = ...) -> None: ...

@@ -219,6 +219,8 @@ class Worker(FoldBase):
             started.target.FromTimedelta(output.target.duration)
             started.warn_at.FromDatetime(output.warn_at)
             started.deadline.FromDatetime(output.deadline)
+            if output.opens_at is not None:
+                started.opens_at.FromDatetime(output.opens_at)
             return started
         if isinstance(output, Warned):
             warned = events_pb2.SlaWarning(

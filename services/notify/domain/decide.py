@@ -6,7 +6,9 @@
   we answer by e-mail" when routing says so; their place in the queue and the
   estimated wait when it changed meaningfully. On the channel they wrote from.
 - The operator: a new assignment; an SLA warning on their conversation.
-- The supervisors: breaches and predicted breaches.
+- The supervisors: breaches, predicted breaches, and a queue growing past the
+  shop's threshold (the conversation that becomes number threshold + 1 on its
+  channel's queue tells it, once per crossing).
 
 Each notification names the event that caused it: delivery keeps one per
 trigger and recipient, whatever the redeliveries.
@@ -15,15 +17,16 @@ trigger and recipient, whatever the redeliveries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from pronto.channels import channel_name
 from pronto.v1 import events_pb2
 from services.notify.domain.templates import Kind, Templates
-from services.sla.domain.calendar import BusinessCalendar
 
 SUPERVISORS = "supervisors"
 
@@ -59,13 +62,18 @@ class Customer:
     channel: str
     # (position, wait rounded to minutes) last told, so that unchanged estimates are not repeated.
     told_position: tuple[int, int] | None = None
+    # Its latest place in the queue (0: not queued), to see the queue cross the threshold.
+    position: int = 0
     operator_id: str = ""
 
 
 @dataclass(frozen=True)
 class Shop:
-    calendar: BusinessCalendar = field(default_factory=BusinessCalendar.always_open)
+    # Times are written in the shop's zone; its opening hours come with the SLA clock (opens_at).
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     templates: Templates = field(default_factory=Templates)
+    # Supervisors hear when more than this many conversations wait on one channel.
+    queue_threshold: int = 20
 
 
 def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
@@ -75,24 +83,29 @@ def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: da
         return _acknowledge(say, event, shop, now)
     if isinstance(event, events_pb2.ConversationAssigned):
         customer.operator_id = event.operator_id
-        customer.told_position = None
+        customer.told_position, customer.position = None, 0
         return [
             say.customer(Kind.ASSIGNED, operator=event.operator_display_name or event.operator_id),
             say.operator(event.operator_id, Kind.NEW_ASSIGNMENT),
         ]
-    if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:
-        return [say.customer(Kind.NOBODY_ONLINE)]
     if isinstance(event, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
-        return _position(say, customer, event.position, event.estimated_wait.ToTimedelta())
+        crossed = _queue_over(say, customer, event.position, shop.queue_threshold)
+        if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:
+            return [say.customer(Kind.NOBODY_ONLINE), *crossed]
+        return [*_position(say, customer, event.position, event.estimated_wait.ToTimedelta()), *crossed]
     if isinstance(event, events_pb2.SlaWarning):
-        deadline = event.deadline.ToDatetime(shop.calendar.zone)
+        deadline = _local(event.deadline, shop)
         if event.predicted:
             return [say.supervisors(Kind.PREDICTED_BREACH, when=deadline)]
         operator = event.operator_id or customer.operator_id
         return [say.operator(operator, Kind.SLA_WARNING, when=deadline)] if operator else []
     if isinstance(event, events_pb2.SlaBreached):
-        return [say.supervisors(Kind.BREACH, when=event.deadline.ToDatetime(shop.calendar.zone))]
+        return [say.supervisors(Kind.BREACH, when=_local(event.deadline, shop))]
     return []
+
+
+def _local(moment: Timestamp, shop: Shop) -> datetime:
+    return moment.ToDatetime(UTC).astimezone(shop.zone)
 
 
 def _acknowledge(
@@ -100,9 +113,10 @@ def _acknowledge(
 ) -> list[Notification]:
     if started.metric != events_pb2.SLA_METRIC_FIRST_RESPONSE:
         return []
-    deadline = started.deadline.ToDatetime(shop.calendar.zone)
-    if started.business_time and not shop.calendar.is_open(now):
-        return [say.customer(Kind.ACKNOWLEDGED_CLOSED, when=deadline, opens=shop.calendar.next_open(now))]
+    deadline = _local(started.deadline, shop)
+    opens = _local(started.opens_at, shop) if started.HasField("opens_at") else now
+    if opens > now:
+        return [say.customer(Kind.ACKNOWLEDGED_CLOSED, when=deadline, opens=opens)]
     return [say.customer(Kind.ACKNOWLEDGED, when=deadline)]
 
 
@@ -113,6 +127,15 @@ def _position(say: _Speaker, customer: Customer, position: int, wait: timedelta)
         return []
     customer.told_position = now_told
     return [say.customer(Kind.QUEUE_POSITION, position=position, wait=wait)]
+
+
+def _queue_over(say: _Speaker, customer: Customer, position: int, threshold: int) -> list[Notification]:
+    """A place only grows when someone joins ahead: reaching threshold + 1 from below means the
+    queue has just grown past the threshold, and one conversation holds that place at a time."""
+    before, customer.position = customer.position, position
+    if position == threshold + 1 and before <= threshold:
+        return [say.supervisors(Kind.QUEUE_OVER, count=position)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,7 @@ class _Speaker:
         text, written_in = self.shop.templates.render(
             kind,
             language,
-            self.shop.calendar.zone,
+            self.shop.zone,
             conversation=c.conversation_id,
             channel=c.channel,
             **fields,  # type: ignore[arg-type]

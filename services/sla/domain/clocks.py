@@ -26,6 +26,8 @@ class Started:
     target: Target
     warn_at: datetime
     deadline: datetime
+    # When the clock starts counting: the shop's next opening in business time, else the start.
+    opens_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ class ConversationClocks:
             return []
         clock = self.clocks[metric] = Clock.start(metric, target, at, policy)
         warn_at, deadline = clock.run(at)
-        return [Started(metric, target, warn_at, deadline)]
+        opens_at = policy.calendar.next_open(at) if target.business else at
+        return [Started(metric, target, warn_at, deadline, opens_at)]
 
     def _stop(self, metric: Metric, at: datetime) -> list[Output]:
         """The result; an answer after the deadline that no tick saw pass is a breach first, so that

@@ -10,11 +10,9 @@ from google.protobuf.message import Message
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import SUPERVISORS, Customer, Recipient, Shop, customer_of, decide
 from services.notify.domain.templates import Kind
-from services.sla.domain.calendar import BusinessCalendar, Period
 
 ROME = ZoneInfo("Europe/Rome")
-OFFICE = BusinessCalendar("Europe/Rome", {d: (Period.parse("09:00-18:00"),) for d in range(5)}, country="IT")
-SHOP = Shop(calendar=OFFICE)
+SHOP = Shop(zone=ROME, queue_threshold=3)
 
 
 def anna() -> Customer:
@@ -28,11 +26,15 @@ def anna() -> Customer:
     )
 
 
-def started(deadline: datetime, business: bool = True) -> events_pb2.SlaClockStarted:
+def started(
+    deadline: datetime, business: bool = True, opens: datetime | None = None
+) -> events_pb2.SlaClockStarted:
     event = events_pb2.SlaClockStarted(
         conversation_id="c1", metric=events_pb2.SLA_METRIC_FIRST_RESPONSE, business_time=business
     )
     event.deadline.FromDatetime(deadline)
+    if opens is not None:
+        event.opens_at.FromDatetime(opens)
     return event
 
 
@@ -61,16 +63,16 @@ def test_the_customer_is_promised_the_deadline_in_their_language_on_their_channe
 
 def test_outside_hours_the_customer_is_told_when_the_shop_opens() -> None:
     saturday_night = at(2026, 11, 21, 23, 0)
-    [(_, _, kind, text)] = one(started(at(2026, 11, 23, 9, 30)), anna(), saturday_night)
+    monday = at(2026, 11, 23, 9, 0)
+    [(_, _, kind, text)] = one(started(at(2026, 11, 23, 9, 30), opens=monday), anna(), saturday_night)
     assert kind is Kind.ACKNOWLEDGED_CLOSED
     assert "otwieramy poniedziałek 09:00" in text
     assert "poniedziałek 09:30" in text
 
 
-def test_a_calendar_time_target_needs_no_opening_hours() -> None:
-    [(_, _, kind, _)] = one(
-        started(at(2026, 11, 21, 23, 15), business=False), anna(), at(2026, 11, 21, 23, 0)
-    )
+def test_a_clock_counting_from_now_is_an_open_shop() -> None:
+    now = at(2026, 11, 21, 23, 0)
+    [(_, _, kind, _)] = one(started(at(2026, 11, 21, 23, 15), business=False, opens=now), anna(), now)
     assert kind is Kind.ACKNOWLEDGED
 
 
@@ -147,3 +149,25 @@ def test_a_warning_before_anyone_holds_the_conversation_tells_no_operator() -> N
 
 def test_other_events_cause_nothing() -> None:
     assert one(events_pb2.SlaMet(conversation_id="c1"), anna(), at(2026, 11, 23, 10, 24)) == []
+
+
+def test_supervisors_hear_once_when_the_queue_grows_past_the_threshold() -> None:
+    customer = anna()
+
+    def moved(position: int) -> list[Kind]:
+        event = events_pb2.QueuePositionChanged(conversation_id="c1", position=position, channel=7)
+        return [
+            k for r, _, k, _ in one(event, customer, at(2026, 11, 23, 10, 0)) if r is Recipient.SUPERVISOR
+        ]
+
+    assert moved(3) == []
+    assert moved(4) == [Kind.QUEUE_OVER]  # someone joined ahead: four wait now
+    assert moved(4) == []
+    assert moved(3) == []
+    assert moved(4) == [Kind.QUEUE_OVER]  # crossed again
+
+
+def test_a_newcomer_at_threshold_plus_one_tells_the_supervisors() -> None:
+    queued = events_pb2.ConversationQueued(conversation_id="c1", position=4, nobody_online=True)
+    kinds = [(r, k) for r, _, k, _ in one(queued, anna(), at(2026, 11, 23, 10, 0))]
+    assert kinds == [(Recipient.CUSTOMER, Kind.NOBODY_ONLINE), (Recipient.SUPERVISOR, Kind.QUEUE_OVER)]

@@ -36,6 +36,7 @@ def test_an_email_on_friday_evening_is_due_on_monday_morning_in_business_time() 
         Target(timedelta(minutes=30), business=True),
         warn_at=rome(2026, 11, 23, 9, 14),  # 80% of 30 minutes: 10 on Friday, 14 on Monday
         deadline=rome(2026, 11, 23, 9, 20),
+        opens_at=rome(2026, 11, 20, 17, 50),  # open: the clock counts from the message
     )
     assert isinstance(resolution, Started)
     assert resolution.metric is Metric.RESOLUTION
@@ -216,3 +217,9 @@ def test_a_budget_ending_at_closing_breaches_at_the_next_opening_and_a_reply_whi
     assert stopped == Stopped(
         Metric.FIRST_RESPONSE, timedelta(minutes=30), POLICY.response["email"], met=True
     )
+
+
+def test_a_clock_started_while_closed_says_when_the_shop_opens() -> None:
+    first, _ = email().customer_wrote(rome(2026, 11, 21, 23, 0), POLICY)  # Saturday night
+    assert isinstance(first, Started)
+    assert first.opens_at == rome(2026, 11, 23, 9, 0)
