@@ -146,11 +146,13 @@ class FoldingApp:
         ticked: Callable[[], None] = lambda: None,
         skipped: Callable[[], None] = lambda: None,
         replayed: Callable[[int], None] = lambda _count: None,
+        also_ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self.spec = spec
         self.worker = worker
         self.registry = registry
         self._published, self._ticked, self._skipped, self._replayed = published, ticked, skipped, replayed
+        self._also_ready = also_ready
         self.log = logging.getLogger(f"pronto.{spec.app_id.removeprefix('pronto-')}")
         self.app = streams.app(
             spec.app_id,
@@ -167,10 +169,14 @@ class FoldingApp:
         self._wire()
 
     def ready(self) -> bool:
-        """Partitions assigned and their state rebuilt."""
-        return bool(self.assigned_partitions) and all(
-            task.done() and not task.cancelled() and task.exception() is None
-            for task in self.loading.values()
+        """Partitions assigned and their state rebuilt (and whatever else the service waits for)."""
+        return (
+            bool(self.assigned_partitions)
+            and self._also_ready()
+            and all(
+                task.done() and not task.cancelled() and task.exception() is None
+                for task in self.loading.values()
+            )
         )
 
     def _wire(self) -> None:

@@ -79,3 +79,7 @@ class RoutingService(_StreamService):
 
 class SlaService(_StreamService):
     name = "sla"
+
+
+class NotifyService(_StreamService):
+    name = "notify"

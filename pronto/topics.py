@@ -37,11 +37,18 @@ CLOCKS = TopicSpec(
 )
 CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
 SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
-NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "conversation id", _retained(7))
+# Requested notifications and their outcomes (delivered, failed), keyed by recipient; delivery
+# reads it to know what was already sent.
+NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "tenant/recipient kind/recipient", _retained(7))
 # Routing's own input: everything that changes a shop's routing state, re-keyed by tenant so
 # that one partition (one worker) decides for a shop. Replaying it from the start rebuilds the
 # state, so nothing may be deleted from it (there are no snapshots yet).
 ROUTING = TopicSpec("support.routing.v1", 6, "tenant", {"retention.ms": "-1", "cleanup.policy": "delete"})
+# Notify's own input: customer messages, resolutions, routing's and SLA's events, merged in one
+# order per conversation; replaying it rebuilds what notify knows of each customer.
+NOTIFY = TopicSpec(
+    "support.notify.v1", 6, "conversation id", {"retention.ms": "-1", "cleanup.policy": "delete"}
+)
 DEADLETTER = TopicSpec("support.deadletter.v1", 1, "original key", _retained(30))
 
 ALL: tuple[TopicSpec, ...] = (
@@ -52,6 +59,7 @@ ALL: tuple[TopicSpec, ...] = (
     CONVERSATIONS,
     CLOCKS,
     SLA,
+    NOTIFY,
     NOTIFICATIONS,
     DEADLETTER,
 )

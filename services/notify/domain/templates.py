@@ -37,8 +37,9 @@ class Kind(Enum):
     QUEUE_OVER = "queue_over"
 
 
-# Kind -> language -> template. Fields: name (", Giulia" or ""), operator, when, wait, position,
-# conversation, channel, count.
+# Kind -> language -> template. Fields: name (", Giulia" or ""), operator, when, opens, wait,
+# position, conversation, channel, count.
+FIELDS = ("name", "operator", "when", "opens", "wait", "position", "conversation", "channel", "count")
 DEFAULTS: dict[Kind, dict[str, str]] = {
     Kind.ACKNOWLEDGED: {
         "it": "Grazie{name}, abbiamo ricevuto il tuo messaggio. Una persona ti risponderà entro {when}.",
@@ -127,6 +128,17 @@ class Templates:
             count=count,
         )
         return text, chosen
+
+    def problem(self) -> str:
+        """What is wrong with the overrides (an unknown field, a broken brace), or "" when nothing."""
+        sample = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+        for kind, texts in self.overrides.items():
+            for language in texts:
+                try:
+                    self.render(kind, language, ZoneInfo("UTC"), when=sample, opens=sample, wait=timedelta())
+                except (KeyError, IndexError, ValueError) as exc:
+                    return f"{kind.value}/{language}: {exc!r}; fields: {', '.join(FIELDS)}"
+        return ""
 
 
 def _moment(moment: datetime | None, zone: ZoneInfo, language: str) -> str:

@@ -155,7 +155,7 @@ def test_supervisors_hear_once_when_the_queue_grows_past_the_threshold() -> None
     customer = anna()
 
     def moved(position: int) -> list[Kind]:
-        event = events_pb2.QueuePositionChanged(conversation_id="c1", position=position, channel=7)
+        event = events_pb2.QueuePositionChanged(conversation_id="c1", position=position)
         return [
             k for r, _, k, _ in one(event, customer, at(2026, 11, 23, 10, 0)) if r is Recipient.SUPERVISOR
         ]

@@ -103,3 +103,8 @@ def test_a_shop_overrides_a_template() -> None:
         templates.render(Kind.ASSIGNED, "en", ROME, operator="Giulia")[0]
         == "Hello, I am Giulia and I will help you."
     )
+
+
+def test_an_override_with_an_unknown_field_is_named_at_start() -> None:
+    assert "nome" in Templates({Kind.ASSIGNED: {"it": "Ciao {nome}"}}).problem()
+    assert Templates({Kind.ASSIGNED: {"it": "Ciao{name}, sono {operator}."}}).problem() == ""

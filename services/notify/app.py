@@ -1,0 +1,67 @@
+"""The notify service: a folding Faust app that decides, and a delivery worker that sends.
+
+Customer messages, resolutions, routing's decisions and SLA's events are
+merged, keyed by conversation, onto ``support.notify.v1``; the fold writes
+``NotificationRequested`` records to ``support.notifications.v1`` (keyed by
+recipient). The deliverer, a task of the same process with its own consumer
+group, sends them and records their outcomes on the same topic.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from pronto import topics
+from pronto.folding import FoldingApp, FoldSpec, Headers, Out
+from services.notify.delivery.deliverer import Deliverer
+from services.notify.domain.decide import Notification
+from services.notify.metrics import NotifyMetrics
+from services.notify.settings import NotifySettings
+from services.notify.worker import Worker
+
+APP_ID = "pronto-notify"
+# Notify's decisions need no timer: every notification answers an event.
+TICK_S = 3600.0
+
+
+def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
+    """Every source is keyed by conversation already."""
+    return key or None
+
+
+class Notify:
+    def __init__(self, settings: NotifySettings) -> None:
+        self.registry = CollectorRegistry()
+        self.metrics = NotifyMetrics(self.registry)
+        source = f"/pronto/notify/{settings.instance}"
+        self.worker = Worker(lambda tenant: settings.shop(tenant).shop(), source)
+        self.deliverer = Deliverer(settings, self.metrics, source)
+        spec = FoldSpec(
+            app_id=APP_ID,
+            bootstrap_servers=settings.bootstrap_servers,
+            sources=(topics.INBOUND.name, topics.OUTBOUND.name, topics.CONVERSATIONS.name, topics.SLA.name),
+            input_topic=topics.NOTIFY.name,
+            output_topic=topics.NOTIFICATIONS.name,
+            rekey=same_key,
+            tick_s=TICK_S,
+            http_host=settings.notify_http_host,
+            http_port=settings.notify_http_port,
+            fetch_wait_ms=settings.notify_fetch_wait_ms,
+            linger_ms=settings.notify_linger_ms,
+            session_timeout_s=settings.notify_session_timeout_s,
+        )
+        self.folding = FoldingApp(
+            spec,
+            self.worker,
+            self.registry,
+            published=self._published,
+            skipped=self.metrics.invalid,
+            replayed=self.metrics.replayed,
+            also_ready=self.deliverer.ready,
+        )
+        self.app = self.folding.app
+        self.app.task(self.deliverer.run)
+
+    def _published(self, out: Out) -> None:
+        if isinstance(out.emitted, Notification):
+            self.metrics.requested.labels(out.emitted.kind.value).inc()

@@ -1,0 +1,514 @@
+"""Sends what ``support.notifications.v1`` requests, once each, and records every outcome there.
+
+A plain consumer group over the notifications topic (keyed by recipient, so
+one worker owns a recipient's rate limit and digest). When it takes a
+partition over it first writes a ``DeliveryResumed`` fence into it and reads
+up to that fence, collecting requests and the outcomes already recorded;
+only then does it send the requests that have none. After that every request
+is sent as it arrives, unless the recipient's gate holds it for a digest.
+Each delivery is retried with exponential backoff and jitter (honouring
+``Retry-After``) until its attempts run out; then it fails for good and
+goes to the dead-letter topic with the reason. The committed offset never
+passes a request still in flight or held, so a restart finds it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from pronto import envelope, event_ids, topics
+from pronto.channels import channel_name
+from pronto.envelope import Envelope, EnvelopeError
+from pronto.v1 import events_pb2
+from services.notify.delivery.adapters import Adapter, DeliveryError, Email, Outgoing, Slack, Smtp, Webhook
+from services.notify.delivery.journal import Journal
+from services.notify.domain.gate import Gate, Limit
+from services.notify.metrics import NotifyMetrics
+from services.notify.settings import Contact, NotifySettings
+
+log = logging.getLogger("pronto.notify.delivery")
+GROUP = "pronto-notify-delivery"
+DONE_CAPACITY = 200_000
+COMMIT_EVERY_S = 1.0
+# How long a partition being taken away waits for its deliveries in flight.
+REVOKE_WAIT_S = 10.0
+KINDS = {
+    events_pb2.RECIPIENT_KIND_CUSTOMER: "customer",
+    events_pb2.RECIPIENT_KIND_OPERATOR: "operator",
+    events_pb2.RECIPIENT_KIND_SUPERVISOR: "supervisor",
+}
+
+
+@dataclass
+class Request:
+    partition: int
+    offset: int
+    key: str
+    event: Envelope
+    request: events_pb2.NotificationRequested
+
+    @property
+    def id(self) -> str:
+        return self.request.notification_id
+
+
+@dataclass
+class PartitionState:
+    # The id of the DeliveryResumed record this worker wrote on taking the partition over.
+    fence: str
+    caught_up: bool = False
+    waiting: list[Request] = field(default_factory=list)
+    # Offsets of requests not finished (waiting, in flight or held): commits stop before the lowest.
+    open: dict[int, str] = field(default_factory=dict)
+    # Ids with an outcome, or being delivered by this worker.
+    done: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def finished(self, notification_id: str) -> None:
+        self.done[notification_id] = None
+        if len(self.done) > DONE_CAPACITY:
+            self.done.popitem(last=False)
+
+
+class Deliverer:
+    def __init__(self, settings: NotifySettings, metrics: NotifyMetrics, source: str) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.source = source
+        self.partitions: dict[int, PartitionState] = {}
+        self.gate: Gate[Request] = Gate(self._limit, self._awake)
+        self._calendars: dict[str, Any] = {}
+        self._slots = asyncio.Semaphore(settings.notify_concurrency)
+        self._smtp = Smtp(
+            settings.notify_smtp_host,
+            settings.notify_smtp_port,
+            settings.notify_smtp_from,
+            settings.notify_timeout_s,
+            settings.notify_smtp_username,
+            settings.notify_smtp_password.get_secret_value() if settings.notify_smtp_password else None,
+            settings.notify_smtp_starttls,
+        )
+        self.journal: Journal | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def ready(self) -> bool:
+        return bool(self.partitions) and all(s.caught_up for s in self.partitions.values())
+
+    # ---------------------------------------------------------------- the loop
+
+    async def run(self) -> None:
+        s = self.settings
+        self.journal = Journal(s.notify_journal)
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=s.notify_timeout_s))
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_servers,
+            acks="all",
+            enable_idempotence=s.kafka_idempotent,
+            linger_ms=s.notify_linger_ms,
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.bootstrap_servers,
+            group_id=GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=s.notify_fetch_wait_ms,
+            session_timeout_ms=int(s.notify_session_timeout_s * 1000),
+            heartbeat_interval_ms=max(100, int(s.notify_session_timeout_s * 1000) // 3),
+        )
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+            self._consumer.subscribe([topics.NOTIFICATIONS.name], listener=_Rebalance(self))
+            await self._loop(self._consumer)
+        finally:
+            await self._shutdown()
+
+    async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        committed_at = time.monotonic()
+        while True:
+            batches = await consumer.getmany(timeout_ms=100, max_records=1000)
+            for tp, records in batches.items():
+                for record in records:
+                    self._handle(tp.partition, record.offset, record.key, record.headers, record.value)
+            self._release_digests()
+            self.metrics.held.set(self.gate.held())
+            if time.monotonic() - committed_at >= COMMIT_EVERY_S:
+                log.info(
+                    {
+                        p: (st.caught_up, len(st.waiting), len(st.open), len(st.tasks))
+                        for p, st in self.partitions.items()
+                    },
+                )
+                log.info(
+                    {tp.partition: await consumer.position(tp) for tp in consumer.assignment()},
+                )
+                await self._commit(consumer, self.partitions)
+                committed_at = time.monotonic()
+
+    async def _shutdown(self) -> None:
+        tasks = [t for state in self.partitions.values() for t in state.tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
+        if self._consumer is not None:
+            try:
+                await self._commit(self._consumer, self.partitions)
+            except KafkaError as exc:
+                log.warning("could not commit on the way out: %s", exc)
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._session is not None:
+            await self._session.close()
+        if self.journal is not None:
+            self.journal.close()
+
+    # ---------------------------------------------------------------- partitions
+
+    async def assigned(self, partitions: Iterable[int]) -> None:
+        """Fences each new partition: everything before the fence is read before anything is sent.
+
+        The partition's state exists before its fence is written: the consumer may already be
+        fetching it, and what it reads before the fence waits.
+        """
+        assert self._producer is not None
+        new = [p for p in partitions if p not in self.partitions]
+        fences = {}
+        for partition in new:
+            fences[partition] = Envelope(
+                event_ids.derived(f"{self.source}/{time.time_ns()}", partition),
+                self.source,
+                "*",
+                events_pb2.DeliveryResumed(partition=partition, worker=self.source),
+                datetime.now(UTC),
+            )
+            self.partitions[partition] = PartitionState(fence=fences[partition].id)
+        for partition, fence in fences.items():
+            headers, value = envelope.encode(fence)
+            sent = await self._producer.send_and_wait(
+                topics.NOTIFICATIONS.name,
+                value,
+                key=str(partition).encode(),
+                partition=partition,
+                headers=headers,
+            )
+            log.info(
+                "partition %d: reading up to the fence at offset %d before sending", partition, sent.offset
+            )
+
+    async def revoked(self, partitions: Iterable[int]) -> None:
+        """Lets deliveries in flight finish (bounded) and commits before another worker takes over."""
+        leaving = {p: self.partitions[p] for p in partitions if p in self.partitions}
+        tasks = [t for state in leaving.values() for t in state.tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=REVOKE_WAIT_S)
+        if self._consumer is not None and leaving:
+            await self._commit(self._consumer, leaving)
+        for partition in leaving:
+            del self.partitions[partition]
+        self.gate.forget(lambda request: request.partition in self.partitions)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, states: dict[int, PartitionState]) -> None:
+        offsets = {}
+        for partition, state in states.items():
+            tp = TopicPartition(topics.NOTIFICATIONS.name, partition)
+            if tp not in consumer.assignment():
+                continue
+            offsets[tp] = min(state.open, default=await consumer.position(tp))
+        if offsets:
+            await consumer.commit(offsets)
+
+    # ---------------------------------------------------------------- records
+
+    def _handle(
+        self, partition: int, offset: int, key: bytes | None, headers: Any, value: bytes | None
+    ) -> None:
+        state = self.partitions.get(partition)
+        if state is None:  # not ours (any more): not committed either, its owner reads it
+            return
+        try:
+            event = envelope.decode(list(headers), value)
+        except EnvelopeError as exc:
+            log.warning("skipping a record delivery cannot read: %s", exc)
+            return
+        payload = event.payload
+        if isinstance(payload, events_pb2.DeliveryResumed):
+            if event.id == state.fence:
+                self._caught_up(state)
+        elif isinstance(payload, events_pb2.NotificationDelivered) or (
+            isinstance(payload, events_pb2.NotificationFailed) and payload.final
+        ):
+            state.finished(payload.notification_id)
+            if not state.caught_up and key and isinstance(payload, events_pb2.NotificationDelivered):
+                self.gate.sent(key.decode(), event.time)  # sends before a restart count
+        elif isinstance(payload, events_pb2.NotificationRequested):
+            request = Request(partition, offset, (key or b"").decode(), event, payload)
+            state.open[offset] = request.id
+            if state.caught_up:
+                self._start(state, request)
+            else:
+                state.waiting.append(request)
+
+    def _caught_up(self, state: PartitionState) -> None:
+        state.caught_up = True
+        waiting, state.waiting = state.waiting, []
+        for request in waiting:
+            self._start(state, request)
+
+    def _start(self, state: PartitionState, request: Request) -> None:
+        kind = request.request.kind
+        if request.id in state.done:
+            self.metrics.deduplicated.labels(kind).inc()
+            state.open.pop(request.offset, None)
+            return
+        state.finished(request.id)  # from now on a copy of this request is a duplicate
+        assert self.journal is not None
+        journaled = self.journal.outcome(request.id)
+        if journaled is not None:
+            self.metrics.deduplicated.labels(kind).inc()
+            self._spawn(state, self._recover(request, journaled))
+        elif request.request.recipient_kind == events_pb2.RECIPIENT_KIND_CUSTOMER or self.gate.offer(
+            request.key, request, _now()
+        ):
+            self._spawn(state, self._deliver([request]))
+
+    def _release_digests(self) -> None:
+        for _recipient, requests in self.gate.digests(_now()):
+            state = self.partitions.get(requests[0].partition)
+            if state is not None:
+                self._spawn(state, self._deliver(requests))
+
+    def _spawn(self, state: PartitionState, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    # ---------------------------------------------------------------- delivery
+
+    async def _deliver(self, requests: list[Request]) -> None:
+        first = requests[0]
+        message = _message(requests)
+        kind = "digest" if len(requests) > 1 else first.request.kind
+        adapter = self._adapter(first)
+        attempts = 0
+        async with self._slots:
+            try:
+                if adapter is None:
+                    raise DeliveryError(f"no contact configured for {first.key}", permanent=True)
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(self.settings.notify_attempts),
+                    wait=self._wait,
+                    retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and not e.permanent),
+                    reraise=True,
+                ):
+                    with attempt:
+                        attempts += 1
+                        await self._attempt(adapter, message, requests, attempts)
+            except DeliveryError as exc:
+                await self._failed(requests, adapter.name if adapter else "none", attempts, exc.reason)
+                self.metrics.failed.labels(kind, adapter.name if adapter else "none").inc()
+                return
+        assert adapter is not None
+        self.metrics.sent.labels(kind, adapter.name).inc()
+        self.metrics.latency.labels(adapter.name).observe(
+            max(0.0, (_now() - first.event.time).total_seconds())
+        )
+        digest_id = message.id if len(requests) > 1 else ""
+        await self._outcomes(
+            requests,
+            lambda r: events_pb2.NotificationDelivered(
+                notification_id=r.id,
+                conversation_id=r.request.conversation_id,
+                adapter=adapter.name,
+                attempts=attempts,
+                digest_id=digest_id,
+            ),
+        )
+
+    async def _attempt(
+        self, adapter: Adapter, message: Outgoing, requests: list[Request], attempt: int
+    ) -> None:
+        try:
+            await adapter.send(message)
+        except DeliveryError as exc:
+            if not exc.permanent and attempt < self.settings.notify_attempts:
+                self.metrics.retried.labels(adapter.name).inc()
+                log.info("delivery of %s failed (attempt %d), retrying: %s", message.id, attempt, exc.reason)
+            raise
+        assert self.journal is not None
+        for request in requests:
+            self.journal.write(request.id, "delivered")
+
+    def _wait(self, retry: RetryCallState) -> float:
+        backoff = wait_exponential_jitter(
+            initial=self.settings.notify_backoff_initial_s, max=self.settings.notify_backoff_max_s
+        )(retry)
+        error = retry.outcome.exception() if retry.outcome else None
+        asked = error.retry_after_s if isinstance(error, DeliveryError) and error.retry_after_s else 0.0
+        return max(backoff, min(asked, self.settings.notify_backoff_max_s))
+
+    async def _failed(self, requests: list[Request], adapter: str, attempts: int, reason: str) -> None:
+        assert self.journal is not None
+        for request in requests:
+            self.journal.write(request.id, "failed")
+        log.warning("giving up on %s after %d attempts: %s", [r.id for r in requests], attempts, reason)
+
+        def failure(r: Request) -> events_pb2.NotificationFailed:
+            return events_pb2.NotificationFailed(
+                notification_id=r.id,
+                conversation_id=r.request.conversation_id,
+                adapter=adapter,
+                attempts=attempts,
+                error=reason,
+                final=True,
+            )
+
+        await self._outcomes(requests, failure, dead_letter=True)
+
+    async def _recover(self, request: Request, outcome: str) -> None:
+        """Sent before a crash, its outcome event lost: write the event, send nothing."""
+        log.info("notification %s was %s before a restart; recording it", request.id, outcome)
+        if outcome == "delivered":
+            await self._outcomes(
+                [request],
+                lambda r: events_pb2.NotificationDelivered(
+                    notification_id=r.id, conversation_id=r.request.conversation_id, adapter="journal"
+                ),
+            )
+        else:
+            await self._failed([request], "journal", 0, "failed before a restart")
+
+    async def _outcomes(self, requests: list[Request], payload: Any, dead_letter: bool = False) -> None:
+        for request in requests:
+            event = Envelope(
+                event_ids.derived(request.id, 1),
+                self.source,
+                request.event.tenant,
+                payload(request),
+                _now(),
+                request.event.traceparent,
+            )
+            await self._write(topics.NOTIFICATIONS.name, request.key, event, request.partition)
+            if dead_letter:
+                await self._write(topics.DEADLETTER.name, request.key, event, None)
+            state = self.partitions.get(request.partition)
+            if state is not None:
+                state.open.pop(request.offset, None)
+
+    async def _write(self, topic: str, key: str, event: Envelope, partition: int | None) -> None:
+        """Keeps trying while the broker is away: an outcome not written keeps its request open."""
+        assert self._producer is not None
+        headers, value = envelope.encode(event)
+        delay = 0.5
+        while True:
+            try:
+                await self._producer.send_and_wait(
+                    topic, value, key=key.encode(), partition=partition, headers=headers
+                )
+                return
+            except KafkaError as exc:
+                log.warning("could not record %s on %s (%s); retrying in %.1f s", event.id, topic, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    # ---------------------------------------------------------------- who, how, when
+
+    def _adapter(self, request: Request) -> Adapter | None:
+        assert self._session is not None
+        shop = self.settings.shop(request.event.tenant)
+        kind = request.request.recipient_kind
+        if kind == events_pb2.RECIPIENT_KIND_CUSTOMER:
+            target = shop.customer_webhook(channel_name(request.request.channel))
+            return Webhook(self._session, target.url, target.secret.get_secret_value()) if target else None
+        contact = (
+            shop.operator(request.request.recipient)
+            if kind == events_pb2.RECIPIENT_KIND_OPERATOR
+            else shop.supervisors
+        )
+        return self._by_contact(contact)
+
+    def _by_contact(self, contact: Contact | None) -> Adapter | None:
+        assert self._session is not None
+        if contact is None:
+            return None
+        if contact.email:
+            return Email(self._smtp, contact.email)
+        if contact.webhook:
+            return Webhook(self._session, contact.webhook.url, contact.webhook.secret.get_secret_value())
+        if contact.slack:
+            return Slack(self._session, contact.slack.get_secret_value())
+        return None
+
+    def _limit(self, key: str) -> Limit:
+        return self.settings.shop(key.split("/", 1)[0]).limit()
+
+    def _awake(self, key: str, at: datetime) -> bool:
+        """Whether the recipient named by ``key`` (tenant/kind/id) may be told something at ``at``."""
+        if key not in self._calendars:
+            tenant, kind, recipient = [*key.split("/", 2), "", ""][:3]
+            shop = self.settings.shop(tenant)
+            contact = shop.operator(recipient) if kind == "operator" else shop.supervisors
+            self._calendars[key] = shop.calendar(contact.hours if contact else {})
+        calendar = self._calendars[key]
+        return calendar is None or bool(calendar.is_open(at))
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, deliverer: Deliverer) -> None:
+        self.deliverer = deliverer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.deliverer.revoked(tp.partition for tp in revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.deliverer.assigned(tp.partition for tp in assigned)
+
+
+def _message(requests: list[Request]) -> Outgoing:
+    first = requests[0]
+    r = first.request
+    common: dict[str, Any] = {
+        "tenant": first.event.tenant,
+        "recipient_kind": KINDS.get(r.recipient_kind, "unknown"),
+        "recipient": r.recipient,
+        "language": r.language,
+        "channel": channel_name(r.channel),
+    }
+    if len(requests) == 1:
+        return Outgoing(
+            id=r.notification_id,
+            kind=r.kind,
+            text=r.text,
+            conversation_id=r.conversation_id,
+            created_at=first.event.time,
+            **common,
+        )
+    ids = tuple(q.id for q in requests)
+    lines = "\n".join(f"- {q.request.text}" for q in requests)
+    return Outgoing(
+        id=event_ids.derived(",".join(ids), 0),
+        kind="digest",
+        text=f"{len(requests)} notifications while you were away or busy:\n{lines}",
+        conversation_id="",
+        created_at=_now(),
+        covers=ids,
+        **common,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,161 @@
+"""Notify's configuration: ``PRONTO_NOTIFY_*`` environment variables, validated at start.
+
+Each shop says where its people are reached: the customers through one
+outbound webhook per channel (``"*"`` for every channel without its own), each
+operator and the supervisors' team through one contact (an e-mail address, a
+signed webhook or a Slack-compatible incoming webhook), when staff may be told
+things (their hours; outside them notifications wait for a digest), its rate
+limit, its queue threshold and its own wording.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from pronto.channels import NAMES
+from pronto.settings import CommonSettings
+from services.notify.domain.decide import Shop
+from services.notify.domain.gate import Limit
+from services.notify.domain.templates import Kind, Templates
+from services.sla.domain.calendar import BusinessCalendar, Period
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MIN_SECRET_LENGTH = 16
+
+
+class WebhookTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://")
+    # Signs every request (Pronto-Signature); the receiver checks it with the same secret.
+    secret: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
+
+
+class Contact(BaseModel):
+    """How one person or team is reached: exactly one of e-mail, webhook, Slack."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    webhook: WebhookTarget | None = None
+    # A Slack-compatible incoming webhook URL (it is itself the secret).
+    slack: SecretStr | None = None
+    # Weekday ("mon".."sun") -> periods like "08:00-20:00" when they may be told something, in the
+    # shop's time zone; a weekday not listed is a day off. Empty: the shop's staff hours.
+    hours: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        ways = [w for w in (self.email, self.webhook, self.slack) if w is not None]
+        if len(ways) != 1:
+            raise ValueError("a contact needs exactly one of email, webhook or slack")
+        if self.slack is not None and not self.slack.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("slack must be the incoming webhook's http(s) URL")
+        _check_hours(self.hours)
+        return self
+
+
+class ShopConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "UTC"
+    # Channel name or "*" -> where customer-facing messages for that channel are posted.
+    customer_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    operators: dict[str, Contact] = Field(default_factory=dict)
+    # Operators without their own contact.
+    operator_default: Contact | None = None
+    supervisors: Contact | None = None
+    # When staff may be told things unless their contact says otherwise; empty: any time.
+    staff_hours: dict[str, list[str]] = Field(default_factory=dict)
+    # Per staff recipient: at most this many messages per window; the rest go out as a digest.
+    limit_count: int = Field(default=5, ge=1)
+    limit_window_s: float = Field(default=600.0, gt=0)
+    queue_threshold: int = Field(default=20, ge=1)
+    # Kind ("acknowledged", "assigned", ...) -> language -> template (README, Notify).
+    templates: dict[Kind, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        unknown = set(self.customer_webhooks) - {*NAMES, "*"}
+        if unknown:
+            raise ValueError(
+                f"customer_webhooks: unknown channels {sorted(unknown)}; known: *, {', '.join(NAMES)}"
+            )
+        _check_hours(self.staff_hours)
+        problem = Templates(self.templates).problem()
+        if problem:
+            raise ValueError(f"templates: {problem}")
+        return self
+
+    def shop(self) -> Shop:
+        return Shop(ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold)
+
+    def limit(self) -> Limit:
+        return Limit(self.limit_count, timedelta(seconds=self.limit_window_s))
+
+    def calendar(self, hours: dict[str, list[str]]) -> BusinessCalendar | None:
+        """When someone with these hours (else the staff hours) may be told things; None: always."""
+        hours = hours or self.staff_hours
+        if not hours:
+            return None
+        periods = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in hours.items()}
+        return BusinessCalendar(self.timezone, periods)
+
+    def customer_webhook(self, channel: str) -> WebhookTarget | None:
+        return self.customer_webhooks.get(channel) or self.customer_webhooks.get("*")
+
+    def operator(self, operator_id: str) -> Contact | None:
+        return self.operators.get(operator_id) or self.operator_default
+
+
+def _check_hours(hours: dict[str, list[str]]) -> None:
+    unknown = set(hours) - set(WEEKDAYS)
+    if unknown:
+        raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+    for periods in hours.values():
+        for period in periods:
+            Period.parse(period)
+
+
+class NotifySettings(CommonSettings):
+    notify_http_host: str = "127.0.0.1"
+    notify_http_port: int = Field(default=8083, ge=0, le=65535)
+    # Tenant -> how its people are reached; a tenant not listed gets ``notify_default_shop``.
+    notify_shops: dict[str, ShopConfig] = Field(default_factory=dict)
+    notify_default_shop: ShopConfig = Field(default_factory=ShopConfig)
+    notify_smtp_host: str = "127.0.0.1"
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_from: str = "Pronto <pronto@localhost>"
+    notify_smtp_username: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_smtp_starttls: bool = False
+    # Delivery: attempts per notification (the first included), then the dead-letter topic.
+    notify_attempts: int = Field(default=5, ge=1, le=20)
+    notify_backoff_initial_s: float = Field(default=0.5, gt=0)
+    notify_backoff_max_s: float = Field(default=30.0, gt=0)
+    notify_timeout_s: float = Field(default=10.0, gt=0)
+    # Deliveries in flight at once.
+    notify_concurrency: int = Field(default=32, ge=1, le=1024)
+    # What this worker delivered, written the moment each delivery is answered: after a crash it
+    # sends nothing again that it already sent (README, Notify).
+    notify_journal: Path = Path("var/notify-delivered.journal")
+    notify_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
+    notify_linger_ms: int = Field(default=5, ge=0, le=1000)
+    notify_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
+
+    def shop(self, tenant: str) -> ShopConfig:
+        return self.notify_shops.get(tenant, self.notify_default_shop)

@@ -1,0 +1,132 @@
+"""Notify's decisions as a fold over ``support.notify.v1``: who hears what, once per trigger.
+
+Customer messages, operator resolutions, routing's decisions and SLA's events
+are merged, keyed by conversation, onto ``support.notify.v1``. The fold keeps
+what it knows of each conversation's customer (name, language, channel, last
+place in the queue) and turns each event into ``NotificationRequested``
+records whose ids derive from the event: a replay or a redelivery requests
+exactly the same notifications, which delivery sends once. Records in,
+records out; no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pronto import envelope, event_ids
+from pronto.channels import NAMES, channel_value
+from pronto.envelope import Envelope, EnvelopeError
+from pronto.folding import FoldBase, Headers, Out
+from pronto.v1 import common_pb2, events_pb2
+from services.notify.domain.decide import Customer, Notification, Recipient, Shop, customer_of, decide
+
+log = logging.getLogger("pronto.notify")
+SEEN_CAPACITY = 200_000
+# Events about a conversation whose first message has not been merged yet (topics interleave freely).
+EARLY_CAPACITY = 20
+AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
+RECIPIENT_KINDS = {
+    Recipient.CUSTOMER: events_pb2.RECIPIENT_KIND_CUSTOMER,
+    Recipient.OPERATOR: events_pb2.RECIPIENT_KIND_OPERATOR,
+    Recipient.SUPERVISOR: events_pb2.RECIPIENT_KIND_SUPERVISOR,
+}
+
+
+def recipient_key(tenant: str, notification: Notification) -> str:
+    """One recipient's notifications share a partition: their limits are decided in one place."""
+    return f"{tenant}/{notification.recipient_kind.value}/{notification.recipient}"
+
+
+@dataclass
+class PartitionState:
+    customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
+    early: dict[tuple[str, str], list[Envelope]] = field(default_factory=dict)
+    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+
+@dataclass
+class Worker(FoldBase):
+    shop: Callable[[str], Shop]
+    source: str
+    partitions: dict[int, PartitionState] = field(default_factory=dict)
+    invalid: int = 0
+
+    def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
+        try:
+            event = envelope.decode(headers, value)
+        except EnvelopeError as exc:
+            self.invalid += 1
+            log.warning("skipping a record notify cannot read: %s", exc)
+            return []
+        state = self.partitions.setdefault(partition, PartitionState())
+        if event.id in state.seen:
+            return []
+        state.seen[event.id] = None
+        if len(state.seen) > SEEN_CAPACITY:
+            state.seen.popitem(last=False)
+        try:
+            return self._apply(state, event)
+        except Exception:
+            self.invalid += 1
+            log.exception("notify failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant)
+            return []
+
+    def ticks(self, partitions: Iterable[int]) -> list[Out]:
+        return []
+
+    def _apply(self, state: PartitionState, event: Envelope) -> list[Out]:
+        payload = event.payload
+        conversation_id = getattr(payload, "conversation_id", "")
+        if not conversation_id or not event.tenant:
+            return []
+        key = (event.tenant, conversation_id)
+        if isinstance(payload, events_pb2.MessageReceived):
+            if payload.kind not in AMENDMENTS:
+                self._customer_wrote(state, key, payload)
+            return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]
+        if isinstance(payload, events_pb2.ConversationResolved):
+            state.customers.pop(key, None)
+            return []
+        if key not in state.customers:
+            early = state.early.setdefault(key, [])
+            if len(early) < EARLY_CAPACITY:
+                early.append(event)
+            return []
+        return self._decide(state, event)
+
+    @staticmethod
+    def _customer_wrote(
+        state: PartitionState, key: tuple[str, str], message: events_pb2.MessageReceived
+    ) -> None:
+        known = state.customers.get(key)
+        if known is None:
+            state.customers[key] = customer_of(message)
+        elif message.language:
+            known.language = message.language  # customers switch; answer in the latest
+
+    def _decide(self, state: PartitionState, event: Envelope) -> list[Out]:
+        customer = state.customers[(event.tenant, event.payload.conversation_id)]  # type: ignore[attr-defined]
+        notifications = decide(event.payload, event.id, customer, self.shop(event.tenant), event.time)
+        return [
+            self.derived(
+                event, index, recipient_key(event.tenant, n), event.tenant, self._request(event, index, n), n
+            )
+            for index, n in enumerate(notifications)
+        ]
+
+    @staticmethod
+    def _request(cause: Envelope, index: int, n: Notification) -> events_pb2.NotificationRequested:
+        return events_pb2.NotificationRequested(
+            notification_id=event_ids.derived(cause.id, index),
+            conversation_id=n.conversation_id,
+            recipient_kind=RECIPIENT_KINDS[n.recipient_kind],
+            recipient=n.recipient,
+            kind=n.kind.value,
+            language=n.language,
+            text=n.text,
+            trigger_event_id=n.trigger_event_id,
+            channel=channel_value(n.channel) if n.channel in NAMES else common_pb2.CHANNEL_UNSPECIFIED,
+        )
