@@ -12,7 +12,7 @@ from pronto import topics
 def test_topic_names_are_unique() -> None:
     names = [spec.name for spec in topics.ALL]
 
-    assert len(names) == len(set(names)) == 9
+    assert len(names) == len(set(names)) == 10
 
 
 def test_every_topic_is_a_versioned_support_topic() -> None:
@@ -25,17 +25,19 @@ def test_every_topic_has_partitions_a_key_and_a_retention() -> None:
         assert spec.partitions >= 1, spec.name
         assert spec.key, spec.name
         retention = int(spec.configs["retention.ms"])
-        # Routing and SLA replay their input from the start: it keeps everything.
-        assert retention == -1 if spec in (topics.ROUTING, topics.CLOCKS) else retention >= topics.DAY_MS, (
-            spec.name
-        )
+        # Routing, SLA and notify replay their input from the start: it keeps everything.
+        assert (
+            retention == -1
+            if spec in (topics.ROUTING, topics.CLOCKS, topics.NOTIFY)
+            else retention >= topics.DAY_MS
+        ), spec.name
         assert spec.configs["cleanup.policy"] == "delete", spec.name
 
 
 def test_the_module_constants_are_the_topics_listed() -> None:
     constants = [topics.INBOUND, topics.OUTBOUND, topics.OPERATORS, topics.ROUTING, topics.CONVERSATIONS]
     constants += [topics.CLOCKS]
-    constants += [topics.SLA, topics.NOTIFICATIONS, topics.DEADLETTER]
+    constants += [topics.SLA, topics.NOTIFY, topics.NOTIFICATIONS, topics.DEADLETTER]
 
     assert list(topics.ALL) == constants
     assert topics.INBOUND.name == "support.inbound.v1"
