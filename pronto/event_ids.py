@@ -24,10 +24,13 @@ def from_channel_message(tenant: str, channel: str, channel_message_id: str) -> 
     return str(uuid.uuid5(_NAMESPACE, _SEPARATOR.join(("channel", tenant, channel, channel_message_id))))
 
 
-def derived(cause_id: str, index: int) -> str:
-    """The id of the ``index``-th event a processor emitted because of event ``cause_id``.
+def derived(processor: str, cause_id: str, index: int) -> str:
+    """The id of the ``index``-th event ``processor`` (routing, sla...) emitted because of ``cause_id``.
 
     A processor that handles the same event again (a redelivery, a replay)
-    emits events with the same ids, which consumers deduplicate.
+    emits events with the same ids, which consumers deduplicate. Two
+    processors reacting to the same event emit different ids: a consumer of
+    both (notify reads routing's and SLA's events) must not take one for a
+    copy of the other.
     """
-    return str(uuid.uuid5(_NAMESPACE, _SEPARATOR.join(("derived", cause_id, str(index)))))
+    return str(uuid.uuid5(_NAMESPACE, _SEPARATOR.join(("derived", processor, cause_id, str(index)))))

@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import faust
 from aiokafka import TopicPartition
@@ -81,6 +81,8 @@ class FoldBase:
 
     partitions: dict[int, Any]
     source: str
+    # Names the processor in the ids it derives (``pronto.event_ids.derived``).
+    processor: ClassVar[str] = ""
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
         raise NotImplementedError
@@ -103,7 +105,12 @@ class FoldBase:
         """The ``index``-th event caused by ``cause``: its id and time derive from it, so a replay
         or a redelivery emits exactly the same event."""
         event = Envelope(
-            event_ids.derived(cause.id, index), self.source, tenant, payload, cause.time, cause.traceparent
+            event_ids.derived(self.processor, cause.id, index),
+            self.source,
+            tenant,
+            payload,
+            cause.time,
+            cause.traceparent,
         )
         headers, value = envelope.encode(event)
         return Out(key.encode(), headers, value, emitted)

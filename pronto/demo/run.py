@@ -24,12 +24,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from pronto import topics
 from pronto.broker.embedded import EmbeddedBroker, free_port, port_is_free
 from pronto.broker.provision import provision
+from pronto.demo.inbox import DemoInbox
 from pronto.demo.messages import MessageFactory
 from pronto.demo.team import MEMBERS, ON_A_BREAK, DemoTeam
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
-from pronto.services import IngestService, RoutingService, SlaService
+from pronto.services import IngestService, NotifyService, RoutingService, SlaService
 from pronto.v1 import events_pb2, ingest_pb2
 from services.ingest.grpc_api import MAX_STREAM_BATCH
 from services.ingest.settings import DEVELOPMENT_TOKENS
@@ -60,6 +61,8 @@ class DemoOptions:
     http_port: int = 8080
     routing_http_port: int = 8081
     sla_http_port: int = 8082
+    notify_http_port: int = 8083
+    inbox_port: int = 8090
     progress_every: float = 2.0
 
 
@@ -168,15 +171,27 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         http_port=_port(options.sla_http_port),
         env={"PRONTO_SLA_POLICIES": json.dumps({DEMO_TENANT: DEMO_SLA_POLICY})},
     )
-    services = (ingest, routing, sla)
+    inbox = DemoInbox()
+    await inbox.start(_port(options.inbox_port))
+    notify = NotifyService(
+        broker.bootstrap_servers,
+        run_dir / "notify.log",
+        http_port=_port(options.notify_http_port),
+        env={
+            "PRONTO_KAFKA_IDEMPOTENT": "false",
+            "PRONTO_NOTIFY_SHOPS": json.dumps({DEMO_TENANT: inbox.shop_config("Europe/Rome")}),
+            "PRONTO_NOTIFY_JOURNAL": str(run_dir / "notify-delivered.journal"),
+        },
+    )
+    services = (ingest, routing, sla, notify)
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
-        say("starting ingest, routing and SLA ...")
+        say("starting ingest, routing, SLA and notify ...")
         for service in services:
             service.start()
         for service in services:
             service.wait_ready(timeout=60)
-        _announce(say, broker, ingest, routing, sla, run_dir, options)
+        _announce(say, broker, ingest, routing, sla, notify, inbox, run_dir, options)
         started = time.monotonic()
         async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
             team = DemoTeam(client, seed=options.seed)
@@ -184,7 +199,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             working = asyncio.create_task(team.work(broker.bootstrap_servers, stop))
             breaks = asyncio.create_task(_a_break(team, options, stop, say))
             traffic = asyncio.create_task(drive_traffic(client, options, stop, stats))
-            await _report_progress(say, services, team, stats, stop, started, options)
+            await _report_progress(say, services, team, inbox, stats, stop, started, options)
             stop.set()
             await asyncio.wait({working, breaks}, timeout=10)
             # The stream ends once ingest answered what was sent; with the broker gone that is bounded by
@@ -193,6 +208,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             if not done:
                 traffic.cancel()
                 say("some messages were still unanswered when the demo stopped")
+            await inbox.settle(say, team.counts["ConversationAssigned"])
         elapsed = time.monotonic() - started
         try:
             stored = len(
@@ -210,10 +226,12 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
         _summarise_routing(say, team, queue_length(_scrape(f"{routing.http_url}/metrics")))
         _summarise_sla(say, first_responses(_scrape(f"{sla.http_url}/metrics")))
+        _summarise_notify(say, inbox)
     finally:
         say("stopping the services and the broker ...")
         for service in reversed(services):
             service.stop()
+        await inbox.stop()
         broker.stop()
         say(f"stopped. Logs are in {run_dir}")
     return stats
@@ -225,6 +243,8 @@ def _announce(
     ingest: IngestService,
     routing: RoutingService,
     sla: SlaService,
+    notify: NotifyService,
+    inbox: DemoInbox,
     run_dir: Path,
     options: DemoOptions,
 ) -> None:
@@ -245,6 +265,8 @@ def _announce(
     say(
         f"  SLA windows        curl -H 'authorization: Bearer {DEMO_SLA_TOKEN}' {sla.http_url}/v1/sla/windows"
     )
+    say(f"  notify metrics     {notify.http_url}/metrics")
+    say(f"  the shop's inbox   http://127.0.0.1:{inbox.port}   (receives what notify sends everyone)")
     say(f"  logs               {run_dir}")
     say(f"  team               {len(TEAM_NAMES)} operators online: {', '.join(TEAM_NAMES)}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
@@ -302,8 +324,9 @@ def _compliance(outcomes: Counter[str]) -> str:
 
 async def _report_progress(
     say: Callable[[str], None],
-    services: tuple[IngestService, RoutingService, SlaService],
+    services: tuple[IngestService, RoutingService, SlaService, NotifyService],
     team: DemoTeam,
+    inbox: DemoInbox,
     stats: TrafficStats,
     stop: asyncio.Event,
     started: float,
@@ -315,7 +338,7 @@ async def _report_progress(
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, min(options.progress_every, remaining)))
-        ingest, routing, sla = services
+        ingest, routing, sla, _ = services
         if http_status(ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - started
@@ -328,7 +351,10 @@ async def _report_progress(
         )
         sla_text = await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics")
         total = sum(first_responses(sla_text).values(), Counter())
-        say(f"{'':10}SLA first response: {_compliance(total)} in time, {total['breached']} breached")
+        say(
+            f"{'':10}SLA first response: {_compliance(total)} in time, {total['breached']} breached"
+            f"  | {inbox.line()}"
+        )
         if options.duration and elapsed >= options.duration:
             return
 
@@ -349,6 +375,15 @@ def _summarise_sla(say: Callable[[str], None], by_channel: dict[str, Counter[str
         for channel, outcomes in sorted(by_channel.items())
     )
     say(f"  first response      in time by channel: {figures or 'no responses yet'}")
+
+
+def _summarise_notify(say: Callable[[str], None], inbox: DemoInbox) -> None:
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(inbox.by_kind.items()))
+    say(f"  notify              {inbox.line()}; {kinds or 'nothing yet'}")
+    if inbox.badly_signed:
+        say(f"  notify              {inbox.badly_signed} webhooks with a bad signature (refused)")
+    if inbox.last_customer_text:
+        say(f"  last customer told  {inbox.last_customer_text}")
 
 
 def _summarise(

@@ -1,6 +1,6 @@
 """Notify's decisions as a fold over ``support.notify.v1``: who hears what, once per trigger.
 
-Customer messages, operator resolutions, routing's decisions and SLA's events
+Customer messages, routing's decisions and SLA's events
 are merged, keyed by conversation, onto ``support.notify.v1``. The fold keeps
 what it knows of each conversation's customer (name, language, channel, last
 place in the queue) and turns each event into ``NotificationRequested``
@@ -15,6 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from pronto import envelope, event_ids
 from pronto.channels import NAMES, channel_value
@@ -25,8 +26,14 @@ from services.notify.domain.decide import Customer, Notification, Recipient, Sho
 
 log = logging.getLogger("pronto.notify")
 SEEN_CAPACITY = 200_000
-# Events about a conversation whose first message has not been merged yet (topics interleave freely).
+# Customers remembered per partition, the least recently heard from forgotten first. A resolved
+# conversation is kept too: topics interleave freely, so its resolution may be merged after the
+# customer's next message, whose assignment must still find them.
+CUSTOMER_CAPACITY = 200_000
+# Events about a conversation whose first message has not been merged yet, per conversation, and
+# how many such conversations are kept waiting.
 EARLY_CAPACITY = 20
+EARLY_CONVERSATIONS = 10_000
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
 RECIPIENT_KINDS = {
     Recipient.CUSTOMER: events_pb2.RECIPIENT_KIND_CUSTOMER,
@@ -42,13 +49,14 @@ def recipient_key(tenant: str, notification: Notification) -> str:
 
 @dataclass
 class PartitionState:
-    customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
-    early: dict[tuple[str, str], list[Envelope]] = field(default_factory=dict)
+    customers: OrderedDict[tuple[str, str], Customer] = field(default_factory=OrderedDict)
+    early: OrderedDict[tuple[str, str], list[Envelope]] = field(default_factory=OrderedDict)
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
 
 @dataclass
 class Worker(FoldBase):
+    processor: ClassVar[str] = "notify"
     shop: Callable[[str], Shop]
     source: str
     partitions: dict[int, PartitionState] = field(default_factory=dict)
@@ -87,13 +95,12 @@ class Worker(FoldBase):
             if payload.kind not in AMENDMENTS:
                 self._customer_wrote(state, key, payload)
             return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]
-        if isinstance(payload, events_pb2.ConversationResolved):
-            state.customers.pop(key, None)
-            return []
         if key not in state.customers:
             early = state.early.setdefault(key, [])
             if len(early) < EARLY_CAPACITY:
                 early.append(event)
+            if len(state.early) > EARLY_CONVERSATIONS:
+                state.early.popitem(last=False)
             return []
         return self._decide(state, event)
 
@@ -104,8 +111,12 @@ class Worker(FoldBase):
         known = state.customers.get(key)
         if known is None:
             state.customers[key] = customer_of(message)
-        elif message.language:
-            known.language = message.language  # customers switch; answer in the latest
+            if len(state.customers) > CUSTOMER_CAPACITY:
+                state.customers.popitem(last=False)
+        else:
+            state.customers.move_to_end(key)
+            if message.language:
+                known.language = message.language  # customers switch; answer in the latest
 
     def _decide(self, state: PartitionState, event: Envelope) -> list[Out]:
         customer = state.customers[(event.tenant, event.payload.conversation_id)]  # type: ignore[attr-defined]
@@ -120,7 +131,7 @@ class Worker(FoldBase):
     @staticmethod
     def _request(cause: Envelope, index: int, n: Notification) -> events_pb2.NotificationRequested:
         return events_pb2.NotificationRequested(
-            notification_id=event_ids.derived(cause.id, index),
+            notification_id=event_ids.derived(Worker.processor, cause.id, index),
             conversation_id=n.conversation_id,
             recipient_kind=RECIPIENT_KINDS[n.recipient_kind],
             recipient=n.recipient,

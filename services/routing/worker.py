@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from pronto import envelope
 from pronto.envelope import Envelope, EnvelopeError
@@ -24,6 +25,7 @@ log = logging.getLogger("pronto.routing")
 
 @dataclass
 class Worker(FoldBase):
+    processor: ClassVar[str] = "routing"
     policy: Policy
     metrics: RoutingMetrics
     source: str

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from google.protobuf.message import Message
 
@@ -70,6 +71,7 @@ class PartitionState:
 
 @dataclass
 class Worker(FoldBase):
+    processor: ClassVar[str] = "sla"
     policies: Mapping[str, Policy]
     default_policy: Policy
     source: str

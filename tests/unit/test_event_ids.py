@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pronto.event_ids import from_channel_message, from_idempotency_key
+from pronto.event_ids import derived, from_channel_message, from_idempotency_key
 
 
 def test_an_idempotency_key_gives_the_same_id_every_time() -> None:
@@ -80,3 +80,9 @@ def test_different_separator_free_inputs_give_different_ids(
     assume(not any("\x1f" in part for part in (*a, *b)))
     assert from_idempotency_key(*a) != from_idempotency_key(*b)
     assert from_channel_message(*a) != from_channel_message(*b)
+
+
+def test_processors_reacting_to_the_same_event_derive_different_ids() -> None:
+    """Found by the demo: notify took SLA's first event after a message for a copy of routing's."""
+    assert derived("sla", "m-1", 0) != derived("routing", "m-1", 0)
+    assert derived("sla", "m-1", 0) == derived("sla", "m-1", 0)

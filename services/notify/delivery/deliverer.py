@@ -41,6 +41,7 @@ from services.notify.settings import Contact, NotifySettings
 
 log = logging.getLogger("pronto.notify.delivery")
 GROUP = "pronto-notify-delivery"
+PROCESSOR = "notify-delivery"
 DONE_CAPACITY = 200_000
 COMMIT_EVERY_S = 1.0
 # How long a partition being taken away waits for its deliveries in flight.
@@ -190,7 +191,7 @@ class Deliverer:
         fences = {}
         for partition in new:
             fences[partition] = Envelope(
-                event_ids.derived(f"{self.source}/{time.time_ns()}", partition),
+                event_ids.derived(PROCESSOR, f"{self.source}/{time.time_ns()}", partition),
                 self.source,
                 "*",
                 events_pb2.DeliveryResumed(partition=partition, worker=self.source),
@@ -395,7 +396,7 @@ class Deliverer:
     async def _outcomes(self, requests: list[Request], payload: Any, dead_letter: bool = False) -> None:
         for request in requests:
             event = Envelope(
-                event_ids.derived(request.id, 1),
+                event_ids.derived(PROCESSOR, request.id, 1),
                 self.source,
                 request.event.tenant,
                 payload(request),
@@ -500,7 +501,7 @@ def _message(requests: list[Request]) -> Outgoing:
     ids = tuple(q.id for q in requests)
     lines = "\n".join(f"- {q.request.text}" for q in requests)
     return Outgoing(
-        id=event_ids.derived(",".join(ids), 0),
+        id=event_ids.derived(PROCESSOR, ",".join(ids), 0),
         kind="digest",
         text=f"{len(requests)} notifications while you were away or busy:\n{lines}",
         conversation_id="",

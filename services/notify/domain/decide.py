@@ -2,9 +2,10 @@
 
 - The customer: an acknowledgement when the first-response clock starts, with
   its deadline as the promise (business-hours aware; when the shop is closed,
-  when it opens again); the operator's name on assignment; "nobody is online,
-  we answer by e-mail" when routing says so; their place in the queue and the
-  estimated wait when it changed meaningfully. On the channel they wrote from.
+  when it opens again); the operator's name on assignment (the new one's when
+  the conversation moves to a colleague); "nobody is online, we answer by
+  e-mail" when routing says so; their place in the queue and the estimated
+  wait when it changed meaningfully. On the channel they wrote from.
 - The operator: a new assignment; an SLA warning on their conversation.
 - The supervisors: breaches, predicted breaches, and a queue growing past the
   shop's threshold (the conversation that becomes number threshold + 1 on its
@@ -29,6 +30,7 @@ from pronto.v1 import events_pb2
 from services.notify.domain.templates import Kind, Templates
 
 SUPERVISORS = "supervisors"
+CLOSED_MARGIN = timedelta(minutes=1)
 
 
 class Recipient(Enum):
@@ -82,12 +84,9 @@ def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: da
     if isinstance(event, events_pb2.SlaClockStarted):
         return _acknowledge(say, event, shop, now)
     if isinstance(event, events_pb2.ConversationAssigned):
-        customer.operator_id = event.operator_id
-        customer.told_position, customer.position = None, 0
-        return [
-            say.customer(Kind.ASSIGNED, operator=event.operator_display_name or event.operator_id),
-            say.operator(event.operator_id, Kind.NEW_ASSIGNMENT),
-        ]
+        return _introduce(say, customer, event.operator_id, event.operator_display_name)
+    if isinstance(event, events_pb2.ConversationReassigned) and event.to_operator_id:
+        return _introduce(say, customer, event.to_operator_id, event.to_operator_display_name)
     if isinstance(event, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
         crossed = _queue_over(say, customer, event.position, shop.queue_threshold)
         if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:
@@ -108,6 +107,16 @@ def _local(moment: Timestamp, shop: Shop) -> datetime:
     return moment.ToDatetime(UTC).astimezone(shop.zone)
 
 
+def _introduce(say: _Speaker, customer: Customer, operator_id: str, name: str) -> list[Notification]:
+    """The customer learns who is talking to them now; the operator, that they have a conversation."""
+    customer.operator_id = operator_id
+    customer.told_position, customer.position = None, 0
+    return [
+        say.customer(Kind.ASSIGNED, operator=name or operator_id),
+        say.operator(operator_id, Kind.NEW_ASSIGNMENT),
+    ]
+
+
 def _acknowledge(
     say: _Speaker, started: events_pb2.SlaClockStarted, shop: Shop, now: datetime
 ) -> list[Notification]:
@@ -115,7 +124,8 @@ def _acknowledge(
         return []
     deadline = _local(started.deadline, shop)
     opens = _local(started.opens_at, shop) if started.HasField("opens_at") else now
-    if opens > now:
+    # The clock's start may trail the message by moments (its partition's time): that is not closed.
+    if opens > now + CLOSED_MARGIN:
         return [say.customer(Kind.ACKNOWLEDGED_CLOSED, when=deadline, opens=opens)]
     return [say.customer(Kind.ACKNOWLEDGED, when=deadline)]
 

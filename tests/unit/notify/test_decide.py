@@ -171,3 +171,32 @@ def test_a_newcomer_at_threshold_plus_one_tells_the_supervisors() -> None:
     queued = events_pb2.ConversationQueued(conversation_id="c1", position=4, nobody_online=True)
     kinds = [(r, k) for r, _, k, _ in one(queued, anna(), at(2026, 11, 23, 10, 0))]
     assert kinds == [(Recipient.CUSTOMER, Kind.NOBODY_ONLINE), (Recipient.SUPERVISOR, Kind.QUEUE_OVER)]
+
+
+def test_a_clock_starting_moments_after_the_message_is_an_open_shop() -> None:
+    now = at(2026, 11, 23, 10, 0)
+    event = started(at(2026, 11, 23, 10, 30), opens=now + timedelta(milliseconds=40))
+    [(_, _, kind, _)] = one(event, anna(), now)
+    assert kind is Kind.ACKNOWLEDGED
+
+
+def test_a_conversation_moved_to_a_colleague_introduces_them() -> None:
+    customer = anna()
+    moved = events_pb2.ConversationReassigned(
+        conversation_id="c1", from_operator_id="marek", to_operator_id="ola", to_operator_display_name="Ola"
+    )
+    assert one(moved, customer, at(2026, 11, 23, 10, 0)) == [
+        (
+            Recipient.CUSTOMER,
+            "+48600100200",
+            Kind.ASSIGNED,
+            "Dzień dobry, Anna, nazywam się Ola i pomogę Ci.",
+        ),
+        (Recipient.OPERATOR, "ola", Kind.NEW_ASSIGNMENT, "New conversation c1 on whatsapp for you."),
+    ]
+    assert customer.operator_id == "ola"
+
+
+def test_a_conversation_taken_back_to_the_queue_tells_nobody_yet() -> None:
+    back = events_pb2.ConversationReassigned(conversation_id="c1", from_operator_id="marek")
+    assert one(back, anna(), at(2026, 11, 23, 10, 0)) == []
