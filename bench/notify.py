@@ -48,6 +48,8 @@ SECRET = "bench-notify-secret-0123"
 STEADY_RATE = 100
 TARGET_RATE = 2_000
 TARGET_P99_S = 1.0
+# A run that stops delivering ends instead of waiting out its timeout; "delivered" says how many came.
+STALL_S = 30
 
 
 class Receiver:
@@ -99,7 +101,13 @@ async def measure(
         nonlocal requested, last_requested
         deadline = time.monotonic() + timeout
         meter = Meter("notifications delivered", 2 * conversations)
+        progressed, last = time.monotonic(), receiver.count
         while not done() and time.monotonic() < deadline:
+            if receiver.count != last:
+                progressed, last = time.monotonic(), receiver.count
+            elif time.monotonic() - progressed > STALL_S:
+                progress(f"nothing delivered for {STALL_S} s: stopping with {receiver.count:,} delivered")
+                return
             for records in (await consumer.getmany(timeout_ms=50)).values():
                 for record in records:
                     if envelope.decode(record.headers, record.value).type.endswith("NotificationRequested"):
