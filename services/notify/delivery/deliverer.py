@@ -46,6 +46,7 @@ DONE_CAPACITY = 200_000
 COMMIT_EVERY_S = 1.0
 # How long a partition being taken away waits for its deliveries in flight.
 REVOKE_WAIT_S = 10.0
+RESTART_PAUSE_S = 2.0
 KINDS = {
     events_pb2.RECIPIENT_KIND_CUSTOMER: "customer",
     events_pb2.RECIPIENT_KIND_OPERATOR: "operator",
@@ -116,9 +117,24 @@ class Deliverer:
     # ---------------------------------------------------------------- the loop
 
     async def run(self) -> None:
+        """Delivers until stopped; a failure of the consumer or the producer (the broker gone, a
+        rebalance refusing a commit) starts over from the committed offsets after a pause."""
         s = self.settings
         self.journal = Journal(s.notify_journal)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=s.notify_timeout_s))
+        try:
+            while True:
+                try:
+                    await self._consume()
+                except (KafkaError, OSError) as exc:
+                    log.warning("delivery stopped (%r); starting over in %.0f s", exc, RESTART_PAUSE_S)
+                await asyncio.sleep(RESTART_PAUSE_S)
+        finally:
+            await self._session.close()
+            self.journal.close()
+
+    async def _consume(self) -> None:
+        s = self.settings
         self._producer = AIOKafkaProducer(
             bootstrap_servers=s.bootstrap_servers,
             acks="all",
@@ -180,6 +196,7 @@ class Deliverer:
         return True
 
     async def _shutdown(self) -> None:
+        """Lets deliveries in flight finish (bounded), commits, and forgets every partition."""
         tasks = [t for state in self.partitions.values() for t in state.tasks]
         if tasks:
             await asyncio.wait(tasks, timeout=5.0)
@@ -191,10 +208,8 @@ class Deliverer:
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
-        if self._session is not None:
-            await self._session.close()
-        if self.journal is not None:
-            self.journal.close()
+        self.partitions.clear()
+        self.gate.forget(lambda _request: False)
 
     # ---------------------------------------------------------------- partitions
 
@@ -362,7 +377,7 @@ class Deliverer:
         self, adapter: Adapter, message: Outgoing, requests: list[Request], attempt: int
     ) -> None:
         try:
-            await adapter.send(message)
+            await _sent_by(adapter, message)
         except DeliveryError as exc:
             if not exc.permanent and attempt < self.settings.notify_attempts:
                 self.metrics.retried.labels(adapter.name).inc()
@@ -495,6 +510,18 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.deliverer.assigned(tp.partition for tp in assigned)
+
+
+async def _sent_by(adapter: Adapter, message: Outgoing) -> None:
+    """A failure the adapter did not foresee is retried, then dead-lettered, like any other:
+    a notification is never dropped by a bug in between."""
+    try:
+        await adapter.send(message)
+    except DeliveryError:
+        raise
+    except Exception as exc:
+        log.exception("unexpected failure sending %s by %s", message.id, adapter.name)
+        raise DeliveryError(f"unexpected {exc!r}", permanent=False) from exc
 
 
 def _message(requests: list[Request]) -> Outgoing:
