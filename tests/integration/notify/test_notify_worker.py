@@ -57,7 +57,7 @@ def shops(http: HttpReceiver) -> dict[str, Any]:
             },
             "supervisors": {"slack": http.url("/ok/slack")},
             "limit_count": 3,
-            "limit_window_s": 4,
+            "limit_window_s": 8,
         },
         BUSY_SHOP: {
             "customer_webhooks": {"*": hook("/ok/busy-customers")},
@@ -224,7 +224,7 @@ async def test_the_right_people_hear_the_right_things_once(
     assert failure.attempts == 3
     assert "HTTP 500" in failure.error
 
-    # The storm: three breaches one by one, the other five together once the 4 s window has room.
+    # The storm: three breaches one by one, the other five together once the 8 s window has room.
     wait_for(lambda: len(http.answered("/ok/slack")) >= 4, 30, "the supervisors' digest")
     slack = [r.json["text"] for r in http.answered("/ok/slack")]
     assert len(slack) == 4
@@ -285,7 +285,7 @@ async def test_a_worker_killed_mid_batch_sends_nothing_twice(
         first.setdefault(request.headers["Idempotency-Key"], request)
     again = [r for r in received if first[r.headers["Idempotency-Key"]] is not r]
     # A copy only of what was on the wire when the process died (the kill takes a moment).
-    assert all(first[r.headers["Idempotency-Key"]].at > killed_at - 1.0 for r in again), again
+    assert all(first[r.headers["Idempotency-Key"]].at > killed_at - 2.0 for r in again), again
     assert len(again) <= CONCURRENCY
     assert all(
         r.body == first[r.headers["Idempotency-Key"]].body
