@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import aiosmtplib
@@ -178,11 +179,20 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: 
             text = (await response.text(errors="replace"))[:200]
             retry_after = _seconds(response.headers.get("Retry-After"))
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise DeliveryError(f"POST {url}: {exc!r}", permanent=False) from exc
+        raise DeliveryError(f"POST {_where(url)}: {type(exc).__name__}", permanent=False) from exc
     transient = response.status in (408, 425, 429) or response.status >= 500
     raise DeliveryError(
-        f"POST {url}: HTTP {response.status} {text}", permanent=not transient, retry_after_s=retry_after
+        f"POST {_where(url)}: HTTP {response.status} {text}",
+        permanent=not transient,
+        retry_after_s=retry_after,
     )
+
+
+def _where(url: str) -> str:
+    """The URL without its path and query: a Slack webhook's path is its secret, and reasons are
+    logged and written to the dead-letter topic."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/..."
 
 
 def _seconds(value: str | None) -> float | None:
