@@ -21,7 +21,7 @@ from pronto.channels import NAMES
 from pronto.settings import CommonSettings
 from services.notify.domain.decide import Shop
 from services.notify.domain.gate import Limit
-from services.notify.domain.templates import Kind, Templates
+from services.notify.domain.templates import STAFF_KINDS, Kind, Templates
 from services.sla.domain.calendar import BusinessCalendar, Period
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -72,7 +72,10 @@ class ShopConfig(BaseModel):
     supervisors: Contact | None = None
     # When staff may be told things unless their contact says otherwise; empty: any time.
     staff_hours: dict[str, list[str]] = Field(default_factory=dict)
-    # Per staff recipient: at most this many messages per window; the rest go out as a digest.
+    # What may wait: per staff recipient at most ``limit_count`` messages of these kinds per window,
+    # and none outside their hours; the rest go out as a digest. New assignments and SLA warnings
+    # are an operator's work and go out at once unless listed here.
+    limited_kinds: set[str] = Field(default_factory=lambda: {"breach", "predicted_breach", "queue_over"})
     limit_count: int = Field(default=5, ge=1)
     limit_window_s: float = Field(default=600.0, gt=0)
     queue_threshold: int = Field(default=20, ge=1)
@@ -96,6 +99,12 @@ class ShopConfig(BaseModel):
                 f"customer_webhooks: unknown channels {sorted(unknown)}; known: *, {', '.join(NAMES)}"
             )
         _check_hours(self.staff_hours)
+        staff_kinds = {k.value for k in STAFF_KINDS}
+        if self.limited_kinds - staff_kinds:
+            raise ValueError(
+                f"limited_kinds: {sorted(self.limited_kinds - staff_kinds)} are not staff notifications; "
+                f"choose among {', '.join(sorted(staff_kinds))}"
+            )
         problem = Templates(self.templates).problem()
         if problem:
             raise ValueError(f"templates: {problem}")

@@ -15,10 +15,11 @@ passes a request still in flight or held, so a restart finds it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,9 +79,13 @@ class PartitionState:
     # Ids with an outcome, or being delivered by this worker.
     done: OrderedDict[str, None] = field(default_factory=OrderedDict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Deliveries on the wire or recording their outcome (not waiting to retry): a partition
+    # taken away lets these finish and cancels the others, which its next owner sends.
+    busy: set[asyncio.Task[Any]] = field(default_factory=set)
     # The offset after the highest read, and the starts of gaps already read again.
     next_offset: int | None = None
     gaps: set[int] = field(default_factory=set)
+    digests_counted: set[str] = field(default_factory=set)
 
     def finished(self, notification_id: str) -> None:
         self.done[notification_id] = None
@@ -110,9 +115,11 @@ class Deliverer:
         self._session: aiohttp.ClientSession | None = None
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._consuming = False
 
     def ready(self) -> bool:
-        return bool(self.partitions) and all(s.caught_up for s in self.partitions.values())
+        """Consuming, and caught up on every partition it owns (a replica may own none)."""
+        return self._consuming and all(s.caught_up for s in self.partitions.values())
 
     # ---------------------------------------------------------------- the loop
 
@@ -154,6 +161,7 @@ class Deliverer:
             await self._producer.start()
             await self._consumer.start()
             self._consumer.subscribe([topics.NOTIFICATIONS.name], listener=_Rebalance(self))
+            self._consuming = True
             await self._loop(self._consumer)
         finally:
             await self._shutdown()
@@ -192,11 +200,20 @@ class Deliverer:
                 "partition %d: offsets %d to %d were not read; reading again", partition, expected, offset - 1
             )
             return False
+        if expected is not None and offset > expected:
+            log.error(
+                "partition %d: offsets %d to %d are missing again after reading again; "
+                "a request there (if any) is not sent",
+                partition,
+                expected,
+                offset - 1,
+            )
         state.next_offset = max(expected or 0, offset + 1)
         return True
 
     async def _shutdown(self) -> None:
         """Lets deliveries in flight finish (bounded), commits, and forgets every partition."""
+        self._consuming = False
         tasks = [t for state in self.partitions.values() for t in state.tasks]
         if tasks:
             await asyncio.wait(tasks, timeout=5.0)
@@ -245,11 +262,19 @@ class Deliverer:
             )
 
     async def revoked(self, partitions: Iterable[int]) -> None:
-        """Lets deliveries in flight finish (bounded) and commits before another worker takes over."""
+        """Before another worker (or this one again) takes a partition over: what is on the wire
+        finishes and is recorded (bounded); what waits to be retried or for a digest is left to
+        the next owner, so that nothing is sent by two."""
         leaving = {p: self.partitions[p] for p in partitions if p in self.partitions}
-        tasks = [t for state in leaving.values() for t in state.tasks]
-        if tasks:
-            await asyncio.wait(tasks, timeout=REVOKE_WAIT_S)
+        deadline = time.monotonic() + REVOKE_WAIT_S
+        # Polled: a busy delivery leaves the set when its attempt fails, long before its task ends.
+        while any(state.busy for state in leaving.values()) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        waiting = [t for state in leaving.values() for t in state.tasks if not t.done()]
+        for task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.wait(waiting, timeout=1.0)
         if self._consumer is not None and leaving:
             await self._commit(self._consumer, leaving)
         for partition in leaving:
@@ -288,7 +313,7 @@ class Deliverer:
         ):
             state.finished(payload.notification_id)
             if not state.caught_up and key and isinstance(payload, events_pb2.NotificationDelivered):
-                self.gate.sent(key.decode(), event.time)  # sends before a restart count
+                self._learn_sent(state, key.decode(), event.time, payload.digest_id)
         elif isinstance(payload, events_pb2.NotificationRequested):
             request = Request(partition, offset, (key or b"").decode(), event, payload)
             state.open[offset] = request.id
@@ -296,6 +321,14 @@ class Deliverer:
                 self._start(state, request)
             else:
                 state.waiting.append(request)
+
+    def _learn_sent(self, state: PartitionState, recipient: str, at: datetime, digest_id: str) -> None:
+        """Messages sent before a takeover count against the recipient's limit; a digest once."""
+        if digest_id:
+            if digest_id in state.digests_counted:
+                return
+            state.digests_counted.add(digest_id)
+        self.gate.sent(recipient, at)
 
     def _caught_up(self, state: PartitionState) -> None:
         state.caught_up = True
@@ -315,10 +348,15 @@ class Deliverer:
         if journaled is not None:
             self.metrics.deduplicated.labels(kind).inc()
             self._spawn(state, self._recover(request, journaled))
-        elif request.request.recipient_kind == events_pb2.RECIPIENT_KIND_CUSTOMER or self.gate.offer(
-            request.key, request, _now()
-        ):
+        elif not self._gated(request) or self.gate.offer(request.key, request, _now()):
             self._spawn(state, self._deliver([request]))
+
+    def _gated(self, request: Request) -> bool:
+        """Whether the shop limits this kind (by default what storms: breaches, predicted breaches,
+        queue alerts); a customer's answers and an operator's work are never held."""
+        if request.request.recipient_kind == events_pb2.RECIPIENT_KIND_CUSTOMER:
+            return False
+        return request.request.kind in self.settings.shop(request.event.tenant).limited_kinds
 
     def _release_digests(self) -> None:
         for _recipient, requests in self.gate.digests(_now()):
@@ -339,7 +377,7 @@ class Deliverer:
         kind = "digest" if len(requests) > 1 else first.request.kind
         adapter = self._adapter(first)
         attempts = 0
-        async with self._slots:
+        async with self._slots, self._busy(first.partition):
             try:
                 if adapter is None:
                     raise DeliveryError(f"no contact configured for {first.key}", permanent=True)
@@ -356,18 +394,30 @@ class Deliverer:
                 await self._failed(requests, adapter.name if adapter else "none", attempts, exc.reason)
                 self.metrics.failed.labels(kind, adapter.name if adapter else "none").inc()
                 return
-        assert adapter is not None
-        self.metrics.sent.labels(kind, adapter.name).inc()
-        self.metrics.latency.labels(adapter.name).observe(
-            max(0.0, (_now() - first.event.time).total_seconds())
-        )
-        digest_id = message.id if len(requests) > 1 else ""
+            assert adapter is not None
+            self.metrics.sent.labels(kind, adapter.name).inc()
+            self.metrics.latency.labels(adapter.name).observe(
+                max(0.0, (_now() - first.event.time).total_seconds())
+            )
+            await self._delivered(requests, adapter.name, attempts, message.id if len(requests) > 1 else "")
+
+    @contextlib.asynccontextmanager
+    async def _busy(self, partition: int) -> AsyncIterator[None]:
+        """Ends the delivery's busy spell (``_attempt`` starts it) however the delivery ends."""
+        try:
+            yield
+        finally:
+            state, task = self.partitions.get(partition), asyncio.current_task()
+            if state is not None and task is not None:
+                state.busy.discard(task)
+
+    async def _delivered(self, requests: list[Request], adapter: str, attempts: int, digest_id: str) -> None:
         await self._outcomes(
             requests,
             lambda r: events_pb2.NotificationDelivered(
                 notification_id=r.id,
                 conversation_id=r.request.conversation_id,
-                adapter=adapter.name,
+                adapter=adapter,
                 attempts=attempts,
                 digest_id=digest_id,
             ),
@@ -376,9 +426,15 @@ class Deliverer:
     async def _attempt(
         self, adapter: Adapter, message: Outgoing, requests: list[Request], attempt: int
     ) -> None:
+        state = self.partitions.get(requests[0].partition)
+        task = asyncio.current_task()
+        if state is not None and task is not None:
+            state.busy.add(task)
         try:
             await _sent_by(adapter, message)
         except DeliveryError as exc:
+            if state is not None and task is not None:
+                state.busy.discard(task)  # waiting to retry: a new owner may take over
             if not exc.permanent and attempt < self.settings.notify_attempts:
                 self.metrics.retried.labels(adapter.name).inc()
                 log.info("delivery of %s failed (attempt %d), retrying: %s", message.id, attempt, exc.reason)

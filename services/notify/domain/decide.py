@@ -67,6 +67,11 @@ class Customer:
     # Its latest place in the queue (0: not queued), to see the queue cross the threshold.
     position: int = 0
     operator_id: str = ""
+    # When an operator last took the conversation: an acknowledgement of the message that
+    # assignment answered (topics interleave) would come after "I am Marek", so it is not sent.
+    assigned_at: datetime | None = None
+    # Told that nobody is online and an e-mail will come: queue positions would contradict it.
+    offered_email: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,15 +87,19 @@ def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: da
     """The notifications ``event`` causes for this conversation (none for most events)."""
     say = _Speaker(trigger, customer, shop)
     if isinstance(event, events_pb2.SlaClockStarted):
-        return _acknowledge(say, event, shop, now)
+        already_assigned = customer.assigned_at is not None and customer.assigned_at >= now
+        return [] if already_assigned else _acknowledge(say, event, shop, now)
     if isinstance(event, events_pb2.ConversationAssigned):
-        return _introduce(say, customer, event.operator_id, event.operator_display_name)
+        return _introduce(say, customer, event.operator_id, event.operator_display_name, now)
     if isinstance(event, events_pb2.ConversationReassigned) and event.to_operator_id:
-        return _introduce(say, customer, event.to_operator_id, event.to_operator_display_name)
+        return _introduce(say, customer, event.to_operator_id, event.to_operator_display_name, now)
     if isinstance(event, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
         crossed = _queue_over(say, customer, event.position, shop.queue_threshold)
         if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:
+            customer.offered_email = True
             return [say.customer(Kind.NOBODY_ONLINE), *crossed]
+        if customer.offered_email:
+            return crossed
         return [*_position(say, customer, event.position, event.estimated_wait.ToTimedelta()), *crossed]
     if isinstance(event, events_pb2.SlaWarning):
         deadline = _local(event.deadline, shop)
@@ -107,9 +116,11 @@ def _local(moment: Timestamp, shop: Shop) -> datetime:
     return moment.ToDatetime(UTC).astimezone(shop.zone)
 
 
-def _introduce(say: _Speaker, customer: Customer, operator_id: str, name: str) -> list[Notification]:
+def _introduce(
+    say: _Speaker, customer: Customer, operator_id: str, name: str, now: datetime
+) -> list[Notification]:
     """The customer learns who is talking to them now; the operator, that they have a conversation."""
-    customer.operator_id = operator_id
+    customer.operator_id, customer.assigned_at, customer.offered_email = operator_id, now, False
     customer.told_position, customer.position = None, 0
     return [
         say.customer(Kind.ASSIGNED, operator=name or operator_id),

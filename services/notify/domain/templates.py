@@ -37,6 +37,11 @@ class Kind(Enum):
     QUEUE_OVER = "queue_over"
 
 
+# What staff (operators, supervisors) are told, as opposed to customers.
+STAFF_KINDS = frozenset(
+    {Kind.NEW_ASSIGNMENT, Kind.SLA_WARNING, Kind.BREACH, Kind.PREDICTED_BREACH, Kind.QUEUE_OVER}
+)
+
 # Kind -> language -> template. Fields: name (", Giulia" or ""), operator, when, opens, wait,
 # position, conversation, channel, count.
 FIELDS = ("name", "operator", "when", "opens", "wait", "position", "conversation", "channel", "count")

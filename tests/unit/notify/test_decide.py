@@ -200,3 +200,23 @@ def test_a_conversation_moved_to_a_colleague_introduces_them() -> None:
 def test_a_conversation_taken_back_to_the_queue_tells_nobody_yet() -> None:
     back = events_pb2.ConversationReassigned(conversation_id="c1", from_operator_id="marek")
     assert one(back, anna(), at(2026, 11, 23, 10, 0)) == []
+
+
+def test_no_acknowledgement_after_the_operator_introduced_themselves() -> None:
+    """Found in review: SLA's clock may be merged after routing's assignment of the same message."""
+    customer, now = anna(), at(2026, 11, 23, 10, 0)
+    one(events_pb2.ConversationAssigned(conversation_id="c1", operator_id="marek"), customer, now)
+    assert one(started(at(2026, 11, 23, 10, 30)), customer, now) == []
+    # The next conversation after this one is acknowledged again.
+    [(_, _, kind, _)] = one(started(at(2026, 11, 24, 10, 30)), customer, at(2026, 11, 24, 10, 0))
+    assert kind is Kind.ACKNOWLEDGED
+
+
+def test_no_queue_position_after_offering_an_email_answer() -> None:
+    customer, now = anna(), at(2026, 11, 23, 10, 0)
+    one(events_pb2.ConversationQueued(conversation_id="c1", nobody_online=True, position=1), customer, now)
+    moved = events_pb2.QueuePositionChanged(conversation_id="c1", position=2)
+    assert one(moved, customer, now) == []
+    one(events_pb2.ConversationAssigned(conversation_id="c1", operator_id="marek"), customer, now)
+    queued_again = events_pb2.ConversationQueued(conversation_id="c1", position=2)
+    assert [k for _, _, k, _ in one(queued_again, customer, now)] == [Kind.QUEUE_POSITION]

@@ -44,3 +44,9 @@ def test_staff_hours_make_a_calendar_and_a_contact_may_have_its_own() -> None:
     assert shop.calendar({}) is not None
     assert shop.calendar(shop.operators["ola"].hours) is not None
     assert ShopConfig().calendar({}) is None  # no hours: staff may be told anything at any time
+
+
+def test_only_staff_notifications_can_be_limited() -> None:
+    assert ShopConfig().limited_kinds == {"breach", "predicted_breach", "queue_over"}
+    with pytest.raises(ValidationError, match="limited_kinds: \\['assigned'\\] are not staff notifications"):
+        ShopConfig.model_validate({"limited_kinds": ["assigned"]})
