@@ -3,7 +3,8 @@
 Both run in threads of their own, so a test may block (waiting for a process
 to be ready) while deliveries keep arriving. The HTTP receiver answers by
 path: ``/ok/...`` 200, ``/flaky/...`` 503 for the first two requests of each
-notification and 200 after, ``/down/...`` always 500, ``/gone/...`` always 410.
+notification and 200 after, ``/stubborn/...`` the same for the first four,
+``/down/...`` always 500, ``/gone/...`` always 410.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class HttpReceiver:
             attempt = self._attempts[key]
             if path.startswith("/flaky"):
                 status = 503 if attempt <= 2 else 200
+            elif path.startswith("/stubborn"):
+                status = 503 if attempt <= 4 else 200
             elif path.startswith("/down"):
                 status = 500
             elif path.startswith("/gone"):

@@ -32,7 +32,7 @@ async def test_deliveries_waiting_to_be_retried_move_to_the_new_owner_once(
     private_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     with http_receiver() as http:
-        hook = {"url": http.url("/flaky/all"), "secret": "rebalance-secret-0123"}
+        hook = {"url": http.url("/stubborn/all"), "secret": "rebalance-secret-0123"}
         shops = {"s": {"customer_webhooks": {"*": hook}, "operator_default": {"webhook": hook}}}
 
         def replica(name: str) -> NotifyService:
@@ -69,14 +69,14 @@ async def test_deliveries_waiting_to_be_retried_move_to_the_new_owner_once(
             finally:
                 await producer.stop()
             # Every notification failed once and waits seconds for its retry: now the group changes.
-            wait_for(lambda: len(http.answered("/flaky", 503)) >= 12, 60, "a first failed attempt of each")
+            wait_for(lambda: len(http.answered("/stubborn", 503)) >= 12, 60, "a first failed attempt of each")
             second.start().wait_ready(timeout=90)
-            wait_for(lambda: len(http.answered("/flaky")) >= 12, 120, "every notification delivered")
+            wait_for(lambda: len(http.answered("/stubborn")) >= 12, 120, "every notification delivered")
             await asyncio.sleep(10)  # what a second copy would need
         finally:
             second.stop()
             first.stop()
-        delivered = Counter(r.headers["Idempotency-Key"] for r in http.answered("/flaky"))
+        delivered = Counter(r.headers["Idempotency-Key"] for r in http.answered("/stubborn"))
     assert len(delivered) == 12
     assert set(delivered.values()) == {1}, delivered
 
