@@ -445,7 +445,7 @@ class Deliverer:
 
     def _wait(self, retry: RetryCallState) -> float:
         backoff = wait_exponential_jitter(
-            initial=self.settings.notify_backoff_initial_s, max=self.settings.notify_backoff_max_s
+            multiplier=self.settings.notify_backoff_initial_s, max=self.settings.notify_backoff_max_s
         )(retry)
         error = retry.outcome.exception() if retry.outcome else None
         asked = error.retry_after_s if isinstance(error, DeliveryError) and error.retry_after_s else 0.0
