@@ -4,7 +4,7 @@ Customer messages exist in Italian, Polish, English, Spanish and German
 (English when the customer's language has none), call the customer by name
 when it is known, and name the operator: the customer always knows who is
 talking (DOMAIN.md). Times and durations are written the customer's way
-(``lunedì 09:20``, ``5 minuti``) by Babel, in the shop's time zone. A shop may
+(``lunedì 23 novembre alle 09:20``, ``5 minuti``) by Babel, in the shop's time zone. A shop may
 override any template per language.
 """
 
@@ -36,6 +36,15 @@ class Kind(Enum):
     PREDICTED_BREACH = "predicted_breach"
     QUEUE_OVER = "queue_over"
 
+
+# A moment as each language writes it, with its date: a promise for next week is not ambiguous.
+MOMENT_PATTERNS = {
+    "it": "EEEE d MMMM 'alle' HH:mm",
+    "pl": "EEEE, d MMMM, 'o' HH:mm",
+    "en": "EEEE d MMMM 'at' HH:mm",
+    "es": "EEEE d 'de' MMMM 'a las' HH:mm",
+    "de": "EEEE, d. MMMM 'um' HH:mm",
+}
 
 # What staff (operators, supervisors) are told, as opposed to customers.
 STAFF_KINDS = frozenset(
@@ -147,4 +156,5 @@ class Templates:
 
 
 def _moment(moment: datetime | None, zone: ZoneInfo, language: str) -> str:
-    return format_datetime(moment.astimezone(zone), "EEEE HH:mm", locale=language) if moment else ""
+    pattern = MOMENT_PATTERNS.get(language, MOMENT_PATTERNS[FALLBACK])
+    return format_datetime(moment.astimezone(zone), pattern, locale=language) if moment else ""

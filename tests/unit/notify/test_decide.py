@@ -56,7 +56,8 @@ def test_the_customer_is_promised_the_deadline_in_their_language_on_their_channe
         "pl",
     )
     assert notification.text == (
-        "Dziękujemy, Anna, otrzymaliśmy Twoją wiadomość. Odpowiemy najpóźniej poniedziałek 10:30."
+        "Dziękujemy, Anna, otrzymaliśmy Twoją wiadomość. "
+        "Odpowiemy najpóźniej poniedziałek, 23 listopada, o 10:30."
     )
     assert notification.trigger_event_id == "t1"
 
@@ -66,8 +67,8 @@ def test_outside_hours_the_customer_is_told_when_the_shop_opens() -> None:
     monday = at(2026, 11, 23, 9, 0)
     [(_, _, kind, text)] = one(started(at(2026, 11, 23, 9, 30), opens=monday), anna(), saturday_night)
     assert kind is Kind.ACKNOWLEDGED_CLOSED
-    assert "otwieramy poniedziałek 09:00" in text
-    assert "poniedziałek 09:30" in text
+    assert "otwieramy poniedziałek, 23 listopada, o 09:00" in text
+    assert "poniedziałek, 23 listopada, o 09:30" in text
 
 
 def test_a_clock_counting_from_now_is_an_open_shop() -> None:
@@ -132,7 +133,12 @@ def test_warnings_go_to_the_operator_and_breaches_to_the_supervisors() -> None:
     breached.deadline.FromDatetime(at(2026, 11, 23, 10, 30).astimezone(UTC))
 
     assert one(warning, customer, at(2026, 11, 23, 10, 24)) == [
-        (Recipient.OPERATOR, "marek", Kind.SLA_WARNING, "Conversation c1 on whatsapp is due by Monday 10:30.")
+        (
+            Recipient.OPERATOR,
+            "marek",
+            Kind.SLA_WARNING,
+            "Conversation c1 on whatsapp is due by Monday 23 November at 10:30.",
+        )
     ]
     assert [(r, who, k) for r, who, k, _ in one(predicted, customer, at(2026, 11, 23, 10, 5))] == [
         (Recipient.SUPERVISOR, SUPERVISORS, Kind.PREDICTED_BREACH)

@@ -51,15 +51,18 @@ def test_every_template_renders(kind: Kind, language: str) -> None:
     [
         (
             "it",
-            "Grazie, Marco, abbiamo ricevuto il tuo messaggio. Una persona ti risponderà entro lunedì 09:20.",
+            "Grazie, Marco, abbiamo ricevuto il tuo messaggio. "
+            "Una persona ti risponderà entro lunedì 23 novembre alle 09:20.",
         ),
         (
             "pl-PL",
-            "Dziękujemy, Marco, otrzymaliśmy Twoją wiadomość. Odpowiemy najpóźniej poniedziałek 09:20.",
+            "Dziękujemy, Marco, otrzymaliśmy Twoją wiadomość. "
+            "Odpowiemy najpóźniej poniedziałek, 23 listopada, o 09:20.",
         ),
         (
             "de",
-            "Danke, Marco, wir haben Ihre Nachricht erhalten. Ein Mensch antwortet Ihnen bis Montag 09:20.",
+            "Danke, Marco, wir haben Ihre Nachricht erhalten. "
+            "Ein Mensch antwortet Ihnen bis Montag, 23. November um 09:20.",
         ),
     ],
 )
@@ -70,7 +73,7 @@ def test_the_acknowledgement_promises_a_time_in_the_customers_language(language:
 
 def test_times_are_written_in_the_shops_zone() -> None:
     text, _ = Templates().render(Kind.ACKNOWLEDGED, "en", ZoneInfo("America/New_York"), when=MONDAY_0920)
-    assert "Monday 03:20" in text
+    assert "Monday 23 November at 03:20" in text
 
 
 def test_the_operator_introduces_themself_and_the_customer_is_called_by_name() -> None:
