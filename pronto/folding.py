@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -41,11 +42,13 @@ from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
 
 from pronto import envelope, event_ids, streams
-from pronto.envelope import Envelope
+from pronto.envelope import Envelope, EnvelopeError
 from pronto.kafka.reader import committed_offset, read_until
 from pronto.ops import ops_router, serve_http
 
 Headers = list[tuple[str, bytes]]
+# Event ids a worker remembers per partition to drop redeliveries.
+SEEN_CAPACITY = 200_000
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class FoldBase:
 
     partitions: dict[int, Any]
     source: str
+    invalid: int
     # Names the processor in the ids it derives (``pronto.event_ids.derived``).
     processor: ClassVar[str] = ""
 
@@ -98,6 +102,24 @@ class FoldBase:
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self.partitions.pop(partition, None)
+
+    def first_time(
+        self, seen: OrderedDict[str, None], headers: Headers, value: bytes | None
+    ) -> Envelope | None:
+        """The record's event, or None when it cannot be read (counted in ``invalid``) or its id
+        was seen already (a redelivery)."""
+        try:
+            event = envelope.decode(headers, value)
+        except EnvelopeError as exc:
+            self.invalid += 1
+            logging.getLogger(f"pronto.{self.processor}").warning("skipping a record it cannot read: %s", exc)
+            return None
+        if event.id in seen:
+            return None
+        seen[event.id] = None
+        if len(seen) > SEEN_CAPACITY:
+            seen.popitem(last=False)
+        return event
 
     def derived(
         self, cause: Envelope, index: int, key: str, tenant: str, payload: Message, emitted: Any

@@ -17,15 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from pronto import envelope, event_ids
+from pronto import event_ids
 from pronto.channels import NAMES, channel_value
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import Customer, Notification, Recipient, Shop, customer_of, decide
 
 log = logging.getLogger("pronto.notify")
-SEEN_CAPACITY = 200_000
 # Customers remembered per partition, the least recently heard from forgotten first. A resolved
 # conversation is kept too: topics interleave freely, so its resolution may be merged after the
 # customer's next message, whose assignment must still find them.
@@ -63,18 +62,10 @@ class Worker(FoldBase):
     invalid: int = 0
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
-        try:
-            event = envelope.decode(headers, value)
-        except EnvelopeError as exc:
-            self.invalid += 1
-            log.warning("skipping a record notify cannot read: %s", exc)
-            return []
         state = self.partitions.setdefault(partition, PartitionState())
-        if event.id in state.seen:
+        event = self.first_time(state.seen, headers, value)
+        if event is None:
             return []
-        state.seen[event.id] = None
-        if len(state.seen) > SEEN_CAPACITY:
-            state.seen.popitem(last=False)
         try:
             return self._apply(state, event)
         except Exception:

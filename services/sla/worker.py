@@ -21,7 +21,7 @@ from google.protobuf.message import Message
 
 from pronto import envelope
 from pronto.channels import channel_name, channel_value
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
@@ -30,7 +30,6 @@ from services.sla.domain.windows import ResponseWindows
 from services.sla.settings import PolicyConfig
 
 log = logging.getLogger("pronto.sla")
-SEEN_CAPACITY = 200_000
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
 METRICS = {
     Metric.FIRST_RESPONSE: events_pb2.SLA_METRIC_FIRST_RESPONSE,
@@ -86,18 +85,10 @@ class Worker(FoldBase):
         return self.policies.get(tenant, self.default_policy)
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
-        try:
-            event = envelope.decode(headers, value)
-        except EnvelopeError as exc:
-            self.invalid += 1
-            log.warning("skipping a record SLA cannot read: %s", exc)
-            return []
         state = self.partitions.setdefault(partition, PartitionState())
-        if event.id in state.seen:
+        event = self.first_time(state.seen, headers, value)
+        if event is None:
             return []
-        state.seen[event.id] = None
-        if len(state.seen) > SEEN_CAPACITY:
-            state.seen.popitem(last=False)
         now = state.clock = max(state.clock or event.time, event.time)
         try:
             outcomes = self._apply(state, event, now)
