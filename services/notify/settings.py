@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -22,9 +22,8 @@ from pronto.settings import CommonSettings
 from services.notify.domain.decide import Shop
 from services.notify.domain.gate import Limit
 from services.notify.domain.templates import STAFF_KINDS, Kind, Templates
-from services.sla.domain.calendar import BusinessCalendar, Period
+from services.sla.domain.calendar import BusinessCalendar, weekly_hours, zone_named
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MIN_SECRET_LENGTH = 16
 
 
@@ -56,7 +55,7 @@ class Contact(BaseModel):
             raise ValueError("a contact needs exactly one of email, webhook or slack")
         if self.slack is not None and not self.slack.get_secret_value().startswith(("http://", "https://")):
             raise ValueError("slack must be the incoming webhook's http(s) URL")
-        _check_hours(self.hours)
+        weekly_hours(self.hours)
         return self
 
 
@@ -85,10 +84,7 @@ class ShopConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'") from exc
+        zone_named(value)
         return value
 
     @model_validator(mode="after")
@@ -98,7 +94,7 @@ class ShopConfig(BaseModel):
             raise ValueError(
                 f"customer_webhooks: unknown channels {sorted(unknown)}; known: *, {', '.join(NAMES)}"
             )
-        _check_hours(self.staff_hours)
+        weekly_hours(self.staff_hours)
         staff_kinds = {k.value for k in STAFF_KINDS}
         if self.limited_kinds - staff_kinds:
             raise ValueError(
@@ -121,23 +117,13 @@ class ShopConfig(BaseModel):
         hours = hours or self.staff_hours
         if not hours:
             return None
-        periods = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in hours.items()}
-        return BusinessCalendar(self.timezone, periods)
+        return BusinessCalendar(self.timezone, weekly_hours(hours))
 
     def customer_webhook(self, channel: str) -> WebhookTarget | None:
         return self.customer_webhooks.get(channel) or self.customer_webhooks.get("*")
 
     def operator(self, operator_id: str) -> Contact | None:
         return self.operators.get(operator_id) or self.operator_default
-
-
-def _check_hours(hours: dict[str, list[str]]) -> None:
-    unknown = set(hours) - set(WEEKDAYS)
-    if unknown:
-        raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
-    for periods in hours.values():
-        for period in periods:
-            Period.parse(period)
 
 
 class NotifySettings(CommonSettings):

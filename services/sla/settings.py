@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pronto.auth import token_problem
 from pronto.channels import NAMES
 from pronto.settings import CommonSettings
-from services.sla.domain.calendar import BusinessCalendar, Period
+from services.sla.domain.calendar import BusinessCalendar, Period, weekly_hours, zone_named
 from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class TargetConfig(BaseModel):
@@ -60,17 +57,12 @@ class PolicyConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'") from exc
+        zone_named(value)
         return value
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
-        unknown = set(self.hours) - set(WEEKDAYS)
-        if unknown:
-            raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+        weekly_hours(self.hours)
         channels = {*self.response, *self.resolution, *(t.channel for t in self.by_tier)} - set(NAMES)
         if channels:
             raise ValueError(f"unknown channels {sorted(channels)}; known: {', '.join(NAMES)}")
@@ -78,7 +70,7 @@ class PolicyConfig(BaseModel):
         return self
 
     def policy(self) -> Policy:
-        hours = {WEEKDAYS.index(d): tuple(Period.parse(p) for p in ps) for d, ps in self.hours.items()}
+        hours = weekly_hours(self.hours)
         # No hours: open around the clock, yet closed on the country's holidays and the closures.
         around_the_clock = {day: (Period(0, 24 * 60),) for day in range(7)}
         calendar = BusinessCalendar(

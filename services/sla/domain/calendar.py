@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
@@ -49,6 +49,25 @@ class Period:
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a period like '09:00-13:00'") from exc
         return cls(start, end)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_hours(hours: Mapping[str, Sequence[str]]) -> dict[int, tuple[Period, ...]]:
+    """Hours as settings write them (``{"mon": ["09:00-13:00", "14:00-18:00"]}``), by weekday number."""
+    unknown = set(hours) - set(WEEKDAYS)
+    if unknown:
+        raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+    return {WEEKDAYS.index(day): tuple(Period.parse(p) for p in periods) for day, periods in hours.items()}
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``, or a ValueError saying what a valid name looks like."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Rome'") from exc
 
 
 def _minutes(clock: str) -> int:
