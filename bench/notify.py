@@ -35,10 +35,9 @@ from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 from bench.common import Meter, Report, arguments, percentile_ms, progress
-from bench.raw import LINGER_MS, RAW_TOPIC, consumer_from_start, raw_baseline
+from bench.raw import LINGER_MS, consumer_from_start, prepared
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker, free_port
-from pronto.broker.provision import provision
 from pronto.envelope import Envelope
 from pronto.services import NotifyService
 from pronto.v1 import common_pb2, events_pb2
@@ -173,14 +172,7 @@ async def main() -> None:
     shop = {"customer_webhooks": {"*": hook}, "operator_default": {"webhook": hook}, "limit_count": 10**9}
     try:
         with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
-            provision(broker.bootstrap_servers, (*topics.ALL, RAW_TOPIC))
-            progress(f"broker on {broker.bootstrap_servers}; logs in {run_dir}")
-            raw = await raw_baseline(broker.bootstrap_servers, 200, 5, 20_000)
-            progress(
-                f"raw round trip p50 {raw['raw_round_trip_p50_ms']:.1f} ms, "
-                f"p99 {raw['raw_round_trip_p99_ms']:.1f} ms; "
-                f"raw produce+consume {raw['raw_produce_consume_per_s']:,.0f}/s"
-            )
+            raw = await prepared(broker, run_dir, 200, 5)
             notify = NotifyService(
                 broker.bootstrap_servers,
                 run_dir / "notify.log",

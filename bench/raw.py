@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.common import percentile_ms
+from bench.common import percentile_ms, progress
 from pronto import topics
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
 from pronto.topics import TopicSpec
 
 RAW_TOPIC = TopicSpec("bench.raw.v1", topics.INBOUND.partitions, "conversation id")
 LINGER_MS = 5
+
+
+async def prepared(broker: EmbeddedBroker, run_dir: Path, rate: int, seconds: float) -> dict[str, float]:
+    """A fresh broker made ready for a benchmark: every topic provisioned (the raw one too), and the
+    raw baseline measured and said."""
+    provision(broker.bootstrap_servers, (*topics.ALL, RAW_TOPIC))
+    progress(f"broker on {broker.bootstrap_servers}; logs in {run_dir}")
+    raw = await raw_baseline(broker.bootstrap_servers, rate, seconds, 20_000)
+    progress(
+        f"raw round trip p50 {raw['raw_round_trip_p50_ms']:.1f} ms, "
+        f"p99 {raw['raw_round_trip_p99_ms']:.1f} ms; "
+        f"raw produce+consume {raw['raw_produce_consume_per_s']:,.0f}/s"
+    )
+    return raw
 
 
 async def consumer_from_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
