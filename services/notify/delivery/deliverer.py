@@ -39,6 +39,7 @@ from services.notify.delivery.journal import Journal
 from services.notify.domain.gate import Gate, Limit
 from services.notify.metrics import NotifyMetrics
 from services.notify.settings import Contact, NotifySettings
+from services.sla.domain.calendar import BusinessCalendar
 
 log = logging.getLogger("pronto.notify.delivery")
 GROUP = "pronto-notify-delivery"
@@ -100,7 +101,7 @@ class Deliverer:
         self.source = source
         self.partitions: dict[int, PartitionState] = {}
         self.gate: Gate[Request] = Gate(self._limit, self._awake)
-        self._calendars: dict[str, Any] = {}
+        self._calendars: dict[str, BusinessCalendar | None] = {}
         self._slots = asyncio.Semaphore(settings.notify_concurrency)
         self._smtp = Smtp(
             settings.notify_smtp_host,
@@ -212,16 +213,14 @@ class Deliverer:
         return True
 
     async def _shutdown(self) -> None:
-        """Lets deliveries in flight finish (bounded), commits, and forgets every partition."""
+        """Gives every partition up as a rebalance would (what is on the wire finishes, the rest is
+        left to whoever reads it next), then stops the clients."""
         self._consuming = False
-        tasks = [t for state in self.partitions.values() for t in state.tasks]
-        if tasks:
-            await asyncio.wait(tasks, timeout=5.0)
+        try:
+            await self.revoked(list(self.partitions))
+        except KafkaError as exc:
+            log.warning("could not commit on the way out: %s", exc)
         if self._consumer is not None:
-            try:
-                await self._commit(self._consumer, self.partitions)
-            except KafkaError as exc:
-                log.warning("could not commit on the way out: %s", exc)
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
@@ -554,7 +553,7 @@ class Deliverer:
             contact = shop.operator(recipient) if kind == "operator" else shop.supervisors
             self._calendars[key] = shop.calendar(contact.hours if contact else {})
         calendar = self._calendars[key]
-        return calendar is None or bool(calendar.is_open(at))
+        return calendar is None or calendar.is_open(at)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
