@@ -33,10 +33,10 @@ from bench.http_load import LoadResult, run_load
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
-from pronto.demo.messages import MessageFactory
 from pronto.envelope import Envelope
 from pronto.grpc_client import ProntoClient
 from pronto.services import IngestService
+from pronto.simulate.customers import Customers
 from pronto.topics import TopicSpec
 from pronto.v1 import ingest_pb2
 from services.ingest.settings import DEVELOPMENT_TOKENS
@@ -57,10 +57,10 @@ async def raw_producer_rate(bootstrap_servers: str, count: int) -> float:
     neither measurement pays for the records of the other (the embedded
     broker slows down as partitions grow).
     """
-    factory = MessageFactory(seed=99)
+    customers = Customers(seed=99)
     records = []
     for n in range(count):
-        message = factory.next()
+        message = customers.next(time.time()).as_event()
         event = Envelope(f"raw-{n}", "/bench", "demo-shop", message, datetime.now(UTC), "")
         records.append((message.conversation_id.encode(), *envelope.encode(event)))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=2)
@@ -92,12 +92,15 @@ async def grpc_stream(target: str, token: str, count: int, seed: int) -> tuple[f
     IN_FLIGHT events are kept outstanding. Each ``seed`` makes other message ids, so that no
     event of a run is a duplicate of an earlier run's (which ingest would answer from memory).
     """
-    factory = MessageFactory(seed=seed, conversations=5_000)
+    customers = Customers(seed=seed)
     batches = []
     for first in range(0, count, BATCH):
         batch = ingest_pb2.PublishStreamRequest()
         for n in range(first, min(first + BATCH, count)):
-            batch.events.add(sequence=n, request=ingest_pb2.PublishRequest(message_received=factory.next()))
+            batch.events.add(
+                sequence=n,
+                request=ingest_pb2.PublishRequest(message_received=customers.next(time.time()).as_event()),
+            )
         batches.append(batch)
     window = asyncio.Semaphore(IN_FLIGHT // BATCH)
     sent_at: dict[int, float] = {}

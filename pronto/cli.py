@@ -6,6 +6,7 @@ pronto publish           send one customer message through ingest (gRPC)
 pronto operator status   set an operator online / away / offline
 pronto operator reply    post an operator's reply to a conversation
 pronto demo              the whole system with demo traffic
+pronto simulate          customers and operators driving a running Pronto through its public APIs
 """
 
 from __future__ import annotations
@@ -128,6 +129,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if stats.accepted > 0 else 1
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from pronto.simulate.command import simulate
+
+    return simulate(args)
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if number <= 0:
@@ -192,6 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=_positive, default=50.0, help="customer messages per second")
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(run=cmd_demo)
+
+    from pronto.simulate.command import add_arguments
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="customers writing on every channel and operators answering, against a running Pronto",
+        description="Drives a running Pronto only through its public APIs: the channels' signed webhooks "
+        "and gRPC. Operators learn of their assignments from notify's operator webhook, so point "
+        "notify's operator_default webhook at --inbox-port (see --print-notify-config).",
+    )
+    add_arguments(simulate, DEFAULT_TARGET, DEFAULT_TOKEN)
+    simulate.set_defaults(run=cmd_simulate)
     return parser
 
 

@@ -10,34 +10,31 @@ import asyncio
 import contextlib
 import json
 import signal
-import statistics
 import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from pronto import topics
 from pronto.broker.embedded import EmbeddedBroker, free_port, port_is_free
 from pronto.broker.provision import provision
-from pronto.demo.inbox import DemoInbox
-from pronto.demo.messages import MessageFactory
-from pronto.demo.team import MEMBERS, ON_A_BREAK, DemoTeam
-from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
 from pronto.services import IngestService, NotifyService, RoutingService, SlaService
-from pronto.v1 import events_pb2, ingest_pb2
-from services.ingest.grpc_api import MAX_STREAM_BATCH
+from pronto.simulate.customers import CHANNELS
+from pronto.simulate.inbox import Inbox
+from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
+from pronto.v1 import events_pb2
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
 DEMO_SLA_TOKEN = "demo-sla-token"
-TEAM_NAMES = [name for _, name, _, _ in MEMBERS]
 # The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
 # demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
 # chat target is five seconds (instead of a minute) for some answers to come late; the rest are the
@@ -66,20 +63,6 @@ class DemoOptions:
     progress_every: float = 2.0
 
 
-@dataclass
-class TrafficStats:
-    sent: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    refused: Counter[str] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-
-    def percentile(self, q: float) -> float:
-        if len(self.latencies) < 2:
-            return self.latencies[0] if self.latencies else 0.0
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1]
-
-
 def _port(preferred: int) -> int:
     return preferred if port_is_free(preferred) else free_port()
 
@@ -90,7 +73,9 @@ def accepted_by_channel(metrics_text: str) -> dict[str, int]:
         if family.name == "pronto_events_accepted":
             for sample in family.samples:
                 if sample.name.endswith("_total"):
-                    counts[sample.labels["channel"]] = int(sample.value)
+                    counts[sample.labels["channel"]] = counts.get(sample.labels["channel"], 0) + int(
+                        sample.value
+                    )
     return counts
 
 
@@ -99,65 +84,28 @@ def _scrape(url: str) -> str:
         return str(response.read().decode())
 
 
-TICK_S = 0.02
-
-
-async def _paced(
-    factory: MessageFactory, rate: float, stop: asyncio.Event, stats: TrafficStats, sent_at: dict[int, float]
-) -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
-    """At every tick, one batch with the messages that fell due since the last one."""
-    started = time.monotonic()
-    sequence = 0
-    while not stop.is_set():
-        due = int((time.monotonic() - started) * rate)
-        batch = ingest_pb2.PublishStreamRequest()
-        while sequence < due and len(batch.events) < MAX_STREAM_BATCH:
-            sequence += 1
-            batch.events.add(
-                sequence=sequence, request=ingest_pb2.PublishRequest(message_received=factory.next())
-            )
-            sent_at[sequence] = time.perf_counter()
-        if batch.events:
-            stats.sent += len(batch.events)
-            yield batch
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), TICK_S)
-
-
-async def drive_traffic(
-    client: ProntoClient, options: DemoOptions, stop: asyncio.Event, stats: TrafficStats
-) -> None:
-    """Send demo messages over one gRPC stream until ``stop``; count what ingest answered."""
-    sent_at: dict[int, float] = {}
-    requests = _paced(MessageFactory(seed=options.seed), options.rate, stop, stats, sent_at)
-    async for response in client.publish_stream(requests):
-        for ack in response.acks:
-            stats.latencies.append(time.perf_counter() - sent_at.pop(ack.sequence))
-            if ack.code == 0:
-                stats.accepted += 1
-                stats.duplicates += ack.duplicate
-            else:
-                stats.refused[ack.message.split(":")[0]] += 1
-
-
 async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> TrafficStats:
     run_dir = Path(tempfile.mkdtemp(prefix="pronto-demo-"))
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
     # Ctrl-C, kill, and a closed terminal all stop it the same way: services first, then the broker.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, interrupted.set)
 
     broker = EmbeddedBroker(port=_port(options.broker_port), log_path=run_dir / "broker.log")
     say(f"starting the embedded broker (Tansu) on {broker.bootstrap_servers} ...")
     broker.start()
-    stats = TrafficStats()
+    inbox_port = _port(options.inbox_port)
     ingest = IngestService(
         broker.bootstrap_servers,
         run_dir / "ingest.log",
         grpc_port=_port(options.grpc_port),
         http_port=_port(options.http_port),
-        env={"PRONTO_KAFKA_IDEMPOTENT": "false", "PRONTO_ENVIRONMENT": "development"},
+        env={
+            "PRONTO_KAFKA_IDEMPOTENT": "false",
+            "PRONTO_ENVIRONMENT": "development",
+            "PRONTO_INGEST_CHANNELS": json.dumps({DEMO_TENANT: DEMO_CHANNEL_SECRETS}),
+        },
     )
     routing = RoutingService(
         broker.bootstrap_servers,
@@ -171,19 +119,30 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         http_port=_port(options.sla_http_port),
         env={"PRONTO_SLA_POLICIES": json.dumps({DEMO_TENANT: DEMO_SLA_POLICY})},
     )
-    inbox = DemoInbox()
-    await inbox.start(_port(options.inbox_port))
     notify = NotifyService(
         broker.bootstrap_servers,
         run_dir / "notify.log",
         http_port=_port(options.notify_http_port),
         env={
             "PRONTO_KAFKA_IDEMPOTENT": "false",
-            "PRONTO_NOTIFY_SHOPS": json.dumps({DEMO_TENANT: inbox.shop_config("Europe/Rome")}),
+            "PRONTO_NOTIFY_SHOPS": json.dumps({DEMO_TENANT: Inbox.shop_config(inbox_port, "Europe/Rome")}),
             "PRONTO_NOTIFY_JOURNAL": str(run_dir / "notify-delivered.journal"),
         },
     )
     services = (ingest, routing, sla, notify)
+    simulation = Simulation(
+        SimulationOptions(
+            grpc_target=ingest.grpc_target,
+            http_url=ingest.http_url,
+            tenant=DEMO_TENANT,
+            token=DEMO_TOKEN,
+            channel_secrets=DEMO_CHANNEL_SECRETS,
+            rate=options.rate,
+            duration=options.duration,
+            seed=options.seed,
+            inbox_port=inbox_port,
+        )
+    )
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
         say("starting ingest, routing, SLA and notify ...")
@@ -191,50 +150,47 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             service.start()
         for service in services:
             service.wait_ready(timeout=60)
-        _announce(say, broker, ingest, routing, sla, notify, inbox, run_dir, options)
-        started = time.monotonic()
-        async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
-            team = DemoTeam(client, seed=options.seed)
-            await team.come_online()
-            working = asyncio.create_task(team.work(broker.bootstrap_servers, stop))
-            breaks = asyncio.create_task(_a_break(team, options, stop, say))
-            traffic = asyncio.create_task(drive_traffic(client, options, stop, stats))
-            await _report_progress(say, services, team, inbox, stats, stop, started, options)
-            stop.set()
-            await asyncio.wait({working, breaks}, timeout=10)
-            # The stream ends once ingest answered what was sent; with the broker gone that is bounded by
-            # ingest's acknowledgement timeout, so a short wait is enough before giving up on the rest.
-            done, _ = await asyncio.wait({traffic}, timeout=15)
-            if not done:
-                traffic.cancel()
-                say("some messages were still unanswered when the demo stopped")
-            await inbox.settle(say, team.counts["ConversationAssigned"])
-        elapsed = time.monotonic() - started
-        try:
-            stored = len(
-                await read_records(
-                    broker.bootstrap_servers,
-                    topics.INBOUND.name,
-                    expect=stats.accepted,
-                    timeout=10,
-                    settle=0.5,
-                )
-            )
-        except Exception as exc:  # the broker may be what failed; the summary still says what is known
-            say(f"could not count the stored records: {exc}")
-            stored = -1
+        async with simulation:
+            _announce(say, broker, ingest, routing, sla, notify, simulation, run_dir, options)
+            interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
+            traffic = asyncio.create_task(simulation.run())
+            await _report_progress(say, services, simulation, options)
+            await traffic
+            interrupted_task.cancel()
+            if not interrupted.is_set():
+                await simulation.inbox.settle(say, assigned(_scrape(f"{routing.http_url}/metrics")))
+        stats = simulation.stats
+        elapsed = time.monotonic() - simulation.started
+        stored = await _stored(broker, stats.accepted - stats.duplicates, say)
         _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
-        _summarise_routing(say, team, queue_length(_scrape(f"{routing.http_url}/metrics")))
+        _summarise_routing(say, simulation, _scrape(f"{routing.http_url}/metrics"))
         _summarise_sla(say, first_responses(_scrape(f"{sla.http_url}/metrics")))
-        _summarise_notify(say, inbox)
+        _summarise_notify(say, simulation.inbox)
     finally:
         say("stopping the services and the broker ...")
         for service in reversed(services):
             service.stop()
-        await inbox.stop()
         broker.stop()
         say(f"stopped. Logs are in {run_dir}")
-    return stats
+    return simulation.stats
+
+
+async def _stop_when(interrupted: asyncio.Event, stop: asyncio.Event) -> None:
+    await interrupted.wait()
+    stop.set()
+
+
+async def _stored(broker: EmbeddedBroker, accepted: int, say: Callable[[str], None]) -> int:
+    """Customer messages on the inbound topic (webhooks may carry more than one event: at least)."""
+    try:
+        return len(
+            await read_records(
+                broker.bootstrap_servers, topics.INBOUND.name, expect=accepted, timeout=10, settle=0.5
+            )
+        )
+    except Exception as exc:  # the broker may be what failed; the summary still says what is known
+        say(f"could not count the stored records: {exc}")
+        return -1
 
 
 def _announce(
@@ -244,7 +200,7 @@ def _announce(
     routing: RoutingService,
     sla: SlaService,
     notify: NotifyService,
-    inbox: DemoInbox,
+    simulation: Simulation,
     run_dir: Path,
     options: DemoOptions,
 ) -> None:
@@ -258,6 +214,7 @@ def _announce(
             f"  (ports {options.grpc_port}/{options.http_port} were taken; for the CLI: "
             f"export PRONTO_INGEST_TARGET={ingest.grpc_target})"
         )
+    say(f"  channel webhooks   {ingest.http_url}/webhooks/{DEMO_TENANT}/...   (chat, meta, telegram...)")
     say(f"  ingest metrics     {ingest.http_url}/metrics   (health: /healthz, readiness: /readyz)")
     say(f"  operator REST API  {ingest.http_url}/v1/...   (OpenAPI: {ingest.http_url}/docs)")
     say(f"  routing metrics    {routing.http_url}/metrics")
@@ -266,54 +223,53 @@ def _announce(
         f"  SLA windows        curl -H 'authorization: Bearer {DEMO_SLA_TOKEN}' {sla.http_url}/v1/sla/windows"
     )
     say(f"  notify metrics     {notify.http_url}/metrics")
-    say(f"  the shop's inbox   http://127.0.0.1:{inbox.port}   (receives what notify sends everyone)")
+    inbox = f"http://127.0.0.1:{simulation.inbox.port}"
+    say(f"  the shop's inbox   {inbox}   (receives what notify sends everyone)")
     say(f"  logs               {run_dir}")
-    say(f"  team               {len(TEAM_NAMES)} operators online: {', '.join(TEAM_NAMES)}")
+    names = [p.display_name for p in roster_of(simulation)]
+    say(f"  team               {len(names)} operators online: {', '.join(names)}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
-    say(f"sending about {options.rate:g} customer messages/s over gRPC {until}")
+    say(
+        f"customers write about {options.rate:g} messages/s on every channel {until}: "
+        f"{1 - simulation.options.grpc_share:.0%} as the platforms' signed webhooks, the rest over gRPC"
+    )
     say("")
 
 
-async def _a_break(
-    team: DemoTeam, options: DemoOptions, stop: asyncio.Event, say: Callable[[str], None]
-) -> None:
-    """One operator goes away for a while: their open conversations go to colleagues."""
-    total = options.duration or 90.0
-    for at_fraction, status, reason in (
-        (0.4, events_pb2.OPERATOR_STATUS_AWAY, "coffee break"),
-        (0.7, events_pb2.OPERATOR_STATUS_ONLINE, "back from the break"),
-    ):
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                stop.wait(), max(0.0, total * at_fraction - (time.monotonic() - team.started))
-            )
-            return
-        await team.status(ON_A_BREAK, status, reason)
-        say(f"{ON_A_BREAK}: {reason}")
+def roster_of(simulation: Simulation) -> list[events_pb2.OperatorProfileUpdated]:
+    return list(simulation.team.profiles) if simulation.team else []
+
+
+def _families(metrics_text: str, name: str) -> list[Sample]:
+    return [s for f in text_string_to_metric_families(metrics_text) if f.name == name for s in f.samples]
 
 
 def queue_length(metrics_text: str) -> int:
-    return int(
-        sum(
-            sample.value
-            for family in text_string_to_metric_families(metrics_text)
-            if family.name == "pronto_routing_queue_length"
-            for sample in family.samples
-        )
+    return int(sum(s.value for s in _families(metrics_text, "pronto_routing_queue_length")))
+
+
+def decisions(metrics_text: str) -> Counter[str]:
+    """Routing's decisions by kind (assigned, queued, reassigned, widened...)."""
+    return Counter(
+        {
+            s.labels["kind"]: int(s.value)
+            for s in _families(metrics_text, "pronto_routing_decisions")
+            if s.name.endswith("_total")
+        }
     )
+
+
+def assigned(metrics_text: str) -> int:
+    return decisions(metrics_text)["assigned"]
 
 
 def first_responses(metrics_text: str) -> dict[str, Counter[str]]:
     """Channel -> first-response outcomes (met, missed, breached...) from the SLA service's metrics."""
     by_channel: dict[str, Counter[str]] = {}
-    for family in text_string_to_metric_families(metrics_text):
-        if family.name == "pronto_sla_outcomes":
-            for sample in family.samples:
-                labels = sample.labels
-                if sample.name.endswith("_total") and labels["metric"] == "first_response":
-                    by_channel.setdefault(labels["channel"], Counter())[labels["outcome"]] += int(
-                        sample.value
-                    )
+    for sample in _families(metrics_text, "pronto_sla_outcomes"):
+        labels = sample.labels
+        if sample.name.endswith("_total") and labels["metric"] == "first_response":
+            by_channel.setdefault(labels["channel"], Counter())[labels["outcome"]] += int(sample.value)
     return by_channel
 
 
@@ -325,48 +281,52 @@ def _compliance(outcomes: Counter[str]) -> str:
 async def _report_progress(
     say: Callable[[str], None],
     services: tuple[IngestService, RoutingService, SlaService, NotifyService],
-    team: DemoTeam,
-    inbox: DemoInbox,
-    stats: TrafficStats,
-    stop: asyncio.Event,
-    started: float,
+    simulation: Simulation,
     options: DemoOptions,
 ) -> None:
-    while not stop.is_set():
-        remaining = (
-            (started + options.duration - time.monotonic()) if options.duration else options.progress_every
-        )
+    ingest, routing, sla, _ = services
+    stats, team = simulation.stats, simulation.team
+    told = 0
+    while not simulation.stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, min(options.progress_every, remaining)))
-        ingest, routing, sla, _ = services
+            await asyncio.wait_for(simulation.stop.wait(), options.progress_every)
         if http_status(ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
-        elapsed = time.monotonic() - started
-        queued = queue_length(await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics"))
+        elapsed = time.monotonic() - simulation.started
+        routing_text = await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics")
+        made = decisions(routing_text)
+        resolved = team.counts["resolved"] if team else 0
         say(
-            f"[{elapsed:6.1f} s] sent {stats.sent}  accepted {stats.accepted}"
-            f"  refused {sum(stats.refused.values())}  ack p99 {stats.percentile(99) * 1000:.1f} ms"
-            f"  | assigned {team.counts['ConversationAssigned']}  waiting {queued}"
-            f"  reassigned {team.counts['ConversationReassigned']}  resolved {team.counts['resolved']}"
+            f"[{elapsed:6.1f} s] messages in {stats.accepted} of {stats.sent} sent"
+            f"  (refused {sum(stats.refused.values())}, ack p99 {stats.percentile(99) * 1000:.0f} ms)"
+            f"  | assigned {made['assigned']}  queued {queue_length(routing_text)}"
+            f"  reassigned {made['reassigned']}  resolved {resolved}"
         )
-        sla_text = await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics")
-        total = sum(first_responses(sla_text).values(), Counter())
+        by_channel = first_responses(await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics"))
+        total = sum(by_channel.values(), Counter())
+        per_channel = " ".join(f"{c} {_compliance(o)}" for c, o in sorted(by_channel.items()))
         say(
-            f"{'':10}SLA first response: {_compliance(total)} in time, {total['breached']} breached"
-            f"  | {inbox.line()}"
+            f"{'':10}SLA first response {_compliance(total)} in time, {total['breached']} breached"
+            f" ({per_channel or 'no clocks yet'})"
         )
-        if options.duration and elapsed >= options.duration:
-            return
+        say(f"{'':10}{simulation.inbox.line()}")
+        for happening in simulation.happenings[told:]:
+            say(f"{'':10}{happening}")
+        told = len(simulation.happenings)
 
 
-def _summarise_routing(say: Callable[[str], None], team: DemoTeam, waiting: int) -> None:
-    counts = team.counts
+def _summarise_routing(say: Callable[[str], None], simulation: Simulation, routing_text: str) -> None:
+    made = decisions(routing_text)
+    team = simulation.team.counts if simulation.team else Counter()
     say(
-        f"  routing             {counts['ConversationAssigned']} assigned, "
-        f"{counts['ConversationQueued']} queued (on arrival or taken back), "
-        f"{counts['ConversationReassigned']} reassigned, {counts['ConversationWidened']} widened"
+        f"  routing             {made['assigned']} assigned, {made['queued']} queued (on arrival or taken "
+        f"back), {made['reassigned']} reassigned, {made['widened']} widened"
     )
-    say(f"  operators           {counts['resolved']} conversations resolved; {waiting} waiting at the end")
+    say(
+        f"  operators           {team['assignments told']} assignments heard from notify, "
+        f"{team['replied']} replies, {team['resolved']} resolved; "
+        f"{queue_length(routing_text)} waiting at the end"
+    )
 
 
 def _summarise_sla(say: Callable[[str], None], by_channel: dict[str, Counter[str]]) -> None:
@@ -377,7 +337,7 @@ def _summarise_sla(say: Callable[[str], None], by_channel: dict[str, Counter[str
     say(f"  first response      in time by channel: {figures or 'no responses yet'}")
 
 
-def _summarise_notify(say: Callable[[str], None], inbox: DemoInbox) -> None:
+def _summarise_notify(say: Callable[[str], None], inbox: Inbox) -> None:
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(inbox.by_kind.items()))
     say(f"  notify              {inbox.line()}; {kinds or 'nothing yet'}")
     if inbox.badly_signed:
@@ -396,14 +356,16 @@ def _summarise(
     say(f"  refused             {dict(stats.refused) or 0}")
     p50, p99 = stats.percentile(50) * 1000, stats.percentile(99) * 1000
     say(f"  ack latency         p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    new = stats.accepted - stats.duplicates
     verdict = {
-        stored == stats.accepted: "  (every accepted event stored, once)",
-        stored > stats.accepted: "  (more than accepted: some written twice)",
-        0 <= stored < stats.accepted: "  (MISSING RECORDS)",
+        stored == new: "  (every accepted event stored, once)",
+        stored > new: "  (more than accepted: some written twice)",
+        0 <= stored < new: "  (MISSING RECORDS)",
         stored < 0: "  (not counted)",
     }[True]
     say(f"  records in {topics.INBOUND.name}: {stored}{verdict}")
     unanswered = stats.sent - stats.accepted - sum(stats.refused.values())
     if unanswered:
         say(f"  unanswered          {unanswered} (sent, but no acknowledgement before the demo stopped)")
-    say("  accepted by channel " + ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items())))
+    customers = {k: v for k, v in sorted(by_channel.items()) if k in CHANNELS}
+    say("  accepted by channel " + ", ".join(f"{k} {v}" for k, v in customers.items()))

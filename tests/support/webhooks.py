@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from services.ingest.channels.signatures import twilio_signature
+from pronto.simulate import channels
 from tests.plugins.ingest import CHANNEL_SECRETS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "channels"
@@ -35,46 +34,7 @@ def signed_headers(
     route: str, body: bytes, url: str = "", s: dict[str, str] = CHANNEL_SECRETS
 ) -> dict[str, str]:
     """The headers the platform behind ``route`` sends with ``body``, signed with the secrets ``s``."""
-    if route in ("chat", "contact-form", "phone/callback-request"):
-        return {
-            "Content-Type": "application/json",
-            "X-Pronto-Signature": "sha256=" + _hex(s["shop_key"], body),
-        }
-    if route == "meta":
-        return {
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": "sha256=" + _hex(s["meta_app_secret"], body),
-        }
-    if route == "telegram":
-        return {
-            "Content-Type": "application/json",
-            "X-Telegram-Bot-Api-Secret-Token": s["telegram_secret_token"],
-        }
-    if route == "viber":
-        return {
-            "Content-Type": "application/json",
-            "X-Viber-Content-Signature": _hex(s["viber_auth_token"], body),
-        }
-    if route == "x":
-        digest = hmac.new(s["x_consumer_secret"].encode(), body, hashlib.sha256).digest()
-        return {
-            "Content-Type": "application/json",
-            "x-twitter-webhooks-signature": "sha256=" + base64.b64encode(digest).decode(),
-        }
-    if route in ("email", "email/json"):
-        kind = "message/rfc822" if route == "email" else "application/json"
-        return {"Content-Type": kind, "Authorization": f"Bearer {s['email_token']}"}
-    if route == "phone":
-        from urllib.parse import parse_qsl
-
-        params = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-        return {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": twilio_signature(s["twilio_auth_token"], url, params),
-        }
-    if route == "email/mailgun":
-        return {"Content-Type": "application/x-www-form-urlencoded"}
-    raise ValueError(f"no signing rule for {route}")
+    return channels.signed_headers(route, body, s, url)
 
 
 def form_of_json(name: str) -> bytes:

@@ -1,8 +1,9 @@
-"""The demo shop's side of notify: a loopback HTTP server that receives what notify sends.
+"""The shop's side of notify: a loopback HTTP server that receives what notify sends.
 
 Customers' messages (one webhook for every channel), operators' and the
 supervisors' (a Slack-compatible webhook) arrive here, are checked against
-their signature, and are counted for the demo's progress lines.
+their signature and counted; an operator's "new assignment" is handed to the
+simulated team, which is how its operators learn what to answer.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from services.notify.domain.signature import HEADER, verify
 SECRET = "demo-notify-webhook-secret"
 
 
-class DemoInbox:
-    def __init__(self) -> None:
+OnAssignment = Callable[[str, str, str], None]  # operator id, conversation id, customer's language
+
+
+class Inbox:
+    def __init__(self, on_assignment: OnAssignment | None = None) -> None:
+        self.on_assignment = on_assignment
+        self.languages: dict[str, str] = {}
+        self.customer_keys: Counter[str] = Counter()
         self.by_recipient: Counter[str] = Counter()
         self.by_kind: Counter[str] = Counter()
         self.badly_signed = 0
@@ -31,9 +38,11 @@ class DemoInbox:
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    def shop_config(self, timezone: str) -> dict[str, Any]:
-        """Notify's configuration for the demo shop: everyone is reached here."""
-        hook = {"url": f"http://127.0.0.1:{self.port}", "secret": SECRET}
+    @staticmethod
+    def shop_config(port: int, timezone: str) -> dict[str, Any]:
+        """Notify's configuration for a shop whose customers, operators and supervisors are all reached
+        by an inbox on ``port``."""
+        hook = {"url": f"http://127.0.0.1:{port}", "secret": SECRET}
         return {
             "timezone": timezone,
             "customer_webhooks": {"*": {**hook, "url": f"{hook['url']}/customers"}},
@@ -69,6 +78,11 @@ class DemoInbox:
         self.by_kind[message["kind"]] += 1
         if message["recipient"]["kind"] == "customer":
             self.last_customer_text = f"({message['channel']}, {message['language']}) {message['text']}"
+            self.languages[message["conversation_id"]] = message["language"]
+            self.customer_keys[request.headers.get("Idempotency-Key", message["id"])] += 1
+        elif message["kind"] == "new_assignment" and self.on_assignment is not None:
+            conversation = message["conversation_id"]
+            self.on_assignment(message["recipient"]["id"], conversation, self.languages.get(conversation, ""))
         return web.Response(text="ok")
 
     async def _slack(self, request: web.Request) -> web.Response:
