@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import tempfile
 import time
@@ -22,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker, free_port, port_is_free
+from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
@@ -30,6 +29,7 @@ from pronto.services import IngestService, NotifyService, RoutingService, SlaSer
 from pronto.simulate.customers import CHANNELS
 from pronto.simulate.inbox import Inbox
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
+from pronto.system import Ports, Shop, System, port
 from pronto.v1 import events_pb2
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
@@ -63,10 +63,6 @@ class DemoOptions:
     progress_every: float = 2.0
 
 
-def _port(preferred: int) -> int:
-    return preferred if port_is_free(preferred) else free_port()
-
-
 def accepted_by_channel(metrics_text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for family in text_string_to_metric_families(metrics_text):
@@ -92,44 +88,25 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, interrupted.set)
 
-    broker = EmbeddedBroker(port=_port(options.broker_port), log_path=run_dir / "broker.log")
+    broker = EmbeddedBroker(port=port(options.broker_port), log_path=run_dir / "broker.log")
     say(f"starting the embedded broker (Tansu) on {broker.bootstrap_servers} ...")
     broker.start()
-    inbox_port = _port(options.inbox_port)
-    ingest = IngestService(
-        broker.bootstrap_servers,
-        run_dir / "ingest.log",
-        grpc_port=_port(options.grpc_port),
-        http_port=_port(options.http_port),
-        env={
-            "PRONTO_KAFKA_IDEMPOTENT": "false",
-            "PRONTO_ENVIRONMENT": "development",
-            "PRONTO_INGEST_CHANNELS": json.dumps({DEMO_TENANT: DEMO_CHANNEL_SECRETS}),
-        },
+    shop = Shop(DEMO_TENANT, DEMO_TOKEN, DEMO_CHANNEL_SECRETS, DEMO_SLA_POLICY, port(options.inbox_port))
+    wanted = Ports(
+        options.grpc_port,
+        options.http_port,
+        options.routing_http_port,
+        options.sla_http_port,
+        options.notify_http_port,
     )
-    routing = RoutingService(
+    system = System(
         broker.bootstrap_servers,
-        run_dir / "routing.log",
-        http_port=_port(options.routing_http_port),
-        env={"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"},
+        run_dir,
+        shop,
+        wanted.free(),
+        env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"}},
     )
-    sla = SlaService(
-        broker.bootstrap_servers,
-        run_dir / "sla.log",
-        http_port=_port(options.sla_http_port),
-        env={"PRONTO_SLA_POLICIES": json.dumps({DEMO_TENANT: DEMO_SLA_POLICY})},
-    )
-    notify = NotifyService(
-        broker.bootstrap_servers,
-        run_dir / "notify.log",
-        http_port=_port(options.notify_http_port),
-        env={
-            "PRONTO_KAFKA_IDEMPOTENT": "false",
-            "PRONTO_NOTIFY_SHOPS": json.dumps({DEMO_TENANT: Inbox.shop_config(inbox_port, "Europe/Rome")}),
-            "PRONTO_NOTIFY_JOURNAL": str(run_dir / "notify-delivered.journal"),
-        },
-    )
-    services = (ingest, routing, sla, notify)
+    ingest, routing, sla, notify = services = system.services
     simulation = Simulation(
         SimulationOptions(
             grpc_target=ingest.grpc_target,
@@ -140,16 +117,13 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             rate=options.rate,
             duration=options.duration,
             seed=options.seed,
-            inbox_port=inbox_port,
+            inbox_port=shop.inbox_port,
         )
     )
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
         say("starting ingest, routing, SLA and notify ...")
-        for service in services:
-            service.start()
-        for service in services:
-            service.wait_ready(timeout=60)
+        system.start()
         async with simulation:
             _announce(say, broker, ingest, routing, sla, notify, simulation, run_dir, options)
             interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
@@ -168,8 +142,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         _summarise_notify(say, simulation.inbox)
     finally:
         say("stopping the services and the broker ...")
-        for service in reversed(services):
-            service.stop()
+        system.stop()
         broker.stop()
         say(f"stopped. Logs are in {run_dir}")
     return simulation.stats

@@ -253,7 +253,8 @@ class Simulation:
                         self._accepted([ack.event_id], ack.duplicate, started)
                     else:
                         self.stats.refused[f"gRPC {ack.message.split(':')[0]}"] += 1
-        self.stats.refused["no answer"] += len(sent_at)
+        if sent_at:
+            self.stats.refused["no answer"] += len(sent_at)
 
     def progress(self) -> str:
         s, team = self.stats, self.team.counts if self.team else Counter()
