@@ -1,0 +1,204 @@
+"""Each service killed with SIGKILL in the middle of 10,000 messages, then restarted; the broker frozen.
+
+10,000 customer messages in 2,000 conversations go in over gRPC at 250/s; when 3,000 were accepted
+the service under test is killed and started again. Afterwards every conversation has exactly one
+assignment, exactly one first-response outcome (a breach: nobody answers, the target is 20 s), and
+its customer was told who answers exactly once: a restarted worker may process records again, but
+what it emits carries the same event ids, and notify sends one notification per trigger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from pronto import envelope, topics
+from pronto.grpc_client import ProntoClient
+from pronto.kafka.reader import Record, header, read_records
+from pronto.simulate.channels import CustomerMessage, webhook_request
+from pronto.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto.simulate.team import roster
+from pronto.v1 import common_pb2, events_pb2, operator_pb2
+from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
+from tests.e2e.publishing import publish_all
+from tests.support.events import message
+from tests.support.receivers import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MESSAGES = 10_000
+CONVERSATIONS = 2_000
+RATE = 250.0
+KILL_AT = 3_000
+TARGET_S = 20
+FAST_BREACHES = {
+    "timezone": "Europe/Rome",
+    "response": {c: {"minutes": TARGET_S / 60, "business": False} for c in ("web_chat", "email", "whatsapp")},
+}
+CHANNELS = (common_pb2.CHANNEL_WEB_CHAT, common_pb2.CHANNEL_EMAIL, common_pb2.CHANNEL_WHATSAPP)
+# Nobody answers in this test: routing must not take conversations back for silence.
+ENV = {"routing": {"PRONTO_ROUTING_REPLY_WITHIN_S": "{}"}}
+
+
+def _messages() -> list[events_pb2.MessageReceived]:
+    return [
+        message(
+            f"fault-{n % CONVERSATIONS}",
+            n,
+            channel=CHANNELS[n % CONVERSATIONS % len(CHANNELS)],
+            sender=common_pb2.Sender(id=f"customer-{n % CONVERSATIONS}", display_name="Giulia Rossi"),
+        )
+        for n in range(MESSAGES)
+    ]
+
+
+async def _team_online(running: Running) -> None:
+    """Ten operators; the five who speak Italian have room for every conversation of the run."""
+    async with ProntoClient(running.system.ingest.grpc_target, TOKEN) as client:
+        for profile in roster(10, capacity=CONVERSATIONS // 10):
+            await client.operators.UpdateOperatorProfile(
+                operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
+            )
+            await client.operators.SetOperatorStatus(
+                operator_pb2.SetOperatorStatusRequest(
+                    operator_id=profile.operator_id, status=events_pb2.OPERATOR_STATUS_ONLINE
+                ),
+                metadata=client.metadata,
+            )
+
+
+def _events(records: list[Record], kind: type) -> dict[str, list[str]]:
+    """Conversation -> ids of the events of ``kind`` (one per record: a record read twice shows twice)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        event = envelope.decode(record.headers, record.value)
+        if isinstance(event.payload, kind):
+            found[event.payload.conversation_id].append(event.id)  # type: ignore[attr-defined]
+    return found
+
+
+def _distinct(events: dict[str, list[str]]) -> Counter[int]:
+    """How many conversations have how many distinct events: {1: 2000} is one each."""
+    return Counter(len(set(ids)) for ids in events.values())
+
+
+@pytest.mark.parametrize("victim", ["ingest", "routing", "sla", "notify"])
+async def test_a_service_killed_mid_run_changes_no_outcome(victim: str, tmp_path: Path) -> None:
+    with whole_system(tmp_path, FAST_BREACHES, ENV) as running:
+        await _team_online(running)
+        service = running.system.named(victim)
+        killed: list[float] = []
+
+        async def maybe_kill(accepted: int) -> None:
+            if accepted >= KILL_AT and not killed:
+                killed.append(time.monotonic())
+                service.kill()
+                service.start()
+                if victim != "ingest":  # the publisher's retries wait for ingest themselves
+                    await asyncio.to_thread(service.wait_ready, 90)
+
+        accepted = await publish_all(
+            running.system.ingest.grpc_target, TOKEN, _messages(), RATE, on_accepted=maybe_kill
+        )
+        assert killed, "the service was never killed"
+        assert len(accepted) == MESSAGES
+        servers = running.bootstrap_servers
+
+        # Every message is stored; a restarted ingest may have written a message again, with its id.
+        inbound = await read_records(servers, topics.INBOUND.name, expect=MESSAGES, timeout=60)
+        assert {header(r, "ce_id") for r in inbound} == set(accepted.values())
+
+        sla = await read_records(
+            servers,
+            topics.SLA.name,
+            lambda r: header(r, "ce_type").endswith("SlaBreached"),
+            expect=CONVERSATIONS,
+            timeout=TARGET_S + 120,
+        )
+        assert _distinct(_events(sla, events_pb2.SlaBreached)) == {1: CONVERSATIONS}
+        outcomes = await read_records(servers, topics.SLA.name, timeout=5, settle=0)
+        assert not _events(outcomes, events_pb2.SlaMet)
+        assert not _events(outcomes, events_pb2.SlaMissed)
+
+        conversations = await read_records(servers, topics.CONVERSATIONS.name, timeout=10, settle=2)
+        assert _distinct(_events(conversations, events_pb2.ConversationAssigned)) == {1: CONVERSATIONS}
+        assert not _events(conversations, events_pb2.ConversationReassigned)
+
+        def told() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = defaultdict(list)
+            for r in running.receiver.answered("/ok/customers"):
+                if r.json["kind"] == "assigned":
+                    found[r.json["conversation_id"]].append(r.headers["Idempotency-Key"])
+            return found
+
+        wait_for(lambda: len(told()) == CONVERSATIONS, 120, "every customer told who answers")
+        await asyncio.sleep(2)  # anything sent twice would arrive now
+        assert _distinct(told()) == {1: CONVERSATIONS}, "a customer was told twice (two notifications)"
+        resent = sum(len(keys) - 1 for keys in told().values())
+        # Only what was on the wire when notify died may be sent again, with the same key to dedupe on.
+        assert resent == 0 if victim != "notify" else resent <= 32, f"{resent} re-sent"
+
+
+async def test_a_frozen_broker_gives_503_and_every_message_is_routed_once(tmp_path: Path) -> None:
+    """Frozen (SIGSTOP), the broker keeps its records but answers nothing, like a partitioned node.
+
+    A stopped embedded broker would lose its records (memory only), so freezing is how "nothing
+    accepted is lost" can be checked here; ingest's answer to a stopped broker is tested in
+    tests/integration/ingest/test_broker_down.py.
+    """
+    with whole_system(tmp_path, env={"ingest": {"PRONTO_INGEST_ACK_TIMEOUT_S": "2"}}) as running:
+        await _team_online(running)
+        ingest = running.system.ingest
+        statuses: Counter[int] = Counter()
+        accepted: set[str] = set()
+        refused: list[int] = []
+
+        async def post(http: aiohttp.ClientSession, n: int) -> None:
+            customer = CustomerMessage(
+                "web_chat", f"frozen-{n}", "Giulia Rossi", "Dov'è il mio ordine?", f"fm-{n}", time.time()
+            )
+            request = webhook_request(TENANT, customer, DEMO_CHANNEL_SECRETS, ingest.http_url)
+            async with http.post(
+                ingest.http_url + request.path, data=request.body, headers=request.headers
+            ) as response:
+                statuses[response.status] += 1
+                if response.status == 200:
+                    accepted.update((await response.json())["event_ids"])
+                    return
+                assert response.status == 503, await response.text()
+                assert "Retry-After" in response.headers
+                refused.append(n)
+
+        async with aiohttp.ClientSession() as http:
+            await asyncio.gather(*(post(http, n) for n in range(50)))
+            running.broker.pause()
+            try:
+                await asyncio.gather(*(post(http, n) for n in range(50, 60)))
+            finally:
+                running.broker.resume()
+            assert statuses[503] == 10, f"ingest did not answer 503 while the broker was frozen: {statuses}"
+            # As the platforms do: the refused webhooks again, the same bodies, after Retry-After.
+            while refused:
+                await asyncio.sleep(1)
+                again, refused[:] = list(refused), []
+                await asyncio.gather(*(post(http, n) for n in again))
+            await asyncio.gather(*(post(http, n) for n in range(60, 110)))
+        assert len(accepted) == 110
+        inbound = await read_records(running.bootstrap_servers, topics.INBOUND.name, expect=len(accepted))
+        # A write refused for want of an acknowledgement may still land when the broker wakes, beside its
+        # retry (no idempotent producer on the embedded broker): then twice, with the same id, which is
+        # what every consumer deduplicates on; the assignments below show it.
+        assert {header(r, "ce_id") for r in inbound} == accepted
+        conversations = await read_records(
+            running.bootstrap_servers,
+            topics.CONVERSATIONS.name,
+            lambda r: header(r, "ce_type").endswith("ConversationAssigned"),
+            expect=len(accepted),
+            timeout=60,
+        )
+        assert _distinct(_events(conversations, events_pb2.ConversationAssigned)) == {1: len(accepted)}
