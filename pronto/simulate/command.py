@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+import grpc
+
 from pronto.simulate.customers import DEFAULT_MIX, LANGUAGES, parse_mix
 from pronto.simulate.inbox import Inbox
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
@@ -121,6 +123,9 @@ def simulate(args: argparse.Namespace) -> int:
         return 0
     try:
         stats = asyncio.run(_simulate(options_from(args)))
+    except grpc.aio.AioRpcError as exc:
+        print(f"error: ingest at {args.target} answered {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

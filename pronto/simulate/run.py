@@ -62,7 +62,7 @@ class SimulationOptions:
     grpc_share: float = 0.2
     handling_s: tuple[float, float] = (1.0, 6.0)
     inbox_port: int = 8090
-    # One operator goes on a break at 40% of the run and is back at 70%.
+    # Operators going away and offline during the run (see _breaks).
     a_break: bool = True
 
 
@@ -110,7 +110,11 @@ class Simulation:
         self._client = ProntoClient(o.grpc_target, o.token)
         self._http = aiohttp.ClientSession()
         self.team = Team(self._client, roster(o.operators, o.capacity), o.seed, o.handling_s)
-        await self.team.come_online()
+        try:
+            await self.team.come_online()
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -141,22 +145,26 @@ class Simulation:
         self.stop.set()
 
     async def _breaks(self) -> None:
+        """One operator takes a break at 40% of the run and is back at 70%; with four or more, the
+        last one's shift ends at 60% (offline, not back)."""
         if not self.options.a_break or self.team is None:
             return
         total = self.options.duration or 90.0
-        on_a_break = self.team.ids[0]
-        for at, status, reason in (
-            (0.4, events_pb2.OPERATOR_STATUS_AWAY, "coffee break"),
-            (0.7, events_pb2.OPERATOR_STATUS_ONLINE, "back from the break"),
-        ):
+        ids = self.team.ids
+        schedule = [
+            (0.4, ids[0], events_pb2.OPERATOR_STATUS_AWAY, "coffee break"),
+            (0.6, ids[-1], events_pb2.OPERATOR_STATUS_OFFLINE, "end of shift"),
+            (0.7, ids[0], events_pb2.OPERATOR_STATUS_ONLINE, "back from the break"),
+        ]
+        for at, operator_id, status, reason in schedule if len(ids) >= 4 else schedule[::2]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self.stop.wait(), max(0.0, self.started + total * at - time.monotonic())
                 )
                 return
             with contextlib.suppress(Exception):
-                await self.team.status(on_a_break, status, reason)
-                self.happenings.append(f"{on_a_break}: {reason}")
+                await self.team.status(operator_id, status, reason)
+                self.happenings.append(f"{operator_id}: {reason}")
 
     async def _send(self, client: ProntoClient, http: aiohttp.ClientSession) -> None:
         """Paced: at every tick, what fell due since the last one; webhooks in parallel, gRPC as a stream."""
