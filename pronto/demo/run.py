@@ -199,14 +199,27 @@ def _announce(
     inbox = f"http://127.0.0.1:{simulation.inbox.port}"
     say(f"  the shop's inbox   {inbox}   (receives what notify sends everyone)")
     say(f"  logs               {run_dir}")
-    names = [p.display_name for p in roster_of(simulation)]
-    say(f"  team               {len(names)} operators online: {', '.join(names)}")
+    team = roster_of(simulation)
+    speakers = ", ".join(f"{p.display_name} ({'/'.join(s.language for s in p.languages)})" for p in team)
+    say(
+        f"  team               {len(team)} online, "
+        f"{team[0].capacities[0].max_concurrent} conversations each per channel: {speakers}"
+    )
+    say(f"  SLA policy         {_policy_line()}")
     until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
     say(
         f"customers write about {options.rate:g} messages/s on every channel {until}: "
         f"{1 - simulation.options.grpc_share:.0%} as the platforms' signed webhooks, the rest over gRPC"
     )
     say("")
+
+
+def _policy_line() -> str:
+    chat = DEMO_SLA_POLICY["response"]["web_chat"]["minutes"] * 60  # type: ignore[index]
+    return (
+        f"{DEMO_SLA_POLICY['timezone']}, Italian holidays closed, open around the clock otherwise; "
+        f"first response: web chat {chat:g} s, the other channels their defaults (e-mail 30 min...)"
+    )
 
 
 def roster_of(simulation: Simulation) -> list[events_pb2.OperatorProfileUpdated]:
