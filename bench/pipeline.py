@@ -4,18 +4,20 @@ Runs the whole system as in production (four service processes, pronto.system) o
 embedded broker, with a team of ten operators online who have room for every conversation
 (and do not answer during the run, so that only customers' messages flow):
 
-1. Sustained throughput: N customer messages (new customers and some follow-ups, all channels
+1. Latency on the fresh system: the traffic simulator sends customers' messages as the platforms'
+   signed webhooks at 50/s for 30 s (10 s with --quick); for each message that started a
+   conversation, the time from ingest answering the webhook to routing's assignment event being
+   read back from Kafka.
+2. Sustained throughput: N customer messages (new customers and some follow-ups, all channels
    and languages) published over gRPC as fast as ingest takes them; measured from the first one
    sent until the last stage finished: every conversation assigned (routing), its first-response
    clock started (SLA) and its customer told who answers (notify, over a signed webhook to an HTTP
    server in this process). messages/s = N / that time; each stage's own finish time is reported.
-2. Latency, once notify's backlog is sent: the traffic simulator sends customers' messages as the
-   platforms' signed webhooks at 50/s for 30 s (10 s with --quick); for each message that started a
-   conversation, the time from ingest answering the webhook to routing's assignment event being read
-   back from Kafka.
+3. The latency again, once notify's backlog is sent, with the N messages' history in the broker.
 
 Beside them, in the same run: the raw broker (aiokafka alone) round trip and produce+consume
-throughput. Targets: 2,000 messages/s sustained, p99 latency under 250 ms.
+throughput at the start, and the round trip again at the end (the embedded broker slows down as
+its memory fills). Targets: 2,000 messages/s sustained, p99 latency under 250 ms.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bench.common import Meter, Report, arguments, percentile_ms, progress
-from bench.raw import consumer_from_start, prepared
+from bench.raw import consumer_from_start, prepared, raw_baseline
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker, free_port
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.customers import Customers
+from pronto.simulate.customers import CHANNELS, Customers
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
 from pronto.system import Shop, System
 from pronto.v1 import events_pb2, ingest_pb2
@@ -49,9 +51,11 @@ STALL_S = 60
 # Steady webhooks for the latency: a rate this machine's pipeline sustains (notify saturates near 70
 # new conversations a second, see the README), so that the latency is not a queue's growth.
 LATENCY_RATE = 50.0
-ALWAYS_OPEN = {
+# Open around the clock with four-hour targets: nobody answers during the run, and a storm of warnings
+# and breaches (each a notification) would be another benchmark's load. Warnings seen are reported.
+SHOP_POLICY = {
     "timezone": "Europe/Rome",
-    "hours": {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "response": {c: {"minutes": 240, "business": False} for c in CHANNELS},
 }
 
 
@@ -62,6 +66,7 @@ class Stages:
         self.assigned: dict[str, float] = {}  # trigger (message) event id -> when read
         self.assigned_conversations: set[str] = set()
         self.clocks: set[str] = set()
+        self.warned = 0
 
     async def follow(self, bootstrap_servers: str) -> None:
         consumers = [
@@ -88,6 +93,8 @@ class Stages:
             and payload.metric == events_pb2.SLA_METRIC_FIRST_RESPONSE
         ):
             self.clocks.add(payload.conversation_id)
+        elif isinstance(payload, events_pb2.SlaWarning | events_pb2.SlaBreached):
+            self.warned += 1
 
 
 async def _publish(target: str, messages: list[events_pb2.MessageReceived]) -> float:
@@ -163,19 +170,24 @@ async def _quiet(simulation: Simulation, at_most_s: float = 60.0) -> None:
         await asyncio.sleep(2)
 
 
-async def latency(simulation: Simulation, stages: Stages, accepted: dict[str, float]) -> dict[str, float]:
+async def latency(simulation: Simulation, stages: Stages, label: str) -> dict[str, float]:
+    """Webhook accepted -> assignment read back, for the messages that started a conversation."""
     o = simulation.options
-    progress(f"latency: webhooks at {o.rate:g}/s for {o.duration:g} s, every channel")
+    accepted: dict[str, float] = {}
+    simulation.on_accepted = lambda event_id, at: accepted.__setitem__(event_id, at)
+    progress(f"latency {label}: webhooks at {o.rate:g}/s for {o.duration:g} s, every channel")
     await simulation.run()
     await asyncio.sleep(3)  # the last assignments
     measured = [stages.assigned[e] - t for e, t in accepted.items() if e in stages.assigned]
-    progress(f"  {len(measured):,} assignments measured of {len(accepted):,} messages accepted")
+    progress(
+        f"  {len(measured):,} assignments measured of {len(accepted):,} messages accepted: "
+        f"p50 {percentile_ms(measured, 50):.0f} ms, p99 {percentile_ms(measured, 99):.0f} ms"
+    )
     return {
-        "webhooks_accepted": float(len(accepted)),
-        "assignments_measured": float(len(measured)),
-        "accepted_to_assigned_p50_ms": percentile_ms(measured, 50),
-        "accepted_to_assigned_p99_ms": percentile_ms(measured, 99),
-        "webhook_ack_p99_ms": simulation.stats.percentile(99) * 1000,
+        f"{label}_assignments_measured": float(len(measured)),
+        f"{label}_accepted_to_assigned_p50_ms": percentile_ms(measured, 50),
+        f"{label}_accepted_to_assigned_p99_ms": percentile_ms(measured, 99),
+        f"{label}_webhook_ack_p99_ms": simulation.stats.percentile(99) * 1000,
     }
 
 
@@ -186,7 +198,6 @@ async def main() -> None:
     report = Report("pipeline")
     with EmbeddedBroker(log_path=run_dir / "broker.log") as broker:
         raw = await prepared(broker, run_dir, 200, 5 if args.quick else 10)
-        accepted: dict[str, float] = {}
         options = SimulationOptions(
             grpc_target="",
             http_url="",
@@ -202,16 +213,12 @@ async def main() -> None:
             inbox_port=free_port(),
             a_break=False,
         )
-
-        def on_accepted(event_id: str, at: float) -> None:
-            accepted.setdefault(event_id, at)
-
-        simulation = Simulation(options, on_accepted)
+        simulation = Simulation(options)
         shop = Shop(
             TENANT,
             TOKEN,
             DEMO_CHANNEL_SECRETS,
-            ALWAYS_OPEN,
+            SHOP_POLICY,
             options.inbox_port,
             notify={"limit_count": 1_000_000},
         )
@@ -225,26 +232,30 @@ async def main() -> None:
         following = asyncio.create_task(stages.follow(broker.bootstrap_servers))
         try:
             async with simulation:
-                figures = await throughput(system, simulation, stages, count)
+                figures = await latency(simulation, stages, "fresh")
+                figures.update(await throughput(system, simulation, stages, count))
                 await _quiet(simulation)
-                figures.update(await latency(simulation, stages, accepted))
+                figures.update(await latency(simulation, stages, "after_load"))
+            figures["sla_warnings_and_breaches"] = float(stages.warned)
+            after = await raw_baseline(broker.bootstrap_servers, 200, 5, 5_000)
+            progress(f"raw round trip after the load: p99 {after['raw_round_trip_p99_ms']:.1f} ms")
         finally:
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
             system.stop()
     report.figures = {k: round(v, 3) for k, v in figures.items()}
     report.baseline = {k: round(v, 3) for k, v in raw.items()}
+    report.baseline.update({f"after_load_{k}": round(v, 3) for k, v in after.items()})
     rate_achieved = figures["sustained_messages_per_s"]
     report.ratio("sustained_vs_target", rate_achieved / TARGET_RATE, 1.0)
-    report.ratio("p99_vs_target", figures["accepted_to_assigned_p99_ms"] / TARGET_P99_MS, 1.0)
     # The same rate over what the broker alone moves: the target asks for TARGET_RATE / raw of it.
     raw_rate = raw["raw_produce_consume_per_s"]
     report.ratio("sustained_vs_raw", rate_achieved / raw_rate, round(TARGET_RATE / raw_rate, 3))
-    report.ratio(
-        "p99_vs_raw_round_trip",
-        figures["accepted_to_assigned_p99_ms"] / raw["raw_round_trip_p99_ms"],
-        round(TARGET_P99_MS / raw["raw_round_trip_p99_ms"], 3),
-    )
+    for label, broker_alone in (("fresh", raw), ("after_load", after)):
+        p99 = figures[f"{label}_accepted_to_assigned_p99_ms"]
+        report.ratio(f"{label}_p99_vs_target", p99 / TARGET_P99_MS, 1.0)
+        round_trip = broker_alone["raw_round_trip_p99_ms"]
+        report.ratio(f"{label}_p99_vs_raw_round_trip", p99 / round_trip, round(TARGET_P99_MS / round_trip, 3))
     progress(f"logs in {run_dir}")
     report.emit()
 

@@ -94,7 +94,7 @@ class Simulation:
         self.team: Team | None = None
         self.stop = asyncio.Event()
         self.started = time.monotonic()
-        self._on_accepted = on_accepted
+        self.on_accepted = on_accepted
         self._random = random.Random(f"route-{options.seed}")
         # What happened to the team, in words, for whoever shows progress.
         self.happenings: list[str] = []
@@ -125,8 +125,12 @@ class Simulation:
         await self.inbox.stop()
 
     async def run(self) -> TrafficStats:
-        """Sends for the duration, or until ``stop`` is set; then waits (bounded) for the last answers."""
+        """Sends for the duration, or until ``stop`` is set; then waits (bounded) for the last answers.
+
+        It can run again (a benchmark measures twice); the customers go on where they were.
+        """
         self.started = time.monotonic()
+        self.stats.latencies.clear()
         tasks = {
             asyncio.create_task(self._send(self._client, self._http)),
             asyncio.create_task(self._breaks()),
@@ -136,6 +140,8 @@ class Simulation:
         _, pending = await asyncio.wait(tasks, timeout=15)
         for task in pending:
             task.cancel()
+        if self.options.duration:
+            self.stop.clear()  # it ended by itself: ready for another run
         return self.stats
 
     async def _timer(self) -> None:
@@ -226,9 +232,9 @@ class Simulation:
         self.stats.latencies.append(now - started)
         self.stats.accepted += 1
         self.stats.duplicates += duplicates
-        if self._on_accepted is not None:
+        if self.on_accepted is not None:
             for event_id in event_ids:
-                self._on_accepted(event_id, now)
+                self.on_accepted(event_id, now)
 
     async def _stream(self, client: ProntoClient, queue: asyncio.Queue[Written | None]) -> None:
         """An integrator's PublishStream: the messages given to it, in batches, until None."""
