@@ -128,8 +128,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             _announce(say, broker, ingest, routing, sla, notify, simulation, run_dir, options)
             interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
             traffic = asyncio.create_task(simulation.run())
-            await _report_progress(say, services, simulation, options)
-            await traffic
+            await _report_progress(say, services, simulation, traffic, options)
             interrupted_task.cancel()
             if not interrupted.is_set():
                 await simulation.inbox.settle(say, assigned(_scrape(f"{routing.http_url}/metrics")))
@@ -268,14 +267,15 @@ async def _report_progress(
     say: Callable[[str], None],
     services: tuple[IngestService, RoutingService, SlaService, NotifyService],
     simulation: Simulation,
+    traffic: asyncio.Task[TrafficStats],
     options: DemoOptions,
 ) -> None:
     ingest, routing, sla, _ = services
     stats, team = simulation.stats, simulation.team
     told = 0
-    while not simulation.stop.is_set():
+    while not traffic.done():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(simulation.stop.wait(), options.progress_every)
+            await asyncio.wait_for(asyncio.shield(traffic), options.progress_every)
         if http_status(ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - simulation.started

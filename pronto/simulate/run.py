@@ -92,7 +92,8 @@ class Simulation:
         self.customers = Customers(options.seed, options.mix, options.languages)
         self.inbox = Inbox(on_assignment=self._assigned)
         self.team: Team | None = None
-        self.stop = asyncio.Event()
+        self.stop = asyncio.Event()  # set from outside (Ctrl-C): the run ends early
+        self._ending = asyncio.Event()  # this run's own end: its duration, or stop
         self.started = time.monotonic()
         self.on_accepted = on_accepted
         self._random = random.Random(f"route-{options.seed}")
@@ -131,24 +132,23 @@ class Simulation:
         """
         self.started = time.monotonic()
         self.stats.latencies.clear()
+        self._ending = asyncio.Event()
         tasks = {
             asyncio.create_task(self._send(self._client, self._http)),
             asyncio.create_task(self._breaks()),
             asyncio.create_task(self._timer()),
         }
-        await self.stop.wait()
+        await self._ending.wait()
         _, pending = await asyncio.wait(tasks, timeout=15)
         for task in pending:
             task.cancel()
-        if self.options.duration:
-            self.stop.clear()  # it ended by itself: ready for another run
         return self.stats
 
     async def _timer(self) -> None:
-        if self.options.duration:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.options.duration)
-        self.stop.set()
+        """Ends the run after its duration or at ``stop``; without a duration, only ``stop`` ends it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), self.options.duration)
+        self._ending.set()
 
     async def _breaks(self) -> None:
         """One operator takes a break at 40% of the run and is back at 70%; with four or more, the
@@ -165,7 +165,7 @@ class Simulation:
         for at, operator_id, status, reason in schedule if len(ids) >= 4 else schedule[::2]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self.stop.wait(), max(0.0, self.started + total * at - time.monotonic())
+                    self._ending.wait(), max(0.0, self.started + total * at - time.monotonic())
                 )
                 return
             with contextlib.suppress(Exception):
@@ -179,7 +179,7 @@ class Simulation:
         window = asyncio.Semaphore(WEBHOOK_CONCURRENCY)
         posts: set[asyncio.Task[None]] = set()
         sent = 0
-        while not self.stop.is_set():
+        while not self._ending.is_set():
             due = int((time.monotonic() - self.started) * self.options.rate)
             while sent < due:
                 sent += 1
@@ -195,7 +195,7 @@ class Simulation:
                 posts.add(post)
                 post.add_done_callback(posts.discard)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), TICK_S)
+                await asyncio.wait_for(self._ending.wait(), TICK_S)
         grpc_queue.put_nowait(None)
         await asyncio.gather(stream, *posts, return_exceptions=True)
 
