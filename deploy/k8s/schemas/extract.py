@@ -3,7 +3,7 @@
 
 Usage (see README.md for the exact upstream files and commits):
 
-    python extract.py --version v1beta2 040-Crd-kafka.yaml 043-Crd-kafkatopic.yaml ...
+    python extract.py --version v1 040-Crd-kafka.yaml 043-Crd-kafkatopic.yaml ...
     python extract.py --version v1 monitoring.coreos.com_servicemonitors.yaml ...
 
 For every CustomResourceDefinition found in the given YAML files, the
@@ -86,7 +86,7 @@ def check(schema: dict[str, Any], label: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("crds", nargs="+", type=Path, help="CRD YAML files")
-    parser.add_argument("--version", required=True, help="CRD version to extract, e.g. v1beta2")
+    parser.add_argument("--version", required=True, help="CRD version to extract, e.g. v1")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output root (default: this directory)")
     args = parser.parse_args(argv)
 
