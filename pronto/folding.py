@@ -31,15 +31,18 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 import faust
 from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI
+from faust.types import TP
 from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from pronto import envelope, event_ids, streams
 from pronto.envelope import Envelope, EnvelopeError
@@ -164,6 +167,27 @@ def headers_of(event: faust.EventT[bytes]) -> Headers:
     return [(str(key), bytes(value)) for key, value in items]
 
 
+class ConsumerLag(Collector):
+    """Records not yet handled per partition: the newest offset the consumer saw fetched (its
+    highwater) minus the one last handled. The embedded broker's highwater lags a little (see the
+    README), so there it reads a little low."""
+
+    def __init__(self, group: str, folding: FoldingApp) -> None:
+        self.group, self.folding = group, folding
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "pronto_consumer_lag_records",
+            "Records fetched but not yet handled, per consumer group, topic and partition.",
+            labels=["group", "topic", "partition"],
+        )
+        for (topic, partition), offset in sorted(self.folding.handled.items()):
+            highwater = self.folding.highwater(topic, partition)
+            if highwater is not None:
+                lag.add_metric([self.group, topic, str(partition)], max(0, highwater - offset - 1))
+        yield lag
+
+
 class FoldingApp:
     def __init__(
         self,
@@ -193,9 +217,20 @@ class FoldingApp:
         self.input = self.app.topic(spec.input_topic)
         self.output = self.app.topic(spec.output_topic)
         self.assigned_partitions: set[int] = set()
+        # (topic, partition) -> the offset last handled by the merge or fold agent: the lag gauge.
+        self.handled: dict[tuple[str, int], int] = {}
+        registry.register(ConsumerLag(spec.app_id, self))
         # Partition -> the task rebuilding its state; the fold agent waits for it.
         self.loading: dict[int, asyncio.Task[None]] = {}
         self._wire()
+
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The partition's end as the consumer last heard it, or None before it has."""
+        try:
+            value = self.app.consumer.highwater(TP(topic, partition))
+        except Exception:  # the consumer is not started yet, or is between rebalances
+            return None
+        return int(value) if value is not None else None
 
     def ready(self) -> bool:
         """Partitions assigned and their state rebuilt (and whatever else the service waits for)."""
@@ -214,6 +249,7 @@ class FoldingApp:
         @app.agent(app.topic(*spec.sources), name="merge")
         async def merge(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for event in stream.events():
+                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
                 headers = headers_of(event)
                 key = spec.rekey(event.message.key, headers)
                 if key is None:
@@ -226,6 +262,7 @@ class FoldingApp:
         @app.agent(self.input, name="fold")
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for event in stream.events():
+                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
                 await self._loaded(event.message.partition)
                 for out in self.worker.apply(event.message.partition, headers_of(event), event.value):
                     await self.output.send(key=out.key, value=out.value, headers=out.headers)

@@ -27,6 +27,13 @@ class SlaMetrics:
             ["tenant", "channel", "metric", "outcome"],
             registry=registry,
         )
+        self._target = Gauge(
+            "pronto_sla_target_seconds",
+            "The target of the clocks started last, per tenant, channel and metric (dashboards draw it "
+            "beside the response times; a tier's own target shows while its clocks start).",
+            ["tenant", "channel", "metric"],
+            registry=registry,
+        )
         self.open = Gauge("pronto_sla_open_clocks", "Clocks running now.", registry=registry)
         self.at_risk = Gauge(
             "pronto_sla_at_risk_clocks", "Clocks running, warned, not yet breached.", registry=registry
@@ -44,6 +51,7 @@ class SlaMetrics:
         exemplar = {"conversation_id": outcome.conversation_id[:60]}
         if isinstance(output, Started):
             self._outcomes.labels(*labels, "started").inc()
+            self._target.labels(*labels).set(output.target.duration.total_seconds())
         elif isinstance(output, Warned):
             self._outcomes.labels(*labels, "predicted" if output.predicted else "warned").inc(
                 exemplar=exemplar

@@ -253,6 +253,10 @@ async def _check_metrics(sla: SlaService) -> None:
     assert _sample(text, outcomes, **email, outcome="missed") == 1
     assert _sample(text, "pronto_sla_response_seconds_count", **email) == 3
     assert _sample(text, "pronto_sla_response_seconds_bucket", **email, le="1800.0") == 2
+    # The target beside the response times (dashboards draw it): e-mail's default, 30 minutes.
+    assert _sample(text, "pronto_sla_target_seconds", **email) == 1800
+    # What the consumers have not handled yet: nothing, once the clocks above are all there.
+    assert _sample(text, "pronto_consumer_lag_records", topic="support.clocks.v1") == 0
     chat = {"tenant": TENANT, "channel": "web_chat", "metric": "first_response"}
     assert _sample(text, outcomes, **chat, outcome="predicted") == 1
     assert _sample(text, outcomes, **chat, outcome="breached") == 1
