@@ -2,7 +2,10 @@
 # Installs everything Pronto needs on a fresh Debian machine; safe to run again.
 #   .venv/          Python 3.11+ virtualenv with Pronto and its dev tools (pinned in pyproject.toml)
 #   kcat            Debian package, a plain Kafka client to inspect records (see scripts/kcat)
-#   prometheus      Debian package, for promtool (checks and unit-tests deploy/prometheus rules)
+#   prometheus      Debian package, for promtool (checks and unit-tests deploy/prometheus rules) and
+#                   the Prometheus server the dashboard tests query
+#   prometheus-alertmanager, docker-compose, kubectl (kubernetes-client when none is installed):
+#                   Debian packages, to check the deployment files (deploy/, docker-compose.yml)
 #   tools/buf/      buf from npm, to lint the contracts and check them for breaking changes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +36,12 @@ fi
 step "installing Pronto and its pinned dependencies into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
-# kcat: a plain Kafka client (scripts/kcat); prometheus: promtool, which tests the SLA alerting rules.
-apt_install kcat prometheus
+# kcat: a plain Kafka client (scripts/kcat); prometheus: promtool, which tests the SLA alerting rules,
+# and the server the dashboard tests query; prometheus-alertmanager: amtool; docker-compose: lints
+# docker-compose.yml (no engine needed).
+apt_install kcat prometheus prometheus-alertmanager docker-compose
+# kubectl renders the Kubernetes overlays (kubectl kustomize): Debian's when none is installed.
+command -v kubectl >/dev/null || apt_install kubernetes-client
 
 if [ ! -x tools/buf/node_modules/.bin/buf ]; then
   command -v npm >/dev/null || apt_install nodejs npm

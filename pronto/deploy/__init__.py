@@ -1,0 +1,1 @@
+"""Deployment artefacts generated from code: Grafana dashboards, Kafka topics, the PrometheusRule."""
