@@ -48,8 +48,9 @@ NEVER_S = (3_600.0, 3_600.0)  # the team does not answer during the run
 BATCH = 100
 WINDOW = 10  # batches in flight on the stream
 STALL_S = 60
-# Steady webhooks for the latency: a rate this machine's pipeline sustains (notify saturates near 70
-# new conversations a second, see the README), so that the latency is not a queue's growth.
+# Steady webhooks for the latency: a rate this machine's pipeline sustains (notify, the slowest stage,
+# tells about 135 new conversations a second when nothing else runs, see the README), so that the
+# latency measured is not a growing queue's.
 LATENCY_RATE = 50.0
 # Open around the clock with four-hour targets: nobody answers during the run, and a storm of warnings
 # and breaches (each a notification) would be another benchmark's load. Warnings seen are reported.

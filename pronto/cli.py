@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the whole system on the embedded broker with demo traffic")
     demo.add_argument("--duration", type=_positive, default=None, help="seconds; ends with a summary")
-    demo.add_argument("--rate", type=_positive, default=50.0, help="customer messages per second")
+    demo.add_argument("--rate", type=_positive, default=10.0, help="customer messages per second")
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(run=cmd_demo)
 

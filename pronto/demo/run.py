@@ -51,7 +51,7 @@ DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 @dataclass
 class DemoOptions:
     duration: float | None = None
-    rate: float = 50.0
+    rate: float = 10.0
     seed: int = 1
     broker_port: int = 9092
     grpc_port: int = 50051
@@ -76,8 +76,13 @@ def accepted_by_channel(metrics_text: str) -> dict[str, int]:
 
 
 def _scrape(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return str(response.read().decode())
+    """The metrics at ``url``; empty (no figures) when the service does not answer, which the progress
+    line then says, instead of ending the demo."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
 
 
 async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> TrafficStats:
@@ -244,6 +249,10 @@ def decisions(metrics_text: str) -> Counter[str]:
     )
 
 
+def gauge(metrics_text: str, name: str) -> int:
+    return int(sum(s.value for s in _families(metrics_text, name)))
+
+
 def assigned(metrics_text: str) -> int:
     return decisions(metrics_text)["assigned"]
 
@@ -280,6 +289,10 @@ async def _report_progress(
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - simulation.started
         routing_text = await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics")
+        sla_text = await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics")
+        for name, text in (("routing", routing_text), ("SLA", sla_text)):
+            if not text:
+                say(f"{name} does not answer (its log is in the run directory)")
         made = decisions(routing_text)
         resolved = team.counts["resolved"] if team else 0
         say(
@@ -288,12 +301,13 @@ async def _report_progress(
             f"  | assigned {made['assigned']}  queued {queue_length(routing_text)}"
             f"  reassigned {made['reassigned']}  resolved {resolved}"
         )
-        by_channel = first_responses(await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics"))
+        by_channel = first_responses(sla_text)
         total = sum(by_channel.values(), Counter())
         per_channel = " ".join(f"{c} {_compliance(o)}" for c, o in sorted(by_channel.items()))
+        running, at_risk = (gauge(sla_text, f"pronto_sla_{g}_clocks") for g in ("open", "at_risk"))
         say(
             f"{'':10}SLA first response {_compliance(total)} in time, {total['breached']} breached"
-            f" ({per_channel or 'no clocks yet'})"
+            f" ({per_channel or 'no clocks yet'}); clocks running {running}, at risk {at_risk}"
         )
         say(f"{'':10}{simulation.inbox.line()}")
         for happening in simulation.happenings[told:]:

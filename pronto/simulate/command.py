@@ -40,6 +40,13 @@ def _mix(value: str) -> dict[str, float]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 < number < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {value}")
+    return number
+
+
 def _languages(value: str) -> list[str]:
     chosen = [v.strip() for v in value.split(",") if v.strip()]
     unknown = set(chosen) - set(LANGUAGES)
@@ -83,7 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser, target: str, token: str) -> N
     parser.add_argument("--handling", type=_handling, default=(1.0, 6.0), help="MIN,MAX seconds to answer")
     parser.add_argument("--grpc-share", type=_share, default=0.2, help="share of messages sent over gRPC")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--inbox-port", type=int, default=8090, help="where notify's webhooks are received")
+    parser.add_argument("--inbox-port", type=_port, default=8090, help="where notify's webhooks are received")
+    parser.add_argument(
+        "--team-prefix",
+        default="sim-",
+        help="prefix of the simulated operators' ids, apart from any other team of the shop (default sim-)",
+    )
     parser.add_argument(
         "--print-notify-config",
         action="store_true",
@@ -111,6 +123,7 @@ def options_from(args: argparse.Namespace) -> SimulationOptions:
         grpc_share=args.grpc_share,
         handling_s=args.handling,
         inbox_port=args.inbox_port,
+        team_prefix=args.team_prefix,
     )
 
 
@@ -129,7 +142,8 @@ def simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0 if stats.accepted else 1
+    # Refusals are reported (the summary says why); a run where something was refused is not a success.
+    return 0 if stats.accepted and not sum(stats.refused.values()) else 1
 
 
 async def _simulate(options: SimulationOptions) -> TrafficStats:

@@ -129,6 +129,9 @@ class Customers:
     mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     languages: Sequence[str] = LANGUAGES
     follow_up_share: float = 0.3
+    # Part of every message id: another run with the same seed writes the same words as new messages
+    # (with the same id, ingest would take them for retries of the first run's and write nothing).
+    run: str = "run"
 
     def __post_init__(self) -> None:
         unknown = set(self.languages) - set(LANGUAGES)
@@ -156,7 +159,7 @@ class Customers:
             customer_id=customer.id,
             name=customer.name,
             text=text,
-            message_id=f"sim-{self.seed}-{self._count}",
+            message_id=f"sim-{self.run}-{self.seed}-{self._count}",
             sent_at=now,
         )
         return Written(customer, message, topic)

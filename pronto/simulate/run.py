@@ -13,11 +13,13 @@ import contextlib
 import random
 import statistics
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
+import grpc
 
 from pronto.grpc_client import ProntoClient
 from pronto.simulate.channels import webhook_request
@@ -62,6 +64,11 @@ class SimulationOptions:
     grpc_share: float = 0.2
     handling_s: tuple[float, float] = (1.0, 6.0)
     inbox_port: int = 8090
+    # Prefix of the team's operator ids, so that a simulator beside the demo does not command the
+    # demo's own operators.
+    team_prefix: str = ""
+    # Part of every message id (see Customers.run): by default new for every run.
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     # Operators going away and offline during the run (see _breaks).
     a_break: bool = True
 
@@ -89,7 +96,7 @@ class Simulation:
     def __init__(self, options: SimulationOptions, on_accepted: OnAccepted | None = None) -> None:
         self.options = options
         self.stats = TrafficStats()
-        self.customers = Customers(options.seed, options.mix, options.languages)
+        self.customers = Customers(options.seed, options.mix, options.languages, run=options.run)
         self.inbox = Inbox(on_assignment=self._assigned)
         self.team: Team | None = None
         self.stop = asyncio.Event()  # set from outside (Ctrl-C): the run ends early
@@ -110,7 +117,7 @@ class Simulation:
         await self.inbox.start(o.inbox_port)
         self._client = ProntoClient(o.grpc_target, o.token)
         self._http = aiohttp.ClientSession()
-        self.team = Team(self._client, roster(o.operators, o.capacity), o.seed, o.handling_s)
+        self.team = Team(self._client, roster(o.operators, o.capacity, o.team_prefix), o.seed, o.handling_s)
         try:
             await self.team.come_online()
         except BaseException:
@@ -237,12 +244,15 @@ class Simulation:
                 self.on_accepted(event_id, now)
 
     async def _stream(self, client: ProntoClient, queue: asyncio.Queue[Written | None]) -> None:
-        """An integrator's PublishStream: the messages given to it, in batches, until None."""
+        """An integrator's PublishStream: the messages given to it, in batches, until None. A broken
+        stream is opened again a second later; what it left unanswered counts as "no answer"."""
         sent_at: dict[int, float] = {}
+        sequence = 0
+        finished = False
 
         async def batches() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
-            sequence = 0
-            while True:
+            nonlocal sequence, finished
+            while not finished:
                 batch = ingest_pb2.PublishStreamRequest()
                 item = await queue.get()
                 while item is not None:
@@ -254,19 +264,23 @@ class Simulation:
                     if len(batch.events) >= MAX_BATCH or queue.empty():
                         break
                     item = await queue.get()
+                finished = item is None
                 if batch.events:
                     yield batch
-                if item is None:
-                    return
 
-        with contextlib.suppress(Exception):  # an unreachable ingest ends the stream; counted below
-            async for response in client.publish_stream(batches()):
-                for ack in response.acks:
-                    started = sent_at.pop(ack.sequence)
-                    if ack.code == 0:
-                        self._accepted([ack.event_id], ack.duplicate, started)
-                    else:
-                        self.stats.refused[f"gRPC {ack.message.split(':')[0]}"] += 1
+        while not finished:
+            try:
+                async for response in client.publish_stream(batches()):
+                    for ack in response.acks:
+                        started = sent_at.pop(ack.sequence)
+                        if ack.code == 0:
+                            self._accepted([ack.event_id], ack.duplicate, started)
+                        else:
+                            self.stats.refused[f"gRPC {ack.message.split(':')[0]}"] += 1
+            except grpc.aio.AioRpcError as exc:
+                self.stats.refused[f"gRPC stream {exc.code().name}"] += len(sent_at)
+                sent_at.clear()
+                await asyncio.sleep(1)
         if sent_at:
             self.stats.refused["no answer"] += len(sent_at)
 
@@ -279,6 +293,14 @@ class Simulation:
             f"  | assignments heard {team['assignments told']}  replied {team['replied']}"
             f"  resolved {team['resolved']}  | {self.inbox.line()}"
         )
+
+    def _advice(self, team: Counter[str]) -> list[str]:
+        if self.stats.accepted and not team["assignments told"]:
+            return [
+                "  note                the team heard of no assignment: notify's operator webhook must point "
+                f"at http://127.0.0.1:{self.inbox.port}/operators (see --print-notify-config)"
+            ]
+        return []
 
     def summary(self) -> str:
         s, team = self.stats, self.team.counts if self.team else Counter()
@@ -296,5 +318,6 @@ class Simulation:
                 f"{team['replied']} replies, {team['resolved']} resolved",
                 f"  notify              {self.inbox.line()}; {kinds or 'nothing yet'}",
                 *(f"  happened            {h}" for h in self.happenings),
+                *self._advice(team),
             )
         )

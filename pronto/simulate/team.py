@@ -38,15 +38,16 @@ REPLIES = {
 }
 
 
-def roster(count: int, capacity: int) -> list[events_pb2.OperatorProfileUpdated]:
-    """``count`` operators (the members in turn, numbered after the first eight), ``capacity`` per channel."""
+def roster(count: int, capacity: int, prefix: str = "") -> list[events_pb2.OperatorProfileUpdated]:
+    """``count`` operators (the members in turn, numbered after the first eight), ``capacity`` per channel;
+    ``prefix`` keeps one team's ids apart from another's in the same shop."""
     profiles = []
     for n in range(count):
         operator_id, name, languages = MEMBERS[n % len(MEMBERS)]
         round_ = n // len(MEMBERS)
         profiles.append(
             events_pb2.OperatorProfileUpdated(
-                operator_id=f"{operator_id}-{round_ + 1}" if round_ else operator_id,
+                operator_id=prefix + (f"{operator_id}-{round_ + 1}" if round_ else operator_id),
                 display_name=f"{name} {round_ + 1}" if round_ else name,
                 languages=[events_pb2.LanguageSkill(language=k, proficiency=v) for k, v in languages.items()],
                 capacities=[

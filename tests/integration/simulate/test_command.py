@@ -47,6 +47,7 @@ def test_an_unreachable_ingest_is_named_in_one_line() -> None:
         (["--grpc-share", "2"], "must be between 0 and 1"),
         (["--handling", "5,1"], "expected 0 <= MIN <= MAX"),
         (["--duration", "0"], "must be greater than 0"),
+        (["--inbox-port", "99999"], "a port is 1 to 65535"),
     ],
 )
 def test_wrong_options_are_refused_with_the_reason(args: list[str], message: str) -> None:

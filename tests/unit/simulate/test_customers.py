@@ -71,3 +71,14 @@ def test_a_roster_larger_than_the_members_numbers_the_second_round() -> None:
     assert ids[8:] == ["giulia-2", "marco-2"]
     assert all(c.max_concurrent == 4 for p in team for c in p.capacities)
     assert len(team[0].capacities) == 10
+
+
+def test_another_run_with_the_same_seed_writes_new_messages_with_the_same_words() -> None:
+    first, second = Customers(5, run="a"), Customers(5, run="b")
+    a, b = [first.next(0.0) for _ in range(20)], [second.next(0.0) for _ in range(20)]
+    assert [w.message.text for w in a] == [w.message.text for w in b]
+    assert not {w.message.message_id for w in a} & {w.message.message_id for w in b}
+
+
+def test_a_team_prefix_keeps_the_ids_apart() -> None:
+    assert [p.operator_id for p in roster(2, capacity=1, prefix="sim-")] == ["sim-giulia", "sim-marco"]
