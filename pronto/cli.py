@@ -25,7 +25,7 @@ import grpc
 from kafka.errors import KafkaError
 
 from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import ProvisioningError, provision
+from pronto.broker.provision import API_VERSION, ProvisioningError, provision
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 
 DEFAULT_BOOTSTRAP = os.environ.get("PRONTO_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -66,7 +66,12 @@ def _exit_quietly(*_: object) -> None:
 
 def cmd_topics(args: argparse.Namespace) -> int:
     try:
-        report = provision(args.bootstrap_servers, log=print)
+        report = provision(
+            args.bootstrap_servers,
+            log=print,
+            replication_factor=args.replication_factor,
+            api_version=None if args.kafka_api_version == "auto" else API_VERSION,
+        )
     except ProvisioningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -154,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     topics = commands.add_parser("topics", help="create every Pronto topic (idempotent)")
     topics.add_argument("--bootstrap-servers", default=DEFAULT_BOOTSTRAP)
+    topics.add_argument("--replication-factor", type=int, default=1)
+    topics.add_argument(
+        "--kafka-api-version",
+        choices=["embedded", "auto"],
+        default="embedded",
+        help="auto: ask the broker (Apache Kafka); embedded: the requests the embedded broker understands",
+    )
     topics.set_defaults(run=cmd_topics)
 
     def grpc_options(p: argparse.ArgumentParser) -> None:

@@ -31,15 +31,17 @@ def provision(
     specs: Iterable[TopicSpec] = topic_specs.ALL,
     replication_factor: int = 1,
     log: Callable[[str], None] = lambda _line: None,
+    api_version: tuple[int, ...] | None = API_VERSION,
 ) -> ProvisionReport:
     """Create the topics that are missing; check the partition count of those that exist.
 
     A topic with a different partition count is an error, not something to
     "repair": adding partitions would move keys and break per-conversation order.
+    ``api_version`` None lets the client ask the broker (a real Kafka); the default suits Tansu.
     """
     specs = list(specs)
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, client_id="pronto-provision", api_version=API_VERSION
+        bootstrap_servers=bootstrap_servers, client_id="pronto-provision", api_version=api_version
     )
     try:
         existing = _partition_counts(admin, [s.name for s in specs])

@@ -289,6 +289,10 @@ def render(dashboard: Dashboard) -> dict[str, Any]:
     }
 
 
-def as_prometheus_query(expr: str, rate_interval: str = "1m") -> str:
-    """A panel's query as Grafana sends it with every tenant and channel chosen."""
-    return expr.replace("$__rate_interval", rate_interval).replace("$tenant", ".*").replace("$channel", ".*")
+def as_prometheus_query(expr: str, rate_interval: str = "1m", tenant: str = ".*", channel: str = ".*") -> str:
+    """A panel's query as Grafana sends it for the tenant and channel chosen (by default: all)."""
+    return (
+        expr.replace("$__rate_interval", rate_interval)
+        .replace("$tenant", tenant)
+        .replace("$channel", channel)
+    )

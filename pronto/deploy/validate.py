@@ -2,7 +2,8 @@
 
 Built-in kinds go through kubernetes-validate (schemas of Kubernetes KUBERNETES_VERSION, strict:
 unknown fields are errors); the custom kinds (Strimzi's, the Prometheus Operator's) through the
-CRD schemas vendored under deploy/k8s/schemas. A kind neither knows is an error too.
+CRD schemas vendored under deploy/k8s/schemas, unknown fields included. A kind neither knows is an
+error too. Strimzi's CEL rules (x-kubernetes-validations) are not evaluated.
 """
 
 from __future__ import annotations
@@ -50,6 +51,30 @@ def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def unknown_fields(value: Any, schema: dict[str, Any], path: str = "") -> list[str]:
+    """Fields a structural CRD schema does not declare: the API server would prune them silently,
+    or refuse them with strict field validation; a typo such as ``partitons`` is one."""
+    if isinstance(value, list) and "items" in schema:
+        return [
+            p for n, item in enumerate(value) for p in unknown_fields(item, schema["items"], f"{path}/{n}")
+        ]
+    if not isinstance(value, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    declared = schema.get("properties")
+    if declared is None:
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            return [p for k, v in value.items() for p in unknown_fields(v, extra, f"{path}/{k}")]
+        return []
+    found = [f"{path}/{key}: unknown field" for key in value if key not in declared]
+    return found + [
+        p
+        for key, item in value.items()
+        if key in declared
+        for p in unknown_fields(item, declared[key], f"{path}/{key}")
+    ]
+
+
 def problems(resource: dict[str, Any]) -> list[str]:
     """What is wrong with one resource (empty: valid)."""
     api_version, kind = resource.get("apiVersion", ""), resource.get("kind", "")
@@ -57,7 +82,10 @@ def problems(resource: dict[str, Any]) -> list[str]:
     schema = _crd_schema(api_version, kind) if "." in api_version.split("/")[0] else None
     if schema is not None:
         errors = jsonschema.Draft7Validator(schema).iter_errors(resource)
-        return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+        invalid = [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+        return invalid + [
+            f"{name}: {p}" for p in unknown_fields(resource, schema) if not p.startswith("/metadata/")
+        ]
     try:
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:

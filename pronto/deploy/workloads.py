@@ -98,8 +98,8 @@ def deployment(w: Workload) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": f"pronto-{w.name}", "labels": _labels(w)},
+        # No replicas: the autoscaler owns them (an apply would otherwise reset its count).
         "spec": {
-            "replicas": 2 if w.name == "ingest" else 1,
             "selector": {"matchLabels": _labels(w)},
             "template": {
                 "metadata": {"labels": _labels(w)},

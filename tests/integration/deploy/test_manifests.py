@@ -45,8 +45,13 @@ def test_the_validation_finds_what_is_wrong(rendered: list[dict[str, Any]]) -> N
     topic["spec"]["partitions"] = "six"
     rule = copy.deepcopy(_of(rendered, "PrometheusRule")["pronto-sla"])
     del rule["spec"]["groups"][0]["rules"][0]["expr"]
+    misspelt = copy.deepcopy(next(iter(_of(rendered, "KafkaTopic").values())))
+    misspelt["spec"]["partitons"] = 12
     assert problems(deployment)
     assert problems(topic)
+    assert problems(misspelt) == [
+        f"KafkaTopic/{misspelt['metadata']['name']}: /spec/partitons: unknown field"
+    ]
     assert problems(rule)
     assert problems({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
 
