@@ -137,6 +137,8 @@ async def throughput(system: System, simulation: Simulation, stages: Stages, cou
     last_change, last_said = time.monotonic(), 0.0
     while len(done) < 3 or not published.done():
         await asyncio.sleep(0.02)
+        if published.done() and published.exception() is not None:
+            raise RuntimeError("publishing failed") from published.exception()
         now = {
             "routing": len(stages.assigned_conversations & conversations),
             "sla": len(stages.clocks & conversations),

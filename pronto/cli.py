@@ -26,6 +26,7 @@ from kafka.errors import KafkaError
 
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import API_VERSION, ProvisioningError, provision
+from pronto.simulate.command import positive as _positive
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 
 DEFAULT_BOOTSTRAP = os.environ.get("PRONTO_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -138,13 +139,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from pronto.simulate.command import simulate
 
     return simulate(args)
-
-
-def _positive(value: str) -> float:
-    number = float(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
-    return number
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -262,8 +262,8 @@ class FoldingApp:
         @app.agent(self.input, name="fold")
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for event in stream.events():
-                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
                 await self._loaded(event.message.partition)
+                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
                 for out in self.worker.apply(event.message.partition, headers_of(event), event.value):
                     await self.output.send(key=out.key, value=out.value, headers=out.headers)
                     self._published(out)

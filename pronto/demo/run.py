@@ -285,7 +285,7 @@ async def _report_progress(
     while not traffic.done():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(traffic), options.progress_every)
-        if http_status(ingest.ready_url) != 200:
+        if await asyncio.to_thread(http_status, ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - simulation.started
         routing_text = await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics")

@@ -19,7 +19,7 @@ from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOpti
 PROGRESS_EVERY_S = 2.0
 
 
-def _positive(value: str) -> float:
+def positive(value: str) -> float:
     number = float(value)
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
@@ -76,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser, target: str, token: str) -> N
         type=Path,
         help="JSON file with the tenant's channel secrets as ingest has them (default: the demo shop's)",
     )
-    parser.add_argument("--rate", type=_positive, default=20.0, help="customer messages per second")
-    parser.add_argument("--duration", type=_positive, default=60.0, help="seconds; it always stops by itself")
+    parser.add_argument("--rate", type=positive, default=20.0, help="customer messages per second")
+    parser.add_argument("--duration", type=positive, default=60.0, help="seconds; it always stops by itself")
     parser.add_argument(
         "--channels",
         type=_mix,

@@ -29,7 +29,6 @@ class Inbox:
     def __init__(self, on_assignment: OnAssignment | None = None) -> None:
         self.on_assignment = on_assignment
         self.languages: dict[str, str] = {}
-        self.customer_keys: Counter[str] = Counter()
         self.by_recipient: Counter[str] = Counter()
         self.by_kind: Counter[str] = Counter()
         self.badly_signed = 0
@@ -79,7 +78,6 @@ class Inbox:
         if message["recipient"]["kind"] == "customer":
             self.last_customer_text = f"({message['channel']}, {message['language']}) {message['text']}"
             self.languages[message["conversation_id"]] = message["language"]
-            self.customer_keys[request.headers.get("Idempotency-Key", message["id"])] += 1
         elif message["kind"] == "new_assignment" and self.on_assignment is not None:
             conversation = message["conversation_id"]
             self.on_assignment(message["recipient"]["id"], conversation, self.languages.get(conversation, ""))

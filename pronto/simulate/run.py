@@ -146,9 +146,15 @@ class Simulation:
             asyncio.create_task(self._timer()),
         }
         await self._ending.wait()
-        _, pending = await asyncio.wait(tasks, timeout=15)
+        done, pending = await asyncio.wait(tasks, timeout=15)
         for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                failure = f"simulator error: {task.exception()!r}"
+                self.stats.refused[failure] += 1
+                self.happenings.append(failure)
         return self.stats
 
     async def _timer(self) -> None:
@@ -208,7 +214,11 @@ class Simulation:
 
     async def _post(self, http: aiohttp.ClientSession, written: Written) -> None:
         o = self.options
-        request = webhook_request(o.tenant, written.message, o.channel_secrets, o.http_url)
+        try:
+            request = webhook_request(o.tenant, written.message, o.channel_secrets, o.http_url)
+        except KeyError as exc:
+            self.stats.refused[f"no channel secret {exc} for {written.customer.channel}"] += 1
+            return
         for attempt in range(WEBHOOK_ATTEMPTS):
             started = time.perf_counter()
             status = 0  # no answer at all
@@ -247,14 +257,17 @@ class Simulation:
         """An integrator's PublishStream: the messages given to it, in batches, until None. A broken
         stream is opened again a second later; what it left unanswered counts as "no answer"."""
         sent_at: dict[int, float] = {}
-        sequence = 0
+        sequence = attempt = 0
         finished = False
 
-        async def batches() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        async def batches(mine: int) -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
             nonlocal sequence, finished
             while not finished:
                 batch = ingest_pb2.PublishStreamRequest()
                 item = await queue.get()
+                if mine != attempt:  # the reader of a stream that broke: the item is the next one's
+                    queue.put_nowait(item)
+                    return
                 while item is not None:
                     sequence += 1
                     batch.events.add(
@@ -269,8 +282,9 @@ class Simulation:
                     yield batch
 
         while not finished:
+            attempt += 1
             try:
-                async for response in client.publish_stream(batches()):
+                async for response in client.publish_stream(batches(attempt)):
                     for ack in response.acks:
                         started = sent_at.pop(ack.sequence)
                         if ack.code == 0:

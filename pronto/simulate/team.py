@@ -8,11 +8,12 @@ during the run, so that routing has to take their conversations back and give th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import grpc
 
 from pronto.grpc_client import ProntoClient
 from pronto.simulate.customers import CHANNELS
@@ -71,6 +72,7 @@ class Team:
 
     def __post_init__(self) -> None:
         self._random = random.Random(f"team-{self.seed}")
+        self._members = {p.operator_id for p in self.profiles}
 
     @property
     def ids(self) -> list[str]:
@@ -84,6 +86,11 @@ class Team:
             await self.status(profile.operator_id, events_pb2.OPERATOR_STATUS_ONLINE, "shift starts")
 
     async def status(self, operator_id: str, status: int, reason: str) -> None:
+        """Told to routing first: if that fails, the team still holds what routing believes."""
+        await self.client.operators.SetOperatorStatus(
+            operator_pb2.SetOperatorStatusRequest(operator_id=operator_id, status=status, reason=reason),  # type: ignore[arg-type]
+            metadata=self.client.metadata,
+        )
         if status == events_pb2.OPERATOR_STATUS_ONLINE:
             self._away.discard(operator_id)
         else:
@@ -91,15 +98,11 @@ class Team:
             for (_, holder), task in list(self._tasks.items()):
                 if holder == operator_id:
                     task.cancel()  # routing gives their conversations to colleagues
-        await self.client.operators.SetOperatorStatus(
-            operator_pb2.SetOperatorStatusRequest(operator_id=operator_id, status=status, reason=reason),  # type: ignore[arg-type]
-            metadata=self.client.metadata,
-        )
 
     def assigned(self, operator_id: str, conversation_id: str, language: str) -> None:
         """Notify told ``operator_id`` of a new conversation: they will answer it after a handling time."""
         key = (conversation_id, operator_id)
-        if operator_id in self._away or key in self._tasks:
+        if operator_id not in self._members or operator_id in self._away or key in self._tasks:
             return
         self.counts["assignments told"] += 1
         task = asyncio.create_task(self._answer(conversation_id, operator_id, language))
@@ -108,7 +111,7 @@ class Team:
 
     async def _answer(self, conversation_id: str, operator_id: str, language: str) -> None:
         await asyncio.sleep(self._random.uniform(*self.handling_s))
-        with contextlib.suppress(Exception):  # the run may be stopping, or ingest briefly unavailable
+        try:
             await self.client.operators.PostReply(
                 operator_pb2.PostReplyRequest(
                     conversation_id=conversation_id,
@@ -125,6 +128,8 @@ class Team:
                 metadata=self.client.metadata,
             )
             self.counts["resolved"] += 1
+        except grpc.aio.AioRpcError as exc:  # ingest unavailable for a moment, or the run stopping
+            self.counts[f"reply failed: {exc.code().name}"] += 1
 
     async def stop(self) -> None:
         for task in list(self._tasks.values()):

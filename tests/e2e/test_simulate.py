@@ -68,6 +68,7 @@ def test_a_run_sends_on_the_channels_asked_and_its_team_answers(running: tuple[S
 
 
 def test_the_same_seed_again_is_new_traffic_not_duplicates(running: tuple[System, int, Path]) -> None:
-    done = _simulate(*running)
-    assert done.returncode == 0, done.stdout[-2000:]
-    assert re.search(r"accepted +\d+ \(0 duplicates\)", done.stdout), done.stdout
+    for _ in range(2):  # the module's system may have seen this seed already; twice here in any case
+        done = _simulate(*running)
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert re.search(r"accepted +\d+ \(0 duplicates\)", done.stdout), done.stdout
