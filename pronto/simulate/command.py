@@ -1,4 +1,8 @@
-"""The ``pronto simulate`` command line: options, a progress line every few seconds, a summary."""
+"""The ``pronto simulate`` command line: options, a progress line every few seconds, a summary.
+
+The simulator itself (aiohttp, the gRPC client) is imported only when it runs: every ``pronto``
+command builds this parser, and ``pronto topics`` should not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 
 from pronto.simulate.customers import DEFAULT_MIX, LANGUAGES, parse_mix
-from pronto.simulate.inbox import Inbox
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
+
+if TYPE_CHECKING:
+    from pronto.simulate.run import SimulationOptions, TrafficStats
 
 PROGRESS_EVERY_S = 2.0
 
@@ -104,6 +110,8 @@ def add_arguments(parser: argparse.ArgumentParser, target: str, token: str) -> N
 
 
 def options_from(args: argparse.Namespace) -> SimulationOptions:
+    from pronto.simulate.run import DEMO_CHANNEL_SECRETS, SimulationOptions
+
     secrets = DEMO_CHANNEL_SECRETS
     if args.channel_secrets:
         secrets = json.loads(args.channel_secrets.read_text())
@@ -132,6 +140,8 @@ def simulate(args: argparse.Namespace) -> int:
         print("error: --operators and --capacity must be at least 1", file=sys.stderr)
         return 2
     if args.print_notify_config:
+        from pronto.simulate.inbox import Inbox
+
         print(json.dumps({args.tenant: Inbox.shop_config(args.inbox_port, "UTC")}))
         return 0
     try:
@@ -147,6 +157,8 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 async def _simulate(options: SimulationOptions) -> TrafficStats:
+    from pronto.simulate.run import Simulation
+
     simulation = Simulation(options)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
