@@ -63,15 +63,11 @@ class DemoOptions:
     progress_every: float = 2.0
 
 
-def accepted_by_channel(metrics_text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for family in text_string_to_metric_families(metrics_text):
-        if family.name == "pronto_events_accepted":
-            for sample in family.samples:
-                if sample.name.endswith("_total"):
-                    counts[sample.labels["channel"]] = counts.get(sample.labels["channel"], 0) + int(
-                        sample.value
-                    )
+def accepted_by_channel(metrics_text: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for sample in _families(metrics_text, "pronto_events_accepted"):
+        if sample.name.endswith("_total"):
+            counts[sample.labels["channel"]] += int(sample.value)
     return counts
 
 
@@ -234,10 +230,6 @@ def _families(metrics_text: str, name: str) -> list[Sample]:
     return [s for f in text_string_to_metric_families(metrics_text) if f.name == name for s in f.samples]
 
 
-def queue_length(metrics_text: str) -> int:
-    return int(sum(s.value for s in _families(metrics_text, "pronto_routing_queue_length")))
-
-
 def decisions(metrics_text: str) -> Counter[str]:
     """Routing's decisions by kind (assigned, queued, reassigned, widened...)."""
     return Counter(
@@ -247,6 +239,9 @@ def decisions(metrics_text: str) -> Counter[str]:
             if s.name.endswith("_total")
         }
     )
+
+
+QUEUE_LENGTH = "pronto_routing_queue_length"
 
 
 def gauge(metrics_text: str, name: str) -> int:
@@ -298,7 +293,7 @@ async def _report_progress(
         say(
             f"[{elapsed:6.1f} s] messages in {stats.accepted} of {stats.sent} sent"
             f"  (refused {sum(stats.refused.values())}, ack p99 {stats.percentile(99) * 1000:.0f} ms)"
-            f"  | assigned {made['assigned']}  queued {queue_length(routing_text)}"
+            f"  | assigned {made['assigned']}  queued {gauge(routing_text, QUEUE_LENGTH)}"
             f"  reassigned {made['reassigned']}  resolved {resolved}"
         )
         by_channel = first_responses(sla_text)
@@ -325,7 +320,7 @@ def _summarise_routing(say: Callable[[str], None], simulation: Simulation, routi
     say(
         f"  operators           {team['assignments told']} assignments heard from notify, "
         f"{team['replied']} replies, {team['resolved']} resolved; "
-        f"{queue_length(routing_text)} waiting at the end"
+        f"{gauge(routing_text, QUEUE_LENGTH)} waiting at the end"
     )
 
 
