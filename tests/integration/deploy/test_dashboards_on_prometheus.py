@@ -28,6 +28,7 @@ from pronto.broker.embedded import EmbeddedBroker, free_port
 from pronto.broker.provision import provision
 from pronto.deploy import dashboards
 from pronto.deploy.manifests import RULES
+from pronto.processes import http_status
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
 from pronto.system import Shop, System
 from tests.support.processes import wait_until
@@ -86,7 +87,7 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: _ready(url), 30, "Prometheus ready")
+            wait_until(lambda: http_status(f"{url}/-/ready") == 200, 30, "Prometheus ready")
             asyncio.run(_traffic(system, inbox))
             time.sleep(5)  # the last scrapes and rule evaluations
             yield url
@@ -94,14 +95,6 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.terminate()
             server.wait(10)
             system.stop()
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 async def _traffic(system: System, inbox: int) -> None:
