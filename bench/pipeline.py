@@ -49,7 +49,7 @@ BATCH = 100
 WINDOW = 10  # batches in flight on the stream
 STALL_S = 60
 # Steady webhooks for the latency: a rate this machine's pipeline sustains (notify, the slowest stage,
-# tells about 135 new conversations a second when nothing else runs, see the README), so that the
+# told about 93 new conversations a second in the full run, see the README), so that the
 # latency measured is not a growing queue's.
 LATENCY_RATE = 50.0
 # Open around the clock with four-hour targets: nobody answers during the run, and a storm of warnings
