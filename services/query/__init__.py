@@ -1,0 +1,1 @@
+"""The read side: projections of the event streams into queryable documents, and the query API."""

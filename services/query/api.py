@@ -1,0 +1,309 @@
+"""The query API: a shop's conversations, operators and SLA reports, read from the read models.
+
+Every route takes the shop from the caller's bearer token and filters by it;
+a document of another shop is simply not found. Naive datetimes are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
+
+from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.channels import NAMES
+from pronto.ops import ops_router
+from services.query.domain import conversation, operator
+from services.query.domain.entries import Doc
+from services.query.store.port import MAX_PAGE, ConversationQuery, OperatorQuery, ReportQuery, Store
+
+ChannelName = Literal[NAMES]  # type: ignore[valid-type]
+Status = Literal["new", "waiting", "queued", "assigned", "resolved"]
+OperatorStatus = Literal["online", "away", "offline"]
+Metric = Literal["first_response", "next_response", "resolution"]
+# Dates and times the API accepts: wide enough for any shop, narrow enough for every time zone's arithmetic.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+MAX_OFFSET = 100_000
+MAX_REPORT_DAYS = 366
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+
+
+class Customer(BaseModel):
+    id: str
+    name: str
+    email: str
+    phone: str
+    tier: str
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+
+
+class Queue(BaseModel):
+    position: int
+    estimated_wait_s: float
+    nobody_online: bool
+
+
+class FirstResponse(BaseModel):
+    at: datetime
+    operator_id: str
+    seconds: float
+
+
+class Clock(BaseModel):
+    state: Literal["running", "at_risk", "breached", "met", "missed"]
+    target_s: float | None = None
+    started_at: datetime | None = None
+    warn_at: datetime | None = None
+    deadline: datetime | None = None
+    business_time: bool | None = None
+    elapsed_s: float | None = None
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    channel: str
+    status: Status
+    customer: Customer | None
+    language: str
+    subject: str
+    topics: list[str]
+    operator: Person | None
+    queue: Queue | None
+    created_at: datetime
+    updated_at: datetime
+    last_customer_message_at: datetime | None
+    messages: int
+    replies: int
+    first_response: FirstResponse | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    sla: dict[str, Clock]
+    seq: int
+
+
+class Conversation(ConversationSummary):
+    # Entries by ``seq``: each has ``id`` (the event id), ``at``, ``type`` and the event's own fields.
+    timeline: list[dict[str, Any]]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationSummary]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class LanguageSkill(BaseModel):
+    language: str
+    proficiency: int
+
+
+class Operator(BaseModel):
+    operator_id: str
+    display_name: str
+    languages: list[LanguageSkill]
+    topics: list[str]
+    capacities: dict[str, int]
+    team: str
+    status: str
+    status_reason: str
+    status_since: datetime | None
+    updated_at: datetime
+    day: date
+    load: int
+    handled: int
+    average_first_response_s: float | None
+
+
+class OperatorPage(BaseModel):
+    items: list[Operator]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ReportRow(BaseModel):
+    day: date
+    channel: str
+    metric: str
+    started: int
+    warned: int
+    breached: int
+    met: int
+    missed: int
+    compliance: float | None
+    average_elapsed_s: float | None
+
+
+class Report(BaseModel):
+    timezone: str
+    since: date
+    until: date
+    rows: list[ReportRow]
+
+
+def _utc(moment: datetime | None, name: str) -> datetime | None:
+    if moment is None:
+        return None
+    if not EARLIEST <= moment.date() <= LATEST:
+        raise HTTPException(422, f"{name} must lie between {EARLIEST} and {LATEST}")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _day(value: date, name: str) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise HTTPException(422, f"{name} must lie between {EARLIEST} and {LATEST}")
+    return value
+
+
+def _next(offset: int, count: int, total: int) -> int | None:
+    return offset + count if offset + count < total else None
+
+
+def create_app(
+    store: Store,
+    tokens: TokenAuthenticator,
+    timezone_of: Callable[[str], str],
+    registry: CollectorRegistry,
+    ready: Callable[[], bool],
+    today: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    def tenant(
+        request: Request, tenant: Annotated[str | None, Query(description="must be the token's own")] = None
+    ) -> str:
+        try:
+            own = tokens.tenant_for(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+        if tenant not in (None, own):
+            raise HTTPException(403, "this token reads its own shop only")
+        return own
+
+    Shop = Annotated[str, Depends(tenant)]  # noqa: N806 (a type alias)
+
+    def local_day(shop: str, day: date | None) -> tuple[date, datetime, datetime]:
+        zone = ZoneInfo(timezone_of(shop))
+        day = _day(day, "day") if day is not None else today().astimezone(zone).date()
+        start = datetime.combine(day, time(), zone)
+        return day, start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+    async def with_stats(shop: str, docs: list[Doc], day: date | None) -> list[Operator]:
+        day, start, end = local_day(shop, day)
+        stats = await store.operator_stats(shop, [d["operator_id"] for d in docs], start, end)
+        return [Operator(**d, day=day, **vars(stats[d["operator_id"]])) for d in docs]
+
+    router = APIRouter(prefix="/v1", tags=["query"])
+
+    @router.get("/conversations")
+    async def list_conversations(
+        shop: Shop,
+        channel: ChannelName | None = None,
+        status: Status | None = None,
+        operator_id: str | None = None,
+        since: Annotated[datetime | None, Query(description="started at or after")] = None,
+        until: Annotated[datetime | None, Query(description="started before")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> ConversationPage:
+        """The shop's conversations, newest first, without their timelines."""
+        query = ConversationQuery(
+            shop, channel, status, operator_id, _utc(since, "since"), _utc(until, "until"), limit, offset
+        )
+        page = await store.conversations(query)
+        items = [ConversationSummary(**d) for d in page.items]
+        return ConversationPage(
+            items=items,
+            total=page.total,
+            limit=limit,
+            offset=offset,
+            next_offset=_next(offset, len(items), page.total),
+        )
+
+    @router.get(
+        "/conversations/{conversation_id}",
+        responses={404: {"description": "no such conversation in this shop"}},
+    )
+    async def get_conversation(shop: Shop, conversation_id: str) -> Conversation:
+        """One conversation with its whole timeline: messages, assignments, replies, SLA events."""
+        doc = await store.get("conversations", conversation.document_id(shop, conversation_id))
+        if doc is None:
+            raise HTTPException(404, f"no conversation {conversation_id!r} in this shop")
+        return Conversation(**doc)
+
+    @router.get("/operators")
+    async def list_operators(
+        shop: Shop,
+        status: OperatorStatus | None = None,
+        team: str | None = None,
+        day: Annotated[
+            date | None, Query(description="the shop's day of the figures; today by default")
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OperatorPage:
+        """Operators with their status, current load, and on ``day`` the conversations they resolved
+        and their average first response (wall-clock seconds from the customer's first message)."""
+        page = await store.operators(OperatorQuery(shop, status, team, limit, offset))
+        items = await with_stats(shop, page.items, day)
+        return OperatorPage(
+            items=items,
+            total=page.total,
+            limit=limit,
+            offset=offset,
+            next_offset=_next(offset, len(items), page.total),
+        )
+
+    @router.get("/operators/{operator_id}", responses={404: {"description": "no such operator in this shop"}})
+    async def get_operator(
+        shop: Shop,
+        operator_id: str,
+        day: Annotated[
+            date | None, Query(description="the shop's day of the figures; today by default")
+        ] = None,
+    ) -> Operator:
+        doc = await store.get("operators", operator.document_id(shop, operator_id))
+        if doc is None:
+            raise HTTPException(404, f"no operator {operator_id!r} in this shop")
+        return (await with_stats(shop, [doc], day))[0]
+
+    @router.get("/sla/reports")
+    async def sla_reports(
+        shop: Shop,
+        since: Annotated[date | None, Query(description="first day; 6 days before until by default")] = None,
+        until: Annotated[date | None, Query(description="last day (included); today by default")] = None,
+        channel: ChannelName | None = None,
+        metric: Metric | None = None,
+    ) -> Report:
+        """Daily SLA figures per channel and metric in the shop's time zone. Compliance is met over
+        met plus breached: every late answer counts once, as its breach."""
+        zone = timezone_of(shop)
+        last = _day(until, "until") if until is not None else today().astimezone(ZoneInfo(zone)).date()
+        first = _day(since, "since") if since is not None else last - timedelta(days=6)
+        if first > last:
+            raise HTTPException(422, "since must not be after until")
+        if (last - first).days >= MAX_REPORT_DAYS:
+            raise HTTPException(422, f"ask for at most {MAX_REPORT_DAYS} days at a time")
+        rows = await store.sla_report(ReportQuery(shop, first.isoformat(), last.isoformat(), channel, metric))
+        return Report(timezone=zone, since=first, until=last, rows=[ReportRow(**r) for r in rows])
+
+    app = FastAPI(
+        title="Pronto query API",
+        version="1",
+        description="A shop's conversations, operators and SLA reports. "
+        "Send `Authorization: Bearer <token>`.",
+    )
+    app.include_router(router)
+    app.include_router(ops_router(registry, ready))
+    return app

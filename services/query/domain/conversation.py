@@ -1,0 +1,166 @@
+"""A conversation's read model: a pure function of the set of its events.
+
+Events of one conversation reach the projector from several topics, whose
+interleaving differs between a live run and a replay. So the document is not
+built by applying events in arrival order: its timeline holds every event
+once (keyed by event id), ordered by time, numbered by a per-conversation
+sequence, and everything else is summarised from that timeline. The same
+events in any order, any number of times, give the same document; that is
+what makes redelivery harmless and a rebuild give identical documents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.query.domain.entries import Doc
+
+
+def document_id(tenant: str, conversation_id: str) -> str:
+    return f"{tenant}/{conversation_id}"
+
+
+def with_entry(current: Doc | None, tenant: str, conversation_id: str, entry: Doc) -> Doc | None:
+    """The document once ``entry`` is folded in; None when it holds that event already."""
+    timeline = [] if current is None else [dict(e) for e in current["timeline"]]
+    if any(e["id"] == entry["id"] for e in timeline):
+        return None
+    timeline.append(dict(entry))
+    return summarise(tenant, conversation_id, timeline)
+
+
+def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
+    timeline = sorted(entries, key=lambda e: (e["at"], e["id"]))
+    for seq, entry in enumerate(timeline, start=1):
+        entry["seq"] = seq
+    doc: Doc = {
+        "_id": document_id(tenant, conversation_id),
+        "tenant": tenant,
+        "conversation_id": conversation_id,
+        "channel": next((e["channel"] for e in timeline if e.get("channel")), "unknown"),
+        "status": "new",
+        "customer": None,
+        "language": "",
+        "subject": "",
+        "topics": [],
+        "operator": None,
+        "queue": None,
+        "created_at": timeline[0]["at"],
+        "updated_at": timeline[-1]["at"],
+        "last_customer_message_at": None,
+        "messages": 0,
+        "replies": 0,
+        "first_response": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "sla": {},
+        "timeline": timeline,
+        "seq": len(timeline),
+    }
+    first_message_at: datetime | None = None
+    for entry in timeline:
+        _STEPS[entry["type"]](doc, entry)
+        if entry["type"] == "message" and first_message_at is None:
+            first_message_at = entry["at"]
+        if entry["type"] == "reply" and doc["first_response"] is None and first_message_at is not None:
+            seconds = round((entry["at"] - first_message_at).total_seconds(), 3)
+            doc["first_response"] = {
+                "at": entry["at"],
+                "operator_id": entry["operator_id"],
+                "seconds": seconds,
+            }
+    return doc
+
+
+def _message(doc: Doc, e: Doc) -> None:
+    doc["messages"] += 1
+    doc["last_customer_message_at"] = e["at"]
+    doc["customer"] = doc["customer"] or e["customer"]
+    doc["language"] = e["language"] or doc["language"]
+    doc["subject"] = doc["subject"] or e["subject"]
+    doc["topics"] = sorted(set(doc["topics"]) | set(e["topics"]))
+    if doc["status"] in ("new", "resolved"):
+        doc["status"] = "waiting"
+
+
+def _assigned(doc: Doc, e: Doc) -> None:
+    doc["status"] = "assigned"
+    doc["operator"] = {"id": e["operator_id"], "name": e["operator_name"]}
+    doc["queue"] = None
+
+
+def _queued(doc: Doc, e: Doc) -> None:
+    doc["status"] = "queued"
+    doc["operator"] = None
+    doc["queue"] = {
+        "position": e["position"],
+        "estimated_wait_s": e["estimated_wait_s"],
+        "nobody_online": e["nobody_online"],
+    }
+
+
+def _queue_position(doc: Doc, e: Doc) -> None:
+    if doc["queue"] is not None:
+        doc["queue"] = {**doc["queue"], "position": e["position"], "estimated_wait_s": e["estimated_wait_s"]}
+
+
+def _reassigned(doc: Doc, _e: Doc) -> None:
+    # A ConversationAssigned or ConversationQueued follows and says where it went.
+    doc["status"] = "waiting"
+    doc["operator"] = None
+
+
+def _reply(doc: Doc, _e: Doc) -> None:
+    doc["replies"] += 1
+
+
+def _resolved(doc: Doc, e: Doc) -> None:
+    doc["status"] = "resolved"
+    doc["resolved_at"] = e["at"]
+    doc["resolved_by"] = e["operator_id"]
+    doc["queue"] = None
+
+
+def _sla(state: str) -> Any:
+    def step(doc: Doc, e: Doc) -> None:
+        metric = e["metric"]
+        clock = dict(doc["sla"].get(metric) or {})
+        if state == "running":
+            clock = {
+                "state": state,
+                "started_at": e["at"],
+                "target_s": e["target_s"],
+                "warn_at": e["warn_at"],
+                "deadline": e["deadline"],
+                "business_time": e["business_time"],
+                "elapsed_s": None,
+            }
+        elif state in ("met", "missed"):
+            clock |= {"state": state, "elapsed_s": e["elapsed_s"], "target_s": e["target_s"]}
+        elif clock.get("state") not in ("met", "missed"):
+            clock |= {"state": state, "deadline": e["deadline"]}
+        doc["sla"] = {**doc["sla"], metric: clock}
+
+    return step
+
+
+def _nothing(_doc: Doc, _e: Doc) -> None:
+    """Kept in the timeline; changes nothing else."""
+
+
+_STEPS = {
+    "message": _message,
+    "assigned": _assigned,
+    "queued": _queued,
+    "queue_position": _queue_position,
+    "widened": _nothing,
+    "reassigned": _reassigned,
+    "reply": _reply,
+    "resolved": _resolved,
+    "sla_started": _sla("running"),
+    "sla_warning": _sla("at_risk"),
+    "sla_breached": _sla("breached"),
+    "sla_met": _sla("met"),
+    "sla_missed": _sla("missed"),
+}

@@ -1,0 +1,177 @@
+"""What each event contributes to the read models, as plain documents (no I/O).
+
+Times are cut to whole milliseconds, the precision MongoDB keeps, so that a
+document read back from either store equals the one that was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from pronto.channels import channel_name
+from pronto.envelope import Envelope
+from pronto.v1 import common_pb2, events_pb2
+
+Doc = dict[str, Any]
+
+
+def ms(moment: datetime) -> datetime:
+    """``moment`` in UTC, to the millisecond."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _time(stamp: Timestamp) -> datetime | None:
+    if stamp.seconds == 0 and stamp.nanos == 0:
+        return None
+    return ms(stamp.ToDatetime(tzinfo=UTC))
+
+
+def _seconds(duration: Duration) -> float:
+    return round(duration.ToTimedelta().total_seconds(), 3)
+
+
+def metric_name(metric: int) -> str:
+    """``SLA_METRIC_FIRST_RESPONSE`` -> ``first_response``."""
+    return events_pb2.SlaMetric.Name(metric).removeprefix("SLA_METRIC_").lower()
+
+
+def _enum(enum: Any, value: int, prefix: str) -> str:
+    try:
+        return str(enum.Name(value)).removeprefix(prefix).lower()
+    except ValueError:
+        return "unknown"
+
+
+def _candidates(candidates: Any) -> list[Doc]:
+    return [
+        {"operator_id": c.operator_id, "score": round(c.score, 6), "reason": c.reason} for c in candidates
+    ]
+
+
+def _message(p: events_pb2.MessageReceived) -> Doc:
+    return {
+        "type": "message",
+        "channel": channel_name(p.channel),
+        "text": p.text,
+        "subject": p.subject,
+        "kind": _enum(events_pb2.MessageKind, p.kind, "MESSAGE_KIND_"),
+        "language": p.language,
+        "customer": {
+            "id": p.sender.id,
+            "name": p.sender.display_name,
+            "email": p.sender.email,
+            "phone": p.sender.phone,
+            "tier": _enum(common_pb2.CustomerTier, p.sender.tier, "CUSTOMER_TIER_"),
+        },
+        "topics": [_enum(common_pb2.SupportTopic, t, "SUPPORT_TOPIC_") for t in p.topic_hints],
+        "attachments": len(p.attachments),
+    }
+
+
+def _assigned(p: events_pb2.ConversationAssigned) -> Doc:
+    return {
+        "type": "assigned",
+        "channel": channel_name(p.channel),
+        "operator_id": p.operator_id,
+        "operator_name": p.operator_display_name,
+        "reason": p.reason,
+        "level": p.level,
+        "candidates": _candidates(p.candidates),
+    }
+
+
+def _queued(p: events_pb2.ConversationQueued) -> Doc:
+    return {
+        "type": "queued",
+        "channel": channel_name(p.channel),
+        "position": p.position,
+        "estimated_wait_s": _seconds(p.estimated_wait),
+        "nobody_online": p.nobody_online,
+        "reason": p.reason,
+        "candidates": _candidates(p.candidates),
+    }
+
+
+def _position(p: events_pb2.QueuePositionChanged) -> Doc:
+    return {"type": "queue_position", "position": p.position, "estimated_wait_s": _seconds(p.estimated_wait)}
+
+
+def _widened(p: events_pb2.ConversationWidened) -> Doc:
+    return {"type": "widened", "level": p.level, "reason": p.reason}
+
+
+def _reassigned(p: events_pb2.ConversationReassigned) -> Doc:
+    return {"type": "reassigned", "from_operator_id": p.from_operator_id, "reason": p.reason}
+
+
+def _replied(p: events_pb2.OperatorReplied) -> Doc:
+    return {
+        "type": "reply",
+        "operator_id": p.operator_id,
+        "text": p.text,
+        "awaiting_customer": p.awaiting_customer,
+        "attachments": len(p.attachments),
+    }
+
+
+def _resolved(p: events_pb2.ConversationResolved) -> Doc:
+    return {"type": "resolved", "operator_id": p.operator_id, "resolution": p.resolution}
+
+
+def _sla(kind: str, p: Any) -> Doc:
+    entry: Doc = {"type": f"sla_{kind}", "metric": metric_name(p.metric), "channel": channel_name(p.channel)}
+    if kind == "started":
+        entry |= {
+            "target_s": _seconds(p.target),
+            "warn_at": _time(p.warn_at),
+            "deadline": _time(p.deadline),
+            "business_time": p.business_time,
+        }
+    elif kind in ("warning", "breached"):
+        entry |= {"deadline": _time(p.deadline)}
+    else:
+        entry |= {"elapsed_s": _seconds(p.elapsed), "target_s": _seconds(p.target)}
+    return entry
+
+
+_TIMELINE: dict[type, Callable[[Any], Doc]] = {
+    events_pb2.MessageReceived: _message,
+    events_pb2.ConversationAssigned: _assigned,
+    events_pb2.ConversationQueued: _queued,
+    events_pb2.QueuePositionChanged: _position,
+    events_pb2.ConversationWidened: _widened,
+    events_pb2.ConversationReassigned: _reassigned,
+    events_pb2.OperatorReplied: _replied,
+    events_pb2.ConversationResolved: _resolved,
+    events_pb2.SlaClockStarted: lambda p: _sla("started", p),
+    events_pb2.SlaWarning: lambda p: _sla("warning", p),
+    events_pb2.SlaBreached: lambda p: _sla("breached", p),
+    events_pb2.SlaMet: lambda p: _sla("met", p),
+    events_pb2.SlaMissed: lambda p: _sla("missed", p),
+}
+# The SLA events that settle a clock or raise an alarm, counted by the daily reports.
+REPORTED = {"sla_started", "sla_warning", "sla_breached", "sla_met", "sla_missed"}
+
+
+@dataclass(frozen=True)
+class ConversationEvent:
+    tenant: str
+    conversation_id: str
+    entry: Doc
+
+
+def conversation_event(envelope: Envelope) -> ConversationEvent | None:
+    """The timeline entry of an event about a conversation; None for any other event."""
+    build = _TIMELINE.get(type(envelope.payload))
+    if build is None:
+        return None
+    payload: Any = envelope.payload
+    entry = {"id": envelope.id, "at": ms(envelope.time), **build(payload)}
+    return ConversationEvent(envelope.tenant, payload.conversation_id, entry)

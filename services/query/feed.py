@@ -1,0 +1,179 @@
+"""The projector's Kafka side: follow the source topics, or replay them from the start.
+
+Every conversation's events share a partition number across the source
+topics (same key, same partition count), and every operator's are in one
+partition of ``support.operators.v1``, so per-document order within a topic
+holds whichever projector instance reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from pronto import topics
+from services.query.projector import Outcome, Projector
+
+log = logging.getLogger("pronto.query")
+SOURCES = tuple(
+    t.name for t in (topics.INBOUND, topics.CONVERSATIONS, topics.OUTBOUND, topics.SLA, topics.OPERATORS)
+)
+BATCH = 2_000
+
+
+class FeedMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "pronto_query_events",
+            "Events read by the projector: applied, duplicate (already in the read model), ignored "
+            "(changes no read model) or invalid (not a Pronto event).",
+            ["topic", "outcome"],
+            registry=registry,
+        )
+        self.caught_up = Gauge(
+            "pronto_query_caught_up",
+            "1 once the projector has read everything there was when it started.",
+            registry=registry,
+        )
+
+
+async def _started(consumer: AIOKafkaConsumer, stop: asyncio.Event, bootstrap_servers: str) -> bool:
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            await consumer.start()
+            return True
+        except KafkaConnectionError as exc:
+            log.warning("Kafka at %s does not answer (%s); retrying in %.1f s", bootstrap_servers, exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 5.0)
+    return False
+
+
+async def _assign_all(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    await consumer.topics()
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in SOURCES
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+    missing = [t for t in SOURCES if not any(p.topic == t for p in partitions)]
+    if missing:
+        raise LookupError(f"topics {', '.join(missing)} do not exist: run 'pronto topics' first")
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return partitions
+
+
+class Feed:
+    """Follows the source topics: as a consumer group committing after each batch (MongoDB), or, for
+    a store that starts empty (memory), from the beginning at every start without a group."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        projector: Projector,
+        metrics: FeedMetrics,
+        group_id: str | None,
+        fetch_wait_ms: int = 100,
+    ) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._projector = projector
+        self._metrics = metrics
+        self._group_id = group_id
+        self._fetch_wait_ms = fetch_wait_ms
+        self.connected = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self._fetch_wait_ms,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        if not await _started(consumer, stop, self._bootstrap_servers):
+            return
+        try:
+            if self._group_id is None:
+                await _assign_all(consumer)
+            else:
+                consumer.subscribe(list(SOURCES))
+            self.connected = True
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=BATCH)
+                if not batches:
+                    self._metrics.caught_up.set(1)
+                    continue
+                for records in batches.values():
+                    for record in records:
+                        outcome = await self._projector.apply(record)
+                        self._metrics.events.labels(record.topic, outcome.value).inc()
+                if self._group_id is not None:
+                    await consumer.commit()
+        finally:
+            self.connected = False
+            await consumer.stop()
+
+
+@dataclass
+class Replayed:
+    events: int = 0
+    applied: int = 0
+
+
+async def replay(
+    bootstrap_servers: str,
+    projector: Callable[[], Projector],
+    progress: Callable[[int, int], None],
+    caught_up: Callable[[], Awaitable[bool]],
+    settle_s: float = 1.0,
+) -> Replayed:
+    """Apply every record of the source topics, from the beginning, to ``projector()``.
+
+    Whenever every partition has passed the end offset it had at the start and
+    nothing more came for ``settle_s`` (the embedded broker's end offsets lag
+    its last batch: the quiet time makes sure that batch is read too),
+    ``caught_up()`` says whether to stop or to go on reading what came since.
+    ``progress(done, total)`` is called after each batch.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=50
+    )
+    await consumer.start()
+    try:
+        partitions = await _assign_all(consumer)
+        ends = await consumer.end_offsets(partitions)
+        total = sum(ends.values())
+        counts = Replayed()
+        quiet_since: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            batches = await consumer.getmany(timeout_ms=100, max_records=BATCH)
+            for records in batches.values():
+                for record in records:
+                    outcome = await projector().apply(record)
+                    counts.events += 1
+                    counts.applied += outcome is Outcome.APPLIED
+            progress(counts.events, max(total, counts.events))
+            if batches:
+                quiet_since = None
+                continue
+            quiet_since = quiet_since or loop.time()
+            passed_ends = all([await consumer.position(p) >= end for p, end in ends.items()])
+            if passed_ends and loop.time() - quiet_since >= settle_s:
+                if await caught_up():
+                    return counts
+                quiet_since = None
+    finally:
+        await consumer.stop()

@@ -1,0 +1,66 @@
+"""The query service's configuration: ``PRONTO_QUERY_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from pronto.auth import token_problem
+from pronto.settings import CommonSettings
+
+
+def zone_named(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Rome'") from exc
+    return name
+
+
+class QuerySettings(CommonSettings):
+    query_http_host: str = "127.0.0.1"
+    query_http_port: int = Field(default=8084, ge=0, le=65535)
+    # Unset: the read models live in the service's memory and are rebuilt from the topics at every
+    # start (the demo; no MongoDB can run on our build machines). Production sets a MongoDB URI.
+    query_mongodb_uri: SecretStr | None = None
+    query_mongodb_database: str = "pronto"
+    # The consumer group of the projectors sharing one MongoDB (unused with the memory store).
+    query_group_id: str = "pronto-query"
+    # Tenant -> bearer token: a token reads its own shop's conversations, operators and reports only.
+    query_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"demo-shop": SecretStr("demo-query-token")}
+    )
+    # Tenant -> IANA time zone: where a shop's day starts, for daily reports and operator figures.
+    query_timezones: dict[str, str] = Field(default_factory=dict)
+    query_default_timezone: str = "UTC"
+    query_fetch_wait_ms: int = Field(default=100, ge=1, le=1500)
+
+    @field_validator("query_timezones")
+    @classmethod
+    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for zone in value.values():
+            zone_named(zone)
+        return value
+
+    @field_validator("query_default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_named(value)
+        return value
+
+    @model_validator(mode="after")
+    def _usable(self) -> Self:
+        problem = token_problem(self.query_tokens, "PRONTO_QUERY_TOKENS", self.environment == "production")
+        if problem:
+            raise ValueError(problem)
+        if self.environment == "production" and self.query_mongodb_uri is None:
+            raise ValueError(
+                "PRONTO_QUERY_MONGODB_URI is required in production "
+                "(the memory store forgets at every restart)"
+            )
+        return self
+
+    def timezone_of(self, tenant: str) -> str:
+        return self.query_timezones.get(tenant, self.query_default_timezone)

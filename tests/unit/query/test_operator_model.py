@@ -1,0 +1,41 @@
+"""An operator's document follows its partition's order: an older event redelivered changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.query.domain.entries import Doc
+from services.query.domain.operator import Position, with_event
+from tests.support import history
+
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def test_profile_then_status() -> None:
+    profile, online = history.operators("shop", START, count=1)[:2]
+    doc = with_event(None, profile, Position(1, 10))
+    assert doc is not None
+    doc = with_event(doc, online, Position(1, 11))
+    assert doc is not None
+    assert (doc["_id"], doc["display_name"], doc["team"], doc["status"]) == (
+        "shop/op-0",
+        "Operator 0",
+        "front",
+        "online",
+    )
+    assert doc["capacities"] == {"web_chat": 3, "email": 3, "telegram": 3}
+    assert doc["languages"] == [{"language": "it", "proficiency": 5}]
+    assert doc["topics"] == ["orders"]
+    assert doc["version"] == 2
+    assert doc["position"] == {"partition": 1, "offset": 11}
+
+
+def test_a_redelivered_older_event_does_not_turn_the_status_back() -> None:
+    events = history.operators("shop", START, count=1)
+    doc: Doc | None = None
+    for offset, envelope in enumerate(events):
+        doc = with_event(doc, envelope, Position(0, offset)) or doc
+    assert doc is not None
+    assert doc["status"] == "away"
+    assert with_event(doc, events[1], Position(0, 1)) is None
+    assert with_event(doc, events[2], Position(0, 2)) is None
