@@ -83,3 +83,9 @@ class SlaService(_StreamService):
 
 class NotifyService(_StreamService):
     name = "notify"
+
+
+class QueryService(_StreamService):
+    """The read side: projections into the read models and the query API (``services/query``)."""
+
+    name = "query"

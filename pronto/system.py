@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pronto.broker.embedded import free_port, port_is_free
-from pronto.services import IngestService, NotifyService, RoutingService, SlaService
+from pronto.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
 from pronto.simulate.inbox import Inbox
 
 # Tansu cannot start idempotent producers (see the README); every producing service is told so.
@@ -33,6 +33,8 @@ class Shop:
     sla_policy: Mapping[str, Any]
     inbox_port: int
     timezone: str = "Europe/Rome"
+    # The bearer token of the shop's query API (read models).
+    query_token: str = "demo-query-token"
     notify: Mapping[str, Any] = field(default_factory=dict)  # merged over the inbox's configuration
 
     def notify_shop(self) -> dict[str, Any]:
@@ -46,13 +48,17 @@ class Ports:
     routing: int = 8081
     sla: int = 8082
     notify: int = 8083
+    query: int = 8084
 
     def free(self) -> Ports:
-        return Ports(*(port(p) for p in (self.grpc, self.http, self.routing, self.sla, self.notify)))
+        return Ports(
+            *(port(p) for p in (self.grpc, self.http, self.routing, self.sla, self.notify, self.query))
+        )
 
 
 class System:
-    """ingest, routing, SLA and notify as separate processes, started in order and stopped in reverse."""
+    """ingest, routing, SLA and notify as separate processes, started in order and stopped in reverse;
+    with ``query`` also the read side (the demo runs it; tests of the write side leave it out)."""
 
     def __init__(
         self,
@@ -61,8 +67,9 @@ class System:
         shop: Shop,
         ports: Ports | None = None,
         env: Mapping[str, Mapping[str, str]] | None = None,
+        query: bool = False,
     ) -> None:
-        ports = ports or Ports(0, 0, 0, 0, 0)
+        ports = ports or Ports(0, 0, 0, 0, 0, 0)
         extra = env or {}
         self.run_dir = run_dir
 
@@ -107,9 +114,29 @@ class System:
             ),
         )
 
+        self.query = (
+            QueryService(
+                bootstrap_servers,
+                run_dir / "query.log",
+                http_port=ports.query or None,
+                env=settings(
+                    "query",
+                    {
+                        "PRONTO_QUERY_TOKENS": json.dumps({shop.tenant: shop.query_token}),
+                        "PRONTO_QUERY_TIMEZONES": json.dumps({shop.tenant: shop.timezone}),
+                    },
+                ),
+            )
+            if query
+            else None
+        )
+
     @property
-    def services(self) -> tuple[IngestService, RoutingService, SlaService, NotifyService]:
-        return self.ingest, self.routing, self.sla, self.notify
+    def services(
+        self,
+    ) -> tuple[IngestService | RoutingService | SlaService | NotifyService | QueryService, ...]:
+        writers = (self.ingest, self.routing, self.sla, self.notify)
+        return writers if self.query is None else (*writers, self.query)
 
     def start(self, timeout: float = 90.0) -> System:
         try:
@@ -126,5 +153,5 @@ class System:
         for service in reversed(self.services):
             service.stop()
 
-    def named(self, name: str) -> IngestService | RoutingService | SlaService | NotifyService:
+    def named(self, name: str) -> IngestService | RoutingService | SlaService | NotifyService | QueryService:
         return {s.name: s for s in self.services}[name]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import tempfile
 import time
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -25,7 +27,7 @@ from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
-from pronto.services import IngestService, NotifyService, RoutingService, SlaService
+from pronto.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
 from pronto.simulate.customers import CHANNELS
 from pronto.simulate.inbox import Inbox
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
@@ -35,6 +37,7 @@ from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
 DEMO_SLA_TOKEN = "demo-sla-token"
+DEMO_QUERY_TOKEN = "demo-query-token"
 # The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
 # demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
 # chat target is five seconds (instead of a minute) for some answers to come late; the rest are the
@@ -59,6 +62,7 @@ class DemoOptions:
     routing_http_port: int = 8081
     sla_http_port: int = 8082
     notify_http_port: int = 8083
+    query_http_port: int = 8084
     inbox_port: int = 8090
     progress_every: float = 2.0
 
@@ -99,6 +103,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         options.routing_http_port,
         options.sla_http_port,
         options.notify_http_port,
+        options.query_http_port,
     )
     system = System(
         broker.bootstrap_servers,
@@ -106,8 +111,11 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         shop,
         wanted.free(),
         env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"}},
+        query=True,
     )
-    ingest, routing, sla, notify = services = system.services
+    ingest, routing, sla, notify = services = system.ingest, system.routing, system.sla, system.notify
+    query = system.query
+    assert query is not None
     simulation = Simulation(
         SimulationOptions(
             grpc_target=ingest.grpc_target,
@@ -123,10 +131,10 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
     )
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
-        say("starting ingest, routing, SLA and notify ...")
+        say("starting ingest, routing, SLA, notify and query ...")
         system.start()
         async with simulation:
-            _announce(say, broker, ingest, routing, sla, notify, simulation, run_dir, options)
+            _announce(say, broker, ingest, routing, sla, notify, query, simulation, run_dir, options)
             interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
             traffic = asyncio.create_task(simulation.run())
             await _report_progress(say, services, simulation, traffic, options)
@@ -140,6 +148,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         _summarise_routing(say, simulation, _scrape(f"{routing.http_url}/metrics"))
         _summarise_sla(say, first_responses(_scrape(f"{sla.http_url}/metrics")))
         _summarise_notify(say, simulation.inbox)
+        _summarise_read_models(say, query)
     finally:
         say("stopping the services and the broker ...")
         system.stop()
@@ -173,6 +182,7 @@ def _announce(
     routing: RoutingService,
     sla: SlaService,
     notify: NotifyService,
+    query: QueryService,
     simulation: Simulation,
     run_dir: Path,
     options: DemoOptions,
@@ -196,6 +206,9 @@ def _announce(
         f"  SLA windows        curl -H 'authorization: Bearer {DEMO_SLA_TOKEN}' {sla.http_url}/v1/sla/windows"
     )
     say(f"  notify metrics     {notify.http_url}/metrics")
+    auth = f"-H 'authorization: Bearer {DEMO_QUERY_TOKEN}'"
+    say(f"  query API          curl {auth} {query.http_url}/v1/conversations")
+    say(f"                     (read models; OpenAPI: {query.http_url}/docs)")
     inbox = f"http://127.0.0.1:{simulation.inbox.port}"
     say(f"  the shop's inbox   {inbox}   (receives what notify sends everyone)")
     say(f"  logs               {run_dir}")
@@ -364,3 +377,46 @@ def _summarise(
         say(f"  unanswered          {unanswered} (sent, but no acknowledgement before the demo stopped)")
     customers = {k: v for k, v in sorted(by_channel.items()) if k in CHANNELS}
     say("  accepted by channel " + ", ".join(f"{k} {v}" for k, v in customers.items()))
+
+
+def read_models(query_url: str, token: str) -> dict[str, Any]:
+    """What the query API holds: conversations by status and today's first-response report rows."""
+
+    def get(path: str) -> Any:
+        request = urllib.request.Request(f"{query_url}{path}", headers={"authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response)
+
+    statuses = ("waiting", "queued", "assigned", "resolved")
+    by_status = {s: get(f"/v1/conversations?status={s}&limit=1")["total"] for s in statuses}
+    report = get("/v1/sla/reports?metric=first_response")
+    return {
+        "conversations": get("/v1/conversations?limit=1")["total"],
+        "by_status": by_status,
+        "report": report["rows"],
+    }
+
+
+def _summarise_read_models(say: Callable[[str], None], query: QueryService) -> None:
+    """The query API's view of the run, once its read models stop changing (at most 10 s)."""
+    deadline = time.monotonic() + 10
+    seen: dict[str, Any] = {}
+    try:
+        while True:
+            now = read_models(query.http_url, DEMO_QUERY_TOKEN)
+            if now == seen or time.monotonic() > deadline:
+                break
+            seen = now
+            time.sleep(0.5)
+    except OSError as exc:
+        say(f"read models: the query API did not answer ({exc})")
+        return
+    statuses = ", ".join(f"{n} {s}" for s, n in seen["by_status"].items())
+    met = sum(r["met"] for r in seen["report"])
+    decided = met + sum(r["breached"] for r in seen["report"])
+    in_time = (
+        f"{met / decided:.0%} of {decided} first responses in time"
+        if decided
+        else "no first response decided"
+    )
+    say(f"read models (query API): {seen['conversations']} conversations ({statuses}); {in_time}")

@@ -54,7 +54,7 @@ class _Collection:
 
 class Database:
     def __init__(self) -> None:
-        self._db = mongomock.MongoClient(tz_aware=True).get_database("pronto")
+        self._db: Any = mongomock.MongoClient(tz_aware=True).get_database("pronto")
 
     def __getitem__(self, name: str) -> _Collection:
         return _Collection(self._db[name])

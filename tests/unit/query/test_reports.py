@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.query.domain.entries import conversation_event
+from services.query.domain.entries import Doc, conversation_event
 from services.query.domain.reports import local_day, report, sla_fact
 from tests.support import history
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def facts(conversations: int, timezone: str = "UTC") -> list[dict]:
+def facts(conversations: int, timezone: str = "UTC") -> list[Doc]:
     found = []
     for n in range(conversations):
         for envelope in history.conversation("shop", n, START):
