@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
@@ -26,10 +27,7 @@ ChannelName = Literal[NAMES]  # type: ignore[valid-type]
 Status = Literal["new", "waiting", "queued", "assigned", "resolved"]
 OperatorStatus = Literal["online", "away", "offline"]
 Metric = Literal["first_response", "next_response", "resolution"]
-# Dates and times the API accepts: wide enough for any shop, narrow enough for every time zone's arithmetic.
-EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 MAX_OFFSET = 100_000
-MAX_REPORT_DAYS = 366
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 
@@ -154,22 +152,42 @@ class Report(BaseModel):
     rows: list[ReportRow]
 
 
-def _utc(moment: datetime | None, name: str) -> datetime | None:
+def _utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (naive: taken as UTC); beyond what UTC can hold, the nearest it can."""
     if moment is None:
         return None
-    if not EARLIEST <= moment.date() <= LATEST:
-        raise HTTPException(422, f"{name} must lie between {EARLIEST} and {LATEST}")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
-def _day(value: date, name: str) -> date:
-    if not EARLIEST <= value <= LATEST:
-        raise HTTPException(422, f"{name} must lie between {EARLIEST} and {LATEST}")
-    return value
+def _invalid(parameter: str, message: str, value: object) -> RequestValidationError:
+    """A 422 shaped like FastAPI's own, for checks that span parameters."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", parameter), "msg": message, "input": value}]
+    )
 
 
 def _next(offset: int, count: int, total: int) -> int | None:
     return offset + count if offset + count < total else None
+
+
+def _tenant(
+    request: Request, tenant: Annotated[str | None, Query(description="must be the token's own")] = None
+) -> str:
+    """The shop of the caller's bearer token; asking for another shop is refused."""
+    tokens: TokenAuthenticator = request.app.state.tokens
+    try:
+        own = tokens.tenant_for(request.headers.get("authorization"))
+    except Unauthenticated as exc:
+        raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+    if tenant not in (None, own):
+        raise HTTPException(403, "this token reads its own shop only")
+    return own
+
+
+Shop = Annotated[str, Depends(_tenant)]
 
 
 def create_app(
@@ -180,31 +198,26 @@ def create_app(
     ready: Callable[[], bool],
     today: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    def tenant(
-        request: Request, tenant: Annotated[str | None, Query(description="must be the token's own")] = None
-    ) -> str:
-        try:
-            own = tokens.tenant_for(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
-        if tenant not in (None, own):
-            raise HTTPException(403, "this token reads its own shop only")
-        return own
-
-    Shop = Annotated[str, Depends(tenant)]  # noqa: N806 (a type alias)
-
     def local_day(shop: str, day: date | None) -> tuple[date, datetime, datetime]:
         zone = ZoneInfo(timezone_of(shop))
-        day = _day(day, "day") if day is not None else today().astimezone(zone).date()
+        day = day if day is not None else today().astimezone(zone).date()
         start = datetime.combine(day, time(), zone)
-        return day, start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+        end = datetime.combine(day, time.max, zone)
+        return day, _utc(start) or start, _utc(end) or end
 
     async def with_stats(shop: str, docs: list[Doc], day: date | None) -> list[Operator]:
         day, start, end = local_day(shop, day)
         stats = await store.operator_stats(shop, [d["operator_id"] for d in docs], start, end)
         return [Operator(**d, day=day, **vars(stats[d["operator_id"]])) for d in docs]
 
-    router = APIRouter(prefix="/v1", tags=["query"])
+    router = APIRouter(
+        prefix="/v1",
+        tags=["query"],
+        responses={
+            401: {"description": "no bearer token, or one this service does not know"},
+            403: {"description": "the ``tenant`` asked for is not the token's"},
+        },
+    )
 
     @router.get("/conversations")
     async def list_conversations(
@@ -218,9 +231,7 @@ def create_app(
         offset: Offset = 0,
     ) -> ConversationPage:
         """The shop's conversations, newest first, without their timelines."""
-        query = ConversationQuery(
-            shop, channel, status, operator_id, _utc(since, "since"), _utc(until, "until"), limit, offset
-        )
+        query = ConversationQuery(shop, channel, status, operator_id, _utc(since), _utc(until), limit, offset)
         page = await store.conversations(query)
         items = [ConversationSummary(**d) for d in page.items]
         return ConversationPage(
@@ -289,12 +300,10 @@ def create_app(
         """Daily SLA figures per channel and metric in the shop's time zone. Compliance is met over
         met plus breached: every late answer counts once, as its breach."""
         zone = timezone_of(shop)
-        last = _day(until, "until") if until is not None else today().astimezone(ZoneInfo(zone)).date()
-        first = _day(since, "since") if since is not None else last - timedelta(days=6)
+        last = until if until is not None else today().astimezone(ZoneInfo(zone)).date()
+        first = since if since is not None else last - timedelta(days=min(6, (last - date.min).days))
         if first > last:
-            raise HTTPException(422, "since must not be after until")
-        if (last - first).days >= MAX_REPORT_DAYS:
-            raise HTTPException(422, f"ask for at most {MAX_REPORT_DAYS} days at a time")
+            raise _invalid("since", "since must not be after until", str(since))
         rows = await store.sla_report(ReportQuery(shop, first.isoformat(), last.isoformat(), channel, metric))
         return Report(timezone=zone, since=first, until=last, rows=[ReportRow(**r) for r in rows])
 
@@ -304,6 +313,7 @@ def create_app(
         description="A shop's conversations, operators and SLA reports. "
         "Send `Authorization: Bearer <token>`.",
     )
+    app.state.tokens = tokens
     app.include_router(router)
     app.include_router(ops_router(registry, ready))
     return app
