@@ -1,5 +1,6 @@
-# One image for the four services; the command picks which one runs:
-#   pronto-ingest | pronto-routing | pronto-sla | pronto-notify   (and `pronto topics` to provision)
+# One image for the five services; the command picks which one runs:
+#   pronto-ingest | pronto-routing | pronto-sla | pronto-notify | pronto-query
+#   (and `pronto topics` to provision, `pronto-query rebuild` to rebuild the read models)
 # PRONTO_SERVICE tells the health check which service's /healthz to ask.
 # No Docker engine runs where Pronto is developed: this file is checked statically
 # (tests/unit/deploy/test_dockerfile.py) and was never built there.

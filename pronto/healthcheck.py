@@ -1,4 +1,4 @@
-"""``pronto-healthcheck``: the container image's health check, one image for four services.
+"""``pronto-healthcheck``: the container image's health check, one image for five services.
 
 It asks the service named by ``PRONTO_SERVICE`` for ``/healthz`` on its HTTP port (the service's
 own ``PRONTO_<SERVICE>_HTTP_PORT``, else its default) and exits 0 when it answers 200.
@@ -11,7 +11,7 @@ import sys
 
 from pronto.processes import http_status
 
-DEFAULT_PORTS = {"ingest": 8080, "routing": 8081, "sla": 8082, "notify": 8083}
+DEFAULT_PORTS = {"ingest": 8080, "routing": 8081, "sla": 8082, "notify": 8083, "query": 8084}
 
 
 def url(environ: dict[str, str]) -> str:

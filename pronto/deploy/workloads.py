@@ -1,4 +1,4 @@
-"""The four services as Kubernetes workloads: Deployment, Service, PodDisruptionBudget and
+"""The five services as Kubernetes workloads: Deployment, Service, PodDisruptionBudget and
 HorizontalPodAutoscaler each, generated because they differ only in what this table says."""
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ WORKLOADS = (
     Workload("routing", 8081, max_replicas=topics.ROUTING.partitions),
     Workload("sla", 8082, max_replicas=topics.CLOCKS.partitions, secret="pronto-sla-secrets"),
     Workload("notify", 8083, max_replicas=topics.NOTIFY.partitions, secret="pronto-notify-secrets"),
+    # The read side: a consumer group over the source topics (6 partitions each) writing to MongoDB.
+    Workload("query", 8084, max_replicas=topics.INBOUND.partitions, secret="pronto-query-secrets"),
 )
 
 

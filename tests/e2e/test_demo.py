@@ -40,6 +40,10 @@ def _check_summary(output: str) -> None:
     assert re.search(r"routing             [1-9]\d* assigned", output), output[-3000:]
     assert "first response      in time by channel:" in output
     assert re.search(r"notified: customers [1-9]", output), output[-3000:]
+    read_models = re.search(r"read models \(query API\): (\d+) conversations .*(\d+) resolved", output)
+    assert read_models, output[-3000:]
+    assert int(read_models.group(1)) > 0
+    assert "query API          curl -H 'authorization: Bearer demo-query-token'" in output
     assert "stopped. Logs are in" in output
     ports = _ports(output)
     assert len(ports) >= 7

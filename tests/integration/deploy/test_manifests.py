@@ -15,6 +15,7 @@ import pytest
 from pronto import topics
 from pronto.deploy.manifests import ROOT
 from pronto.deploy.validate import K8S, all_problems, problems, render
+from pronto.deploy.workloads import WORKLOADS
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def _of(resources: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]
 
 def test_every_resource_is_valid_against_its_schema(rendered: list[dict[str, Any]]) -> None:
     kinds = Counter(r["kind"] for r in rendered)
-    assert kinds["Deployment"] == 4
+    assert kinds["Deployment"] == len(WORKLOADS)
     assert kinds["KafkaTopic"] == len(topics.ALL)
     assert {"Kafka", "KafkaNodePool", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"} <= set(kinds)
     assert all_problems(rendered) == []
@@ -87,7 +88,12 @@ def test_dashboards_reach_grafana_s_sidecar(rendered: list[dict[str, Any]]) -> N
 
 
 def test_the_compose_file_lints_and_needs_its_secrets_from_the_environment() -> None:
-    env = {**os.environ, "PRONTO_INGEST_TOKENS": "{}", "PRONTO_SLA_TOKENS": "{}", "PRONTO_NOTIFY_SHOPS": "{}"}
+    required = ("PRONTO_INGEST_TOKENS", "PRONTO_SLA_TOKENS", "PRONTO_NOTIFY_SHOPS", "PRONTO_QUERY_TOKENS")
+    env = {
+        **os.environ,
+        **dict.fromkeys(required, "{}"),
+        "PRONTO_QUERY_MONGODB_URI": "mongodb://mongodb:27017",
+    }
     compose = ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"]
     done = subprocess.run(compose, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

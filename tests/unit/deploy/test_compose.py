@@ -11,7 +11,7 @@ from pronto.deploy.manifests import ROOT
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
-PRONTO = ("ingest", "routing", "sla", "notify")
+PRONTO = ("ingest", "routing", "sla", "notify", "query")
 
 
 def test_the_whole_stack_is_there() -> None:
