@@ -13,11 +13,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from pronto.broker.embedded import EmbeddedBroker
+from services.query import main
 from services.query.domain.conversation import with_entry
 from services.query.domain.entries import Doc, conversation_event
 from services.query.feed import Feed, FeedMetrics
 from services.query.projector import Projector
 from services.query.rebuild import rebuild
+from services.query.settings import QuerySettings
 from services.query.store.memory import MemoryStore
 from services.query.store.mongo import MongoStore, connect
 from services.query.store.port import Store
@@ -126,3 +128,28 @@ async def test_projected_then_rebuilt_identically(private_broker: EmbeddedBroker
     assert rebuilt.documents == {"conversations": CONVERSATIONS, "operators": 3, "sla_events": sla_events}
     assert progress[-1] == (rebuilt.events, rebuilt.events)
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+async def test_the_rebuild_command_shows_progress_and_the_final_count(
+    private_broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = history.shop(TENANT, START, 10)
+    await publish(private_broker.bootstrap_servers, events)
+    settings = QuerySettings(bootstrap_servers=private_broker.bootstrap_servers)
+    assert await main.run_rebuild(settings) == 2
+    assert "set PRONTO_QUERY_MONGODB_URI" in capsys.readouterr().err
+
+    # The command's own path, with its MongoDB adapter on mongomock (no server here).
+    mongo = MongoStore(mongomock_async.Database())
+    monkeypatch.setattr(main, "open_store", lambda _settings: mongo)
+    settings = QuerySettings(
+        bootstrap_servers=private_broker.bootstrap_servers, query_mongodb_uri="mongodb://unused.invalid"
+    )
+    assert await main.run_rebuild(settings) == 0
+    out, err = capsys.readouterr()
+    sla_events = sum(1 for e in events if type(e.payload).__name__.startswith("Sla"))
+    counts = f"10 conversations, 3 operators, {sla_events} sla events"
+    assert out.strip() == f"rebuilt from {len(events)} events and swapped in: {counts}"
+    assert "replaying: 100%" in err
+    assert f"{len(events)}/{len(events)}" in err
+    assert len((await mongo.dump())["conversations"]) == 10
