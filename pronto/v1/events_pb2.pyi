@@ -48,6 +48,14 @@ class RecipientKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECIPIENT_KIND_CUSTOMER: _ClassVar[RecipientKind]
     RECIPIENT_KIND_OPERATOR: _ClassVar[RecipientKind]
     RECIPIENT_KIND_SUPERVISOR: _ClassVar[RecipientKind]
+
+class DeliveryStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DELIVERY_STATUS_UNSPECIFIED: _ClassVar[DeliveryStatus]
+    DELIVERY_STATUS_SENT: _ClassVar[DeliveryStatus]
+    DELIVERY_STATUS_DELIVERED: _ClassVar[DeliveryStatus]
+    DELIVERY_STATUS_READ: _ClassVar[DeliveryStatus]
+    DELIVERY_STATUS_FAILED: _ClassVar[DeliveryStatus]
 MESSAGE_KIND_UNSPECIFIED: MessageKind
 MESSAGE_KIND_TEXT: MessageKind
 MESSAGE_KIND_IMAGE: MessageKind
@@ -73,6 +81,11 @@ RECIPIENT_KIND_UNSPECIFIED: RecipientKind
 RECIPIENT_KIND_CUSTOMER: RecipientKind
 RECIPIENT_KIND_OPERATOR: RecipientKind
 RECIPIENT_KIND_SUPERVISOR: RecipientKind
+DELIVERY_STATUS_UNSPECIFIED: DeliveryStatus
+DELIVERY_STATUS_SENT: DeliveryStatus
+DELIVERY_STATUS_DELIVERED: DeliveryStatus
+DELIVERY_STATUS_READ: DeliveryStatus
+DELIVERY_STATUS_FAILED: DeliveryStatus
 
 class MessageReceived(_message.Message):
     __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject")
@@ -365,7 +378,7 @@ class SlaMissed(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class NotificationRequested(_message.Message):
-    __slots__ = ("notification_id", "conversation_id", "recipient_kind", "recipient", "kind", "language", "text", "trigger_event_id", "channel")
+    __slots__ = ("notification_id", "conversation_id", "recipient_kind", "recipient", "kind", "language", "text", "trigger_event_id", "channel", "customer_wrote_at", "thread", "operator_id", "operator_name", "customer_email")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_KIND_FIELD_NUMBER: _ClassVar[int]
@@ -375,6 +388,11 @@ class NotificationRequested(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_WROTE_AT_FIELD_NUMBER: _ClassVar[int]
+    THREAD_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_EMAIL_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
     conversation_id: str
     recipient_kind: RecipientKind
@@ -384,37 +402,98 @@ class NotificationRequested(_message.Message):
     text: str
     trigger_event_id: str
     channel: _common_pb2.Channel
-    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., recipient_kind: _Optional[_Union[RecipientKind, str]] = ..., recipient: _Optional[str] = ..., kind: _Optional[str] = ..., language: _Optional[str] = ..., text: _Optional[str] = ..., trigger_event_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
+    customer_wrote_at: _timestamp_pb2.Timestamp
+    thread: EmailThread
+    operator_id: str
+    operator_name: str
+    customer_email: str
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., recipient_kind: _Optional[_Union[RecipientKind, str]] = ..., recipient: _Optional[str] = ..., kind: _Optional[str] = ..., language: _Optional[str] = ..., text: _Optional[str] = ..., trigger_event_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., customer_wrote_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., thread: _Optional[_Union[EmailThread, _Mapping]] = ..., operator_id: _Optional[str] = ..., operator_name: _Optional[str] = ..., customer_email: _Optional[str] = ...) -> None: ...
+
+class EmailThread(_message.Message):
+    __slots__ = ("message_id", "references", "subject")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    references: _containers.RepeatedScalarFieldContainer[str]
+    subject: str
+    def __init__(self, message_id: _Optional[str] = ..., references: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class DeliveryStatusReported(_message.Message):
+    __slots__ = ("channel", "recipient", "platform_message_id", "status", "at", "up_to", "error_code", "error_text")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    UP_TO_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TEXT_FIELD_NUMBER: _ClassVar[int]
+    channel: _common_pb2.Channel
+    recipient: str
+    platform_message_id: str
+    status: DeliveryStatus
+    at: _timestamp_pb2.Timestamp
+    up_to: _timestamp_pb2.Timestamp
+    error_code: str
+    error_text: str
+    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., recipient: _Optional[str] = ..., platform_message_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., up_to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_code: _Optional[str] = ..., error_text: _Optional[str] = ...) -> None: ...
+
+class NotificationStatusChanged(_message.Message):
+    __slots__ = ("notification_id", "conversation_id", "status", "platform_message_id", "adapter", "error_code", "error_text")
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ADAPTER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TEXT_FIELD_NUMBER: _ClassVar[int]
+    notification_id: str
+    conversation_id: str
+    status: DeliveryStatus
+    platform_message_id: str
+    adapter: str
+    error_code: str
+    error_text: str
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., platform_message_id: _Optional[str] = ..., adapter: _Optional[str] = ..., error_code: _Optional[str] = ..., error_text: _Optional[str] = ...) -> None: ...
 
 class NotificationDelivered(_message.Message):
-    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "digest_id")
+    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "digest_id", "platform_message_id", "note", "via_template")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     DIGEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    VIA_TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
     conversation_id: str
     adapter: str
     attempts: int
     digest_id: str
-    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., digest_id: _Optional[str] = ...) -> None: ...
+    platform_message_id: str
+    note: str
+    via_template: bool
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., digest_id: _Optional[str] = ..., platform_message_id: _Optional[str] = ..., note: _Optional[str] = ..., via_template: _Optional[bool] = ...) -> None: ...
 
 class NotificationFailed(_message.Message):
-    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "error", "final")
+    __slots__ = ("notification_id", "conversation_id", "adapter", "attempts", "error", "final", "error_code")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     FINAL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
     conversation_id: str
     adapter: str
     attempts: int
     error: str
     final: bool
-    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., final: _Optional[bool] = ...) -> None: ...
+    error_code: str
+    def __init__(self, notification_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., adapter: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., final: _Optional[bool] = ..., error_code: _Optional[str] = ...) -> None: ...
 
 class DeliveryResumed(_message.Message):
     __slots__ = ("partition", "worker")

@@ -1,6 +1,6 @@
 """The notify service: a folding Faust app that decides, and a delivery worker that sends.
 
-Customer messages, routing's decisions and SLA's events are
+Customer messages, operators' replies, routing's decisions and SLA's events are
 merged, keyed by conversation, onto ``support.notify.v1``; the fold writes
 ``NotificationRequested`` records to ``support.notifications.v1`` (keyed by
 recipient). The deliverer, a task of the same process with its own consumer
@@ -39,7 +39,7 @@ class Notify:
         spec = FoldSpec(
             app_id=APP_ID,
             bootstrap_servers=settings.bootstrap_servers,
-            sources=(topics.INBOUND.name, topics.CONVERSATIONS.name, topics.SLA.name),
+            sources=(topics.INBOUND.name, topics.OUTBOUND.name, topics.CONVERSATIONS.name, topics.SLA.name),
             input_topic=topics.NOTIFY.name,
             output_topic=topics.NOTIFICATIONS.name,
             rekey=same_key,

@@ -62,6 +62,8 @@ class Contact(BaseModel):
 class ShopConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The shop's name as customers know it: replies are signed "— Giulia, customer care · <name>".
+    name: str = ""
     timezone: str = "UTC"
     # Channel name or "*" -> where customer-facing messages for that channel are posted.
     customer_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
@@ -107,7 +109,7 @@ class ShopConfig(BaseModel):
         return self
 
     def shop(self) -> Shop:
-        return Shop(ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold)
+        return Shop(ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold, self.name)
 
     def limit(self) -> Limit:
         return Limit(self.limit_count, timedelta(seconds=self.limit_window_s))

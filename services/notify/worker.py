@@ -15,6 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar
 
 from pronto import event_ids
@@ -22,7 +23,15 @@ from pronto.channels import NAMES, channel_value
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.v1 import common_pb2, events_pb2
-from services.notify.domain.decide import Customer, Notification, Recipient, Shop, customer_of, decide
+from services.notify.domain.decide import (
+    Customer,
+    Notification,
+    Recipient,
+    Shop,
+    customer_of,
+    customer_wrote,
+    decide,
+)
 
 log = logging.getLogger("pronto.notify")
 # Customers remembered per partition, the least recently heard from forgotten first. A resolved
@@ -84,7 +93,7 @@ class Worker(FoldBase):
         key = (event.tenant, conversation_id)
         if isinstance(payload, events_pb2.MessageReceived):
             if payload.kind not in AMENDMENTS:
-                self._customer_wrote(state, key, payload)
+                self._customer_wrote(state, key, payload, event.time)
             return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]
         if key not in state.customers:
             early = state.early.setdefault(key, [])
@@ -97,31 +106,37 @@ class Worker(FoldBase):
 
     @staticmethod
     def _customer_wrote(
-        state: PartitionState, key: tuple[str, str], message: events_pb2.MessageReceived
+        state: PartitionState, key: tuple[str, str], message: events_pb2.MessageReceived, at: datetime
     ) -> None:
         known = state.customers.get(key)
         if known is None:
-            state.customers[key] = customer_of(message)
+            known = state.customers[key] = customer_of(message)
             if len(state.customers) > CUSTOMER_CAPACITY:
                 state.customers.popitem(last=False)
         else:
             state.customers.move_to_end(key)
-            if message.language:
-                known.language = message.language  # customers switch; answer in the latest
+        customer_wrote(known, message, at)
 
     def _decide(self, state: PartitionState, event: Envelope) -> list[Out]:
         customer = state.customers[(event.tenant, event.payload.conversation_id)]  # type: ignore[attr-defined]
         notifications = decide(event.payload, event.id, customer, self.shop(event.tenant), event.time)
         return [
             self.derived(
-                event, index, recipient_key(event.tenant, n), event.tenant, self._request(event, index, n), n
+                event,
+                index,
+                recipient_key(event.tenant, n),
+                event.tenant,
+                self._request(event, index, n, customer),
+                n,
             )
             for index, n in enumerate(notifications)
         ]
 
     @staticmethod
-    def _request(cause: Envelope, index: int, n: Notification) -> events_pb2.NotificationRequested:
-        return events_pb2.NotificationRequested(
+    def _request(
+        cause: Envelope, index: int, n: Notification, customer: Customer
+    ) -> events_pb2.NotificationRequested:
+        request = events_pb2.NotificationRequested(
             notification_id=event_ids.derived(Worker.processor, cause.id, index),
             conversation_id=n.conversation_id,
             recipient_kind=RECIPIENT_KINDS[n.recipient_kind],
@@ -131,4 +146,15 @@ class Worker(FoldBase):
             text=n.text,
             trigger_event_id=n.trigger_event_id,
             channel=channel_value(n.channel) if n.channel in NAMES else common_pb2.CHANNEL_UNSPECIFIED,
+            operator_id=n.operator_id,
+            operator_name=n.operator_name,
         )
+        if n.recipient_kind is Recipient.CUSTOMER:
+            if customer.wrote_at is not None:
+                request.customer_wrote_at.FromDatetime(customer.wrote_at)
+            request.customer_email = customer.email
+            if customer.message_ids:
+                request.thread.message_id = customer.message_ids[-1]
+                request.thread.references.extend(customer.message_ids)
+                request.thread.subject = customer.subject
+        return request

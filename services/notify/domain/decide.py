@@ -6,6 +6,8 @@
   the conversation moves to a colleague); "nobody is online, we answer by
   e-mail" when routing says so; their place in the queue and the estimated
   wait when it changed meaningfully. On the channel they wrote from.
+- The customer, again: every operator reply, signed with the operator's name, on their channel;
+  a phone customer is answered by a call instead: the operator gets the callback task.
 - The operator: a new assignment; an SLA warning on their conversation.
 - The supervisors: breaches, predicted breaches, and a queue growing past the
   shop's threshold (the conversation that becomes number threshold + 1 on its
@@ -17,6 +19,7 @@ trigger and recipient, whatever the redeliveries.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -26,7 +29,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from pronto.channels import channel_name
-from pronto.v1 import events_pb2
+from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.templates import Kind, Templates
 
 SUPERVISORS = "supervisors"
@@ -51,6 +54,9 @@ class Notification:
     conversation_id: str
     # Where a customer is answered: the channel they wrote from.
     channel: str
+    # Replies and callbacks: who answers.
+    operator_id: str = ""
+    operator_name: str = ""
 
 
 @dataclass
@@ -72,6 +78,15 @@ class Customer:
     assigned_at: datetime | None = None
     # Told that nobody is online and an e-mail will come: queue positions would contradict it.
     offered_email: bool = False
+    email: str = ""
+    phone: str = ""
+    # When they last wrote (the platforms' reply windows count from it).
+    wrote_at: datetime | None = None
+    # E-mail: the Message-IDs of their messages, oldest first, and the subject, to answer in thread.
+    message_ids: list[str] = field(default_factory=list)
+    subject: str = ""
+    # Operator id -> display name, from assignments: replies are signed with it.
+    operator_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,8 @@ class Shop:
     templates: Templates = field(default_factory=Templates)
     # Supervisors hear when more than this many conversations wait on one channel.
     queue_threshold: int = 20
+    # The shop's name as customers know it, in the signature of replies ("" leaves it out).
+    name: str = ""
 
 
 def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
@@ -109,7 +126,24 @@ def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: da
         return [say.operator(operator, Kind.SLA_WARNING, when=deadline)] if operator else []
     if isinstance(event, events_pb2.SlaBreached):
         return [say.supervisors(Kind.BREACH, when=_local(event.deadline, shop))]
+    if isinstance(event, events_pb2.OperatorReplied):
+        return [_answer(say, customer, event, shop)]
     return []
+
+
+def _answer(say: _Speaker, customer: Customer, reply: events_pb2.OperatorReplied, shop: Shop) -> Notification:
+    name = customer.operator_names.get(reply.operator_id) or reply.operator_id
+    if customer.channel == "phone":
+        who = customer.name or customer.customer_id
+        return say.operator(
+            reply.operator_id,
+            Kind.CALLBACK,
+            customer=who,
+            phone=customer.phone or customer.customer_id,
+            text=reply.text,
+        )
+    answer = say.customer(Kind.REPLY, text=reply.text, operator=name, shop=shop.name)
+    return dataclasses.replace(answer, operator_id=reply.operator_id, operator_name=name)
 
 
 def _local(moment: Timestamp, shop: Shop) -> datetime:
@@ -121,6 +155,8 @@ def _introduce(
 ) -> list[Notification]:
     """The customer learns who is talking to them now; the operator, that they have a conversation."""
     customer.operator_id, customer.assigned_at, customer.offered_email = operator_id, now, False
+    if name:
+        customer.operator_names[operator_id] = name
     customer.told_position, customer.position = None, 0
     return [
         say.customer(Kind.ASSIGNED, operator=name or operator_id),
@@ -202,3 +238,22 @@ def customer_of(message: events_pb2.MessageReceived) -> Customer:
         language=message.language,
         channel=channel_name(message.channel),
     )
+
+
+# Message-IDs kept per e-mail thread for References (RFC 5322 lets the list grow; mail clients
+# keep the first and the latest ones when it is long).
+MAX_REFERENCES = 20
+
+
+def customer_wrote(customer: Customer, message: events_pb2.MessageReceived, at: datetime) -> None:
+    """What a customer's message tells about how to answer them."""
+    sent = message.sent_at.ToDatetime(UTC) if message.HasField("sent_at") else at
+    customer.wrote_at = max(customer.wrote_at or sent, sent)
+    if message.language:
+        customer.language = message.language  # customers switch; answer in the latest
+    customer.email = message.sender.email or customer.email
+    customer.phone = message.sender.phone or customer.phone
+    if message.channel == common_pb2.CHANNEL_EMAIL and message.channel_message_id:
+        ids = [i for i in customer.message_ids if i != message.channel_message_id]
+        customer.message_ids = [*ids, message.channel_message_id][-MAX_REFERENCES:]
+        customer.subject = customer.subject or message.subject

@@ -28,9 +28,13 @@ class Kind(Enum):
     ASSIGNED = "assigned"
     NOBODY_ONLINE = "nobody_online"
     QUEUE_POSITION = "queue_position"
+    # An operator's answer, signed with their name.
+    REPLY = "reply"
     # To the operator.
     NEW_ASSIGNMENT = "new_assignment"
     SLA_WARNING = "sla_warning"
+    # A phone customer is answered by a call: the operator's callback task.
+    CALLBACK = "callback"
     # To the supervisor.
     BREACH = "breach"
     PREDICTED_BREACH = "predicted_breach"
@@ -48,12 +52,34 @@ MOMENT_PATTERNS = {
 
 # What staff (operators, supervisors) are told, as opposed to customers.
 STAFF_KINDS = frozenset(
-    {Kind.NEW_ASSIGNMENT, Kind.SLA_WARNING, Kind.BREACH, Kind.PREDICTED_BREACH, Kind.QUEUE_OVER}
+    {
+        Kind.NEW_ASSIGNMENT,
+        Kind.SLA_WARNING,
+        Kind.CALLBACK,
+        Kind.BREACH,
+        Kind.PREDICTED_BREACH,
+        Kind.QUEUE_OVER,
+    }
 )
 
 # Kind -> language -> template. Fields: name (", Giulia" or ""), operator, when, opens, wait,
-# position, conversation, channel, count.
-FIELDS = ("name", "operator", "when", "opens", "wait", "position", "conversation", "channel", "count")
+# position, conversation, channel, count, text (the operator's), shop (" · Shop name" or ""),
+# customer (the customer's name or id), phone.
+FIELDS = (
+    "name",
+    "operator",
+    "when",
+    "opens",
+    "wait",
+    "position",
+    "conversation",
+    "channel",
+    "count",
+    "text",
+    "shop",
+    "customer",
+    "phone",
+)
 DEFAULTS: dict[Kind, dict[str, str]] = {
     Kind.ACKNOWLEDGED: {
         "it": "Grazie{name}, abbiamo ricevuto il tuo messaggio. Una persona ti risponderà entro {when}.",
@@ -95,7 +121,16 @@ DEFAULTS: dict[Kind, dict[str, str]] = {
         "es": "Eres el número {position} en la cola; espera estimada: {wait}.",
         "de": "Sie sind Nummer {position} in der Warteschlange; geschätzte Wartezeit: {wait}.",
     },
+    # The customer always knows who is talking (DOMAIN.md): every answer is signed.
+    Kind.REPLY: {
+        "it": "{text}\n\n— {operator}, assistenza clienti{shop}",
+        "pl": "{text}\n\n— {operator}, obsługa klienta{shop}",
+        "en": "{text}\n\n— {operator}, customer care{shop}",
+        "es": "{text}\n\n— {operator}, atención al cliente{shop}",
+        "de": "{text}\n\n— {operator}, Kundenservice{shop}",
+    },
     Kind.NEW_ASSIGNMENT: {FALLBACK: "New conversation {conversation} on {channel} for you."},
+    Kind.CALLBACK: {FALLBACK: "Call {customer} back on {phone} (conversation {conversation}): {text}"},
     Kind.SLA_WARNING: {FALLBACK: "Conversation {conversation} on {channel} is due by {when}."},
     Kind.BREACH: {FALLBACK: "Conversation {conversation} on {channel} missed its target ({when})."},
     Kind.PREDICTED_BREACH: {
@@ -125,12 +160,16 @@ class Templates:
         conversation: str = "",
         channel: str = "",
         count: int = 0,
+        text: str = "",
+        shop: str = "",
+        customer: str = "",
+        phone: str = "",
     ) -> tuple[str, str]:
         """The text and the language it is written in (the customer's, else English)."""
         language = (language or FALLBACK).split("-")[0].lower()
         texts = {**DEFAULTS[kind], **self.overrides.get(kind, {})}
         chosen = language if language in texts else FALLBACK
-        text = texts[chosen].format(
+        rendered = texts[chosen].format(
             name=f", {name.split()[0]}" if name.strip() else "",
             operator=operator,
             when=_moment(when, zone, chosen),
@@ -140,8 +179,12 @@ class Templates:
             conversation=conversation,
             channel=channel,
             count=count,
+            text=text,
+            shop=f" · {shop}" if shop else "",
+            customer=customer,
+            phone=phone,
         )
-        return text, chosen
+        return rendered, chosen
 
     def problem(self) -> str:
         """What is wrong with the overrides (an unknown field, a broken brace), or "" when nothing."""
