@@ -420,7 +420,7 @@ class EmailThread(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., references: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ...) -> None: ...
 
 class DeliveryStatusReported(_message.Message):
-    __slots__ = ("channel", "recipient", "platform_message_id", "status", "at", "up_to", "error_code", "error_text")
+    __slots__ = ("channel", "recipient", "platform_message_id", "status", "at", "up_to", "error_code", "error_text", "notification_id")
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -429,6 +429,7 @@ class DeliveryStatusReported(_message.Message):
     UP_TO_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_TEXT_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     channel: _common_pb2.Channel
     recipient: str
     platform_message_id: str
@@ -437,7 +438,8 @@ class DeliveryStatusReported(_message.Message):
     up_to: _timestamp_pb2.Timestamp
     error_code: str
     error_text: str
-    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., recipient: _Optional[str] = ..., platform_message_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., up_to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_code: _Optional[str] = ..., error_text: _Optional[str] = ...) -> None: ...
+    notification_id: str
+    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., recipient: _Optional[str] = ..., platform_message_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., up_to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_code: _Optional[str] = ..., error_text: _Optional[str] = ..., notification_id: _Optional[str] = ...) -> None: ...
 
 class NotificationStatusChanged(_message.Message):
     __slots__ = ("notification_id", "conversation_id", "status", "platform_message_id", "adapter", "error_code", "error_text")

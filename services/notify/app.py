@@ -14,9 +14,11 @@ from prometheus_client import CollectorRegistry
 from pronto import topics
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from services.notify.delivery.deliverer import Deliverer
+from services.notify.delivery.platforms.webchat import WebChatHub
 from services.notify.domain.decide import Notification
 from services.notify.metrics import NotifyMetrics
 from services.notify.settings import NotifySettings
+from services.notify.webchat_api import webchat_router
 from services.notify.worker import Worker
 
 APP_ID = "pronto-notify"
@@ -35,7 +37,8 @@ class Notify:
         self.metrics = NotifyMetrics(self.registry)
         source = f"/pronto/notify/{settings.instance}"
         self.worker = Worker(lambda tenant: settings.shop(tenant).shop(), source)
-        self.deliverer = Deliverer(settings, self.metrics, source)
+        self.webchat = WebChatHub()
+        self.deliverer = Deliverer(settings, self.metrics, source, self.webchat)
         spec = FoldSpec(
             app_id=APP_ID,
             bootstrap_servers=settings.bootstrap_servers,
@@ -49,6 +52,7 @@ class Notify:
             fetch_wait_ms=settings.notify_fetch_wait_ms,
             linger_ms=settings.notify_linger_ms,
             session_timeout_s=settings.notify_session_timeout_s,
+            routes=[webchat_router(self.webchat, settings)],
         )
         self.folding = FoldingApp(
             spec,

@@ -48,6 +48,13 @@ class NotifyMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.statuses = Counter(
+            "pronto_notify_delivery_statuses",
+            "Delivery statuses the platforms reported (delivered, read, failed), by adapter; "
+            "status=unmatched: a report about no delivery this worker knows.",
+            ["adapter", "status"],
+            registry=registry,
+        )
         self.held = Gauge(
             "pronto_notify_held",
             "Staff notifications waiting for a digest (rate limit, quiet hours).",

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pronto.channels import NAMES
 from pronto.settings import CommonSettings
+from services.notify.delivery.platforms import meta, telegram, viber, x
 from services.notify.domain.decide import Shop
 from services.notify.domain.gate import Limit
 from services.notify.domain.templates import STAFF_KINDS, Kind, Templates
@@ -59,14 +60,106 @@ class Contact(BaseModel):
         return self
 
 
+class TelegramOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bot_token: SecretStr
+    api_base: str = Field(default=telegram.DEFAULT_API, pattern=r"^https?://")
+
+
+class TemplateConfig(BaseModel):
+    """An approved WhatsApp template for answers outside the 24-hour window (README, Replies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    # What fills {{1}}, {{2}}...: "text" (the message) or "operator" (who wrote it).
+    parameters: list[Literal["text", "operator"]] = Field(default_factory=lambda: ["text"])  # type: ignore[arg-type]
+
+    def template(self) -> meta.Template:
+        return meta.Template(self.name, tuple(self.languages), tuple(self.parameters))
+
+
+class WhatsAppOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number_id: str = Field(min_length=1)
+    access_token: SecretStr
+    template: TemplateConfig | None = None
+    api_base: str = Field(default=meta.DEFAULT_API, pattern=r"^https?://")
+
+
+class SendApiOut(BaseModel):
+    """Messenger (the page's access token) or Instagram messaging (its access token)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: SecretStr
+    # Answer up to 7 days after the customer's last message with the HUMAN_AGENT tag (the shop
+    # must have the permission from Meta); otherwise nothing goes out after 24 hours.
+    human_agent: bool = False
+    api_base: str = Field(default=meta.DEFAULT_API, pattern=r"^https?://")
+
+
+class ViberOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    auth_token: SecretStr
+    sender_name: str = Field(min_length=1, max_length=28)
+    api_base: str = Field(default=viber.DEFAULT_API, pattern=r"^https?://")
+
+
+class XOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # An OAuth 2.0 user-context token of the shop's account with dm.write.
+    access_token: SecretStr
+    api_base: str = Field(default=x.DEFAULT_API, pattern=r"^https?://")
+
+
+class EmailOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The shop's support address answers come from, e.g. "Negozio <aiuto@negozio.example>".
+    sender: str = Field(pattern=r"@")
+
+
+class WebChatOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Signs the widgets' event-stream tokens: hex HMAC-SHA256 of "tenant:visitor".
+    secret: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
+    # A visitor who left an e-mail address and has been away this long is answered by e-mail.
+    email_after_s: float = Field(default=600.0, gt=0)
+
+
+class Outbound(BaseModel):
+    """Each channel's own API and the shop's credentials for it; a channel left out is answered
+    through the shop's customer webhook (``customer_webhooks``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    telegram: TelegramOut | None = None
+    whatsapp: WhatsAppOut | None = None
+    facebook: SendApiOut | None = None
+    instagram: SendApiOut | None = None
+    viber: ViberOut | None = None
+    x: XOut | None = None
+    email: EmailOut | None = None
+    web_chat: WebChatOut | None = None
+
+
 class ShopConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The shop's name as customers know it: replies are signed "— Giulia, customer care · <name>".
     name: str = ""
     timezone: str = "UTC"
-    # Channel name or "*" -> where customer-facing messages for that channel are posted.
+    # Channel name or "*" -> where customer-facing messages for that channel are posted, when the
+    # channel has no ``outbound`` credentials.
     customer_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    outbound: Outbound = Field(default_factory=Outbound)
     operators: dict[str, Contact] = Field(default_factory=dict)
     # Operators without their own contact.
     operator_default: Contact | None = None

@@ -27,11 +27,24 @@ USER_AGENT = "Pronto-Notify/1"
 
 
 class DeliveryError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, retry_after_s: float | None = None, code: str = ""
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after_s = retry_after_s
+        # The platform's own error code, when it gave one.
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a platform answered: its id of the message, and what differs from what was asked."""
+
+    platform_message_id: str = ""
+    note: str = ""
+    via_template: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,14 @@ class Outgoing:
     channel: str
     created_at: datetime
     covers: tuple[str, ...] = field(default=())
+    # Customer messages: when the customer last wrote (reply windows), their e-mail thread
+    # (message id, references, subject) and address, and who answers.
+    customer_wrote_at: datetime | None = None
+    thread_message_id: str = ""
+    thread_references: tuple[str, ...] = ()
+    thread_subject: str = ""
+    customer_email: str = ""
+    operator_name: str = ""
 
     def json(self) -> bytes:
         body = {
@@ -70,7 +91,7 @@ class Adapter(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def send(self, message: Outgoing) -> None: ...
+    async def send(self, message: Outgoing) -> Sent | None: ...
 
 
 @dataclass(frozen=True)
@@ -131,9 +152,12 @@ class Smtp:
         return mail
 
     async def send_to(self, message: Outgoing, to: str) -> None:
+        await self.deliver(self.email(message, to), to)
+
+    async def deliver(self, mail: EmailMessage, to: str) -> None:
         try:
             await aiosmtplib.send(
-                self.email(message, to),
+                mail,
                 hostname=self.host,
                 port=self.port,
                 username=self.username,

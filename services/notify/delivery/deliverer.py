@@ -34,11 +34,28 @@ from pronto import envelope, event_ids, topics
 from pronto.channels import channel_name
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.v1 import events_pb2
-from services.notify.delivery.adapters import Adapter, DeliveryError, Email, Outgoing, Slack, Smtp, Webhook
+from services.notify.delivery.adapters import (
+    Adapter,
+    DeliveryError,
+    Email,
+    Outgoing,
+    Sent,
+    Slack,
+    Smtp,
+    Webhook,
+)
 from services.notify.delivery.journal import Journal
+from services.notify.delivery.platforms.mail import ThreadedEmail
+from services.notify.delivery.platforms.meta import SendApi, WhatsApp
+from services.notify.delivery.platforms.telegram import Telegram
+from services.notify.delivery.platforms.viber import Viber
+from services.notify.delivery.platforms.webchat import WebChat, WebChatHub
+from services.notify.delivery.platforms.x import X
+from services.notify.domain import statuses
 from services.notify.domain.gate import Gate, Limit
+from services.notify.domain.statuses import Deliveries, Tracked
 from services.notify.metrics import NotifyMetrics
-from services.notify.settings import Contact, NotifySettings
+from services.notify.settings import Contact, NotifySettings, ShopConfig
 from services.sla.domain.calendar import BusinessCalendar
 
 log = logging.getLogger("pronto.notify.delivery")
@@ -87,6 +104,9 @@ class PartitionState:
     next_offset: int | None = None
     gaps: set[int] = field(default_factory=set)
     digests_counted: set[str] = field(default_factory=set)
+    # What was delivered here, for the platforms' status reports; reports read before catching up.
+    deliveries: Deliveries = field(default_factory=Deliveries)
+    reports: list[tuple[Envelope, events_pb2.DeliveryStatusReported]] = field(default_factory=list)
 
     def finished(self, notification_id: str) -> None:
         self.done[notification_id] = None
@@ -95,8 +115,11 @@ class PartitionState:
 
 
 class Deliverer:
-    def __init__(self, settings: NotifySettings, metrics: NotifyMetrics, source: str) -> None:
+    def __init__(
+        self, settings: NotifySettings, metrics: NotifyMetrics, source: str, webchat: WebChatHub | None = None
+    ) -> None:
         self.settings = settings
+        self.webchat = webchat or WebChatHub()
         self.metrics = metrics
         self.source = source
         self.partitions: dict[int, PartitionState] = {}
@@ -311,8 +334,19 @@ class Deliverer:
             isinstance(payload, events_pb2.NotificationFailed) and payload.final
         ):
             state.finished(payload.notification_id)
-            if not state.caught_up and key and isinstance(payload, events_pb2.NotificationDelivered):
-                self._learn_sent(state, key.decode(), event.time, payload.digest_id)
+            if isinstance(payload, events_pb2.NotificationDelivered):
+                self._track(state, key, event, payload)
+                if not state.caught_up and key:
+                    self._learn_sent(state, key.decode(), event.time, payload.digest_id)
+        elif isinstance(payload, events_pb2.NotificationStatusChanged):
+            tracked = state.deliveries.by_notification.get(payload.notification_id)
+            if tracked is not None and statuses.advances(tracked.status, payload.status):
+                tracked.status = payload.status
+        elif isinstance(payload, events_pb2.DeliveryStatusReported):
+            if state.caught_up:
+                self._spawn(state, self._reported(state, event, payload))
+            else:
+                state.reports.append((event, payload))
         elif isinstance(payload, events_pb2.NotificationRequested):
             request = Request(partition, offset, (key or b"").decode(), event, payload)
             state.open[offset] = request.id
@@ -334,6 +368,73 @@ class Deliverer:
         waiting, state.waiting = state.waiting, []
         for request in waiting:
             self._start(state, request)
+        reports, state.reports = state.reports, []
+        for event, report in reports:
+            self._spawn(state, self._reported(state, event, report))
+
+    @staticmethod
+    def _track(
+        state: PartitionState, key: bytes | None, event: Envelope, delivered: events_pb2.NotificationDelivered
+    ) -> None:
+        recipient = (key or b"").decode().split("/", 2)[-1]
+        state.deliveries.sent(
+            Tracked(
+                delivered.notification_id,
+                delivered.conversation_id,
+                delivered.adapter,
+                recipient,
+                delivered.platform_message_id,
+                event.time,
+            )
+        )
+
+    async def _reported(
+        self, state: PartitionState, event: Envelope, report: events_pb2.DeliveryStatusReported
+    ) -> None:
+        """A platform's report, correlated to the notifications it is about: each status once, forward."""
+        found = state.deliveries.matching(report)
+        if not found and report.notification_id:  # delivered before what this worker has read
+            found = [
+                Tracked(
+                    report.notification_id,
+                    "",
+                    channel_name(report.channel),
+                    report.recipient,
+                    report.platform_message_id,
+                    event.time,
+                    0,
+                )
+            ]
+        if not found:
+            self.metrics.statuses.labels(channel_name(report.channel), "unmatched").inc()
+            log.info(
+                "no delivery known here for %s's report %s",
+                channel_name(report.channel),
+                report.platform_message_id,
+            )
+            return
+        key = f"{event.tenant}/customer/{report.recipient}"
+        for tracked in found:
+            if not statuses.advances(tracked.status, report.status):
+                continue
+            tracked.status = report.status
+            self.metrics.statuses.labels(tracked.adapter, statuses.name(report.status)).inc()
+            changed = events_pb2.NotificationStatusChanged(
+                notification_id=tracked.notification_id,
+                conversation_id=tracked.conversation_id,
+                status=report.status,
+                platform_message_id=tracked.platform_message_id or report.platform_message_id,
+                adapter=tracked.adapter,
+                error_code=report.error_code,
+                error_text=report.error_text,
+            )
+            status_id = event_ids.derived(PROCESSOR, f"{tracked.notification_id}/status/{report.status}", 0)
+            await self._write(
+                topics.NOTIFICATIONS.name,
+                key,
+                Envelope(status_id, self.source, event.tenant, changed, _now(), event.traceparent),
+                None,
+            )
 
     def _start(self, state: PartitionState, request: Request) -> None:
         kind = request.request.kind
@@ -388,9 +489,11 @@ class Deliverer:
                 ):
                     with attempt:
                         attempts += 1
-                        await self._attempt(adapter, message, requests, attempts)
+                        sent = await self._attempt(adapter, message, requests, attempts)
             except DeliveryError as exc:
-                await self._failed(requests, adapter.name if adapter else "none", attempts, exc.reason)
+                await self._failed(
+                    requests, adapter.name if adapter else "none", attempts, exc.reason, exc.code
+                )
                 self.metrics.failed.labels(kind, adapter.name if adapter else "none").inc()
                 return
             assert adapter is not None
@@ -398,7 +501,9 @@ class Deliverer:
             self.metrics.latency.labels(adapter.name).observe(
                 max(0.0, (_now() - first.event.time).total_seconds())
             )
-            await self._delivered(requests, adapter.name, attempts, message.id if len(requests) > 1 else "")
+            await self._delivered(
+                requests, adapter.name, attempts, message.id if len(requests) > 1 else "", sent
+            )
 
     @contextlib.asynccontextmanager
     async def _busy(self, partition: int) -> AsyncIterator[None]:
@@ -410,7 +515,12 @@ class Deliverer:
             if state is not None and task is not None:
                 state.busy.discard(task)
 
-    async def _delivered(self, requests: list[Request], adapter: str, attempts: int, digest_id: str) -> None:
+    async def _delivered(
+        self, requests: list[Request], adapter: str, attempts: int, digest_id: str, sent: Sent | None
+    ) -> None:
+        sent = sent or Sent()
+        if sent.note:
+            log.info("%s by %s: %s", requests[0].id, adapter, sent.note)
         await self._outcomes(
             requests,
             lambda r: events_pb2.NotificationDelivered(
@@ -419,18 +529,21 @@ class Deliverer:
                 adapter=adapter,
                 attempts=attempts,
                 digest_id=digest_id,
+                platform_message_id=sent.platform_message_id,
+                note=sent.note,
+                via_template=sent.via_template,
             ),
         )
 
     async def _attempt(
         self, adapter: Adapter, message: Outgoing, requests: list[Request], attempt: int
-    ) -> None:
+    ) -> Sent | None:
         state = self.partitions.get(requests[0].partition)
         task = asyncio.current_task()
         if state is not None and task is not None:
             state.busy.add(task)
         try:
-            await _sent_by(adapter, message)
+            sent = await _sent_by(adapter, message)
         except DeliveryError as exc:
             if state is not None and task is not None:
                 state.busy.discard(task)  # waiting to retry: a new owner may take over
@@ -441,6 +554,7 @@ class Deliverer:
         assert self.journal is not None
         for request in requests:
             self.journal.write(request.id, "delivered")
+        return sent
 
     def _wait(self, retry: RetryCallState) -> float:
         backoff = wait_exponential_jitter(
@@ -450,7 +564,9 @@ class Deliverer:
         asked = error.retry_after_s if isinstance(error, DeliveryError) and error.retry_after_s else 0.0
         return max(backoff, min(asked, self.settings.notify_backoff_max_s))
 
-    async def _failed(self, requests: list[Request], adapter: str, attempts: int, reason: str) -> None:
+    async def _failed(
+        self, requests: list[Request], adapter: str, attempts: int, reason: str, code: str = ""
+    ) -> None:
         assert self.journal is not None
         for request in requests:
             self.journal.write(request.id, "failed")
@@ -464,6 +580,7 @@ class Deliverer:
                 attempts=attempts,
                 error=reason,
                 final=True,
+                error_code=code,
             )
 
         await self._outcomes(requests, failure, dead_letter=True)
@@ -521,7 +638,11 @@ class Deliverer:
         shop = self.settings.shop(request.event.tenant)
         kind = request.request.recipient_kind
         if kind == events_pb2.RECIPIENT_KIND_CUSTOMER:
-            target = shop.customer_webhook(channel_name(request.request.channel))
+            channel = channel_name(request.request.channel)
+            own = self._outbound(shop, channel)
+            if own is not None:
+                return own
+            target = shop.customer_webhook(channel)
             return Webhook(self._session, target.url, target.secret.get_secret_value()) if target else None
         contact = (
             shop.operator(request.request.recipient)
@@ -529,6 +650,39 @@ class Deliverer:
             else shop.supervisors
         )
         return self._by_contact(contact)
+
+    def _outbound(self, shop: ShopConfig, channel: str) -> Adapter | None:
+        """The channel's own API when the shop gave its credentials (README, Replies)."""
+        assert self._session is not None
+        out, session = shop.outbound, self._session
+        if channel == "telegram" and out.telegram:
+            return Telegram(session, out.telegram.bot_token.get_secret_value(), out.telegram.api_base)
+        if channel == "whatsapp" and out.whatsapp:
+            w = out.whatsapp
+            template = w.template.template() if w.template else None
+            return WhatsApp(
+                session, w.phone_number_id, w.access_token.get_secret_value(), template, w.api_base
+            )
+        if channel in ("facebook", "instagram") and (send_api := getattr(out, channel)):
+            return SendApi(
+                session,
+                send_api.access_token.get_secret_value(),
+                channel,
+                send_api.human_agent,
+                send_api.api_base,
+            )
+        if channel == "viber" and out.viber:
+            return Viber(
+                session, out.viber.auth_token.get_secret_value(), out.viber.sender_name, out.viber.api_base
+            )
+        if channel == "x" and out.x:
+            return X(session, out.x.access_token.get_secret_value(), out.x.api_base)
+        email = ThreadedEmail(self._smtp, out.email.sender) if out.email else None
+        if channel in ("email", "contact_form") and email is not None:
+            return email
+        if channel == "web_chat" and out.web_chat:
+            return WebChat(self.webchat, email, out.web_chat.email_after_s)
+        return None
 
     def _by_contact(self, contact: Contact | None) -> Adapter | None:
         assert self._session is not None
@@ -567,11 +721,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.deliverer.assigned(tp.partition for tp in assigned)
 
 
-async def _sent_by(adapter: Adapter, message: Outgoing) -> None:
+async def _sent_by(adapter: Adapter, message: Outgoing) -> Sent | None:
     """A failure the adapter did not foresee is retried, then dead-lettered, like any other:
     a notification is never dropped by a bug in between."""
     try:
-        await adapter.send(message)
+        return await adapter.send(message)
     except DeliveryError:
         raise
     except Exception as exc:
@@ -596,6 +750,14 @@ def _message(requests: list[Request]) -> Outgoing:
             text=r.text,
             conversation_id=r.conversation_id,
             created_at=first.event.time,
+            customer_wrote_at=r.customer_wrote_at.ToDatetime(UTC)
+            if r.HasField("customer_wrote_at")
+            else None,
+            thread_message_id=r.thread.message_id,
+            thread_references=tuple(r.thread.references),
+            thread_subject=r.thread.subject,
+            customer_email=r.customer_email,
+            operator_name=r.operator_name,
             **common,
         )
     ids = tuple(q.id for q in requests)
