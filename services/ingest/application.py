@@ -113,6 +113,31 @@ class Ingest:
                 raise result
         return [result for result in settled if isinstance(result, Outcome)]
 
+    async def publish_statuses(
+        self, tenant: str, reports: Sequence[events_pb2.DeliveryStatusReported], traceparent: str = ""
+    ) -> list[Outcome]:
+        """Platforms' delivery reports, keyed as notify's requests to that customer are (so the delivery
+        worker owning them reads them); the same report twice is the same event."""
+        writes = []
+        for report in reports:
+            label = channel_label(report.channel)
+            about = report.platform_message_id or f"up_to:{report.up_to.ToJsonString()}:{report.recipient}"
+            event_id = event_ids.from_channel_message(tenant, label, f"status:{about}:{report.status}")
+            key = f"{tenant}/customer/{report.recipient}"
+            writes.append(
+                Write(
+                    topics.NOTIFICATIONS.name,
+                    key,
+                    label,
+                    self._envelope(tenant, event_id, report, traceparent),
+                )
+            )
+        settled = await self.settle(await self.begin(writes))
+        for result in settled:
+            if isinstance(result, BrokerUnavailable):
+                raise result
+        return [result for result in settled if isinstance(result, Outcome)]
+
     async def set_operator_status(
         self, token_tenant: str, request: operator_pb2.SetOperatorStatusRequest, traceparent: str = ""
     ) -> Outcome:

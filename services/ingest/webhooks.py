@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -24,7 +25,7 @@ from pronto.metrics import ServiceMetrics
 from pronto.v1 import events_pb2
 from services.ingest.application import Ingest
 from services.ingest.channels import email as mail
-from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
+from services.ingest.channels import meta, phone, shop, signatures, statuses, telegram, viber, x
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
 from services.ingest.channels.sanitise import sanitise
@@ -34,13 +35,18 @@ from services.ingest.validation import InvalidEvent
 log = logging.getLogger("pronto.ingest.webhooks")
 Verify = Callable[[ChannelSecrets, bytes, Request], None]
 Parse = Callable[[str, bytes, Request], list[events_pb2.MessageReceived]]
+# The platforms' reports about what Pronto sent (statuses, deliveries, reads) in the same webhooks.
+Reports = Callable[[bytes], list[events_pb2.DeliveryStatusReported]]
+T = TypeVar("T")
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def _parsed(parse: Parse, tenant: str, body: bytes, request: Request) -> list[events_pb2.MessageReceived]:
+def _parsed(
+    parse: Callable[[str, bytes, Request], list[T]], tenant: str, body: bytes, request: Request
+) -> list[T]:
     """The adapter's messages; whatever else it trips over in a hostile body is a 422, never a 500."""
     try:
         return parse(tenant, body, request)
@@ -87,7 +93,13 @@ class Webhooks:
     public_url: str = ""
 
     async def handle(
-        self, request: Request, tenant: str, label: str, verify: Verify, parse: Parse
+        self,
+        request: Request,
+        tenant: str,
+        label: str,
+        verify: Verify,
+        parse: Parse,
+        reports: Reports | None = None,
     ) -> Response:
         with self.metrics.in_flight(f"http.{label}"):
             try:
@@ -97,6 +109,7 @@ class Webhooks:
                 body = await read_body(request, self.max_body_bytes)
                 verify(secrets, body, request)
                 messages = _parsed(parse, tenant, body, request)
+                reported = _parsed(lambda _t, b, _r: reports(b), tenant, body, request) if reports else []
             except NotConfigured as exc:
                 return self._refused(label, "not_configured", 404, str(exc))
             except BodyTooLarge as exc:
@@ -109,9 +122,10 @@ class Webhooks:
             for message in messages:
                 sanitise(message, datetime.now(UTC))
             try:
-                outcomes = await self.ingest.publish_messages(
-                    tenant, messages, request.headers.get("traceparent", "")
-                )
+                traceparent = request.headers.get("traceparent", "")
+                outcomes = await self.ingest.publish_messages(tenant, messages, traceparent)
+                if reported:
+                    await self.ingest.publish_statuses(tenant, reported, traceparent)
             except InvalidEvent as exc:
                 return _error(422, "invalid", str(exc))
             except BrokerUnavailable as exc:
@@ -122,6 +136,7 @@ class Webhooks:
                     "accepted": sum(not o.duplicate for o in outcomes),
                     "duplicates": sum(o.duplicate for o in outcomes),
                     "event_ids": [o.event_id for o in outcomes],
+                    "statuses": len(reported),
                 }
             )
 
@@ -146,9 +161,9 @@ def _shop_signed(secrets: ChannelSecrets, body: bytes, request: Request) -> None
 def webhook_router(hooks: Webhooks) -> APIRouter:
     router = APIRouter(prefix="/webhooks/{tenant}", tags=["channel webhooks"])
 
-    def route(path: str, label: str, verify: Verify, parse: Parse) -> None:
+    def route(path: str, label: str, verify: Verify, parse: Parse, reports: Reports | None = None) -> None:
         async def endpoint(tenant: str, request: Request) -> Response:
-            return await hooks.handle(request, tenant, label, verify, parse)
+            return await hooks.handle(request, tenant, label, verify, parse, reports)
 
         router.add_api_route(path, endpoint, methods=["POST"], name=f"{label} webhook")
 
@@ -175,7 +190,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             request.headers.get("x-hub-signature-256"), secret(secrets, "meta_app_secret"), body
         )
 
-    route("/meta", "meta", meta_verify, lambda t, b, _: meta.parse(t, b))
+    route("/meta", "meta", meta_verify, lambda t, b, _: meta.parse(t, b), statuses.meta)
 
     @router.get("/meta", name="meta verification handshake", response_model=None)
     def meta_handshake(tenant: str, request: Request) -> Response:
@@ -211,7 +226,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             prefix="",
         )
 
-    route("/viber", "viber", viber_verify, lambda t, b, _: viber.parse(t, b))
+    route("/viber", "viber", viber_verify, lambda t, b, _: viber.parse(t, b), statuses.viber)
 
     def x_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_x_signature(
