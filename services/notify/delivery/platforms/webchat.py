@@ -17,7 +17,7 @@ import hmac
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -128,7 +128,7 @@ class WebChat:
 
 async def events(
     hub: WebChatHub, tenant: str, visitor: str, keepalive_s: float = 15.0
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The server-sent event stream of one widget, with a comment line as keep-alive."""
     with hub.listening(tenant, visitor) as queue:
         yield b": connected\n\n"
