@@ -202,7 +202,8 @@ def create_app(
         zone = ZoneInfo(timezone_of(shop))
         day = day if day is not None else today().astimezone(zone).date()
         start = datetime.combine(day, time(), zone)
-        end = datetime.combine(day, time.max, zone)
+        # The next day's midnight, not 23:59:59.999999: no instant between two days is in neither.
+        end = datetime.combine(day + timedelta(days=1), time(), zone) if day < date.max else datetime.max
         return day, _utc(start) or start, _utc(end) or end
 
     async def with_stats(shop: str, docs: list[Doc], day: date | None) -> list[Operator]:
@@ -231,6 +232,8 @@ def create_app(
         offset: Offset = 0,
     ) -> ConversationPage:
         """The shop's conversations, newest first, without their timelines."""
+        if since is not None and until is not None and _utc(since) > _utc(until):  # type: ignore[operator]
+            raise _invalid("since", "since must not be after until", str(since))
         query = ConversationQuery(shop, channel, status, operator_id, _utc(since), _utc(until), limit, offset)
         page = await store.conversations(query)
         items = [ConversationSummary(**d) for d in page.items]

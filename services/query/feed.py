@@ -91,6 +91,8 @@ class Feed:
         self._group_id = group_id
         self._fetch_wait_ms = fetch_wait_ms
         self.connected = False
+        # Has read everything there was when it started (an empty fetch since).
+        self.caught_up = False
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -113,6 +115,7 @@ class Feed:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=BATCH)
                 if not batches:
+                    self.caught_up = True
                     self._metrics.caught_up.set(1)
                     continue
                 for records in batches.values():
@@ -137,15 +140,15 @@ async def replay(
     projector: Callable[[], Projector],
     progress: Callable[[int, int], None],
     caught_up: Callable[[], Awaitable[bool]],
-    settle_s: float = 1.0,
 ) -> Replayed:
     """Apply every record of the source topics, from the beginning, to ``projector()``.
 
-    Whenever every partition has passed the end offset it had at the start and
-    nothing more came for ``settle_s`` (the embedded broker's end offsets lag
-    its last batch: the quiet time makes sure that batch is read too),
-    ``caught_up()`` says whether to stop or to go on reading what came since.
-    ``progress(done, total)`` is called after each batch.
+    Reads until every partition has passed the end offset it had when the
+    phase began, then once more (the embedded broker's end offsets lag its
+    last batch); then ``caught_up()`` says whether to stop, or to go on to the
+    end offsets of that moment. Traffic that keeps coming does not keep it
+    from finishing: each phase has a fixed end. ``progress(done, total)`` is
+    called after each batch.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=50
@@ -153,27 +156,25 @@ async def replay(
     await consumer.start()
     try:
         partitions = await _assign_all(consumer)
-        ends = await consumer.end_offsets(partitions)
-        total = sum(ends.values())
         counts = Replayed()
-        quiet_since: float | None = None
-        loop = asyncio.get_running_loop()
+
+        async def read(ends: dict[TopicPartition, int]) -> None:
+            passed = False
+            while True:
+                batches = await consumer.getmany(timeout_ms=100, max_records=BATCH)
+                for records in batches.values():
+                    for record in records:
+                        outcome = await projector().apply(record)
+                        counts.events += 1
+                        counts.applied += outcome is Outcome.APPLIED
+                progress(counts.events, max(sum(ends.values()), counts.events))
+                if passed:
+                    return
+                passed = all([await consumer.position(p) >= end for p, end in ends.items()])
+
         while True:
-            batches = await consumer.getmany(timeout_ms=100, max_records=BATCH)
-            for records in batches.values():
-                for record in records:
-                    outcome = await projector().apply(record)
-                    counts.events += 1
-                    counts.applied += outcome is Outcome.APPLIED
-            progress(counts.events, max(total, counts.events))
-            if batches:
-                quiet_since = None
-                continue
-            quiet_since = quiet_since or loop.time()
-            passed_ends = all([await consumer.position(p) >= end for p, end in ends.items()])
-            if passed_ends and loop.time() - quiet_since >= settle_s:
-                if await caught_up():
-                    return counts
-                quiet_since = None
+            await read(await consumer.end_offsets(partitions))
+            if await caught_up():
+                return counts
     finally:
         await consumer.stop()

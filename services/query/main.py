@@ -9,6 +9,7 @@ import signal
 import sys
 
 from prometheus_client import CollectorRegistry
+from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
 from pronto.auth import TokenAuthenticator
@@ -41,7 +42,8 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
         )
     registry = CollectorRegistry()
     projector = Projector(store, settings.timezone_of)
-    group = None if isinstance(store, MemoryStore) else settings.query_group_id
+    in_memory = isinstance(store, MemoryStore)
+    group = None if in_memory else settings.query_group_id
     feed = Feed(
         settings.bootstrap_servers, projector, FeedMetrics(registry), group, settings.query_fetch_wait_ms
     )
@@ -50,7 +52,9 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
         TokenAuthenticator(settings.query_tokens),
         settings.timezone_of,
         registry,
-        lambda: feed.connected,
+        # In memory the read models are whole only once the replay has caught up; MongoDB's are served
+        # meanwhile (what the last run left, a little behind).
+        lambda: feed.connected and (feed.caught_up or not in_memory),
     )
     following = asyncio.create_task(feed.run(stop))
     http = asyncio.create_task(serve_http(app, settings.query_http_host, settings.query_http_port, stop))
@@ -78,7 +82,11 @@ async def run_rebuild(settings: QuerySettings) -> int:
         )
         return 2
     store = open_store(settings)
-    await store.start()
+    try:
+        await store.start()
+    except PyMongoError as exc:
+        print(f"pronto-query rebuild: MongoDB does not answer: {exc}", file=sys.stderr)
+        return 1
     bar = tqdm(unit=" events", desc="replaying", file=sys.stderr)
 
     def progress(done: int, total: int) -> None:

@@ -1,9 +1,11 @@
 """Rebuild the read models: replay the source topics into fresh collections, then swap them in.
 
-The running service keeps projecting into the old collections meanwhile; once
-the replay has caught up, the fresh collections replace them, and the replay
-goes on once more to what arrived since (applying anything twice is harmless),
-so that no event that came during the rebuild is missing after the swap.
+The running service keeps projecting into the old collections meanwhile. Once
+the replay has reached the end offsets the topics had when it started, the
+fresh collections replace them, and the replay goes on once more, to the end
+offsets of that moment (applying anything twice is harmless): whatever the
+running service took into the old collections before the swap was there by
+then, and whatever it takes after the swap goes into the new ones.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ async def rebuild(
     store: Store,
     timezone_of: Callable[[str], str],
     progress: Callable[[int, int], None] = lambda _done, _total: None,
-    settle_s: float = 1.0,
 ) -> Rebuilt:
     fresh = await store.fresh()
     target = Projector(fresh, timezone_of)
@@ -41,5 +42,5 @@ async def rebuild(
         target, swapped = Projector(store, timezone_of), True
         return False
 
-    replayed = await replay(bootstrap_servers, lambda: target, progress, caught_up, settle_s)
+    replayed = await replay(bootstrap_servers, lambda: target, progress, caught_up)
     return Rebuilt(replayed.events, {c: await store.count(c) for c in COLLECTIONS})

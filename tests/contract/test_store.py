@@ -231,3 +231,17 @@ async def test_a_fresh_store_swapped_in_replaces_everything(store: Store) -> Non
         "sla_events": len(facts("shop", range(2))),
     }
     assert await store.count("operators") == 3
+
+
+async def test_handled_counts_each_resolution_on_its_day(store: Store) -> None:
+    doc = conversation_doc("shop", 3)  # resolved by op-0 on the first day
+    doc["resolutions"].append(
+        {"at": START + timedelta(days=1), "operator_id": "op-1"}
+    )  # reopened, resolved again
+    await store.put("conversations", doc, 0)
+    first_day = (START - timedelta(hours=1), START + timedelta(hours=1))
+    second_day = (first_day[0] + timedelta(days=1), first_day[1] + timedelta(days=1))
+    on_first = await store.operator_stats("shop", ["op-0", "op-1"], *first_day)
+    on_second = await store.operator_stats("shop", ["op-0", "op-1"], *second_day)
+    assert [on_first[o].handled for o in ("op-0", "op-1")] == [1, 0]
+    assert [on_second[o].handled for o in ("op-0", "op-1")] == [0, 1]

@@ -4,7 +4,10 @@ Events of one conversation reach the projector from several topics, whose
 interleaving differs between a live run and a replay. So the document is not
 built by applying events in arrival order: its timeline holds every event
 once (keyed by event id), ordered by time, numbered by a per-conversation
-sequence, and everything else is summarised from that timeline. The same
+sequence, and everything else is summarised from that timeline. Events a
+service derives from another carry that event's time (a reassignment and the
+assignment that follows it, a message and its clock): at equal times they are
+ordered as cause before effect (``CAUSAL_ORDER``), then by id. The same
 events in any order, any number of times, give the same document; that is
 what makes redelivery harmless and a rebuild give identical documents.
 """
@@ -30,8 +33,33 @@ def with_entry(current: Doc | None, tenant: str, conversation_id: str, entry: Do
     return summarise(tenant, conversation_id, timeline)
 
 
+# At equal times: what causes comes before what it causes.
+CAUSAL_ORDER = {
+    name: rank
+    for rank, name in enumerate(
+        (
+            "message",
+            "reassigned",
+            "widened",
+            "queued",
+            "queue_position",
+            "assigned",
+            "sla_started",
+            "reply",
+            "sla_warning",
+            "sla_breached",
+            "sla_met",
+            "sla_missed",
+            "resolved",
+        )
+    )
+}
+
+
 def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
-    timeline = sorted(entries, key=lambda e: (e["at"], e["id"]))
+    timeline = sorted(
+        entries, key=lambda e: (e["at"], CAUSAL_ORDER.get(e["type"], len(CAUSAL_ORDER)), e["id"])
+    )
     for seq, entry in enumerate(timeline, start=1):
         entry["seq"] = seq
     doc: Doc = {
@@ -54,6 +82,8 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
         "first_response": None,
         "resolved_at": None,
         "resolved_by": None,
+        # Every time it was resolved: an operator's daily "handled" counts these.
+        "resolutions": [],
         "sla": {},
         "timeline": timeline,
         "seq": len(timeline),
@@ -80,6 +110,8 @@ def _message(doc: Doc, e: Doc) -> None:
     doc["language"] = e["language"] or doc["language"]
     doc["subject"] = doc["subject"] or e["subject"]
     doc["topics"] = sorted(set(doc["topics"]) | set(e["topics"]))
+    if doc["status"] == "resolved":  # written again: it is open, and routing finds it someone anew
+        doc["operator"] = doc["resolved_at"] = doc["resolved_by"] = None
     if doc["status"] in ("new", "resolved"):
         doc["status"] = "waiting"
 
@@ -119,6 +151,7 @@ def _resolved(doc: Doc, e: Doc) -> None:
     doc["status"] = "resolved"
     doc["resolved_at"] = e["at"]
     doc["resolved_by"] = e["operator_id"]
+    doc["resolutions"] = [*doc["resolutions"], {"at": e["at"], "operator_id": e["operator_id"]}]
     doc["queue"] = None
 
 

@@ -2,9 +2,11 @@
 
 Events of one operator come from one partition, in order; the document keeps
 the offset of the last event it took, so a redelivered older event cannot
-turn a newer status back. Load and daily figures are not kept here: they are
-counted from the conversations when asked (``store.port.OperatorStats``), so
-no counter can drift from what the conversations say.
+turn a newer status back, and the ids of its latest events, so that the same
+event written twice (a producer's retry, later in the partition) counts once.
+Load and daily figures are not kept here: they are counted from the
+conversations when asked (``store.port.OperatorStats``), so no counter can
+drift from what the conversations say.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ class Position:
     offset: int
 
 
+# A retried write lands close to the first: the ids of this many latest events are kept.
+RECENT = 20
+
+
 def document_id(tenant: str, operator_id: str) -> str:
     return f"{tenant}/{operator_id}"
 
@@ -35,6 +41,8 @@ def with_event(current: Doc | None, envelope: Envelope, position: Position) -> D
     """The document once ``envelope`` is applied; None when it already holds this event or a later one."""
     seen = current["position"] if current is not None else None
     if seen is not None and seen["partition"] == position.partition and seen["offset"] >= position.offset:
+        return None
+    if current is not None and envelope.id in current["recent_events"]:
         return None
     payload = envelope.payload
     doc = dict(current) if current is not None else _blank(envelope.tenant, payload.operator_id)  # type: ignore[attr-defined]
@@ -56,6 +64,7 @@ def with_event(current: Doc | None, envelope: Envelope, position: Position) -> D
         "position": {"partition": position.partition, "offset": position.offset},
         # Events applied: what concurrent writers compare and set.
         "version": (current or {}).get("version", 0) + 1,
+        "recent_events": [*(current or {}).get("recent_events", []), envelope.id][-RECENT:],
     }
     return doc
 

@@ -101,9 +101,8 @@ class MemoryStore:
                 handled=sum(
                     1
                     for d in mine
-                    if d["resolved_by"] == operator_id
-                    and d["resolved_at"]
-                    and since <= d["resolved_at"] < until
+                    for r in d["resolutions"]
+                    if r["operator_id"] == operator_id and since <= r["at"] < until
                 ),
                 average_first_response_s=round(sum(firsts) / len(firsts), 3) if firsts else None,
             )

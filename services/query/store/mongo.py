@@ -38,7 +38,9 @@ INDEXES: dict[Collection, list[IndexModel]] = {
         IndexModel([("tenant", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("tenant", ASCENDING), ("channel", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("tenant", ASCENDING), ("operator.id", ASCENDING), ("status", ASCENDING)]),
-        IndexModel([("tenant", ASCENDING), ("resolved_by", ASCENDING), ("resolved_at", ASCENDING)]),
+        IndexModel(
+            [("tenant", ASCENDING), ("resolutions.operator_id", ASCENDING), ("resolutions.at", ASCENDING)]
+        ),
         IndexModel(
             [
                 ("tenant", ASCENDING),
@@ -130,10 +132,12 @@ class MongoStore:
         load = await self._grouped(
             {"tenant": tenant, "status": "assigned", "operator.id": ids}, "$operator.id", {"$sum": 1}
         )
+        resolved = {"operator_id": ids, "at": {"$gte": since, "$lt": until}}
         handled = await self._grouped(
-            {"tenant": tenant, "resolved_by": ids, "resolved_at": {"$gte": since, "$lt": until}},
-            "$resolved_by",
+            {"tenant": tenant, "resolutions": {"$elemMatch": resolved}},
+            "$resolutions.operator_id",
             {"$sum": 1},
+            unwind={f"resolutions.{field}": value for field, value in resolved.items()},
         )
         firsts = await self._grouped(
             {
@@ -153,8 +157,13 @@ class MongoStore:
             for i in operator_ids
         }
 
-    async def _grouped(self, where: Doc, key: str, value: Doc) -> dict[str, Any]:
-        pipeline = [{"$match": where}, {"$group": {"_id": key, "value": value}}]
+    async def _grouped(self, where: Doc, key: str, value: Doc, unwind: Doc | None = None) -> dict[str, Any]:
+        """``value`` per ``key`` of the matching conversations; with ``unwind``, per resolution
+        matching it instead."""
+        pipeline: list[Doc] = [{"$match": where}]
+        if unwind is not None:
+            pipeline += [{"$unwind": "$resolutions"}, {"$match": unwind}]
+        pipeline.append({"$group": {"_id": key, "value": value}})
         cursor = await self._c("conversations").aggregate(pipeline)
         return {row["_id"]: row["value"] for row in await cursor.to_list()}
 

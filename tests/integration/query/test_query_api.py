@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,10 @@ from tests.support.processes import wait_until
 pytestmark = pytest.mark.integration
 TENANT, OTHER = "api-shop", "api-other-shop"
 TOKENS = {TENANT: "api-shop-token", OTHER: "api-other-token"}
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+# Yesterday at 10:00 in Rome: every event of the test falls on one day there, whenever it runs.
+START = datetime.combine(
+    datetime.now(ZoneInfo("Europe/Rome")).date() - timedelta(days=1), time(10), ZoneInfo("Europe/Rome")
+).astimezone(UTC)
 
 
 def get(url: str, token: str | None = TOKENS[TENANT]) -> tuple[int, Any]:

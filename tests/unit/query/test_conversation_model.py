@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from google.protobuf.message import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pronto.envelope import Envelope
+from pronto.v1 import common_pb2, events_pb2
 from services.query.domain.conversation import with_entry
 from services.query.domain.entries import Doc, conversation_event, ms
 from tests.support import history
@@ -88,3 +90,81 @@ def test_any_order_and_repetition_gives_the_same_document(n: int, data: st.DataO
 
 def test_events_of_no_conversation_are_not_folded() -> None:
     assert all(conversation_event(e) is None for e in history.operators("shop", START))
+
+
+def _reassigned_history() -> list[Envelope]:
+    """Assigned to Anna; Anna goes away, and routing reassigns to Marco at the same instant (derived
+    events carry their cause's time); answered, resolved, then written to again."""
+    cid, at = "conv-r", START
+
+    def event(n: str, payload: Message, offset_s: float) -> Envelope:
+        return Envelope(f"shop-{cid}-{n}", "/test", "shop", payload, at + timedelta(seconds=offset_s))
+
+    message = events_pb2.MessageReceived(conversation_id=cid, channel=common_pb2.CHANNEL_EMAIL, text="Ciao")
+    return [
+        event("m1", message, 0),
+        event(
+            "clock",
+            events_pb2.SlaClockStarted(conversation_id=cid, metric=events_pb2.SLA_METRIC_FIRST_RESPONSE),
+            0,
+        ),
+        event(
+            "a1",
+            events_pb2.ConversationAssigned(
+                conversation_id=cid, operator_id="anna", operator_display_name="Anna"
+            ),
+            0,
+        ),
+        event(
+            "r1",
+            events_pb2.ConversationReassigned(
+                conversation_id=cid, from_operator_id="anna", to_operator_id="marco"
+            ),
+            30,
+        ),
+        event(
+            "a2",
+            events_pb2.ConversationAssigned(
+                conversation_id=cid, operator_id="marco", operator_display_name="Marco"
+            ),
+            30,
+        ),
+        event(
+            "reply", events_pb2.OperatorReplied(conversation_id=cid, operator_id="marco", text="Eccomi"), 40
+        ),
+        event("done", events_pb2.ConversationResolved(conversation_id=cid, operator_id="marco"), 50),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_events_of_the_same_instant_are_ordered_cause_first(data: st.DataObject) -> None:
+    events = _reassigned_history()
+    assigned = fold(data.draw(st.permutations(events[:5])))
+    assert assigned is not None
+    assert (assigned["status"], assigned["operator"]) == ("assigned", {"id": "marco", "name": "Marco"})
+    assert [e["type"] for e in assigned["timeline"]][:3] == ["message", "assigned", "sla_started"]
+    resolved = fold(data.draw(st.permutations(events)))
+    assert resolved is not None
+    assert (resolved["status"], resolved["resolved_by"]) == ("resolved", "marco")
+
+
+def test_a_conversation_written_to_again_is_open_and_keeps_its_resolutions() -> None:
+    events = _reassigned_history()
+    again = events_pb2.MessageReceived(
+        conversation_id="conv-r", channel=common_pb2.CHANNEL_EMAIL, text="Ancora io"
+    )
+    later = Envelope("shop-conv-r-m2", "/test", "shop", again, START + timedelta(minutes=5))
+    resolved_by_anna = Envelope(
+        "shop-conv-r-done2",
+        "/test",
+        "shop",
+        events_pb2.ConversationResolved(conversation_id="conv-r", operator_id="anna"),
+        START + timedelta(minutes=6),
+    )
+    reopened = fold([*events, later])
+    assert reopened is not None
+    assert (reopened["status"], reopened["operator"], reopened["resolved_by"]) == ("waiting", None, None)
+    twice = fold([*events, later, resolved_by_anna])
+    assert twice is not None
+    assert [r["operator_id"] for r in twice["resolutions"]] == ["marco", "anna"]

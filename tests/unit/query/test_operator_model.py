@@ -39,3 +39,14 @@ def test_a_redelivered_older_event_does_not_turn_the_status_back() -> None:
     assert doc["status"] == "away"
     assert with_event(doc, events[1], Position(0, 1)) is None
     assert with_event(doc, events[2], Position(0, 2)) is None
+
+
+def test_the_same_event_written_again_later_counts_once() -> None:
+    profile, online, *_ = history.operators("shop", START, count=1)
+    away = history.operators("shop", START, count=1)[-1]
+    doc: Doc | None = None
+    for offset, envelope in enumerate([profile, online, away]):
+        doc = with_event(doc, envelope, Position(0, offset)) or doc
+    assert doc is not None
+    assert with_event(doc, online, Position(0, 3)) is None  # a producer's retry of "online", after "away"
+    assert (doc["status"], doc["version"]) == ("away", 3)
