@@ -49,8 +49,12 @@ def notify_hooks(receiver: HttpReceiver) -> dict[str, Any]:
 
 @contextmanager
 def whole_system(
-    run_dir: Path, sla_policy: dict[str, Any] | None = None, env: dict[str, dict[str, str]] | None = None
+    run_dir: Path,
+    sla_policy: dict[str, Any] | None = None,
+    env: dict[str, dict[str, str]] | None = None,
+    notify: dict[str, Any] | None = None,
 ) -> Iterator[Running]:
+    """``notify`` is merged over the shop's notify settings (e.g. ``outbound`` credentials)."""
     with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker, http_receiver() as receiver:
         provision(broker.bootstrap_servers)
         shop = Shop(
@@ -59,7 +63,7 @@ def whole_system(
             DEMO_CHANNEL_SECRETS,
             sla_policy or ALWAYS_OPEN,
             inbox_port=0,
-            notify=notify_hooks(receiver),
+            notify={**notify_hooks(receiver), **(notify or {})},
         )
         system = System(broker.bootstrap_servers, run_dir, shop, env=env).start()
         try:

@@ -39,6 +39,7 @@ from services.notify.delivery.platforms.webchat import token as widget_token
 from tests.plugins.ingest import CHANNEL_SECRETS
 from tests.support import platforms
 from tests.support.platforms import FakePlatforms, fake_platforms
+from tests.support.processes import eventually
 from tests.support.receivers import HttpReceiver, Mailbox, http_receiver, smtp_server
 from tests.support.webhooks import signed_headers
 
@@ -180,14 +181,6 @@ async def notifications(running: Running, kind: type, conversation: str, expect:
         running.broker.bootstrap_servers, topics.NOTIFICATIONS.name, keep, expect, 30, 0.5
     )
     return [envelope.decode(r.headers, r.value).payload for r in found]
-
-
-async def eventually(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def once(running: Running, platform: str, text: str) -> platforms.Call:
