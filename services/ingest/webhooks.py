@@ -124,8 +124,7 @@ class Webhooks:
             try:
                 traceparent = request.headers.get("traceparent", "")
                 outcomes = await self.ingest.publish_messages(tenant, messages, traceparent)
-                if reported:
-                    await self.ingest.publish_statuses(tenant, reported, traceparent)
+                written = outcomes + await self.ingest.publish_statuses(tenant, reported, traceparent)
             except InvalidEvent as exc:
                 return _error(422, "invalid", str(exc))
             except BrokerUnavailable as exc:
@@ -133,8 +132,10 @@ class Webhooks:
                 return _error(503, "unavailable", f"{exc}; retry later", {"Retry-After": str(retry)})
             return JSONResponse(
                 {
-                    "accepted": sum(not o.duplicate for o in outcomes),
-                    "duplicates": sum(o.duplicate for o in outcomes),
+                    # Every event written: customer messages and delivery reports.
+                    "accepted": sum(not o.duplicate for o in written),
+                    "duplicates": sum(o.duplicate for o in written),
+                    # The customer messages'.
                     "event_ids": [o.event_id for o in outcomes],
                     "statuses": len(reported),
                 }
