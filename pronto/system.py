@@ -33,8 +33,10 @@ class Shop:
     sla_policy: Mapping[str, Any]
     inbox_port: int
     timezone: str = "Europe/Rome"
-    # The bearer token of the shop's query API (read models).
+    # The bearer token of the shop's query API (read models) and console wallboard.
     query_token: str = "demo-query-token"
+    # Operator id -> the token they sign in to the console with.
+    operator_tokens: Mapping[str, str] = field(default_factory=dict)
     notify: Mapping[str, Any] = field(default_factory=dict)  # merged over the inbox's configuration
 
     def notify_shop(self) -> dict[str, Any]:
@@ -124,6 +126,9 @@ class System:
                     {
                         "PRONTO_QUERY_TOKENS": json.dumps({shop.tenant: shop.query_token}),
                         "PRONTO_QUERY_TIMEZONES": json.dumps({shop.tenant: shop.timezone}),
+                        "PRONTO_QUERY_OPERATOR_TOKENS": json.dumps({shop.tenant: dict(shop.operator_tokens)}),
+                        "PRONTO_QUERY_INGEST_TARGET": self.ingest.grpc_target,
+                        "PRONTO_QUERY_INGEST_TOKENS": json.dumps({shop.tenant: shop.token}),
                     },
                 ),
             )

@@ -44,8 +44,8 @@ NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "tenant/recipient kind/
 # that one partition (one worker) decides for a shop. Replaying it from the start rebuilds the
 # state, so nothing may be deleted from it (there are no snapshots yet).
 ROUTING = TopicSpec("support.routing.v1", 6, "tenant", {"retention.ms": "-1", "cleanup.policy": "delete"})
-# Notify's own input: customer messages, operators' replies and resolutions, routing's and SLA's events, merged in one
-# order per conversation; replaying it rebuilds what notify knows of each customer.
+# Notify's own input: customer messages, operators' replies, routing's and SLA's events, merged in
+# one order per conversation; replaying it rebuilds what notify knows of each customer.
 NOTIFY = TopicSpec(
     "support.notify.v1", 6, "conversation id", {"retention.ms": "-1", "cleanup.policy": "delete"}
 )

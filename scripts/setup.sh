@@ -6,6 +6,7 @@
 #                   the Prometheus server the dashboard tests query
 #   prometheus-alertmanager, docker-compose, kubectl (kubernetes-client when none is installed):
 #                   Debian packages, to check the deployment files (deploy/, docker-compose.yml)
+#   chromium, chromium-driver: Debian packages, the headless browser of the console's tests (selenium)
 #   tools/buf/      buf from npm, to lint the contracts and check them for breaking changes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +41,8 @@ step "installing Pronto and its pinned dependencies into .venv"
 # and the server the dashboard tests query; prometheus-alertmanager: amtool; docker-compose: lints
 # docker-compose.yml (no engine needed).
 apt_install kcat prometheus prometheus-alertmanager docker-compose
+# The web console's browser tests drive Debian's Chromium through its chromedriver (selenium).
+apt_install chromium chromium-driver
 # kubectl renders the Kubernetes overlays (kubectl kustomize): Debian's when none is installed.
 command -v kubectl >/dev/null || apt_install kubernetes-client
 

@@ -25,6 +25,7 @@ from prometheus_client.samples import Sample
 from pronto import topics
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
+from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
 from pronto.processes import http_status
 from pronto.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
@@ -32,12 +33,22 @@ from pronto.simulate.customers import CHANNELS
 from pronto.simulate.inbox import Inbox
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
 from pronto.system import Ports, Shop, System, port
-from pronto.v1 import events_pb2
+from pronto.v1 import events_pb2, operator_pb2
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
 DEMO_SLA_TOKEN = "demo-sla-token"
 DEMO_QUERY_TOKEN = "demo-query-token"
+# Someone watching the demo can work as one more operator in the console: Sam, offline until they
+# sign in and go online there (the simulated team is driven by the simulator).
+CONSOLE_OPERATOR = events_pb2.OperatorProfileUpdated(
+    operator_id="sam",
+    display_name="Sam",
+    languages=[events_pb2.LanguageSkill(language=code, proficiency=5) for code in ("en", "it")],
+    capacities=[events_pb2.ChannelCapacity(channel=c, max_concurrent=3) for c in CHANNELS.values()],
+    team="front",
+)
+CONSOLE_OPERATOR_TOKEN = "demo-operator-sam"
 # The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
 # demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
 # chat target is five seconds (instead of a minute) for some answers to come late; the rest are the
@@ -96,7 +107,14 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
     broker = EmbeddedBroker(port=port(options.broker_port), log_path=run_dir / "broker.log")
     say(f"starting the embedded broker (Tansu) on {broker.bootstrap_servers} ...")
     broker.start()
-    shop = Shop(DEMO_TENANT, DEMO_TOKEN, DEMO_CHANNEL_SECRETS, DEMO_SLA_POLICY, port(options.inbox_port))
+    shop = Shop(
+        DEMO_TENANT,
+        DEMO_TOKEN,
+        DEMO_CHANNEL_SECRETS,
+        DEMO_SLA_POLICY,
+        port(options.inbox_port),
+        operator_tokens={CONSOLE_OPERATOR.operator_id: CONSOLE_OPERATOR_TOKEN},
+    )
     wanted = Ports(
         options.grpc_port,
         options.http_port,
@@ -133,6 +151,10 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
         say("starting ingest, routing, SLA, notify and query ...")
         system.start()
+        async with ProntoClient(ingest.grpc_target, DEMO_TOKEN) as client:
+            await client.operators.UpdateOperatorProfile(
+                operator_pb2.UpdateOperatorProfileRequest(profile=CONSOLE_OPERATOR), metadata=client.metadata
+            )
         async with simulation:
             _announce(say, broker, ingest, routing, sla, notify, query, simulation, run_dir, options)
             interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
@@ -209,6 +231,9 @@ def _announce(
     auth = f"-H 'authorization: Bearer {DEMO_QUERY_TOKEN}'"
     say(f"  query API          curl {auth} {query.http_url}/v1/conversations")
     say(f"                     (read models; OpenAPI: {query.http_url}/docs)")
+    say(f"  web console        {query.http_url}/console/")
+    say(f"                     wallboard: sign in with {DEMO_QUERY_TOKEN!r}; operator view:")
+    say(f"                     {CONSOLE_OPERATOR_TOKEN!r} is Sam, offline until you set them online there")
     inbox = f"http://127.0.0.1:{simulation.inbox.port}"
     say(f"  the shop's inbox   {inbox}   (receives what notify sends everyone)")
     say(f"  logs               {run_dir}")

@@ -86,6 +86,8 @@ class ConversationSummary(BaseModel):
     resolved_at: datetime | None
     resolved_by: str | None
     sla: dict[str, Clock]
+    # Routing's latest decision (assigned or queued) with its candidates and reasons.
+    last_decision: dict[str, Any] | None = None
     seq: int
 
 

@@ -16,6 +16,10 @@ from pronto.auth import TokenAuthenticator
 from pronto.entrypoint import settings_or_exit
 from pronto.ops import serve_http
 from services.query import api
+from services.query.console import routes as console
+from services.query.console.actions import OperatorActions
+from services.query.console.auth import ConsoleAuth
+from services.query.console.changes import Changes
 from services.query.feed import Feed, FeedMetrics
 from services.query.projector import Projector
 from services.query.rebuild import rebuild
@@ -41,7 +45,8 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
             "no PRONTO_QUERY_MONGODB_URI: read models in memory, replayed from the topics at every start"
         )
     registry = CollectorRegistry()
-    projector = Projector(store, settings.timezone_of)
+    changes = Changes()
+    projector = Projector(store, settings.timezone_of, changes.touch)
     in_memory = isinstance(store, MemoryStore)
     group = None if in_memory else settings.query_group_id
     feed = Feed(
@@ -56,10 +61,22 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
         # meanwhile (what the last run left, a little behind).
         lambda: feed.connected and (feed.caught_up or not in_memory),
     )
+    console.install(
+        app,
+        store,
+        ConsoleAuth(TokenAuthenticator(settings.query_tokens), settings.query_operator_tokens),
+        OperatorActions(settings.query_ingest_target, settings.query_ingest_tokens),
+        changes,
+        settings.timezone_of,
+        settings.query_sla_objective,
+    )
+    publishing = asyncio.create_task(changes.publish())
     following = asyncio.create_task(feed.run(stop))
     http = asyncio.create_task(serve_http(app, settings.query_http_host, settings.query_http_port, stop))
     log.info(
-        "query API on http://%s:%d (OpenAPI at /docs)", settings.query_http_host, settings.query_http_port
+        "query API on http://%s:%d (OpenAPI at /docs), console at /console/",
+        settings.query_http_host,
+        settings.query_http_port,
     )
     try:
         done, _ = await asyncio.wait(
@@ -69,7 +86,8 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
             task.result()  # a crashed projector or server ends the process with its error
     finally:
         stop.set()
-        await asyncio.gather(following, http, return_exceptions=True)
+        publishing.cancel()
+        await asyncio.gather(following, http, publishing, return_exceptions=True)
         await store.close()
 
 

@@ -31,9 +31,16 @@ class Outcome(StrEnum):
 
 
 class Projector:
-    def __init__(self, store: Store, timezone_of: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        timezone_of: Callable[[str], str],
+        changed: Callable[[str], None] = lambda _tenant: None,
+    ) -> None:
         self.store = store
         self._timezone_of = timezone_of
+        # Told the tenant of every event that changed a read model (the console's live pages).
+        self._changed = changed
 
     async def apply(self, record: Record) -> Outcome:
         try:
@@ -45,6 +52,7 @@ class Projector:
             position = operator.Position(record.partition, record.offset)
             payload_id = envelope.payload.operator_id  # type: ignore[attr-defined]
             return await self._update(
+                envelope.tenant,
                 "operators",
                 operator.document_id(envelope.tenant, payload_id),
                 lambda doc: operator.with_event(doc, envelope, position),
@@ -56,13 +64,18 @@ class Projector:
         if fact is not None:
             await self.store.add_fact(fact)
         return await self._update(
+            event.tenant,
             "conversations",
             conversation.document_id(event.tenant, event.conversation_id),
             lambda doc: conversation.with_entry(doc, event.tenant, event.conversation_id, event.entry),
         )
 
     async def _update(
-        self, collection: Collection, document_id: str, change: Callable[[Doc | None], Doc | None]
+        self,
+        tenant: str,
+        collection: Collection,
+        document_id: str,
+        change: Callable[[Doc | None], Doc | None],
     ) -> Outcome:
         for _ in range(ATTEMPTS):
             current = await self.store.get(collection, document_id)
@@ -74,5 +87,6 @@ class Projector:
                 await self.store.put(collection, changed, version)
             except ConflictingWrite:
                 continue
+            self._changed(tenant)
             return Outcome.APPLIED
         raise ConflictingWrite(f"{collection}/{document_id}: still conflicting after {ATTEMPTS} attempts")

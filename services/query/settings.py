@@ -36,6 +36,16 @@ class QuerySettings(CommonSettings):
     query_timezones: dict[str, str] = Field(default_factory=dict)
     query_default_timezone: str = "UTC"
     query_fetch_wait_ms: int = Field(default=100, ge=1, le=1500)
+    # The web console (/console/): operators sign in with their own token (tenant -> operator id ->
+    # token); supervisors with the tenant's query token. The console acts for operators through
+    # ingest's operator API with the tenant's ingest token.
+    query_operator_tokens: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+    query_ingest_target: str = "127.0.0.1:50051"
+    query_ingest_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"demo-shop": SecretStr("demo-token")}
+    )
+    # The share of first responses in time the wallboard holds compliance against.
+    query_sla_objective: float = Field(default=0.95, gt=0, le=1)
 
     @field_validator("query_timezones")
     @classmethod

@@ -245,3 +245,15 @@ async def test_handled_counts_each_resolution_on_its_day(store: Store) -> None:
     on_second = await store.operator_stats("shop", ["op-0", "op-1"], *second_day)
     assert [on_first[o].handled for o in ("op-0", "op-1")] == [1, 0]
     assert [on_second[o].handled for o in ("op-0", "op-1")] == [0, 1]
+
+
+async def test_sla_report_of_the_last_minutes(store: Store) -> None:
+    await fill(store, "shop", 12)
+    # Conversation n starts at START + n s; its first-response outcome comes 20.1 s (met) or 60 s on.
+    recent = await store.sla_report(
+        ReportQuery("shop", "2026-11-24", "2026-11-24", since_at=START + timedelta(seconds=70))
+    )
+    assert sum(r["started"] for r in recent) == 0
+    assert sum(r["met"] + r["breached"] + r["missed"] for r in recent) > 0
+    everything = await store.sla_report(ReportQuery("shop", "2026-11-24", "2026-11-24"))
+    assert sum(r["met"] for r in recent) < sum(r["met"] for r in everything)

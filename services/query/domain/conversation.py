@@ -74,6 +74,8 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
         "topics": [],
         "operator": None,
         "queue": None,
+        # Routing's latest decision (assigned or queued), with its candidates and reasons.
+        "last_decision": None,
         "created_at": timeline[0]["at"],
         "updated_at": timeline[-1]["at"],
         "last_customer_message_at": None,
@@ -116,13 +118,30 @@ def _message(doc: Doc, e: Doc) -> None:
         doc["status"] = "waiting"
 
 
+def _decided(doc: Doc, e: Doc) -> None:
+    keep = (
+        "type",
+        "at",
+        "operator_id",
+        "operator_name",
+        "reason",
+        "level",
+        "candidates",
+        "position",
+        "nobody_online",
+    )
+    doc["last_decision"] = {k: e[k] for k in keep if k in e}
+
+
 def _assigned(doc: Doc, e: Doc) -> None:
+    _decided(doc, e)
     doc["status"] = "assigned"
     doc["operator"] = {"id": e["operator_id"], "name": e["operator_name"]}
     doc["queue"] = None
 
 
 def _queued(doc: Doc, e: Doc) -> None:
+    _decided(doc, e)
     doc["status"] = "queued"
     doc["operator"] = None
     doc["queue"] = {

@@ -115,6 +115,7 @@ class MemoryStore:
                 and query.since_day <= fact["day"] <= query.until_day
                 and query.channel in (None, fact["channel"])
                 and query.metric in (None, fact["metric"])
+                and (query.since_at is None or fact["at"] >= query.since_at)
             )
 
         return reports.report(self._matching("sla_events", wanted))

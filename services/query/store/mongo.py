@@ -172,6 +172,8 @@ class MongoStore:
         for field, value in (("channel", query.channel), ("metric", query.metric)):
             if value is not None:
                 where[field] = value
+        if query.since_at is not None:
+            where["at"] = {"$gte": query.since_at}
         group = {"day": "$day", "channel": "$channel", "metric": "$metric", "outcome": "$outcome"}
         pipeline = [
             {"$match": where},

@@ -49,6 +49,8 @@ class ReportQuery:
     until_day: str
     channel: str | None = None
     metric: str | None = None
+    # Only SLA events at or after this instant (a window of the last minutes, within the days).
+    since_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""What an operator does from the console, done through ingest's operator API (gRPC), the same
+one operator tools and the REST API use: status, replies, resolutions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from fastapi import HTTPException
+from pydantic import SecretStr
+
+from pronto.grpc_client import ProntoClient
+from pronto.v1 import events_pb2, operator_pb2
+
+STATUSES = {
+    "online": events_pb2.OPERATOR_STATUS_ONLINE,
+    "away": events_pb2.OPERATOR_STATUS_AWAY,
+    "offline": events_pb2.OPERATOR_STATUS_OFFLINE,
+}
+
+
+class OperatorActions:
+    def __init__(self, target: str, tokens: dict[str, SecretStr]) -> None:
+        self._target = target
+        self._tokens = tokens
+
+    async def set_status(self, tenant: str, operator_id: str, status: str) -> None:
+        request = operator_pb2.SetOperatorStatusRequest(
+            operator_id=operator_id, status=STATUSES[status], reason="set in the console"
+        )
+        await self._call(tenant, lambda c: c.operators.SetOperatorStatus(request, metadata=c.metadata))
+
+    async def reply(self, tenant: str, operator_id: str, conversation_id: str, text: str, key: str) -> None:
+        """``key`` makes a resent reply (a retried click) the same event."""
+        request = operator_pb2.PostReplyRequest(
+            conversation_id=conversation_id, operator_id=operator_id, text=text, idempotency_key=key
+        )
+        await self._call(tenant, lambda c: c.operators.PostReply(request, metadata=c.metadata))
+
+    async def resolve(self, tenant: str, operator_id: str, conversation_id: str) -> None:
+        request = operator_pb2.ResolveConversationRequest(
+            conversation_id=conversation_id, operator_id=operator_id
+        )
+        await self._call(tenant, lambda c: c.operators.ResolveConversation(request, metadata=c.metadata))
+
+    async def _call(self, tenant: str, call: Callable[[ProntoClient], Awaitable[Any]]) -> None:
+        token = self._tokens.get(tenant)
+        if token is None:
+            raise HTTPException(
+                503, f"the console has no ingest token for {tenant!r} (PRONTO_QUERY_INGEST_TOKENS)"
+            )
+        async with ProntoClient(self._target, token.get_secret_value()) as client:
+            try:
+                await call(client)
+            except grpc.aio.AioRpcError as exc:
+                status = (
+                    503
+                    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                    else 422
+                )
+                raise HTTPException(status, f"ingest refused it: {exc.code().name}: {exc.details()}") from exc

@@ -1,0 +1,249 @@
+"""The console's HTTP side: its page and files, its JSON API and the event stream that keeps it live.
+
+Everything is served from the query service's own origin; the page loads
+nothing from anywhere else. Supervisors (the tenant's query token) get the
+wallboard; operators (their own token) get their conversations and act on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from pronto.auth import Unauthenticated
+from services.query.console import wallboard
+from services.query.console.actions import OperatorActions
+from services.query.console.auth import Caller, ConsoleAuth
+from services.query.console.changes import Changes
+from services.query.domain import conversation
+from services.query.domain.entries import Doc
+from services.query.store.port import ConversationQuery, OperatorQuery, ReportQuery, Store
+
+STATIC = Path(__file__).parent / "static"
+WINDOW = timedelta(minutes=15)
+OPEN = ("waiting", "queued", "assigned")
+LISTED = 200
+
+
+class StatusChange(BaseModel):
+    status: Literal["online", "away", "offline"]
+
+
+class Reply(BaseModel):
+    text: str = Field(min_length=1, max_length=4096)
+    # The page's id of this reply: sent again after a lost answer, it is still one reply.
+    key: str = Field(min_length=8, max_length=64)
+
+
+def _caller(request: Request) -> Caller:
+    auth: ConsoleAuth = request.app.state.console_auth
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    try:
+        return auth.caller(token.strip() if scheme.lower() == "bearer" else "")
+    except Unauthenticated as exc:
+        raise HTTPException(401, str(exc), {"www-authenticate": "Bearer"}) from exc
+
+
+def _operator(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    if caller.operator_id is None:
+        raise HTTPException(403, "sign in as an operator for this")
+    return caller
+
+
+def _supervisor(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    if caller.operator_id is not None:
+        raise HTTPException(403, "the wallboard is for the shop's supervisors")
+    return caller
+
+
+AnyCaller = Annotated[Caller, Depends(_caller)]
+OperatorCaller = Annotated[Caller, Depends(_operator)]
+SupervisorCaller = Annotated[Caller, Depends(_supervisor)]
+
+
+def install(
+    app: FastAPI,
+    store: Store,
+    auth: ConsoleAuth,
+    actions: OperatorActions,
+    changes: Changes,
+    timezone_of: Callable[[str], str],
+    objective: float,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    app.state.console_auth = auth
+    # The page's own API, not part of the query API's published schema.
+    router = APIRouter(prefix="/console/api", tags=["console"], include_in_schema=False)
+
+    async def listed(tenant: str, **filters: Any) -> list[Doc]:
+        return (await store.conversations(ConversationQuery(tenant, limit=LISTED, **filters))).items
+
+    @router.get("/whoami")
+    async def whoami(caller: AnyCaller) -> dict[str, Any]:
+        return {
+            "tenant": caller.tenant,
+            "role": "operator" if caller.operator_id else "supervisor",
+            "operator_id": caller.operator_id,
+        }
+
+    @router.get("/wallboard")
+    async def board(caller: SupervisorCaller) -> dict[str, Any]:
+        """The shop's queue, operators, compliance, conversations needing attention and latest decisions."""
+        tenant, now = caller.tenant, clock()
+        zone = ZoneInfo(timezone_of(tenant))
+        today = now.astimezone(zone).date()
+        start = datetime.combine(today, time(), zone).astimezone(UTC)
+        waiting = await listed(tenant, status="waiting") + await listed(tenant, status="queued")
+        assigned = await listed(tenant, status="assigned")
+        staff = (await store.operators(OperatorQuery(tenant, limit=LISTED))).items
+        stats = await store.operator_stats(
+            tenant, [o["operator_id"] for o in staff], start, start + timedelta(days=1)
+        )
+        day = today.isoformat()
+        window = await store.sla_report(
+            ReportQuery(
+                tenant,
+                (today - timedelta(days=1)).isoformat(),
+                day,
+                metric="first_response",
+                since_at=now - WINDOW,
+            )
+        )
+        daily = await store.sla_report(ReportQuery(tenant, day, day, metric="first_response"))
+        return jsonable_encoder(  # type: ignore[no-any-return]
+            {
+                "tenant": tenant,
+                "now": now,
+                "objective": objective,
+                "window_minutes": int(WINDOW.total_seconds() // 60),
+                "queue": wallboard.queue(waiting, now),
+                "operators": wallboard.operators(staff, stats),
+                "compliance": wallboard.compliance(window, daily, objective),
+                "attention": wallboard.attention(waiting + assigned),
+                "decisions": wallboard.decisions(await listed(tenant)),
+            }
+        )
+
+    @router.get("/me")
+    async def me(caller: OperatorCaller) -> dict[str, Any]:
+        """The operator's status and their open conversations, with the customer's messages and the
+        SLA clock that runs."""
+        tenant, operator_id = caller.tenant, caller.operator_id
+        assert operator_id is not None
+        profile = await store.get("operators", f"{tenant}/{operator_id}")
+        mine = await listed(tenant, status="assigned", operator_id=operator_id)
+        full = [await store.get("conversations", d["_id"]) for d in mine]
+        return jsonable_encoder(  # type: ignore[no-any-return]
+            {
+                "operator_id": operator_id,
+                "name": (profile or {}).get("display_name") or operator_id,
+                "status": (profile or {}).get("status", "offline"),
+                "conversations": [_conversation(d) for d in full if d is not None],
+                "now": clock(),
+            }
+        )
+
+    async def own(caller: Caller, conversation_id: str) -> Doc:
+        doc = await store.get("conversations", conversation.document_id(caller.tenant, conversation_id))
+        if doc is None or (doc["operator"] or {}).get("id") != caller.operator_id:
+            raise HTTPException(403, "this conversation is not yours")
+        return doc
+
+    @router.post("/me/status", status_code=202)
+    async def set_status(caller: OperatorCaller, change: StatusChange) -> dict[str, str]:
+        assert caller.operator_id is not None
+        await actions.set_status(caller.tenant, caller.operator_id, change.status)
+        return {"status": change.status}
+
+    @router.post("/me/conversations/{conversation_id}/reply", status_code=202)
+    async def reply(caller: OperatorCaller, conversation_id: str, body: Reply) -> dict[str, str]:
+        await own(caller, conversation_id)
+        assert caller.operator_id is not None
+        await actions.reply(caller.tenant, caller.operator_id, conversation_id, body.text, body.key)
+        return {"conversation_id": conversation_id}
+
+    @router.post("/me/conversations/{conversation_id}/resolve", status_code=202)
+    async def resolve(caller: OperatorCaller, conversation_id: str) -> dict[str, str]:
+        await own(caller, conversation_id)
+        assert caller.operator_id is not None
+        await actions.resolve(caller.tenant, caller.operator_id, conversation_id)
+        return {"conversation_id": conversation_id}
+
+    @router.get("/events", response_class=StreamingResponse)
+    async def events(
+        request: Request, token: Annotated[str, Query(description="the caller's token")]
+    ) -> StreamingResponse:
+        """Server-sent ``changed`` events whenever the caller's shop's read models change (at most
+        twice a second): the page fetches what it shows again. EventSource cannot send headers,
+        hence the token in the query."""
+        try:
+            caller = auth.caller(token)
+        except Unauthenticated as exc:
+            raise HTTPException(401, str(exc)) from exc
+
+        async def stream() -> AsyncIterator[bytes]:
+            seen = changes.version(caller.tenant)
+            yield b"retry: 2000\n: connected\n\n"
+            while not await request.is_disconnected():
+                now = await changes.wait(caller.tenant, seen, 15.0)
+                if now == seen:
+                    yield b": keep-alive\n\n"
+                    continue
+                seen = now
+                yield f"event: changed\ndata: {now}\n\n".encode()
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
+
+    app.include_router(router)
+
+    @app.get("/console", include_in_schema=False)
+    async def console_root() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
+    @app.get("/console/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+
+def _conversation(doc: Doc) -> dict[str, Any]:
+    clocks = {m: c for m, c in doc["sla"].items() if m in ("first_response", "next_response")}
+    running = next(
+        (
+            c | {"metric": m}
+            for m, c in clocks.items()
+            if c.get("state") in ("running", "at_risk", "breached")
+        ),
+        None,
+    )
+    latest = max(
+        clocks.items(),
+        key=lambda mc: mc[1].get("started_at") or datetime.min.replace(tzinfo=UTC),
+        default=None,
+    )
+    return {
+        "conversation_id": doc["conversation_id"],
+        "channel": doc["channel"],
+        "customer": doc["customer"],
+        "language": doc["language"],
+        "subject": doc["subject"],
+        "messages": [
+            {"from": "customer" if e["type"] == "message" else "operator", "at": e["at"], "text": e["text"]}
+            for e in doc["timeline"]
+            if e["type"] in ("message", "reply")
+        ],
+        "sla": running or (latest[1] | {"metric": latest[0]} if latest else None),
+    }

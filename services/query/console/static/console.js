@@ -1,0 +1,255 @@
+// Pronto's console: the supervisor's wallboard and the operator's view. Plain modules, no
+// packages, nothing loaded from anywhere but this origin.
+
+const TEXT = {
+  en: {
+    console: "console", language: "Language", signOut: "Sign out", signIn: "Sign in",
+    tokenLabel: "Your token (supervisor or operator)", wallboard: "Wallboard", updated: "Updated",
+    queue: "Queue", channel: "Channel", languageCol: "Language", topic: "Topic", waiting: "Waiting",
+    oldestWait: "Oldest wait", compliance: "First responses in time", objective: "objective",
+    lastMinutes: (n) => `Last ${n} min`, today: "Today", metBreached: "Met / breached today",
+    operators: "Operators", name: "Name", status: "Status", load: "Load / capacity",
+    handledToday: "Resolved today", avgFirst: "Avg. first response", attention: "At risk and breached",
+    conversation: "Conversation", state: "State", deadline: "Deadline", operator: "Operator",
+    decisions: "Latest routing decisions", time: "Time", decision: "Decision", reason: "Reason",
+    candidates: "Candidates", myConversations: "My conversations", myStatus: "My status",
+    online: "Online", away: "Away", offline: "Offline", noConversations: "No conversations assigned to you.",
+    reply: "Reply", send: "Send", resolve: "Resolve", customer: "Customer", you: "You",
+    slaLeft: (m, s) => `${m}: ${s} left`, slaLate: (m, s) => `${m}: ${s} late`,
+    slaStopped: (m, st) => `${m}: clock stopped (${st})`, noClock: "no clock running",
+    assigned: "assigned to", queued: "queued, position", nobodyOnline: "nobody online",
+    at_risk: "at risk", breached: "breached", met: "met", missed: "missed", running: "running",
+    first_response: "First response", next_response: "Next response", resolution: "Resolution",
+    signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisor", operatorRole: "operator",
+    badToken: "This token is not known here.", none: "—", sent: "Sent.",
+  },
+  it: {
+    console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
+    tokenLabel: "Il tuo token (supervisore o operatore)", wallboard: "Pannello", updated: "Aggiornato",
+    queue: "Coda", channel: "Canale", languageCol: "Lingua", topic: "Argomento", waiting: "In attesa",
+    oldestWait: "Attesa più lunga", compliance: "Prime risposte nei tempi", objective: "obiettivo",
+    lastMinutes: (n) => `Ultimi ${n} min`, today: "Oggi", metBreached: "Rispettate / violate oggi",
+    operators: "Operatori", name: "Nome", status: "Stato", load: "Carico / capacità",
+    handledToday: "Risolte oggi", avgFirst: "Prima risposta media", attention: "A rischio e violate",
+    conversation: "Conversazione", state: "Stato", deadline: "Scadenza", operator: "Operatore",
+    decisions: "Ultime decisioni di instradamento", time: "Ora", decision: "Decisione", reason: "Motivo",
+    candidates: "Candidati", myConversations: "Le mie conversazioni", myStatus: "Il mio stato",
+    online: "Disponibile", away: "Assente", offline: "Non collegato", noConversations: "Nessuna conversazione assegnata a te.",
+    reply: "Risposta", send: "Invia", resolve: "Risolvi", customer: "Cliente", you: "Tu",
+    slaLeft: (m, s) => `${m}: mancano ${s}`, slaLate: (m, s) => `${m}: in ritardo di ${s}`,
+    slaStopped: (m, st) => `${m}: orologio fermo (${st})`, noClock: "nessun orologio in corso",
+    assigned: "assegnata a", queued: "in coda, posizione", nobodyOnline: "nessuno collegato",
+    at_risk: "a rischio", breached: "violata", met: "rispettata", missed: "mancata", running: "in corso",
+    first_response: "Prima risposta", next_response: "Risposta successiva", resolution: "Risoluzione",
+    signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisore", operatorRole: "operatore",
+    badToken: "Questo token non è conosciuto qui.", none: "—", sent: "Inviata.",
+  },
+};
+
+const state = { token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null };
+if (!TEXT[state.language]) state.language = "en";
+window.prontoLoadedAt = Date.now(); // tests check the page is never reloaded
+
+const $ = (selector) => document.querySelector(selector);
+const t = (key, ...args) => { const v = TEXT[state.language][key] ?? TEXT.en[key] ?? key; return typeof v === "function" ? v(...args) : v; };
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text ?? t("none");
+  if (className) td.className = className;
+  return td;
+}
+
+function fill(tableSelector, rows, toCells) {
+  const body = $(`${tableSelector} tbody`);
+  body.replaceChildren(...rows.map((row) => { const tr = document.createElement("tr"); tr.append(...toCells(row)); return tr; }));
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return t("none");
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+const percent = (ratio) => (ratio === null || ratio === undefined ? t("none") : `${(ratio * 100).toFixed(1)}%`);
+const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString(state.language) : t("none"));
+
+function translate() {
+  document.documentElement.lang = state.language;
+  $("#language").value = state.language;
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  if (state.data) render();
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: { "authorization": `Bearer ${state.token}`, "content-type": "application/json", ...(options.headers || {}) } });
+  if (response.status === 401) { signOut(t("badToken")); throw new Error("unauthenticated"); }
+  if (!response.ok) throw new Error(`${response.status}: ${(await response.json().catch(() => ({}))).detail || response.statusText}`);
+  return response.json();
+}
+
+function showError(error) { $("#error").textContent = error ? String(error.message || error) : ""; }
+
+async function refresh() {
+  if (state.refreshing) { state.again = true; return; }
+  state.refreshing = true;
+  try {
+    state.data = await api(state.role === "supervisor" ? "/console/api/wallboard" : "/console/api/me");
+    render();
+    showError("");
+  } catch (error) {
+    if (error.message !== "unauthenticated") showError(error);
+  } finally {
+    state.refreshing = false;
+    if (state.again) { state.again = false; refresh(); }
+  }
+}
+
+function render() {
+  if (state.role === "supervisor") renderWallboard(state.data); else renderOperator(state.data);
+}
+
+function renderWallboard(board) {
+  $("#updated-at").textContent = clock(board.now);
+  $("#queue-total").textContent = String(board.queue.total);
+  $("#objective").textContent = percent(board.objective);
+  $("#window-head").textContent = t("lastMinutes", board.window_minutes);
+  fill("#queue-table", board.queue.groups, (g) => [cell(g.channel), cell(g.language), cell(g.topic), cell(String(g.waiting)), cell(duration(g.oldest_wait_s), g.oldest_wait_s > 300 ? "bad" : "")]);
+  fill("#compliance-table", board.compliance, (c) => {
+    const today = cell(percent(c.today.compliance), c.below_objective ? "bad" : "good");
+    today.id = `compliance-${c.channel}`;
+    return [cell(c.channel), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
+  });
+  fill("#operators-table", board.operators, (o) => [cell(o.name), cell(t(o.status), o.status === "online" ? "good" : ""), cell(`${o.load} / ${o.capacity}`), cell(String(o.handled_today)), cell(duration(o.average_first_response_s))]);
+  fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(a.channel), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(clock(a.deadline)), cell(a.operator || t("none"))]);
+  fill("#decisions-table", board.decisions, (d) => {
+    const what = d.type === "assigned" ? `${t("assigned")} ${d.operator_name || d.operator_id}` : `${t("queued")} ${d.position}${d.nobody_online ? `, ${t("nobodyOnline")}` : ""}`;
+    const candidates = (d.candidates || []).map((c) => `${c.operator_id} ${c.score.toFixed(2)}: ${c.reason}`).join("; ");
+    return [cell(clock(d.at)), cell(`${d.conversation_id} (${d.channel})`), cell(what), cell(d.reason), cell(candidates || t("none"))];
+  });
+}
+
+function slaText(sla, now) {
+  if (!sla) return t("noClock");
+  const metric = t(sla.metric);
+  if (sla.state === "met" || sla.state === "missed") return t("slaStopped", metric, t(sla.state));
+  const left = (new Date(sla.deadline) - now) / 1000;
+  return left >= 0 ? t("slaLeft", metric, duration(left)) : t("slaLate", metric, duration(-left));
+}
+
+function renderOperator(me) {
+  $("#operator-name").textContent = me.name;
+  for (const button of document.querySelectorAll("#status button")) button.setAttribute("aria-pressed", String(button.dataset.status === me.status));
+  $("#operator-empty").hidden = me.conversations.length > 0;
+  const now = new Date();
+  const focused = document.activeElement?.closest?.(".conversation")?.dataset.conversation;
+  const drafts = Object.fromEntries([...document.querySelectorAll(".conversation textarea")].map((a) => [a.closest(".conversation").dataset.conversation, a.value]));
+  $("#conversations").replaceChildren(...me.conversations.map((c) => conversationCard(c, now, drafts[c.conversation_id] || "")));
+  if (focused) document.querySelector(`.conversation[data-conversation="${CSS.escape(focused)}"] textarea`)?.focus();
+}
+
+function conversationCard(c, now, draft) {
+  const card = document.createElement("article");
+  card.className = "conversation";
+  card.dataset.conversation = c.conversation_id;
+  const title = document.createElement("h3");
+  title.textContent = `${c.customer?.name || c.customer?.id || t("customer")} · ${c.channel}${c.subject ? ` · ${c.subject}` : ""}`;
+  const sla = document.createElement("p");
+  sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
+  sla.dataset.state = c.sla?.state || "none";
+  sla.dataset.deadline = c.sla?.deadline || "";
+  sla.textContent = slaText(c.sla, now);
+  const list = document.createElement("ol");
+  list.append(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${m.from === "customer" ? t("customer") : t("you")} (${clock(m.at)}): ${m.text}`; return li; }));
+  const form = document.createElement("form");
+  const id = `reply-${c.conversation_id}`;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = t("reply");
+  const area = document.createElement("textarea");
+  area.id = id;
+  area.required = true;
+  area.value = draft;
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.textContent = t("send");
+  const resolve = document.createElement("button");
+  resolve.type = "button";
+  resolve.className = "secondary";
+  resolve.textContent = t("resolve");
+  form.append(label, area, send, resolve);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    send.disabled = true;
+    try {
+      await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/reply`, { method: "POST", body: JSON.stringify({ text: area.value, key: crypto.randomUUID() }) });
+      area.value = "";
+      showError("");
+    } catch (error) { showError(error); } finally { send.disabled = false; }
+  });
+  resolve.addEventListener("click", async () => {
+    try { await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/resolve`, { method: "POST" }); } catch (error) { showError(error); }
+  });
+  card.append(title, sla, list, form);
+  return card;
+}
+
+function listen() {
+  if (state.events) state.events.close();
+  state.events = new EventSource(`/console/api/events?token=${encodeURIComponent(state.token)}`);
+  state.events.addEventListener("changed", refresh);
+}
+
+async function signIn(token) {
+  state.token = token;
+  const who = await api("/console/api/whoami");
+  sessionStorage.setItem("pronto-token", token);
+  state.role = who.role;
+  $("#who").textContent = t("signedInAs", who.operator_id || who.tenant, t(who.role === "operator" ? "operatorRole" : "supervisor"));
+  $("#sign-in").hidden = true;
+  $("#sign-out").hidden = false;
+  $("#wallboard").hidden = who.role !== "supervisor";
+  $("#operator").hidden = who.role !== "operator";
+  listen();
+  await refresh();
+}
+
+function signOut(message = "") {
+  sessionStorage.removeItem("pronto-token");
+  if (state.events) state.events.close();
+  Object.assign(state, { token: "", role: "", data: null, events: null });
+  $("#sign-in").hidden = false;
+  $("#sign-out").hidden = true;
+  $("#wallboard").hidden = true;
+  $("#operator").hidden = true;
+  $("#who").textContent = "";
+  $("#sign-in-error").textContent = message;
+  $("#token").focus();
+}
+
+$("#sign-in-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("#sign-in-error").textContent = "";
+  try { await signIn($("#token").value.trim()); } catch (error) { if (error.message !== "unauthenticated") $("#sign-in-error").textContent = String(error.message); }
+});
+$("#sign-out").addEventListener("click", () => signOut());
+$("#language").addEventListener("change", (event) => { state.language = event.target.value; localStorage.setItem("pronto-language", state.language); translate(); });
+for (const button of document.querySelectorAll("#status button")) {
+  button.addEventListener("click", async () => {
+    try { await api("/console/api/me/status", { method: "POST", body: JSON.stringify({ status: button.dataset.status }) }); await refresh(); } catch (error) { showError(error); }
+  });
+}
+// The SLA time left moves with the clock between events; only those lines are written again.
+setInterval(() => {
+  if (!state.data || state.role !== "operator") return;
+  const now = new Date();
+  for (const c of state.data.conversations) {
+    const line = document.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"] .sla`);
+    if (line) line.textContent = slaText(c.sla, now);
+  }
+}, 1000);
+
+translate();
+if (state.token) signIn(state.token).catch(() => signOut());

@@ -1,0 +1,256 @@
+"""The web console in headless Chromium: an operator's day, and the wallboard during a demo run.
+
+Each test saves a screenshot of the view it checked (test-artifacts/console/)
+and checks from Chromium's network log that the page asked nothing of any
+host but the console's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+from pronto.broker.embedded import EmbeddedBroker
+from pronto.broker.provision import provision
+from pronto.grpc_client import ProntoClient
+from pronto.simulate.channels import CustomerMessage, webhook_request
+from pronto.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto.simulate.team import roster
+from pronto.system import Shop, System
+from pronto.v1 import operator_pb2
+from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
+from tests.support.browser import chromium, requested_hosts, screenshot
+from tests.support.receivers import http_receiver
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[2]
+OPERATOR, OPERATOR_TOKEN = "sam", "console-operator-token-0123"
+SUPERVISOR_TOKEN = "console-supervisor-token-0123"
+OTHER_SHOP, OTHER_SHOP_TOKEN = "other-shop", "other-shop-query-token-0123"
+
+
+def call(
+    method: str, url: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data, headers, method=method), timeout=10
+        ) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def sign_in(driver: WebDriver, url: str, token: str) -> None:
+    driver.get(url)
+    field = WebDriverWait(driver, 15).until(ready.element_to_be_clickable((By.ID, "token")))
+    field.send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+
+
+def loaded_at(driver: WebDriver) -> int:
+    return int(driver.execute_script("return window.prontoLoadedAt"))
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    run_dir = tmp_path_factory.mktemp("console")
+    with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker, http_receiver() as receiver:
+        provision(broker.bootstrap_servers)
+        hook = {"url": receiver.url("/ok/customers"), "secret": "console-hook-secret-0123"}
+        shop = Shop(
+            TENANT,
+            TOKEN,
+            DEMO_CHANNEL_SECRETS,
+            ALWAYS_OPEN,
+            inbox_port=0,
+            notify={"customer_webhooks": {"*": hook}, "operator_default": {"webhook": hook}},
+            query_token=SUPERVISOR_TOKEN,
+            operator_tokens={OPERATOR: OPERATOR_TOKEN},
+        )
+        tokens = {TENANT: SUPERVISOR_TOKEN, OTHER_SHOP: OTHER_SHOP_TOKEN}
+        env = {"query": {"PRONTO_QUERY_TOKENS": json.dumps(tokens)}}
+        running = System(broker.bootstrap_servers, run_dir, shop, env=env, query=True).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+async def _profile(system: System) -> None:
+    """Sam's profile, as the shop's own tools would set it: languages, channels, capacity."""
+    profile = roster(1, capacity=3)[0]
+    profile.operator_id, profile.display_name = OPERATOR, "Sam"
+    async with ProntoClient(system.ingest.grpc_target, TOKEN) as client:
+        await client.operators.UpdateOperatorProfile(
+            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
+        )
+
+
+def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(system: System) -> None:
+    assert system.query is not None
+    asyncio.run(_profile(system))
+    console = f"{system.query.http_url}/console/"
+    with chromium() as driver:
+        wait = WebDriverWait(driver, 30)
+        sign_in(driver, console, OPERATOR_TOKEN)
+        wait.until(ready.visibility_of_element_located((By.ID, "operator")))
+        first_load = loaded_at(driver)
+        online = driver.find_element(By.CSS_SELECTOR, "#status button[data-status=online]")
+        online.click()
+        wait.until(lambda d: online.get_attribute("aria-pressed") == "true")
+
+        message = CustomerMessage(
+            channel="web_chat",
+            customer_id="visitor-console-1",
+            name="Giulia Rossi",
+            text="Buongiorno, dov'è il mio ordine 4512?",
+            message_id="console-1",
+            sent_at=time.time(),
+        )
+        request = webhook_request(TENANT, message, DEMO_CHANNEL_SECRETS, system.ingest.http_url)
+        posted = urllib.request.Request(
+            system.ingest.http_url + request.path, request.body, dict(request.headers)
+        )
+        with urllib.request.urlopen(posted, timeout=10) as answer:
+            assert answer.status == 200
+
+        card = wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, ".conversation")))
+        assert "dov'è il mio ordine 4512" in card.text
+        sla = card.find_element(By.CSS_SELECTOR, ".sla")
+        wait.until(lambda d: sla.get_attribute("data-state") in ("running", "at_risk"))
+        assert re.search(r"First response: .* left", sla.text), sla.text
+
+        reply = card.find_element(By.TAG_NAME, "textarea")
+        reply.send_keys("Ciao Giulia, parte oggi.")
+        card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, ".conversation .sla").get_attribute("data-state") == "met"
+            )
+        )
+        stopped = driver.find_element(By.CSS_SELECTOR, ".conversation")
+        assert "clock stopped (met)" in stopped.find_element(By.CSS_SELECTOR, ".sla").text
+        assert "Ciao Giulia, parte oggi." in stopped.text
+        assert loaded_at(driver) == first_load, "the page was reloaded"
+        screenshot(driver, "operator-reply-clock-stopped")
+        assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
+
+
+def test_tenant_isolation_through_the_console_api(system: System) -> None:
+    assert system.query is not None
+    base = f"{system.query.http_url}/console/api"
+
+    assert call("GET", f"{base}/wallboard")[0] == 401
+    assert call("GET", f"{base}/wallboard", "somebody-elses-token")[0] == 401
+    assert call("GET", f"{base}/wallboard", OPERATOR_TOKEN)[0] == 403  # an operator is not a supervisor
+    assert call("GET", f"{base}/me", SUPERVISOR_TOKEN)[0] == 403
+    reply = {"text": "x", "key": "0123456789"}
+    assert call("POST", f"{base}/me/conversations/not-a-conversation/reply", OPERATOR_TOKEN, reply)[0] == 403
+    status, board = call("GET", f"{base}/wallboard", SUPERVISOR_TOKEN)
+    assert status == 200
+    assert board["tenant"] == TENANT
+    status, _ = call("GET", f"{base}/events?token=nope")
+    assert status == 401
+
+
+def test_another_shops_supervisor_sees_nothing_of_this_one(system: System) -> None:
+    """A second shop on the same console: its token reads its own (empty) shop, never this one's."""
+    assert system.query is not None
+    base = f"{system.query.http_url}/console/api"
+    status, board = call("GET", f"{base}/wallboard", OTHER_SHOP_TOKEN)
+    assert status == 200
+    assert board["tenant"] == OTHER_SHOP
+    assert (board["queue"]["total"], board["operators"], board["decisions"]) == (0, [], [])
+    status, _ = call("POST", f"{base}/me/status", OTHER_SHOP_TOKEN, {"status": "online"})
+    assert status == 403
+
+
+@pytest.fixture
+def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``pronto demo`` as the README runs it, until it prints the console's address."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pronto.cli", "demo", "--duration", "50"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    console = ""
+    deadline = time.monotonic() + 120
+    lines = []
+    while not console and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"web console\s+(http://\S+/console/)", line)
+        console = found.group(1) if found else ""
+    assert console, "".join(lines[-30:])
+    try:
+        yield console, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def test_the_wallboard_changes_live_during_a_demo_run(demo: tuple[str, subprocess.Popen[str]]) -> None:
+    console, _process = demo
+    with chromium() as driver:
+        sign_in(driver, console, "demo-query-token")
+        wait = WebDriverWait(driver, 30)
+        wait.until(ready.visibility_of_element_located((By.ID, "wallboard")))
+        first_load = loaded_at(driver)
+
+        def figures() -> tuple[str, str]:
+            queue = (
+                driver.find_element(By.ID, "queue-total").text
+                + driver.find_element(By.ID, "queue-table").text
+            )
+            return queue, driver.find_element(By.ID, "compliance-table").text
+
+        queues: set[str] = set()
+        compliances: set[str] = set()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and (len(queues) < 2 or len(compliances) < 2):
+            queue, compliance = figures()
+            queues.add(queue)
+            compliances.add(compliance)
+            time.sleep(0.5)
+        assert len(queues) >= 2, f"the queue figures never changed: {queues}"
+        assert len(compliances) >= 2, f"the compliance figures never changed: {compliances}"
+        assert loaded_at(driver) == first_load, "the page was reloaded"
+        assert driver.find_elements(By.CSS_SELECTOR, "#operators-table tbody tr"), "no operators shown"
+        assert driver.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr"), (
+            "no routing decisions shown"
+        )
+        driver.find_element(By.ID, "language").send_keys("Italiano")
+        wait.until(lambda d: d.find_element(By.ID, "wallboard-title").text == "Pannello")
+        screenshot(driver, "wallboard-during-demo")
+        assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
