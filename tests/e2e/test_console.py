@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
@@ -62,10 +63,10 @@ def call(
 
 
 def sign_in(driver: WebDriver, url: str, token: str) -> None:
+    """With the keyboard only: the token, then Enter."""
     driver.get(url)
     field = WebDriverWait(driver, 15).until(ready.element_to_be_clickable((By.ID, "token")))
-    field.send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+    field.send_keys(token, Keys.ENTER)
 
 
 def loaded_at(driver: WebDriver) -> int:
@@ -141,9 +142,11 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
         wait.until(lambda d: sla.get_attribute("data-state") in ("running", "at_risk"))
         assert re.search(r"First response: .* left", sla.text), sla.text
 
+        # Keyboard only: type the reply, Tab to Send, Enter.
         reply = card.find_element(By.TAG_NAME, "textarea")
-        reply.send_keys("Ciao Giulia, parte oggi.")
-        card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        reply.send_keys("Ciao Giulia, parte oggi.", Keys.TAB)
+        assert driver.switch_to.active_element.text == "Send"
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
         wait.until(
             lambda d: (
                 d.find_element(By.CSS_SELECTOR, ".conversation .sla").get_attribute("data-state") == "met"
