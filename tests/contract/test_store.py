@@ -9,20 +9,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pronto.envelope import Envelope
-from services.query.domain.conversation import with_entry
 from services.query.domain.entries import Doc, conversation_event
 from services.query.domain.operator import Position, with_event
 from services.query.domain.reports import sla_fact
-from services.query.store.memory import MemoryStore
-from services.query.store.mongo import MongoStore, connect
 from services.query.store.port import (
     ConflictingWrite,
     ConversationQuery,
@@ -31,37 +26,19 @@ from services.query.store.port import (
     ReportQuery,
     Store,
 )
-from tests.support import history, mongomock_async
+from tests.support import history, stores
 
 START = datetime(2026, 11, 24, 9, 0, 0, 250000, tzinfo=UTC)
-MONGODB_URI = os.environ.get("PRONTO_TEST_MONGODB_URI", "")
 
 
-@pytest.fixture(params=["memory", "mongo-adapter-on-mongomock", "mongodb"])
+@pytest.fixture(params=stores.KINDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        made: Store = MemoryStore()
-    elif request.param == "mongo-adapter-on-mongomock":
-        made = MongoStore(mongomock_async.Database())
-    else:
-        if not MONGODB_URI:
-            pytest.skip("no MongoDB server here: set PRONTO_TEST_MONGODB_URI to run the contract on one")
-        made = connect(MONGODB_URI, f"pronto_contract_{uuid.uuid4().hex[:12]}")
-    await made.start()
-    yield made
-    if isinstance(made, MongoStore) and request.param == "mongodb":
-        await made._db.client.drop_database(made._db.name)
-    await made.close()
+    async with stores.opened(request.param) as opened:
+        yield opened
 
 
 def conversation_doc(tenant: str, n: int, start: datetime = START) -> Doc:
-    doc: Doc | None = None
-    for envelope in history.conversation(tenant, n, start):
-        event = conversation_event(envelope)
-        assert event is not None
-        doc = with_entry(doc, tenant, event.conversation_id, event.entry) or doc
-    assert doc is not None
-    return doc
+    return stores.folded(tenant, history.conversation(tenant, n, start))
 
 
 def operator_docs(tenant: str) -> list[Doc]:

@@ -6,9 +6,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+import aiohttp
 import grpc
 
 from pronto.grpc_client import ProntoClient
+from pronto.simulate.channels import CustomerMessage, webhook_request
+from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.v1 import events_pb2, ingest_pb2
 
 BATCH = 100
@@ -65,3 +68,15 @@ async def _send(
     except grpc.aio.AioRpcError:
         pass  # ingest gone or not ready: what was not acknowledged is sent again
     return [n for n in batch if n not in accepted]
+
+
+async def customer_writes(ingest_http_url: str, tenant: str, message: CustomerMessage) -> str:
+    """``message`` as its platform's signed webhook to ingest; the event id ingest gave it."""
+    request = webhook_request(tenant, message, DEMO_CHANNEL_SECRETS, ingest_http_url)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(ingest_http_url + request.path, data=request.body, headers=request.headers) as response,
+    ):
+        assert response.status == 200, await response.text()
+        (event_id,) = (await response.json())["event_ids"]
+    return str(event_id)

@@ -12,18 +12,17 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 
-import aiohttp
 import pytest
 
 from pronto import envelope, topics
 from pronto.demo.run import first_responses
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import Record, header, read_records
-from pronto.simulate.channels import CHANNELS, CustomerMessage, webhook_request
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto.simulate.channels import CHANNELS, CustomerMessage
 from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
+from tests.e2e.publishing import customer_writes
 from tests.support.receivers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -89,15 +88,7 @@ async def test_a_message_on_the_channel_reaches_an_operator_the_customer_and_the
         message_id=f"e2e-{channel}-1",
         sent_at=time.time(),
     )
-    request = webhook_request(TENANT, message, DEMO_CHANNEL_SECRETS, running.system.ingest.http_url)
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            running.system.ingest.http_url + request.path, data=request.body, headers=request.headers
-        ) as response,
-    ):
-        assert response.status == 200, await response.text()
-        (event_id,) = (await response.json())["event_ids"]
+    event_id = await customer_writes(running.system.ingest.http_url, TENANT, message)
 
     inbound = await read_records(
         running.bootstrap_servers, topics.INBOUND.name, lambda r: header(r, "ce_id") == event_id, expect=1

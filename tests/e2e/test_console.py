@@ -32,12 +32,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.channels import CustomerMessage, webhook_request
+from pronto.simulate.channels import CustomerMessage
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.simulate.team import roster
 from pronto.system import Shop, System
 from pronto.v1 import operator_pb2
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
+from tests.e2e.publishing import customer_writes
 from tests.support.browser import chromium, requested_hosts, screenshot
 from tests.support.receivers import http_receiver
 
@@ -129,32 +130,30 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
             message_id="console-1",
             sent_at=time.time(),
         )
-        request = webhook_request(TENANT, message, DEMO_CHANNEL_SECRETS, system.ingest.http_url)
-        posted = urllib.request.Request(
-            system.ingest.http_url + request.path, request.body, dict(request.headers)
-        )
-        with urllib.request.urlopen(posted, timeout=10) as answer:
-            assert answer.status == 200
+        asyncio.run(customer_writes(system.ingest.http_url, TENANT, message))
 
-        card = wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, ".conversation")))
-        assert "dov'è il mio ordine 4512" in card.text
-        sla = card.find_element(By.CSS_SELECTOR, ".sla")
-        wait.until(lambda d: sla.get_attribute("data-state") in ("running", "at_risk"))
-        assert re.search(r"First response: .* left", sla.text), sla.text
+        # The page updates its cards in place; each check looks them up again.
+        def card_text(d: WebDriver) -> str:
+            return str(d.find_element(By.CSS_SELECTOR, ".conversation").text)
+
+        def clock_state(d: WebDriver) -> str:
+            return str(d.find_element(By.CSS_SELECTOR, ".conversation .sla").get_attribute("data-state"))
+
+        wait.until(lambda d: "dov'è il mio ordine 4512" in card_text(d))
+        wait.until(lambda d: clock_state(d) in ("running", "at_risk"))
+        assert re.search(
+            r"First response: .* left", driver.find_element(By.CSS_SELECTOR, ".conversation .sla").text
+        )
 
         # Keyboard only: type the reply, Tab to Send, Enter.
-        reply = card.find_element(By.TAG_NAME, "textarea")
-        reply.send_keys("Ciao Giulia, parte oggi.", Keys.TAB)
+        driver.find_element(By.CSS_SELECTOR, ".conversation textarea").send_keys(
+            "Ciao Giulia, parte oggi.", Keys.TAB
+        )
         assert driver.switch_to.active_element.text == "Send"
         driver.switch_to.active_element.send_keys(Keys.ENTER)
-        wait.until(
-            lambda d: (
-                d.find_element(By.CSS_SELECTOR, ".conversation .sla").get_attribute("data-state") == "met"
-            )
-        )
-        stopped = driver.find_element(By.CSS_SELECTOR, ".conversation")
-        assert "clock stopped (met)" in stopped.find_element(By.CSS_SELECTOR, ".sla").text
-        assert "Ciao Giulia, parte oggi." in stopped.text
+        wait.until(lambda d: clock_state(d) == "met")
+        wait.until(lambda d: "Ciao Giulia, parte oggi." in card_text(d))
+        assert "clock stopped (met)" in driver.find_element(By.CSS_SELECTOR, ".conversation .sla").text
         assert loaded_at(driver) == first_load, "the page was reloaded"
         screenshot(driver, "operator-reply-clock-stopped")
         assert requested_hosts(driver, set()) == {urlsplit(console).netloc}

@@ -12,17 +12,16 @@ import asyncio
 import time
 from collections.abc import Iterator
 
-import aiohttp
 import pytest
 
 from pronto import topics
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import header, read_records
-from pronto.simulate.channels import CustomerMessage, webhook_request
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto.simulate.channels import CustomerMessage
 from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
+from tests.e2e.publishing import customer_writes
 from tests.e2e.test_channels_end_to_end import _one, _payload, met_first_responses
 from tests.support import platforms
 from tests.support.platforms import FakePlatforms, fake_platforms
@@ -67,15 +66,7 @@ async def test_a_telegram_customer_is_answered_on_telegram(running: Running, tel
         message_id="tg-e2e-1",
         sent_at=time.time(),
     )
-    request = webhook_request(TENANT, message, DEMO_CHANNEL_SECRETS, running.system.ingest.http_url)
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            running.system.ingest.http_url + request.path, data=request.body, headers=request.headers
-        ) as response,
-    ):
-        assert response.status == 200, await response.text()
-        (event_id,) = (await response.json())["event_ids"]
+    event_id = await customer_writes(running.system.ingest.http_url, TENANT, message)
     inbound = await read_records(
         running.bootstrap_servers, topics.INBOUND.name, lambda r: header(r, "ce_id") == event_id, expect=1
     )

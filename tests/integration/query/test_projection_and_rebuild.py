@@ -4,7 +4,6 @@ fresh collections, swapped in, gives the very same documents."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,17 +13,16 @@ from prometheus_client import CollectorRegistry
 
 from pronto.broker.embedded import EmbeddedBroker
 from services.query import main
-from services.query.domain.conversation import with_entry
-from services.query.domain.entries import Doc, conversation_event
+from services.query.domain.entries import Doc
 from services.query.feed import Feed, FeedMetrics
 from services.query.projector import Projector
 from services.query.rebuild import rebuild
 from services.query.settings import QuerySettings
 from services.query.store.memory import MemoryStore
-from services.query.store.mongo import MongoStore, connect
+from services.query.store.mongo import MongoStore
 from services.query.store.port import Store
 from tests.integration.query.publishing import publish
-from tests.support import history, mongomock_async
+from tests.support import history, mongomock_async, stores
 
 pytestmark = pytest.mark.integration
 TENANT = "rebuild-shop"
@@ -36,36 +34,19 @@ def utc(_tenant: str) -> str:
     return "UTC"
 
 
-@pytest.fixture(params=["memory", "mongo-adapter-on-mongomock", "mongodb"])
+@pytest.fixture(params=stores.KINDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        made: Store = MemoryStore()
-    elif request.param == "mongo-adapter-on-mongomock":
-        made = MongoStore(mongomock_async.Database())
-    else:
-        uri = os.environ.get("PRONTO_TEST_MONGODB_URI", "")
-        if not uri:
-            pytest.skip("no MongoDB server here: set PRONTO_TEST_MONGODB_URI to run this on one")
-        made = connect(uri, f"pronto_rebuild_{uuid.uuid4().hex[:12]}")
-    await made.start()
-    yield made
-    if request.param == "mongodb" and isinstance(made, MongoStore):
-        await made._db.client.drop_database(made._db.name)
-    await made.close()
+    async with stores.opened(request.param) as opened:
+        yield opened
 
 
 def expected_conversations() -> dict[str, Doc]:
     """What the projection must hold: the pure model's fold of each history."""
-    docs: dict[str, Doc] = {}
-    for n in range(CONVERSATIONS):
-        doc: Doc | None = None
-        for envelope in history.conversation(TENANT, n, START + timedelta(seconds=5)):
-            event = conversation_event(envelope)
-            assert event is not None
-            doc = with_entry(doc, TENANT, event.conversation_id, event.entry) or doc
-        assert doc is not None
-        docs[doc["_id"]] = doc
-    return docs
+    docs = [
+        stores.folded(TENANT, history.conversation(TENANT, n, START + timedelta(seconds=5)))
+        for n in range(CONVERSATIONS)
+    ]
+    return {d["_id"]: d for d in docs}
 
 
 async def projected(store: Store, expected: dict[str, Doc], timeout: float) -> dict[str, list[Doc]]:
@@ -180,9 +161,6 @@ async def test_a_rebuild_finishes_while_traffic_keeps_coming(private_broker: Emb
     assert rebuilt.documents["conversations"] >= first
     docs = {d["conversation_id"]: d for d in (await store.dump())["conversations"]}
     for n in range(first):
-        expected: Doc | None = None
-        for envelope in history.conversation(tenant, n, START + timedelta(seconds=5)):
-            event = conversation_event(envelope)
-            assert event is not None
-            expected = with_entry(expected, tenant, event.conversation_id, event.entry) or expected
-        assert docs[f"conv-{n:04d}"] == expected
+        assert docs[f"conv-{n:04d}"] == stores.folded(
+            tenant, history.conversation(tenant, n, START + timedelta(seconds=5))
+        )

@@ -143,49 +143,60 @@ function renderOperator(me) {
   $("#operator-name").textContent = me.name;
   for (const button of document.querySelectorAll("#status button")) button.setAttribute("aria-pressed", String(button.dataset.status === me.status));
   $("#operator-empty").hidden = me.conversations.length > 0;
+  const list = $("#conversations");
+  const wanted = new Set(me.conversations.map((c) => c.conversation_id));
+  for (const card of [...list.children]) if (!wanted.has(card.dataset.conversation)) card.remove();
   const now = new Date();
-  const focused = document.activeElement?.closest?.(".conversation")?.dataset.conversation;
-  const drafts = Object.fromEntries([...document.querySelectorAll(".conversation textarea")].map((a) => [a.closest(".conversation").dataset.conversation, a.value]));
-  $("#conversations").replaceChildren(...me.conversations.map((c) => conversationCard(c, now, drafts[c.conversation_id] || "")));
-  if (focused) document.querySelector(`.conversation[data-conversation="${CSS.escape(focused)}"] textarea`)?.focus();
+  for (const c of me.conversations) {
+    // A card is updated in place: what the operator is typing, and where the focus is, stay.
+    let card = list.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"]`);
+    if (!card) { card = conversationCard(c); list.append(card); }
+    updateCard(card, c, now);
+  }
 }
 
-function conversationCard(c, now, draft) {
+function updateCard(card, c, now) {
+  card.querySelector("h3").textContent = `${c.customer?.name || c.customer?.id || t("customer")} · ${c.channel}${c.subject ? ` · ${c.subject}` : ""}`;
+  const sla = card.querySelector(".sla");
+  sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
+  sla.dataset.state = c.sla?.state || "none";
+  sla.textContent = slaText(c.sla, now);
+  card.querySelector("ol").replaceChildren(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${m.from === "customer" ? t("customer") : t("you")} (${clock(m.at)}): ${m.text}`; return li; }));
+  card.querySelector("label").textContent = t("reply");
+  card.querySelector("button[type=submit]").textContent = t("send");
+  card.querySelector("button.secondary").textContent = t("resolve");
+}
+
+function conversationCard(c) {
   const card = document.createElement("article");
   card.className = "conversation";
   card.dataset.conversation = c.conversation_id;
   const title = document.createElement("h3");
-  title.textContent = `${c.customer?.name || c.customer?.id || t("customer")} · ${c.channel}${c.subject ? ` · ${c.subject}` : ""}`;
   const sla = document.createElement("p");
-  sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
-  sla.dataset.state = c.sla?.state || "none";
-  sla.dataset.deadline = c.sla?.deadline || "";
-  sla.textContent = slaText(c.sla, now);
+  sla.className = "sla";
   const list = document.createElement("ol");
-  list.append(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${m.from === "customer" ? t("customer") : t("you")} (${clock(m.at)}): ${m.text}`; return li; }));
   const form = document.createElement("form");
   const id = `reply-${c.conversation_id}`;
   const label = document.createElement("label");
   label.htmlFor = id;
-  label.textContent = t("reply");
   const area = document.createElement("textarea");
   area.id = id;
   area.required = true;
-  area.value = draft;
   const send = document.createElement("button");
   send.type = "submit";
-  send.textContent = t("send");
   const resolve = document.createElement("button");
   resolve.type = "button";
   resolve.className = "secondary";
-  resolve.textContent = t("resolve");
   form.append(label, area, send, resolve);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     send.disabled = true;
     try {
-      await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/reply`, { method: "POST", body: JSON.stringify({ text: area.value, key: crypto.randomUUID() }) });
+      // One key per reply: sent again after a failed attempt, it is still the same reply.
+      form.dataset.key ||= crypto.randomUUID();
+      await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/reply`, { method: "POST", body: JSON.stringify({ text: area.value, key: form.dataset.key }) });
       area.value = "";
+      delete form.dataset.key;
       showError("");
     } catch (error) { showError(error); } finally { send.disabled = false; }
   });
