@@ -132,6 +132,9 @@ class WebChatOut(BaseModel):
     secret: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
     # A visitor who left an e-mail address and has been away this long is answered by e-mail.
     email_after_s: float = Field(default=600.0, gt=0)
+    # The shop's pages (origins, e.g. "https://shop.example") whose widgets may open the stream
+    # from the browser (CORS); empty: only through the shop's own proxy, same origin.
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class Outbound(BaseModel):
@@ -202,7 +205,10 @@ class ShopConfig(BaseModel):
         return self
 
     def shop(self) -> Shop:
-        return Shop(ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold, self.name)
+        unreachable = frozenset() if self.customer_webhook("phone") else frozenset({"phone"})
+        return Shop(
+            ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold, self.name, unreachable
+        )
 
     def limit(self) -> Limit:
         return Limit(self.limit_count, timedelta(seconds=self.limit_window_s))
@@ -238,6 +244,9 @@ class NotifySettings(CommonSettings):
     notify_backoff_initial_s: float = Field(default=0.5, gt=0)
     notify_backoff_max_s: float = Field(default=30.0, gt=0)
     notify_timeout_s: float = Field(default=10.0, gt=0)
+    # The longest wait a platform's Retry-After (or its own hint, e.g. X's rate-limit reset) is
+    # honoured for; beyond it the delivery waits this long and tries again.
+    notify_retry_after_max_s: float = Field(default=900.0, gt=0)
     # Deliveries in flight at once.
     notify_concurrency: int = Field(default=32, ge=1, le=1024)
     # What this worker delivered, written the moment each delivery is answered: after a crash it

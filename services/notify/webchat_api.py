@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.notify.delivery.platforms.webchat import WebChatHub, events, token
@@ -21,6 +21,7 @@ def webchat_router(hub: WebChatHub, settings: NotifySettings) -> APIRouter:
         responses={401: {"description": "wrong token"}, 404: {"description": "web chat not configured"}},
     )
     async def stream(
+        request: Request,
         tenant: str,
         visitor: str,
         token_: Annotated[str, Query(alias="token", description="the widget's token")],
@@ -33,10 +34,12 @@ def webchat_router(hub: WebChatHub, settings: NotifySettings) -> APIRouter:
         expected = token(config.secret.get_secret_value(), tenant, visitor)
         if not hmac.compare_digest(expected, token_):
             raise HTTPException(401, "wrong token for this visitor")
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        origin = request.headers.get("origin")
+        if origin and origin in config.allowed_origins:
+            headers |= {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return StreamingResponse(
-            events(hub, tenant, visitor),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            events(hub, tenant, visitor), media_type="text/event-stream", headers=headers
         )
 
     return router

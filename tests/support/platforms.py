@@ -10,8 +10,9 @@ with the platform's documented success body, and records every call:
 - ``/viber/send_message`` (Viber REST bot API, X-Viber-Auth-Token)
 - ``/x/2/dm_conversations/with/<participant>/messages`` (X API v2, Bearer)
 
-``fail_next`` queues one of the platform's documented error answers; WhatsApp
-recipients in ``expired`` get error 131047 for free text (their 24-hour window closed).
+``fail_next`` queues one of the platform's documented error answers. Like the
+real Cloud API, WhatsApp accepts free text even outside the 24-hour window
+and reports error 131047 later, in a status webhook (which the test posts).
 """
 
 from __future__ import annotations
@@ -48,23 +49,21 @@ TELEGRAM_FLOOD: tuple[int, Json, dict[str, str]] = (
     {
         "ok": False,
         "error_code": 429,
-        "description": "Too Many Requests: retry after 1",
-        "parameters": {"retry_after": 1},
+        "description": "Too Many Requests: retry after 2",
+        "parameters": {"retry_after": 2},
     },
-    {"Retry-After": "1"},
+    {},
 )
+# The error a failed status webhook carries when the 24-hour window had closed.
 WHATSAPP_REENGAGEMENT: Json = {
-    "error": {
-        "message": "(#131047) Re-engagement message",
-        "type": "OAuthException",
-        "code": 131047,
-        "error_data": {
-            "messaging_product": "whatsapp",
-            "details": "Message failed to send because more than 24 hours have passed since the customer "
-            "last replied to this number.",
-        },
-        "fbtrace_id": "AbCdEfGh",
-    }
+    "code": 131047,
+    "title": "Re-engagement message",
+    "message": "Re-engagement message",
+    "error_data": {
+        "details": "Message failed to send because more than 24 hours have passed since the customer "
+        "last replied to this number."
+    },
+    "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
 }
 
 
@@ -83,7 +82,6 @@ class Call:
 class FakePlatforms:
     port: int = 0
     calls: list[Call] = field(default_factory=list)
-    expired: set[str] = field(default_factory=set)
     _failures: dict[str, deque[tuple[int, Json, dict[str, str]]]] = field(
         default_factory=lambda: defaultdict(deque)
     )
@@ -206,8 +204,6 @@ class FakePlatforms:
         if body.get("type") == "text":
             if not body.get("text", {}).get("body"):
                 return 400, bad, {}
-            if body["to"] in self.expired:
-                return 400, WHATSAPP_REENGAGEMENT, {}
         elif body.get("type") == "template":
             template = body.get("template", {})
             if not template.get("name") or not template.get("language", {}).get("code"):
@@ -356,5 +352,5 @@ def outbound(platforms: FakePlatforms, email_sender: str, web_chat_secret: str) 
         "viber": {"auth_token": VIBER_TOKEN, "sender_name": "Negozio", "api_base": platforms.base("viber")},
         "x": {"access_token": X_TOKEN, "api_base": platforms.base("x")},
         "email": {"sender": email_sender},
-        "web_chat": {"secret": web_chat_secret},
+        "web_chat": {"secret": web_chat_secret, "allowed_origins": ["https://shop.example"]},
     }

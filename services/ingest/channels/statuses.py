@@ -3,8 +3,9 @@ Instagram deliveries and reads, Viber delivered/seen/failed callbacks.
 
 They arrive on the same webhooks as customer messages and become
 ``DeliveryStatusReported`` events for notify, which correlates them with its
-deliveries. Messenger's reads (and deliveries without message ids) name a
-watermark: every message sent up to then.
+deliveries. Messenger's reads (``message_reads``, and deliveries without
+message ids) name a watermark: every message sent up to then. Instagram sends
+no deliveries; its reads (``messaging_seen``) name the message.
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ def _send_api(entry: Obj, channel: common_pb2.Channel) -> Iterator[Report]:
                 yield _report(channel, customer, events_pb2.DELIVERY_STATUS_DELIVERED, event, mid=mid)
             if not mids and delivery.has("watermark"):
                 yield _report(channel, customer, events_pb2.DELIVERY_STATUS_DELIVERED, event, up_to=delivery)
-        if (read := event.maybe("read")) is not None and read.has("watermark"):
-            yield _report(channel, customer, events_pb2.DELIVERY_STATUS_READ, event, up_to=read)
+        if (read := event.maybe("read")) is not None:
+            if read.has("mid"):  # Instagram's messaging_seen names the message
+                yield _report(channel, customer, events_pb2.DELIVERY_STATUS_READ, event, mid=read.str("mid"))
+            elif read.has("watermark"):  # Messenger's message_reads: everything up to then
+                yield _report(channel, customer, events_pb2.DELIVERY_STATUS_READ, event, up_to=read)
 
 
 def _report(

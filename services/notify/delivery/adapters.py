@@ -168,10 +168,12 @@ class Smtp:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [error.code for error in exc.recipients]
             raise DeliveryError(
-                f"SMTP refused {to}: {codes}", permanent=all(c >= 500 for c in codes)
+                f"SMTP refused {to}: {codes}", permanent=all(c >= 500 for c in codes), code=str(codes[0])
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
+            raise DeliveryError(
+                f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500, code=str(exc.code)
+            ) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc!r}", permanent=False) from exc
 

@@ -46,7 +46,7 @@ from services.notify.delivery.adapters import (
 )
 from services.notify.delivery.journal import Journal
 from services.notify.delivery.platforms.mail import ThreadedEmail
-from services.notify.delivery.platforms.meta import SendApi, WhatsApp
+from services.notify.delivery.platforms.meta import REENGAGEMENT, SendApi, WhatsApp
 from services.notify.delivery.platforms.telegram import Telegram
 from services.notify.delivery.platforms.viber import Viber
 from services.notify.delivery.platforms.webchat import WebChat, WebChatHub
@@ -62,6 +62,7 @@ log = logging.getLogger("pronto.notify.delivery")
 GROUP = "pronto-notify-delivery"
 PROCESSOR = "notify-delivery"
 DONE_CAPACITY = 200_000
+TEXTS_KEPT = 20_000
 COMMIT_EVERY_S = 1.0
 # How long a partition being taken away waits for its deliveries in flight.
 REVOKE_WAIT_S = 10.0
@@ -106,7 +107,15 @@ class PartitionState:
     digests_counted: set[str] = field(default_factory=set)
     # What was delivered here, for the platforms' status reports; reports read before catching up.
     deliveries: Deliveries = field(default_factory=Deliveries)
+    # WhatsApp free texts sent here, by notification id: sent again as the template if WhatsApp
+    # reports its window closed (131047).
+    texts_sent: OrderedDict[str, Request] = field(default_factory=OrderedDict)
     reports: list[tuple[Envelope, events_pb2.DeliveryStatusReported]] = field(default_factory=list)
+
+    def remember_text(self, request: Request) -> None:
+        self.texts_sent[request.id] = request
+        if len(self.texts_sent) > TEXTS_KEPT:
+            self.texts_sent.popitem(last=False)
 
     def finished(self, notification_id: str) -> None:
         self.done[notification_id] = None
@@ -394,17 +403,17 @@ class Deliverer:
         """A platform's report, correlated to the notifications it is about: each status once, forward."""
         found = state.deliveries.matching(report)
         if not found and report.notification_id:  # delivered before what this worker has read
-            found = [
-                Tracked(
-                    report.notification_id,
-                    "",
-                    channel_name(report.channel),
-                    report.recipient,
-                    report.platform_message_id,
-                    event.time,
-                    0,
-                )
-            ]
+            stub = Tracked(
+                report.notification_id,
+                "",
+                channel_name(report.channel),
+                report.recipient,
+                report.platform_message_id,
+                event.time,
+                0,
+            )
+            state.deliveries.sent(stub)  # later reports about it move forward from this one
+            found = [stub]
         if not found:
             self.metrics.statuses.labels(channel_name(report.channel), "unmatched").inc()
             log.info(
@@ -428,13 +437,47 @@ class Deliverer:
                 error_code=report.error_code,
                 error_text=report.error_text,
             )
-            status_id = event_ids.derived(PROCESSOR, f"{tracked.notification_id}/status/{report.status}", 0)
+            about = f"{tracked.notification_id}/{tracked.platform_message_id}/status/{report.status}"
+            status_id = event_ids.derived(PROCESSOR, about, 0)
             await self._write(
                 topics.NOTIFICATIONS.name,
                 key,
                 Envelope(status_id, self.source, event.tenant, changed, _now(), event.traceparent),
                 None,
             )
+            if report.status == statuses.FAILED and report.error_code == str(REENGAGEMENT):
+                await self._template_instead(state, tracked.notification_id)
+
+    async def _template_instead(self, state: PartitionState, notification_id: str) -> None:
+        """WhatsApp took free text outside its 24-hour window and reported 131047 afterwards: an
+        operator's reply goes again as the shop's template. Only a request this worker sent is known."""
+        request = state.texts_sent.pop(notification_id, None)
+        adapter = self._adapter(request) if request is not None else None
+        if request is None or not isinstance(adapter, WhatsApp):
+            log.warning(
+                "WhatsApp's window had closed for %s, which this worker cannot send again", notification_id
+            )
+            self.metrics.statuses.labels("whatsapp", "not_resent").inc()
+            return
+        try:
+            sent = await adapter.template_instead(_message([request]))
+        except DeliveryError as exc:
+            await self._failed([request], adapter.name, 1, exc.reason, exc.code)
+            return
+        note = f"WhatsApp reported its 24-hour window closed (131047): sent again as template; {sent.note}"
+        await self._outcomes(
+            [request],
+            lambda r: events_pb2.NotificationDelivered(
+                notification_id=r.id,
+                conversation_id=r.request.conversation_id,
+                adapter=adapter.name,
+                attempts=2,
+                platform_message_id=sent.platform_message_id,
+                note=note,
+                via_template=True,
+            ),
+            index=2,
+        )
 
     def _start(self, state: PartitionState, request: Request) -> None:
         kind = request.request.kind
@@ -521,6 +564,9 @@ class Deliverer:
         sent = sent or Sent()
         if sent.note:
             log.info("%s by %s: %s", requests[0].id, adapter, sent.note)
+        state = self.partitions.get(requests[0].partition)
+        if adapter == "whatsapp" and not sent.via_template and state is not None:
+            state.remember_text(requests[0])
         await self._outcomes(
             requests,
             lambda r: events_pb2.NotificationDelivered(
@@ -562,7 +608,7 @@ class Deliverer:
         )(retry)
         error = retry.outcome.exception() if retry.outcome else None
         asked = error.retry_after_s if isinstance(error, DeliveryError) and error.retry_after_s else 0.0
-        return max(backoff, min(asked, self.settings.notify_backoff_max_s))
+        return max(backoff, min(asked, self.settings.notify_retry_after_max_s))
 
     async def _failed(
         self, requests: list[Request], adapter: str, attempts: int, reason: str, code: str = ""
@@ -598,10 +644,13 @@ class Deliverer:
         else:
             await self._failed([request], "journal", 0, "failed before a restart")
 
-    async def _outcomes(self, requests: list[Request], payload: Any, dead_letter: bool = False) -> None:
+    async def _outcomes(
+        self, requests: list[Request], payload: Any, dead_letter: bool = False, index: int = 1
+    ) -> None:
+        """``index`` 2: a second outcome of one request (a template sent after WhatsApp's report)."""
         for request in requests:
             event = Envelope(
-                event_ids.derived(PROCESSOR, request.id, 1),
+                event_ids.derived(PROCESSOR, request.id, index),
                 self.source,
                 request.event.tenant,
                 payload(request),

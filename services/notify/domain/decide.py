@@ -98,10 +98,22 @@ class Shop:
     queue_threshold: int = 20
     # The shop's name as customers know it, in the signature of replies ("" leaves it out).
     name: str = ""
+    # Channels on which nothing can be written to a customer (phone, without a webhook for it):
+    # they are told nothing there; an operator's answer is their callback task.
+    unreachable: frozenset[str] = frozenset()
 
 
 def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
     """The notifications ``event`` causes for this conversation (none for most events)."""
+    told = _decide(event, trigger, customer, shop, now)
+    if customer.channel in shop.unreachable:
+        return [n for n in told if n.recipient_kind is not Recipient.CUSTOMER]
+    return told
+
+
+def _decide(
+    event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime
+) -> list[Notification]:
     say = _Speaker(trigger, customer, shop)
     if isinstance(event, events_pb2.SlaClockStarted):
         already_assigned = customer.assigned_at is not None and customer.assigned_at >= now

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from pronto.v1 import events_pb2
 
@@ -21,6 +21,9 @@ FAILED = events_pb2.DELIVERY_STATUS_FAILED
 _RANK: dict[int, int] = {events_pb2.DELIVERY_STATUS_UNSPECIFIED: 0, SENT: 1, DELIVERED: 2, READ: 3}
 KEEP = 200_000
 PER_RECIPIENT = 50
+# A watermark is the platform's time of the last message read; ours is when its answer came back,
+# a little later: messages recorded up to this much after a watermark count as covered by it.
+WATERMARK_MARGIN = timedelta(seconds=5)
 
 
 def advances(current: int, new: int) -> bool:
@@ -55,7 +58,10 @@ class Deliveries:
     by_recipient: dict[str, deque[Tracked]] = field(default_factory=dict)
 
     def sent(self, tracked: Tracked) -> None:
-        if tracked.notification_id in self.by_notification:
+        """A delivery; a second one of the same notification (sent again as a template, under a new
+        platform id) replaces the first."""
+        known = self.by_notification.get(tracked.notification_id)
+        if known is not None and known.platform_message_id == tracked.platform_message_id:
             return
         self.by_notification[tracked.notification_id] = tracked
         if tracked.platform_message_id:
@@ -73,8 +79,8 @@ class Deliveries:
             found = self.by_platform_id.get(report.platform_message_id)
             return [found] if found is not None else []
         if report.HasField("up_to"):
-            up_to = report.up_to.ToDatetime().timestamp()
-            return [t for t in self.by_recipient.get(report.recipient, ()) if t.at.timestamp() <= up_to]
+            up_to = report.up_to.ToDatetime(tzinfo=UTC) + WATERMARK_MARGIN
+            return [t for t in self.by_recipient.get(report.recipient, ()) if t.at <= up_to]
         return []
 
     def _forget_oldest(self) -> None:

@@ -121,3 +121,31 @@ def test_viber_callbacks() -> None:
     )
     assert statuses.viber(json.dumps({"event": "message", "timestamp": 1, "message_token": 1}).encode()) == []
     assert statuses.meta(json.dumps({"object": "user"}).encode()) == []
+
+
+def test_instagram_reads_name_the_message() -> None:
+    body = {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": "IGID",
+                "time": 1763980000000,
+                "messaging": [
+                    {
+                        "sender": {"id": "IGSID"},
+                        "recipient": {"id": "IGID"},
+                        "timestamp": 1763980000100,
+                        "read": {"mid": "aWdf..."},
+                    }
+                ],
+            }
+        ],
+    }
+    (read,) = statuses.meta(json.dumps(body).encode())
+    assert (read.channel, read.recipient, read.platform_message_id, read.status, read.HasField("up_to")) == (
+        common_pb2.CHANNEL_INSTAGRAM,
+        "IGSID",
+        "aWdf...",
+        events_pb2.DELIVERY_STATUS_READ,
+        False,
+    )

@@ -53,4 +53,7 @@ def test_the_wait_before_a_retry_is_the_backoff_or_retry_after_whichever_is_long
     assert 4.0 <= wait(4, plain) <= 5.0
     assert wait(30, plain) == 30.0  # the maximum
     assert wait(1, DeliveryError("429", permanent=False, retry_after_s=7)) >= 7
-    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=3600)) == 30.0
+    # A platform's own wait is honoured beyond the backoff's maximum (X's rate-limit windows are
+    # minutes long), up to notify_retry_after_max_s.
+    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=120)) == 120.0
+    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=3600)) == 900.0

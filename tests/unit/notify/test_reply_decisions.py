@@ -74,3 +74,14 @@ def test_what_a_customer_message_tells_about_answering_them() -> None:
         "ola@example.com",
     )
     assert known.wrote_at == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+
+
+def test_a_phone_customer_without_a_webhook_is_told_nothing_but_the_operator_still_is() -> None:
+    phone = customer(channel="phone")
+    assigned = events_pb2.ConversationAssigned(
+        conversation_id="c-1", operator_id="ottavia", operator_display_name="Ottavia"
+    )
+    told = decide(assigned, "a-1", phone, Shop(unreachable=frozenset({"phone"})), NOW)
+    assert [(n.recipient_kind, n.kind) for n in told] == [(Recipient.OPERATOR, Kind.NEW_ASSIGNMENT)]
+    with_webhook = decide(assigned, "a-1", customer(channel="phone"), Shop(), NOW)
+    assert Recipient.CUSTOMER in {n.recipient_kind for n in with_webhook}

@@ -1,12 +1,17 @@
 """Meta's Graph API: WhatsApp Cloud API messages, the Messenger Send API, Instagram messaging.
 
 - WhatsApp: ``POST /{phone-number-id}/messages``; free text inside the 24-hour
-  customer-service window, else the shop's approved template (error 131047
-  "Re-engagement message" also sends the template). The notification id travels
-  as ``biz_opaque_callback_data``, which WhatsApp returns in its status webhooks.
+  customer-service window, else, for an operator's reply, the shop's approved
+  template (other notifications are not sent then: a template speaks for a
+  person). WhatsApp accepts free text outside the window and reports error
+  131047 "Re-engagement message" later, in a failed status webhook: the
+  delivery worker then sends the template (``template``). The notification id
+  travels as ``biz_opaque_callback_data``, which WhatsApp returns in its status webhooks.
 - Messenger and Instagram: ``POST /me/messages`` with the page's token;
-  ``messaging_type`` RESPONSE inside 24 hours, the HUMAN_AGENT tag up to 7 days
-  where the shop enables it, otherwise not sent (permanent failure, saying why).
+  ``messaging_type`` RESPONSE inside 24 hours; an operator's reply with the
+  HUMAN_AGENT tag up to 7 days where the shop enables it (the tag is for people,
+  not automated messages); otherwise not sent (permanent failure, saying why).
+- Texts longer than a platform takes are cut, and the delivery event says so.
 
 Errors are ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``;
 rate limits (4, 17, 32, 613, 80007, 130429, 131048, 131056) are retried.
@@ -28,6 +33,25 @@ from services.notify.domain.windows import Messaging, meta_messaging, whatsapp_w
 DEFAULT_API = "https://graph.facebook.com/v21.0"
 RATE_LIMITS = {4, 17, 32, 613, 80007, 130429, 131048, 131056}
 REENGAGEMENT = 131047
+# The longest text each takes (WhatsApp 4,096 characters; Messenger 2,000; Instagram 1,000 bytes).
+WHATSAPP_LIMIT, MESSENGER_LIMIT, INSTAGRAM_LIMIT_BYTES = 4096, 2000, 1000
+
+
+def cut(text: str, characters: int, encoded_bytes: int | None = None) -> tuple[str, str]:
+    """``text`` within the platform's limit (characters, and bytes where it counts them), ending
+    in "…" when it had to be cut, and a note saying so."""
+
+    def fits(candidate: str) -> bool:
+        return len(candidate) <= characters and (
+            encoded_bytes is None or len(candidate.encode()) <= encoded_bytes
+        )
+
+    if fits(text):
+        return text, ""
+    keep = min(len(text), characters) - 1
+    while keep > 0 and not fits(text[:keep] + "…"):
+        keep -= 1
+    return text[:keep] + "…", f"text cut to {keep + 1} characters (the platform's limit)"
 
 
 def error(platform: str, status: int, answer: Json, headers: Mapping[str, str]) -> DeliveryError:
@@ -77,7 +101,7 @@ def whatsapp_text(message: Outgoing) -> Json:
         "recipient_type": "individual",
         "to": message.recipient,
         "type": "text",
-        "text": {"preview_url": False, "body": message.text},
+        "text": {"preview_url": False, "body": cut(message.text, WHATSAPP_LIMIT)[0]},
         "biz_opaque_callback_data": message.id,
     }
 
@@ -117,13 +141,22 @@ class WhatsApp:
     async def send(self, message: Outgoing) -> Sent:
         if whatsapp_window_open(message.customer_wrote_at, self.clock()):
             try:
-                return await self._post(whatsapp_text(message))
+                sent = await self._post(whatsapp_text(message))
+                return Sent(sent.platform_message_id, cut(message.text, WHATSAPP_LIMIT)[1])
             except DeliveryError as exc:
                 if exc.code != str(REENGAGEMENT):
                     raise
-        return await self._fallback(message)
+        return await self.template_instead(message)
 
-    async def _fallback(self, message: Outgoing) -> Sent:
+    async def template_instead(self, message: Outgoing) -> Sent:
+        """Outside the window: an operator's reply as the shop's approved template."""
+        if message.kind != "reply":
+            raise DeliveryError(
+                f"whatsapp: outside the 24-hour customer-service window; a {message.kind!r} notification "
+                "is not sent as the reply template",
+                permanent=True,
+                code=str(REENGAGEMENT),
+            )
         if self.template is None:
             raise DeliveryError(
                 "whatsapp: outside the 24-hour customer-service window and no template is configured "
@@ -148,8 +181,11 @@ class WhatsApp:
 # ---------------------------------------------------------------- Messenger and Instagram
 
 
-def send_api_body(message: Outgoing, messaging: Messaging) -> Json:
-    body: Json = {"recipient": {"id": message.recipient}, "message": {"text": message.text}}
+def send_api_body(message: Outgoing, messaging: Messaging, text: str | None = None) -> Json:
+    body: Json = {
+        "recipient": {"id": message.recipient},
+        "message": {"text": message.text if text is None else text},
+    }
     if messaging is Messaging.HUMAN_AGENT:
         return {**body, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
     return {**body, "messaging_type": "RESPONSE"}
@@ -167,7 +203,10 @@ class SendApi:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def send(self, message: Outgoing) -> Sent:
-        messaging = meta_messaging(message.customer_wrote_at, self.clock(), self.human_agent)
+        # The human-agent tag is for a person's answer, never for an automated notification.
+        messaging = meta_messaging(
+            message.customer_wrote_at, self.clock(), self.human_agent and message.kind == "reply"
+        )
         if messaging is Messaging.CLOSED:
             reason = "the 24-hour messaging window has closed" + (
                 " and the human-agent tag's 7 days too"
@@ -175,14 +214,19 @@ class SendApi:
                 else " (human-agent tag not enabled)"
             )
             raise DeliveryError(f"{self.name}: {reason}", permanent=True, code="window")
+        text, cut_note = (
+            cut(message.text, MESSENGER_LIMIT)
+            if self.name == "facebook"
+            else cut(message.text, 1000, INSTAGRAM_LIMIT_BYTES)
+        )
         status, answer, headers = await call(
             self.session,
             f"{self.api}/me/messages",
-            send_api_body(message, messaging),
+            send_api_body(message, messaging, text),
             {"Authorization": f"Bearer {self.token}"},
             self.name,
         )
         if status < 300:
-            note = "sent with the HUMAN_AGENT tag" if messaging is Messaging.HUMAN_AGENT else ""
-            return Sent(str(answer.get("message_id", "")), note)
+            tagged = "sent with the HUMAN_AGENT tag" if messaging is Messaging.HUMAN_AGENT else ""
+            return Sent(str(answer.get("message_id", "")), "; ".join(n for n in (tagged, cut_note) if n))
         raise error(self.name, status, answer, headers)

@@ -18,8 +18,12 @@ from services.notify.delivery.platforms.http import Json, call, retry_after, tra
 DEFAULT_API = "https://api.telegram.org"
 
 
+# sendMessage takes 1-4,096 characters.
+LIMIT = 4096
+
+
 def request(api: str, token: str, chat_id: str, text: str) -> tuple[str, Json]:
-    return f"{api}/bot{token}/sendMessage", {"chat_id": chat_id, "text": text}
+    return f"{api}/bot{token}/sendMessage", {"chat_id": chat_id, "text": text[:LIMIT]}
 
 
 def outcome(status: int, answer: Json, headers: Mapping[str, str]) -> Sent:

@@ -17,6 +17,8 @@ from services.notify.delivery.platforms.http import Json, call, retry_after, tra
 
 DEFAULT_API = "https://chatapi.viber.com/pa"
 TOO_MANY_REQUESTS = 12
+# Viber's text messages take up to 7,000 characters.
+LIMIT = 7000
 
 
 def request(message: Outgoing, sender_name: str) -> Json:
@@ -25,7 +27,7 @@ def request(message: Outgoing, sender_name: str) -> Json:
         "min_api_version": 1,
         "sender": {"name": sender_name[:28]},
         "type": "text",
-        "text": message.text,
+        "text": message.text[:LIMIT],
     }
 
 

@@ -114,10 +114,7 @@ class WebChat:
             and self._gone(tenant, visitor, message.customer_wrote_at)
         ):
             sent = await self.email.send(replace(message, recipient=message.customer_email))
-            return Sent(
-                sent.platform_message_id,
-                f"the visitor has left the chat: sent by e-mail to {message.customer_email}",
-            )
+            return Sent(sent.platform_message_id, "the visitor has left the chat: sent by e-mail")
         self.hub.push(tenant, visitor, item(message))
         return Sent(f"web_chat:{message.id}", "kept for the widget's return")
 

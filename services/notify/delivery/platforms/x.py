@@ -20,8 +20,11 @@ from services.notify.delivery.platforms.http import Json, call, retry_after, tra
 DEFAULT_API = "https://api.x.com"
 
 
+LIMIT = 10_000
+
+
 def request(api: str, message: Outgoing) -> tuple[str, Json]:
-    return f"{api}/2/dm_conversations/with/{message.recipient}/messages", {"text": message.text}
+    return f"{api}/2/dm_conversations/with/{message.recipient}/messages", {"text": message.text[:LIMIT]}
 
 
 def _reset_in(headers: Mapping[str, str], now: float) -> float | None:
@@ -39,7 +42,8 @@ def outcome(status: int, answer: Json, headers: Mapping[str, str], now: float) -
         f"x {status} {title}: {answer.get('detail', '')}",
         permanent=not transient(status),
         retry_after_s=retry_after(headers) or _reset_in(headers, now),
-        code=str(answer.get("type") or status),
+        # X's problem type is a URL naming the error; "about:blank" says nothing more than the status.
+        code=str(answer.get("type")) if answer.get("type") not in (None, "about:blank") else str(status),
     )
 
 

@@ -85,7 +85,7 @@ async def test_web_chat_pushes_keeps_or_e_mails() -> None:
     now[0] += 601
     mailed = await chat.send(message(id="n-3", customer_email="giulia@example.com", customer_wrote_at=NOW))
     assert mailed.platform_message_id == "<n-3@pronto.notify>"
-    assert "sent by e-mail to giulia@example.com" in mailed.note
+    assert mailed.note == "the visitor has left the chat: sent by e-mail"
     assert outbox.sent == [("giulia@example.com", "Re: Your message")]
     # Without an address it waits for the widget.
     assert (await chat.send(message(id="n-4"))).note == "kept for the widget's return"

@@ -179,3 +179,24 @@ def test_x_direct_message_and_its_rate_limit() -> None:
     )
     assert forbidden.permanent
     assert "cannot send messages" in forbidden.reason
+
+
+async def test_outside_the_window_only_a_reply_goes_as_the_template_or_with_the_human_agent_tag() -> None:
+    whatsapp = meta.WhatsApp(None, "1065", "t", meta.Template("reply"), clock=lambda: NOW)  # type: ignore[arg-type]
+    with pytest.raises(DeliveryError) as refused:
+        await whatsapp.template_instead(message(kind="assigned"))
+    assert refused.value.permanent
+    assert refused.value.code == "131047"
+    instagram = meta.SendApi(None, "t", "instagram", human_agent=True, clock=lambda: NOW)  # type: ignore[arg-type]
+    with pytest.raises(DeliveryError) as closed:
+        await instagram.send(message(kind="queue_position", customer_wrote_at=NOW - timedelta(days=2)))
+    assert "24-hour messaging window has closed" in closed.value.reason
+
+
+def test_texts_beyond_a_platforms_limit_are_cut_and_say_so() -> None:
+    text, note = meta.cut("a" * 2500, meta.MESSENGER_LIMIT)
+    assert (len(text), text[-1], note) == (2000, "…", "text cut to 2000 characters (the platform's limit)")
+    text, _ = meta.cut("è" * 900, 1000, meta.INSTAGRAM_LIMIT_BYTES)
+    assert len(text.encode()) <= 1000
+    assert meta.cut("short", 2000) == ("short", "")
+    assert len(telegram.request("https://t", "k", "1", "x" * 5000)[1]["text"]) == telegram.LIMIT
