@@ -234,3 +234,10 @@ async def test_sla_report_of_the_last_minutes(store: Store) -> None:
     assert sum(r["met"] + r["breached"] + r["missed"] for r in recent) > 0
     everything = await store.sla_report(ReportQuery("shop", "2026-11-24", "2026-11-24"))
     assert sum(r["met"] for r in recent) < sum(r["met"] for r in everything)
+
+
+async def test_conversations_oldest_first(store: Store) -> None:
+    await fill(store, "shop", 6)
+    page = await store.conversations(ConversationQuery("shop", limit=3, oldest_first=True))
+    assert [d["conversation_id"] for d in page.items] == ["conv-0000", "conv-0001", "conv-0002"]
+    assert page.total == 6

@@ -45,6 +45,7 @@ from tests.support.receivers import http_receiver
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
 OPERATOR, OPERATOR_TOKEN = "sam", "console-operator-token-0123"
+COLLEAGUE_TOKEN = "console-colleague-token-0123"  # jonas, another operator of the same shop
 SUPERVISOR_TOKEN = "console-supervisor-token-0123"
 OTHER_SHOP, OTHER_SHOP_TOKEN = "other-shop", "other-shop-query-token-0123"
 
@@ -88,7 +89,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             inbox_port=0,
             notify={"customer_webhooks": {"*": hook}, "operator_default": {"webhook": hook}},
             query_token=SUPERVISOR_TOKEN,
-            operator_tokens={OPERATOR: OPERATOR_TOKEN},
+            operator_tokens={OPERATOR: OPERATOR_TOKEN, "jonas": COLLEAGUE_TOKEN},
         )
         tokens = {TENANT: SUPERVISOR_TOKEN, OTHER_SHOP: OTHER_SHOP_TOKEN}
         env = {"query": {"PRONTO_QUERY_TOKENS": json.dumps(tokens)}}
@@ -154,8 +155,17 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
         wait.until(lambda d: clock_state(d) == "met")
         wait.until(lambda d: "Ciao Giulia, parte oggi." in card_text(d))
         assert "clock stopped (met)" in driver.find_element(By.CSS_SELECTOR, ".conversation .sla").text
+        assert driver.find_element(By.ID, "operator-count").text == "1 conversation"
         assert loaded_at(driver) == first_load, "the page was reloaded"
         screenshot(driver, "operator-reply-clock-stopped")
+
+        # Resolve, by keyboard too: Tab on from Send. The conversation leaves the list.
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.text == "Resolve"
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".conversation"))
+        assert driver.find_element(By.ID, "operator-empty").is_displayed()
+        assert loaded_at(driver) == first_load
         assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
 
 
@@ -169,6 +179,23 @@ def test_tenant_isolation_through_the_console_api(system: System) -> None:
     assert call("GET", f"{base}/me", SUPERVISOR_TOKEN)[0] == 403
     reply = {"text": "x", "key": "0123456789"}
     assert call("POST", f"{base}/me/conversations/not-a-conversation/reply", OPERATOR_TOKEN, reply)[0] == 403
+    # Sam's conversation (from the operator test): a colleague can neither see it nor act on it.
+    status, listed = call(
+        "GET", f"{system.query.http_url}/v1/conversations?operator_id={OPERATOR}", SUPERVISOR_TOKEN
+    )
+    assert status == 200
+    assert listed["items"], "the operator test's conversation is not there"
+    sams = listed["items"][0]["conversation_id"]
+    for action, body in (("reply", reply), ("resolve", {"key": "0123456789"})):
+        assert call("POST", f"{base}/me/conversations/{sams}/{action}", COLLEAGUE_TOKEN, body)[0] == 403
+    status, colleague = call("GET", f"{base}/me", COLLEAGUE_TOKEN)
+    assert status == 200
+    assert colleague["conversations"] == []
+    # Sam's own conversation, resolved in the operator test, takes no more replies or resolutions.
+    assert (
+        call("POST", f"{base}/me/conversations/{sams}/resolve", OPERATOR_TOKEN, {"key": "0123456789"})[0]
+        == 409
+    )
     status, board = call("GET", f"{base}/wallboard", SUPERVISOR_TOKEN)
     assert status == 200
     assert board["tenant"] == TENANT

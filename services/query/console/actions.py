@@ -38,9 +38,9 @@ class OperatorActions:
         )
         await self._call(tenant, lambda c: c.operators.PostReply(request, metadata=c.metadata))
 
-    async def resolve(self, tenant: str, operator_id: str, conversation_id: str) -> None:
+    async def resolve(self, tenant: str, operator_id: str, conversation_id: str, key: str) -> None:
         request = operator_pb2.ResolveConversationRequest(
-            conversation_id=conversation_id, operator_id=operator_id
+            conversation_id=conversation_id, operator_id=operator_id, idempotency_key=key
         )
         await self._call(tenant, lambda c: c.operators.ResolveConversation(request, metadata=c.metadata))
 

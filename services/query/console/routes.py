@@ -26,7 +26,7 @@ from services.query.console.auth import Caller, ConsoleAuth
 from services.query.console.changes import Changes
 from services.query.domain import conversation
 from services.query.domain.entries import Doc
-from services.query.store.port import ConversationQuery, OperatorQuery, ReportQuery, Store
+from services.query.store.port import ConversationQuery, OperatorQuery, Page, ReportQuery, Store
 
 STATIC = Path(__file__).parent / "static"
 WINDOW = timedelta(minutes=15)
@@ -36,6 +36,11 @@ LISTED = 200
 
 class StatusChange(BaseModel):
     status: Literal["online", "away", "offline"]
+
+
+class Resolution(BaseModel):
+    # The page's id of this resolution: a second click is the same resolution.
+    key: str = Field(min_length=8, max_length=64)
 
 
 class Reply(BaseModel):
@@ -86,7 +91,10 @@ def install(
     router = APIRouter(prefix="/console/api", tags=["console"], include_in_schema=False)
 
     async def listed(tenant: str, **filters: Any) -> list[Doc]:
-        return (await store.conversations(ConversationQuery(tenant, limit=LISTED, **filters))).items
+        return (await paged(tenant, **filters)).items
+
+    async def paged(tenant: str, **filters: Any) -> Page:
+        return await store.conversations(ConversationQuery(tenant, limit=LISTED, **filters))
 
     @router.get("/whoami")
     async def whoami(caller: AnyCaller) -> dict[str, Any]:
@@ -103,8 +111,13 @@ def install(
         zone = ZoneInfo(timezone_of(tenant))
         today = now.astimezone(zone).date()
         start = datetime.combine(today, time(), zone).astimezone(UTC)
-        waiting = await listed(tenant, status="waiting") + await listed(tenant, status="queued")
-        assigned = await listed(tenant, status="assigned")
+        # The longest waits first: what a page of LISTED leaves out are the newest.
+        not_routed, queued = (
+            await paged(tenant, status="waiting", oldest_first=True),
+            await paged(tenant, status="queued", oldest_first=True),
+        )
+        waiting = not_routed.items + queued.items
+        assigned = await listed(tenant, status="assigned", oldest_first=True)
         staff = (await store.operators(OperatorQuery(tenant, limit=LISTED))).items
         stats = await store.operator_stats(
             tenant, [o["operator_id"] for o in staff], start, start + timedelta(days=1)
@@ -126,7 +139,7 @@ def install(
                 "now": now,
                 "objective": objective,
                 "window_minutes": int(WINDOW.total_seconds() // 60),
-                "queue": wallboard.queue(waiting, now),
+                "queue": wallboard.queue(waiting, not_routed.total + queued.total, now),
                 "operators": wallboard.operators(staff, stats),
                 "compliance": wallboard.compliance(window, daily, objective),
                 "attention": wallboard.attention(waiting + assigned),
@@ -157,6 +170,8 @@ def install(
         doc = await store.get("conversations", conversation.document_id(caller.tenant, conversation_id))
         if doc is None or (doc["operator"] or {}).get("id") != caller.operator_id:
             raise HTTPException(403, "this conversation is not yours")
+        if doc["status"] != "assigned":
+            raise HTTPException(409, f"this conversation is {doc['status']}, not open with you")
         return doc
 
     @router.post("/me/status", status_code=202)
@@ -173,10 +188,10 @@ def install(
         return {"conversation_id": conversation_id}
 
     @router.post("/me/conversations/{conversation_id}/resolve", status_code=202)
-    async def resolve(caller: OperatorCaller, conversation_id: str) -> dict[str, str]:
+    async def resolve(caller: OperatorCaller, conversation_id: str, body: Resolution) -> dict[str, str]:
         await own(caller, conversation_id)
         assert caller.operator_id is not None
-        await actions.resolve(caller.tenant, caller.operator_id, conversation_id)
+        await actions.resolve(caller.tenant, caller.operator_id, conversation_id, body.key)
         return {"conversation_id": conversation_id}
 
     @router.get("/events", response_class=StreamingResponse)
@@ -241,7 +256,12 @@ def _conversation(doc: Doc) -> dict[str, Any]:
         "language": doc["language"],
         "subject": doc["subject"],
         "messages": [
-            {"from": "customer" if e["type"] == "message" else "operator", "at": e["at"], "text": e["text"]}
+            {
+                "from": "customer" if e["type"] == "message" else "operator",
+                "operator_id": e.get("operator_id", ""),
+                "at": e["at"],
+                "text": e["text"],
+            }
             for e in doc["timeline"]
             if e["type"] in ("message", "reply")
         ],

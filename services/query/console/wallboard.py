@@ -19,10 +19,11 @@ from services.query.domain.entries import Doc
 ATTENTION = ("at_risk", "breached")
 
 
-def queue(waiting: list[Doc], now: datetime) -> dict[str, Any]:
+def queue(waiting: list[Doc], total: int, now: datetime) -> dict[str, Any]:
+    """``waiting``: the longest-waiting conversations (a page of them); ``total``: how many wait."""
     groups: defaultdict[tuple[str, str, str], list[datetime]] = defaultdict(list)
     for doc in waiting:
-        since = doc["last_customer_message_at"] or doc["created_at"]
+        since = doc.get("waiting_since") or doc["created_at"]
         groups[(doc["channel"], doc["language"] or "-", (doc["topics"] or ["-"])[0])].append(since)
     rows: list[dict[str, Any]] = [
         {
@@ -30,12 +31,13 @@ def queue(waiting: list[Doc], now: datetime) -> dict[str, Any]:
             "language": language,
             "topic": topic,
             "waiting": len(times),
+            "oldest_since": min(times),
             "oldest_wait_s": round(max(0.0, (now - min(times)).total_seconds())),
         }
         for (channel, language, topic), times in groups.items()
     ]
     rows.sort(key=lambda r: (-r["oldest_wait_s"], r["channel"], r["language"], r["topic"]))
-    return {"total": len(waiting), "groups": rows}
+    return {"total": total, "listed": len(waiting), "groups": rows}
 
 
 def operators(docs: list[Doc], stats: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,10 +75,14 @@ def compliance(window: list[Doc], today: list[Doc], objective: float) -> list[di
             "channel": channel,
             "window": recent.get(channel, empty),
             "today": daily.get(channel, empty),
-            "below_objective": (daily.get(channel, empty)["compliance"] or 1.0) < objective,
+            "below_objective": _below(daily.get(channel, empty)["compliance"], objective),
         }
         for channel in sorted({*recent, *daily})
     ]
+
+
+def _below(compliance: float | None, objective: float) -> bool:
+    return compliance is not None and compliance < objective
 
 
 def attention(open_docs: list[Doc]) -> list[dict[str, Any]]:

@@ -79,6 +79,9 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
         "created_at": timeline[0]["at"],
         "updated_at": timeline[-1]["at"],
         "last_customer_message_at": None,
+        # Since when it has waited for an operator (not routed yet, queued, taken back); None when
+        # someone has it or it is resolved.
+        "waiting_since": None,
         "messages": 0,
         "replies": 0,
         "first_response": None,
@@ -92,7 +95,12 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
     }
     first_message_at: datetime | None = None
     for entry in timeline:
+        was = doc["status"]
         _STEPS[entry["type"]](doc, entry)
+        if doc["status"] in ("waiting", "queued") and was not in ("waiting", "queued"):
+            doc["waiting_since"] = entry["at"]
+        elif doc["status"] not in ("waiting", "queued"):
+            doc["waiting_since"] = None
         if entry["type"] == "message" and first_message_at is None:
             first_message_at = entry["at"]
         if entry["type"] == "reply" and doc["first_response"] is None and first_message_at is not None:

@@ -64,9 +64,11 @@ class MemoryStore:
             )
 
         found = sorted(self._matching("conversations", wanted), key=lambda d: d["_id"])
-        found.sort(key=lambda d: d["created_at"], reverse=True)
+        found.sort(key=lambda d: d["created_at"], reverse=not query.oldest_first)
         page = found[query.offset : query.offset + query.limit]
-        return Page([{k: v for k, v in d.items() if k != "timeline"} for d in page], len(found))
+        return Page(
+            [copy.deepcopy({k: v for k, v in d.items() if k != "timeline"}) for d in page], len(found)
+        )
 
     async def operators(self, query: OperatorQuery) -> Page:
         def wanted(doc: Doc) -> bool:
@@ -77,7 +79,7 @@ class MemoryStore:
             )
 
         found = sorted(self._matching("operators", wanted), key=lambda d: d["_id"])
-        return Page(found[query.offset : query.offset + query.limit], len(found))
+        return Page(copy.deepcopy(found[query.offset : query.offset + query.limit]), len(found))
 
     async def operator_stats(
         self, tenant: str, operator_ids: list[str], since: datetime, until: datetime
@@ -118,7 +120,7 @@ class MemoryStore:
                 and (query.since_at is None or fact["at"] >= query.since_at)
             )
 
-        return reports.report(self._matching("sla_events", wanted))
+        return reports.report(copy.deepcopy(list(self._matching("sla_events", wanted))))
 
     async def fresh(self) -> Store:
         return MemoryStore()
@@ -137,4 +139,5 @@ class MemoryStore:
         }
 
     def _matching(self, collection: Collection, wanted: Callable[[Doc], bool]) -> Iterable[Doc]:
-        return (copy.deepcopy(d) for d in self._data[collection].values() if wanted(d))
+        """The stored documents themselves: callers copy what they hand out."""
+        return (d for d in self._data[collection].values() if wanted(d))

@@ -111,7 +111,7 @@ class MongoStore:
         cursor = (
             self._c("conversations")
             .find(where, {"timeline": False})
-            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .sort([("created_at", ASCENDING if query.oldest_first else DESCENDING), ("_id", ASCENDING)])
             .skip(query.offset)
             .limit(query.limit)
         )

@@ -31,6 +31,8 @@ class ConversationQuery:
     until: datetime | None = None
     limit: int = 50
     offset: int = 0
+    # Oldest first (the wallboard's longest waits) instead of newest first.
+    oldest_first: bool = False
 
 
 @dataclass(frozen=True)

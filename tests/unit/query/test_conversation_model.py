@@ -59,6 +59,8 @@ def test_answered_late_queued_and_resolved() -> None:
     assert queued["sla"]["first_response"]["state"] == "breached"
     assert queued["first_response"] is None
     assert resolved["status"] == "resolved"
+    assert queued["waiting_since"] == queued["created_at"]  # waiting since the first message
+    assert (late["waiting_since"], resolved["waiting_since"]) == (None, None)
     assert resolved["resolved_by"] == "op-0"
     assert resolved["messages"] == 2
 

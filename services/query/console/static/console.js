@@ -14,7 +14,10 @@ const TEXT = {
     decisions: "Latest routing decisions", time: "Time", decision: "Decision", reason: "Reason",
     candidates: "Candidates", myConversations: "My conversations", myStatus: "My status",
     online: "Online", away: "Away", offline: "Offline", noConversations: "No conversations assigned to you.",
-    reply: "Reply", send: "Send", resolve: "Resolve", customer: "Customer", you: "You",
+    reply: "Reply", replyTo: (who) => `Reply to ${who}`, send: "Send", resolve: "Resolve", customer: "Customer", you: "You",
+    conversationsCount: (n) => (n === 1 ? "1 conversation" : `${n} conversations`), oldestShown: (n) => `the ${n} longest waits shown`,
+    reconnecting: "Live updates interrupted; reconnecting…",
+    channels: { email: "e-mail", web_chat: "web chat", contact_form: "contact form", phone: "phone", facebook: "Facebook", instagram: "Instagram", x: "X", whatsapp: "WhatsApp", telegram: "Telegram", viber: "Viber" },
     slaLeft: (m, s) => `${m}: ${s} left`, slaLate: (m, s) => `${m}: ${s} late`,
     slaStopped: (m, st) => `${m}: clock stopped (${st})`, noClock: "no clock running",
     assigned: "assigned to", queued: "queued, position", nobodyOnline: "nobody online",
@@ -35,7 +38,10 @@ const TEXT = {
     decisions: "Ultime decisioni di instradamento", time: "Ora", decision: "Decisione", reason: "Motivo",
     candidates: "Candidati", myConversations: "Le mie conversazioni", myStatus: "Il mio stato",
     online: "Disponibile", away: "Assente", offline: "Non collegato", noConversations: "Nessuna conversazione assegnata a te.",
-    reply: "Risposta", send: "Invia", resolve: "Risolvi", customer: "Cliente", you: "Tu",
+    reply: "Risposta", replyTo: (who) => `Rispondi a ${who}`, send: "Invia", resolve: "Risolvi", customer: "Cliente", you: "Tu",
+    conversationsCount: (n) => (n === 1 ? "1 conversazione" : `${n} conversazioni`), oldestShown: (n) => `mostrate le ${n} attese più lunghe`,
+    reconnecting: "Aggiornamenti in diretta interrotti; riconnessione…",
+    channels: { email: "e-mail", web_chat: "chat sul sito", contact_form: "modulo di contatto", phone: "telefono", facebook: "Facebook", instagram: "Instagram", x: "X", whatsapp: "WhatsApp", telegram: "Telegram", viber: "Viber" },
     slaLeft: (m, s) => `${m}: mancano ${s}`, slaLate: (m, s) => `${m}: in ritardo di ${s}`,
     slaStopped: (m, st) => `${m}: orologio fermo (${st})`, noClock: "nessun orologio in corso",
     assigned: "assegnata a", queued: "in coda, posizione", nobodyOnline: "nessuno collegato",
@@ -46,7 +52,12 @@ const TEXT = {
   },
 };
 
-const state = { token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null };
+const channel = (name) => TEXT[state.language].channels?.[name] ?? name;
+// Idempotency keys; crypto.randomUUID exists only on HTTPS or localhost pages, getRandomValues everywhere.
+const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+const serverNow = () => new Date(Date.now() + state.offset);
+
+const state = { offset: 0, token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null };
 if (!TEXT[state.language]) state.language = "en";
 window.prontoLoadedAt = Date.now(); // tests check the page is never reloaded
 
@@ -97,8 +108,8 @@ async function refresh() {
   state.refreshing = true;
   try {
     state.data = await api(state.role === "supervisor" ? "/console/api/wallboard" : "/console/api/me");
+    state.offset = Date.parse(state.data.now) - Date.now(); // the server's clock counts, not the browser's
     render();
-    showError("");
   } catch (error) {
     if (error.message !== "unauthenticated") showError(error);
   } finally {
@@ -114,20 +125,25 @@ function render() {
 function renderWallboard(board) {
   $("#updated-at").textContent = clock(board.now);
   $("#queue-total").textContent = String(board.queue.total);
+  $("#queue-listed").textContent = board.queue.listed < board.queue.total ? `(${t("oldestShown", board.queue.listed)})` : "";
   $("#objective").textContent = percent(board.objective);
   $("#window-head").textContent = t("lastMinutes", board.window_minutes);
-  fill("#queue-table", board.queue.groups, (g) => [cell(g.channel), cell(g.language), cell(g.topic), cell(String(g.waiting)), cell(duration(g.oldest_wait_s), g.oldest_wait_s > 300 ? "bad" : "")]);
+  fill("#queue-table", board.queue.groups, (g) => {
+    const wait = cell(duration(g.oldest_wait_s), g.oldest_wait_s > 300 ? "bad" : "");
+    wait.dataset.since = g.oldest_since;
+    return [cell(channel(g.channel)), cell(g.language), cell(g.topic), cell(String(g.waiting)), wait];
+  });
   fill("#compliance-table", board.compliance, (c) => {
     const today = cell(percent(c.today.compliance), c.below_objective ? "bad" : "good");
     today.id = `compliance-${c.channel}`;
-    return [cell(c.channel), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
+    return [cell(channel(c.channel)), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
   });
   fill("#operators-table", board.operators, (o) => [cell(o.name), cell(t(o.status), o.status === "online" ? "good" : ""), cell(`${o.load} / ${o.capacity}`), cell(String(o.handled_today)), cell(duration(o.average_first_response_s))]);
-  fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(a.channel), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(clock(a.deadline)), cell(a.operator || t("none"))]);
+  fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(channel(a.channel)), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(clock(a.deadline)), cell(a.operator || t("none"))]);
   fill("#decisions-table", board.decisions, (d) => {
     const what = d.type === "assigned" ? `${t("assigned")} ${d.operator_name || d.operator_id}` : `${t("queued")} ${d.position}${d.nobody_online ? `, ${t("nobodyOnline")}` : ""}`;
     const candidates = (d.candidates || []).map((c) => `${c.operator_id} ${c.score.toFixed(2)}: ${c.reason}`).join("; ");
-    return [cell(clock(d.at)), cell(`${d.conversation_id} (${d.channel})`), cell(what), cell(d.reason), cell(candidates || t("none"))];
+    return [cell(clock(d.at)), cell(`${d.conversation_id} (${channel(d.channel)})`), cell(what), cell(d.reason), cell(candidates || t("none"))];
   });
 }
 
@@ -143,10 +159,12 @@ function renderOperator(me) {
   $("#operator-name").textContent = me.name;
   for (const button of document.querySelectorAll("#status button")) button.setAttribute("aria-pressed", String(button.dataset.status === me.status));
   $("#operator-empty").hidden = me.conversations.length > 0;
+  const count = t("conversationsCount", me.conversations.length);
+  if ($("#operator-count").textContent !== count) $("#operator-count").textContent = count; // announced when it changes
   const list = $("#conversations");
   const wanted = new Set(me.conversations.map((c) => c.conversation_id));
   for (const card of [...list.children]) if (!wanted.has(card.dataset.conversation)) card.remove();
-  const now = new Date();
+  const now = serverNow();
   for (const c of me.conversations) {
     // A card is updated in place: what the operator is typing, and where the focus is, stay.
     let card = list.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"]`);
@@ -156,13 +174,15 @@ function renderOperator(me) {
 }
 
 function updateCard(card, c, now) {
-  card.querySelector("h3").textContent = `${c.customer?.name || c.customer?.id || t("customer")} · ${c.channel}${c.subject ? ` · ${c.subject}` : ""}`;
+  const who = c.customer?.name || c.customer?.id || t("customer");
+  card.querySelector("h3").textContent = `${who} · ${channel(c.channel)}${c.subject ? ` · ${c.subject}` : ""}`;
   const sla = card.querySelector(".sla");
   sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
   sla.dataset.state = c.sla?.state || "none";
   sla.textContent = slaText(c.sla, now);
-  card.querySelector("ol").replaceChildren(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${m.from === "customer" ? t("customer") : t("you")} (${clock(m.at)}): ${m.text}`; return li; }));
-  card.querySelector("label").textContent = t("reply");
+  const author = (m) => (m.from === "customer" ? t("customer") : m.operator_id === state.data.operator_id ? t("you") : m.operator_id);
+  card.querySelector("ol").replaceChildren(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${author(m)} (${clock(m.at)}): ${m.text}`; return li; }));
+  card.querySelector("label").textContent = t("replyTo", who);
   card.querySelector("button[type=submit]").textContent = t("send");
   card.querySelector("button.secondary").textContent = t("resolve");
 }
@@ -193,7 +213,7 @@ function conversationCard(c) {
     send.disabled = true;
     try {
       // One key per reply: sent again after a failed attempt, it is still the same reply.
-      form.dataset.key ||= crypto.randomUUID();
+      form.dataset.key ||= newKey();
       await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/reply`, { method: "POST", body: JSON.stringify({ text: area.value, key: form.dataset.key }) });
       area.value = "";
       delete form.dataset.key;
@@ -201,7 +221,13 @@ function conversationCard(c) {
     } catch (error) { showError(error); } finally { send.disabled = false; }
   });
   resolve.addEventListener("click", async () => {
-    try { await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/resolve`, { method: "POST" }); } catch (error) { showError(error); }
+    resolve.disabled = true;
+    form.dataset.resolveKey ||= newKey(); // a second click is the same resolution
+    try {
+      await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/resolve`, { method: "POST", body: JSON.stringify({ key: form.dataset.resolveKey }) });
+      showError("");
+      $("#operator-title").focus();
+    } catch (error) { showError(error); resolve.disabled = false; }
   });
   card.append(title, sla, list, form);
   return card;
@@ -211,6 +237,8 @@ function listen() {
   if (state.events) state.events.close();
   state.events = new EventSource(`/console/api/events?token=${encodeURIComponent(state.token)}`);
   state.events.addEventListener("changed", refresh);
+  state.events.onopen = () => { $("#live").textContent = ""; refresh(); }; // catch up after a reconnection
+  state.events.onerror = () => { $("#live").textContent = t("reconnecting"); };
 }
 
 async function signIn(token) {
@@ -225,9 +253,12 @@ async function signIn(token) {
   $("#operator").hidden = who.role !== "operator";
   listen();
   await refresh();
+  (who.role === "operator" ? $("#operator-title") : $("#wallboard-title")).focus();
 }
 
 function signOut(message = "") {
+  // An operator who signs out stops receiving work (best effort: the page may be closing).
+  if (state.role === "operator" && state.token) api("/console/api/me/status", { method: "POST", body: JSON.stringify({ status: "offline" }) }).catch(() => {});
   sessionStorage.removeItem("pronto-token");
   if (state.events) state.events.close();
   Object.assign(state, { token: "", role: "", data: null, events: null });
@@ -252,10 +283,12 @@ for (const button of document.querySelectorAll("#status button")) {
     try { await api("/console/api/me/status", { method: "POST", body: JSON.stringify({ status: button.dataset.status }) }); await refresh(); } catch (error) { showError(error); }
   });
 }
-// The SLA time left moves with the clock between events; only those lines are written again.
+// Waits and the SLA time left move with the clock between events; only those cells are written again.
 setInterval(() => {
-  if (!state.data || state.role !== "operator") return;
-  const now = new Date();
+  if (!state.data) return;
+  const now = serverNow();
+  for (const wait of document.querySelectorAll("#queue-table td[data-since]")) wait.textContent = duration((now - new Date(wait.dataset.since)) / 1000);
+  if (state.role !== "operator") return;
   for (const c of state.data.conversations) {
     const line = document.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"] .sla`);
     if (line) line.textContent = slaText(c.sla, now);
