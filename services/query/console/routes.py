@@ -111,6 +111,7 @@ def install(
         zone = ZoneInfo(timezone_of(tenant))
         today = now.astimezone(zone).date()
         start = datetime.combine(today, time(), zone).astimezone(UTC)
+        end = datetime.combine(today + timedelta(days=1), time(), zone).astimezone(UTC)  # not +24 h: DST
         # The longest waits first: what a page of LISTED leaves out are the newest.
         not_routed, queued = (
             await paged(tenant, status="waiting", oldest_first=True),
@@ -119,9 +120,7 @@ def install(
         waiting = not_routed.items + queued.items
         assigned = await listed(tenant, status="assigned", oldest_first=True)
         staff = (await store.operators(OperatorQuery(tenant, limit=LISTED))).items
-        stats = await store.operator_stats(
-            tenant, [o["operator_id"] for o in staff], start, start + timedelta(days=1)
-        )
+        stats = await store.operator_stats(tenant, [o["operator_id"] for o in staff], start, end)
         day = today.isoformat()
         window = await store.sla_report(
             ReportQuery(
