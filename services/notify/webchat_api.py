@@ -32,7 +32,7 @@ def webchat_router(hub: WebChatHub, settings: NotifySettings) -> APIRouter:
         if config is None:
             raise HTTPException(404, f"web chat answers are not configured for {tenant!r}")
         expected = token(config.secret.get_secret_value(), tenant, visitor)
-        if not hmac.compare_digest(expected, token_):
+        if not hmac.compare_digest(expected.encode(), token_.encode()):
             raise HTTPException(401, "wrong token for this visitor")
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         origin = request.headers.get("origin")

@@ -91,7 +91,8 @@ class Feed:
         self._group_id = group_id
         self._fetch_wait_ms = fetch_wait_ms
         self.connected = False
-        # Has read everything there was when it started (an empty fetch since).
+        # Has read everything there was when it started: past the end offsets of that moment (memory),
+        # or a fetch that found nothing new (a consumer group resuming its committed offsets).
         self.caught_up = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -107,16 +108,19 @@ class Feed:
         if not await _started(consumer, stop, self._bootstrap_servers):
             return
         try:
+            ends: dict[TopicPartition, int] = {}
             if self._group_id is None:
-                await _assign_all(consumer)
+                ends = await consumer.end_offsets(await _assign_all(consumer))
             else:
                 consumer.subscribe(list(SOURCES))
             self.connected = True
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=BATCH)
+                if not self.caught_up and not batches:
+                    positions = [await consumer.position(p) >= end for p, end in ends.items()]
+                    self.caught_up = all(positions)
+                    self._metrics.caught_up.set(int(self.caught_up))
                 if not batches:
-                    self.caught_up = True
-                    self._metrics.caught_up.set(1)
                     continue
                 for records in batches.values():
                     for record in records:

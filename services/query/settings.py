@@ -65,6 +65,18 @@ class QuerySettings(CommonSettings):
         problem = token_problem(self.query_tokens, "PRONTO_QUERY_TOKENS", self.environment == "production")
         if problem:
             raise ValueError(problem)
+        operators = {
+            f"{t}/{o}": token
+            for t, tokens in self.query_operator_tokens.items()
+            for o, token in tokens.items()
+        }
+        problem = token_problem(
+            {**{f"supervisors of {t}": tok for t, tok in self.query_tokens.items()}, **operators},
+            "PRONTO_QUERY_TOKENS and PRONTO_QUERY_OPERATOR_TOKENS",
+            self.environment == "production" and bool(operators),
+        )
+        if problem:  # one token for two callers would sign one in as the other, maybe in another shop
+            raise ValueError(problem)
         if self.environment == "production" and self.query_mongodb_uri is None:
             raise ValueError(
                 "PRONTO_QUERY_MONGODB_URI is required in production "

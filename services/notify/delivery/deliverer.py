@@ -459,10 +459,15 @@ class Deliverer:
             )
             self.metrics.statuses.labels("whatsapp", "not_resent").inc()
             return
+        attempts = 0
         try:
-            sent = await adapter.template_instead(_message([request]))
+            async for attempt in self._retrying():
+                with attempt:
+                    attempts += 1
+                    async with self._slots:
+                        sent = await adapter.template_instead(_message([request]))
         except DeliveryError as exc:
-            await self._failed([request], adapter.name, 1, exc.reason, exc.code)
+            await self._failed([request], adapter.name, attempts, exc.reason, exc.code, index=2)
             return
         note = f"WhatsApp reported its 24-hour window closed (131047): sent again as template; {sent.note}"
         await self._outcomes(
@@ -471,7 +476,7 @@ class Deliverer:
                 notification_id=r.id,
                 conversation_id=r.request.conversation_id,
                 adapter=adapter.name,
-                attempts=2,
+                attempts=1 + attempts,
                 platform_message_id=sent.platform_message_id,
                 note=note,
                 via_template=True,
@@ -520,19 +525,17 @@ class Deliverer:
         kind = "digest" if len(requests) > 1 else first.request.kind
         adapter = self._adapter(first)
         attempts = 0
-        async with self._slots, self._busy(first.partition):
+        async with self._busy(first.partition):
             try:
                 if adapter is None:
                     raise DeliveryError(f"no contact configured for {first.key}", permanent=True)
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(self.settings.notify_attempts),
-                    wait=self._wait,
-                    retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and not e.permanent),
-                    reraise=True,
-                ):
+                async for attempt in self._retrying():
                     with attempt:
                         attempts += 1
-                        sent = await self._attempt(adapter, message, requests, attempts)
+                        # A slot per attempt, not across the waits between them: a platform asking
+                        # for minutes of patience does not hold up everyone else's deliveries.
+                        async with self._slots:
+                            sent = await self._attempt(adapter, message, requests, attempts)
             except DeliveryError as exc:
                 await self._failed(
                     requests, adapter.name if adapter else "none", attempts, exc.reason, exc.code
@@ -565,7 +568,7 @@ class Deliverer:
         if sent.note:
             log.info("%s by %s: %s", requests[0].id, adapter, sent.note)
         state = self.partitions.get(requests[0].partition)
-        if adapter == "whatsapp" and not sent.via_template and state is not None:
+        if adapter == "whatsapp" and not sent.via_template and requests[0].request.kind == "reply" and state:
             state.remember_text(requests[0])
         await self._outcomes(
             requests,
@@ -602,6 +605,14 @@ class Deliverer:
             self.journal.write(request.id, "delivered")
         return sent
 
+    def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.settings.notify_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and not e.permanent),
+            reraise=True,
+        )
+
     def _wait(self, retry: RetryCallState) -> float:
         backoff = wait_exponential_jitter(
             multiplier=self.settings.notify_backoff_initial_s, max=self.settings.notify_backoff_max_s
@@ -611,8 +622,15 @@ class Deliverer:
         return max(backoff, min(asked, self.settings.notify_retry_after_max_s))
 
     async def _failed(
-        self, requests: list[Request], adapter: str, attempts: int, reason: str, code: str = ""
+        self,
+        requests: list[Request],
+        adapter: str,
+        attempts: int,
+        reason: str,
+        code: str = "",
+        index: int = 1,
     ) -> None:
+        """``index`` 2: the failure of a second delivery of one request (the template after a 131047)."""
         assert self.journal is not None
         for request in requests:
             self.journal.write(request.id, "failed")
@@ -629,7 +647,7 @@ class Deliverer:
                 error_code=code,
             )
 
-        await self._outcomes(requests, failure, dead_letter=True)
+        await self._outcomes(requests, failure, dead_letter=True, index=index)
 
     async def _recover(self, request: Request, outcome: str) -> None:
         """Sent before a crash, its outcome event lost: write the event, send nothing."""

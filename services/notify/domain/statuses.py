@@ -73,11 +73,13 @@ class Deliveries:
     def matching(self, report: events_pb2.DeliveryStatusReported) -> list[Tracked]:
         """The deliveries a report is about: by notification id, by the platform's id, or every one
         sent to the recipient up to its watermark."""
+        # The platform's id first: a text and the template sent after it share the notification id.
+        if report.platform_message_id in self.by_platform_id:
+            return [self.by_platform_id[report.platform_message_id]]
         if report.notification_id and report.notification_id in self.by_notification:
             return [self.by_notification[report.notification_id]]
         if report.platform_message_id:
-            found = self.by_platform_id.get(report.platform_message_id)
-            return [found] if found is not None else []
+            return []
         if report.HasField("up_to"):
             up_to = report.up_to.ToDatetime(tzinfo=UTC) + WATERMARK_MARGIN
             return [t for t in self.by_recipient.get(report.recipient, ()) if t.at <= up_to]
@@ -88,3 +90,8 @@ class Deliveries:
             oldest = next(iter(self.by_notification))
             tracked = self.by_notification.pop(oldest)
             self.by_platform_id.pop(tracked.platform_message_id, None)
+            sent_to = self.by_recipient.get(tracked.recipient)
+            if sent_to is not None and tracked in sent_to:
+                sent_to.remove(tracked)
+                if not sent_to:
+                    del self.by_recipient[tracked.recipient]

@@ -38,11 +38,13 @@ def _seconds(duration: Duration) -> float:
 
 
 def metric_name(metric: int) -> str:
-    """``SLA_METRIC_FIRST_RESPONSE`` -> ``first_response``."""
-    return events_pb2.SlaMetric.Name(metric).removeprefix("SLA_METRIC_").lower()
+    """``SLA_METRIC_FIRST_RESPONSE`` -> ``first_response``; a value this build does not know (a newer
+    producer) is ``unknown``, not a crash."""
+    return enum_name(events_pb2.SlaMetric, metric, "SLA_METRIC_")
 
 
-def _enum(enum: Any, value: int, prefix: str) -> str:
+def enum_name(enum: Any, value: int, prefix: str) -> str:
+    """An enum value's name as the read models write it; ``unknown`` for a value this build lacks."""
     try:
         return str(enum.Name(value)).removeprefix(prefix).lower()
     except ValueError:
@@ -61,16 +63,16 @@ def _message(p: events_pb2.MessageReceived) -> Doc:
         "channel": channel_name(p.channel),
         "text": p.text,
         "subject": p.subject,
-        "kind": _enum(events_pb2.MessageKind, p.kind, "MESSAGE_KIND_"),
+        "kind": enum_name(events_pb2.MessageKind, p.kind, "MESSAGE_KIND_"),
         "language": p.language,
         "customer": {
             "id": p.sender.id,
             "name": p.sender.display_name,
             "email": p.sender.email,
             "phone": p.sender.phone,
-            "tier": _enum(common_pb2.CustomerTier, p.sender.tier, "CUSTOMER_TIER_"),
+            "tier": enum_name(common_pb2.CustomerTier, p.sender.tier, "CUSTOMER_TIER_"),
         },
-        "topics": [_enum(common_pb2.SupportTopic, t, "SUPPORT_TOPIC_") for t in p.topic_hints],
+        "topics": [enum_name(common_pb2.SupportTopic, t, "SUPPORT_TOPIC_") for t in p.topic_hints],
         "attachments": len(p.attachments),
     }
 

@@ -17,6 +17,7 @@ from pronto.channels import channel_name
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
 from services.query.domain.entries import Doc, ms
+from services.query.domain.entries import enum_name as name_of
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,12 @@ def with_event(current: Doc | None, envelope: Envelope, position: Position) -> D
         doc |= {
             "display_name": payload.display_name,
             "languages": [{"language": s.language, "proficiency": s.proficiency} for s in payload.languages],
-            "topics": [
-                common_pb2.SupportTopic.Name(t).removeprefix("SUPPORT_TOPIC_").lower() for t in payload.topics
-            ],
+            "topics": [name_of(common_pb2.SupportTopic, t, "SUPPORT_TOPIC_") for t in payload.topics],
             "capacities": {channel_name(c.channel): c.max_concurrent for c in payload.capacities},
             "team": payload.team,
         }
     elif isinstance(payload, events_pb2.OperatorStatusChanged):
-        status = events_pb2.OperatorStatus.Name(payload.status).removeprefix("OPERATOR_STATUS_").lower()
+        status = name_of(events_pb2.OperatorStatus, payload.status, "OPERATOR_STATUS_")
         doc |= {"status": status, "status_reason": payload.reason, "status_since": ms(envelope.time)}
     doc |= {
         "updated_at": ms(envelope.time),

@@ -506,8 +506,9 @@ async def widget(running: Running) -> AsyncIterator[tuple[str, asyncio.Queue[dic
                     received.put_nowait(json.loads(line[6:]))
 
     async with aiohttp.ClientSession() as http:
-        async with http.get(url, params={"token": "wrong"}) as refused:
-            assert refused.status == 401
+        for wrong in ("wrong", "é"):
+            async with http.get(url, params={"token": wrong}) as refused:
+                assert refused.status == 401
         task = asyncio.create_task(listen(http))
         await asyncio.sleep(0.3)
         yield visitor, received

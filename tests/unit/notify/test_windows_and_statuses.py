@@ -76,3 +76,22 @@ def test_reports_find_their_deliveries() -> None:
     assert deliveries.matching(read) == [first]
     read.up_to.FromDatetime(NOW + timedelta(seconds=20))
     assert deliveries.matching(read) == [first, second]
+
+
+def test_a_template_sent_after_the_text_is_told_apart_by_its_platform_id() -> None:
+    deliveries = Deliveries()
+    text = Tracked("n1", "c1", "whatsapp", "39333", "wamid.TEXT", NOW, statuses.FAILED)
+    deliveries.sent(text)
+    template = Tracked("n1", "c1", "whatsapp", "39333", "wamid.TEMPLATE", NOW + timedelta(seconds=2))
+    deliveries.sent(template)
+
+    def report(wamid: str) -> events_pb2.DeliveryStatusReported:
+        return events_pb2.DeliveryStatusReported(
+            channel=common_pb2.CHANNEL_WHATSAPP,
+            recipient="39333",
+            platform_message_id=wamid,
+            notification_id="n1",
+        )
+
+    assert deliveries.matching(report("wamid.TEMPLATE")) == [template]
+    assert deliveries.matching(report("wamid.TEXT")) == [text]

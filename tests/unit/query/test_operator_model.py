@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pronto.envelope import Envelope
+from pronto.v1 import events_pb2
 from services.query.domain.entries import Doc
 from services.query.domain.operator import Position, with_event
 from tests.support import history
@@ -50,3 +52,13 @@ def test_the_same_event_written_again_later_counts_once() -> None:
     assert doc is not None
     assert with_event(doc, online, Position(0, 3)) is None  # a producer's retry of "online", after "away"
     assert (doc["status"], doc["version"]) == ("away", 3)
+
+
+def test_a_status_this_build_does_not_know_is_unknown_not_a_crash() -> None:
+    (profile, *_rest) = history.operators("shop", START, count=1)
+    newer = events_pb2.OperatorStatusChanged(operator_id="op-0")
+    newer.status = 99  # type: ignore[assignment]
+    changed = Envelope("shop-op-0-new", "/test", "shop", newer, START)
+    doc = with_event(with_event(None, profile, Position(0, 0)), changed, Position(0, 1))
+    assert doc is not None
+    assert doc["status"] == "unknown"

@@ -111,3 +111,14 @@ async def test_changes_wake_a_listener_of_that_shop_only() -> None:
         assert await other == 0  # timed out: nothing changed for it
     finally:
         publishing.cancel()
+
+
+def test_one_token_for_two_callers_is_refused_at_start() -> None:
+    from services.query.settings import QuerySettings
+
+    with pytest.raises(ValueError, match="the same token"):
+        QuerySettings(
+            query_operator_tokens={"a": {"sam": SecretStr("t-1234")}, "b": {"sam": SecretStr("t-1234")}}
+        )
+    with pytest.raises(ValueError, match="the same token"):
+        QuerySettings(query_operator_tokens={"demo-shop": {"sam": SecretStr("demo-query-token")}})
