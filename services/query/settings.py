@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from typing import Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pronto.auth import token_problem
 from pronto.settings import CommonSettings
-
-
-def zone_named(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Rome'") from exc
-    return name
+from services.sla.domain.calendar import zone_named
 
 
 class QuerySettings(CommonSettings):

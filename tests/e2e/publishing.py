@@ -12,7 +12,7 @@ import grpc
 from pronto.grpc_client import ProntoClient
 from pronto.simulate.channels import CustomerMessage, webhook_request
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.v1 import events_pb2, ingest_pb2
+from pronto.v1 import events_pb2, ingest_pb2, operator_pb2
 
 BATCH = 100
 
@@ -80,3 +80,18 @@ async def customer_writes(ingest_http_url: str, tenant: str, message: CustomerMe
         assert response.status == 200, await response.text()
         (event_id,) = (await response.json())["event_ids"]
     return str(event_id)
+
+
+async def operator_joins(
+    target: str, token: str, profile: events_pb2.OperatorProfileUpdated, online: bool = True
+) -> None:
+    """An operator's profile as the shop's own tools set it, and, with ``online``, their status."""
+    async with ProntoClient(target, token) as client:
+        await client.operators.UpdateOperatorProfile(
+            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
+        )
+        if online:
+            status = operator_pb2.SetOperatorStatusRequest(
+                operator_id=profile.operator_id, status=events_pb2.OPERATOR_STATUS_ONLINE
+            )
+            await client.operators.SetOperatorStatus(status, metadata=client.metadata)

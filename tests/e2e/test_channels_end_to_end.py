@@ -22,7 +22,7 @@ from pronto.simulate.channels import CHANNELS, CustomerMessage
 from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
-from tests.e2e.publishing import customer_writes
+from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.receivers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -43,16 +43,7 @@ async def online(running: Running) -> str:
     profile = roster(1, capacity=20)[0]
     profile.operator_id, profile.display_name = OPERATOR, OPERATOR_NAME
     profile.languages.add(language="pl", proficiency=5)
-    async with ProntoClient(running.system.ingest.grpc_target, TOKEN) as client:
-        await client.operators.UpdateOperatorProfile(
-            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
-        )
-        await client.operators.SetOperatorStatus(
-            operator_pb2.SetOperatorStatusRequest(
-                operator_id=OPERATOR, status=events_pb2.OPERATOR_STATUS_ONLINE
-            ),
-            metadata=client.metadata,
-        )
+    await operator_joins(running.system.ingest.grpc_target, TOKEN, profile)
     return OPERATOR
 
 

@@ -31,14 +31,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
-from pronto.grpc_client import ProntoClient
 from pronto.simulate.channels import CustomerMessage
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.simulate.team import roster
 from pronto.system import Shop, System
-from pronto.v1 import operator_pb2
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
-from tests.e2e.publishing import customer_writes
+from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.browser import chromium, requested_hosts, screenshot
 from tests.support.receivers import http_receiver
 
@@ -104,10 +102,7 @@ async def _profile(system: System) -> None:
     """Sam's profile, as the shop's own tools would set it: languages, channels, capacity."""
     profile = roster(1, capacity=3)[0]
     profile.operator_id, profile.display_name = OPERATOR, "Sam"
-    async with ProntoClient(system.ingest.grpc_target, TOKEN) as client:
-        await client.operators.UpdateOperatorProfile(
-            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
-        )
+    await operator_joins(system.ingest.grpc_target, TOKEN, profile, online=False)
 
 
 def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(system: System) -> None:

@@ -21,7 +21,7 @@ from pronto.simulate.channels import CustomerMessage
 from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
-from tests.e2e.publishing import customer_writes
+from tests.e2e.publishing import customer_writes, operator_joins
 from tests.e2e.test_channels_end_to_end import _one, _payload, met_first_responses
 from tests.support import platforms
 from tests.support.platforms import FakePlatforms, fake_platforms
@@ -47,16 +47,7 @@ def running(tmp_path_factory: pytest.TempPathFactory, telegram: FakePlatforms) -
 async def test_a_telegram_customer_is_answered_on_telegram(running: Running, telegram: FakePlatforms) -> None:
     profile = roster(1, capacity=5)[0]
     profile.operator_id, profile.display_name = OPERATOR, OPERATOR_NAME
-    async with ProntoClient(running.system.ingest.grpc_target, TOKEN) as client:
-        await client.operators.UpdateOperatorProfile(
-            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
-        )
-        await client.operators.SetOperatorStatus(
-            operator_pb2.SetOperatorStatusRequest(
-                operator_id=OPERATOR, status=events_pb2.OPERATOR_STATUS_ONLINE
-            ),
-            metadata=client.metadata,
-        )
+    await operator_joins(running.system.ingest.grpc_target, TOKEN, profile)
 
     message = CustomerMessage(
         channel="telegram",
