@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 
-from services.ingest.channels.errors import BadSignature
+from services.ingest.channels.errors import BadSignature, MalformedPayload
 
 
 def hmac_sha256_hex(key: str, body: bytes) -> str:
@@ -31,8 +32,24 @@ def check_token(given: str | None, expected: str, what: str) -> None:
         raise BadSignature(f"the {what} is wrong")
 
 
+# What X's crc_token looks like: a UUID in X's published sample, base64 in older ones. 128 characters
+# and this charset hold every token X documents with room to spare, and nothing that parses as a JSON
+# object (no braces, quotes, spaces), so no signed body can be one of them.
+X_CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
+
+
 def x_crc_response(consumer_secret: str, crc_token: str) -> str:
-    """X's challenge-response check: sha256= + base64(HMAC-SHA256(consumer secret, crc_token))."""
+    """X's challenge-response check: sha256= + base64(HMAC-SHA256(consumer secret, crc_token)).
+
+    It is the same key and encoding as the x-twitter-webhooks-signature of X's POSTs, so answering
+    any token would sign any body for whoever asks (issue #26): only a token shaped like X's is
+    answered, never one that could be a POST body. MalformedPayload (400) otherwise.
+    """
+    if not X_CRC_TOKEN.fullmatch(crc_token):
+        raise MalformedPayload(
+            "crc_token must be 1 to 128 letters, digits or '-_+/=', as X sends it; "
+            f"got {len(crc_token)} characters"
+        )
     digest = hmac.new(consumer_secret.encode(), crc_token.encode(), hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(digest).decode()
 
