@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+import faust
 import pytest
 
+from pronto.entrypoint import faust_worker
 from services.routing.main import main as routing_main
 from services.sla.main import main as sla_main
 
@@ -40,3 +43,16 @@ def test_a_bad_setting_ends_the_service_with_one_line(
     message = str(ended.value.code)
     assert expected in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("level", ["WARNING", "INFO", "ERROR"])
+def test_the_log_level_asked_for_is_the_root_loggers(level: str) -> None:
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    worker = faust_worker(faust.App("pronto-test-logging", broker="kafka://127.0.0.1:1"), level)
+    try:
+        worker._setup_logging()
+        assert logging.getLevelName(root.level) == level
+    finally:
+        root.setLevel(before[0])
+        root.handlers[:] = before[1]
