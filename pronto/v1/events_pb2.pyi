@@ -115,6 +115,24 @@ class MessageReceived(_message.Message):
     subject: str
     def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ...) -> None: ...
 
+class WebhookPartDeadLettered(_message.Message):
+    __slots__ = ("channel", "route", "path", "reason", "body", "content_type", "received_at")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    channel: _common_pb2.Channel
+    route: str
+    path: str
+    reason: str
+    body: bytes
+    content_type: str
+    received_at: _timestamp_pb2.Timestamp
+    def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., route: _Optional[str] = ..., path: _Optional[str] = ..., reason: _Optional[str] = ..., body: _Optional[bytes] = ..., content_type: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class LanguageSkill(_message.Message):
     __slots__ = ("language", "proficiency")
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]

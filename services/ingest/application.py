@@ -9,6 +9,7 @@ begins a whole batch of writes before settling any, which is what makes it fast.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -51,6 +52,8 @@ class Write:
     key: str
     label: str
     event: Envelope
+    # Kept for someone to look at, not accepted: counted as rejected ("dead_lettered").
+    dead_letter: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Pending:
     label: str
     delivery: asyncio.Future[Receipt]
     duplicate: bool
+    dead_letter: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,26 @@ class Ingest:
                     self._envelope(tenant, event_id, report, traceparent),
                 )
             )
+        settled = await self.settle(await self.begin(writes))
+        for result in settled:
+            if isinstance(result, BrokerUnavailable):
+                raise result
+        return [result for result in settled if isinstance(result, Outcome)]
+
+    async def publish_dead_letters(
+        self, tenant: str, parts: Sequence[events_pb2.WebhookPartDeadLettered], traceparent: str = ""
+    ) -> list[Outcome]:
+        """Parts of a webhook delivery no parser could read, on the dead-letter topic.
+
+        The id comes from the body and the part's place in it, so the platform's retry of the
+        same delivery (after a 503) writes no second dead letter.
+        """
+        writes = []
+        for part in parts:
+            about = f"deadletter:{hashlib.sha256(part.body).hexdigest()}:{part.path}"
+            event_id = event_ids.from_channel_message(tenant, part.route, about)
+            envelope = self._envelope(tenant, event_id, part, traceparent)
+            writes.append(Write(topics.DEADLETTER.name, f"{tenant}/{part.route}", part.route, envelope, True))
         settled = await self.settle(await self.begin(writes))
         for result in settled:
             if isinstance(result, BrokerUnavailable):
@@ -213,7 +237,7 @@ class Ingest:
         new: dict[str, list[tuple[int, Write, asyncio.Future[Receipt]]]] = defaultdict(list)
         for index, write in enumerate(writes):
             delivery, duplicate = self._recent.claim(write.event.id)
-            results.append(Pending(write.event.id, write.label, delivery, duplicate))
+            results.append(Pending(write.event.id, write.label, delivery, duplicate, write.dead_letter))
             if not duplicate:
                 new[write.topic].append((index, write, delivery))
         for topic, claimed in new.items():
@@ -259,6 +283,8 @@ class Ingest:
             raise BrokerUnavailable(f"Kafka did not acknowledge within {self.ack_timeout_s:g} s")
         if pending.duplicate:
             self._metrics.deduplicated(pending.label)
+        elif pending.dead_letter:
+            self._metrics.rejected(pending.label, "dead_lettered")
         else:
             self._metrics.accepted(pending.label)
         return Outcome(event_id=pending.event_id, duplicate=pending.duplicate, receipt=delivery.result())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -28,15 +28,18 @@ from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, shop, signatures, statuses, telegram, viber, x
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
+from services.ingest.channels.payload import Unreadable
 from services.ingest.channels.sanitise import sanitise
 from services.ingest.settings import ChannelSecrets
 from services.ingest.validation import InvalidEvent
 
 log = logging.getLogger("pronto.ingest.webhooks")
 Verify = Callable[[ChannelSecrets, bytes, Request], None]
-Parse = Callable[[str, bytes, Request], list[events_pb2.MessageReceived]]
+# A channel that batches (Meta) or sends one event a request (Telegram, Viber) also returns the
+# parts it cannot read, to be dead-lettered while the rest is accepted.
+Parse = Callable[[str, bytes, Request], Sequence[events_pb2.MessageReceived | Unreadable]]
 # The platforms' reports about what Pronto sent (statuses, deliveries, reads) in the same webhooks.
-Reports = Callable[[bytes], list[events_pb2.DeliveryStatusReported]]
+Reports = Callable[[bytes], Sequence[events_pb2.DeliveryStatusReported | Unreadable]]
 T = TypeVar("T")
 
 
@@ -45,8 +48,8 @@ class BodyTooLarge(Exception):
 
 
 def _parsed(
-    parse: Callable[[str, bytes, Request], list[T]], tenant: str, body: bytes, request: Request
-) -> list[T]:
+    parse: Callable[[str, bytes, Request], Sequence[T]], tenant: str, body: bytes, request: Request
+) -> Sequence[T]:
     """The adapter's messages; whatever else it trips over in a hostile body is a 422, never a 500."""
     try:
         return parse(tenant, body, request)
@@ -108,8 +111,10 @@ class Webhooks:
                     raise NotConfigured(f"no channels are configured for tenant {tenant!r}")
                 body = await read_body(request, self.max_body_bytes)
                 verify(secrets, body, request)
-                messages = _parsed(parse, tenant, body, request)
-                reported = _parsed(lambda _t, b, _r: reports(b), tenant, body, request) if reports else []
+                parsed = _parsed(parse, tenant, body, request)
+                parsed_reports = (
+                    _parsed(lambda _t, b, _r: reports(b), tenant, body, request) if reports else []
+                )
             except NotConfigured as exc:
                 return self._refused(label, "not_configured", 404, str(exc))
             except BodyTooLarge as exc:
@@ -118,6 +123,10 @@ class Webhooks:
                 return self._refused(label, "unauthenticated", 401, str(exc))
             except MalformedPayload as exc:
                 return self._refused(label, "malformed", 422, str(exc))
+            messages = [m for m in parsed if isinstance(m, events_pb2.MessageReceived)]
+            reported = [r for r in parsed_reports if isinstance(r, events_pb2.DeliveryStatusReported)]
+            # One part both parsers trip over is one dead letter.
+            unreadable = {u.path: u for u in (*parsed, *parsed_reports) if isinstance(u, Unreadable)}
             self.enricher.complete(messages)
             for message in messages:
                 sanitise(message, datetime.now(UTC))
@@ -125,6 +134,14 @@ class Webhooks:
                 traceparent = request.headers.get("traceparent", "")
                 outcomes = await self.ingest.publish_messages(tenant, messages, traceparent)
                 written = outcomes + await self.ingest.publish_statuses(tenant, reported, traceparent)
+                dead = await self.ingest.publish_dead_letters(
+                    tenant,
+                    [
+                        self._dead_letter(label, part, body, request.headers.get("content-type", ""))
+                        for part in unreadable.values()
+                    ],
+                    traceparent,
+                )
             except InvalidEvent as exc:
                 return _error(422, "invalid", str(exc))
             except BrokerUnavailable as exc:
@@ -138,8 +155,26 @@ class Webhooks:
                     # The customer messages'.
                     "event_ids": [o.event_id for o in outcomes],
                     "statuses": len(reported),
+                    # Parts that could not be read, kept on the dead-letter topic instead of refused.
+                    "dead_lettered": len(dead),
                 }
             )
+
+    @staticmethod
+    def _dead_letter(
+        route: str, part: Unreadable, body: bytes, content_type: str
+    ) -> events_pb2.WebhookPartDeadLettered:
+        log.warning("dead-lettering %s of a %s delivery: %s", part.path, route, part.reason)
+        event = events_pb2.WebhookPartDeadLettered(
+            channel=part.channel,  # type: ignore[arg-type]
+            route=route,
+            path=part.path,
+            reason=part.reason,
+            body=body,
+            content_type=content_type,
+        )
+        event.received_at.FromDatetime(datetime.now(UTC))
+        return event
 
     def _refused(self, label: str, reason: str, status: int, detail: str) -> JSONResponse:
         self.metrics.rejected(label, reason)
@@ -191,7 +226,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             request.headers.get("x-hub-signature-256"), secret(secrets, "meta_app_secret"), body
         )
 
-    route("/meta", "meta", meta_verify, lambda t, b, _: meta.parse(t, b), statuses.meta)
+    route("/meta", "meta", meta_verify, lambda t, b, _: meta.parse(t, b), statuses.meta_parts)
 
     @router.get("/meta", name="meta verification handshake", response_model=None)
     def meta_handshake(tenant: str, request: Request) -> Response:
@@ -227,7 +262,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             prefix="",
         )
 
-    route("/viber", "viber", viber_verify, lambda t, b, _: viber.parse(t, b), statuses.viber)
+    route("/viber", "viber", viber_verify, lambda t, b, _: viber.parse(t, b), statuses.viber_parts)
 
     def x_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_x_signature(
@@ -245,13 +280,9 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         crc_token = request.query_params.get("crc_token", "")
         if not crc_token:
             return _error(422, "malformed", "crc_token is required")
-        try:
-            answer = signatures.x_crc_response(consumer_secret.get_secret_value(), crc_token)
-        except MalformedPayload as exc:
-            # Not X's token shape: answering would sign a would-be POST body (issue #26).
-            hooks.metrics.rejected("x", "malformed")
-            return _error(400, "malformed", str(exc))
-        return JSONResponse({"response_token": answer})
+        return JSONResponse(
+            {"response_token": signatures.x_crc_response(consumer_secret.get_secret_value(), crc_token)}
+        )
 
     def email_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_token(

@@ -11,14 +11,16 @@ milliseconds, comments and WhatsApp in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
-from services.ingest.channels.payload import Obj, from_epoch, load_json
+from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json
 
 Message = events_pb2.MessageReceived
+Read = Iterator[Message | Unreadable]
 
 _ATTACHMENT_KINDS = {
     "image": events_pb2.MESSAGE_KIND_IMAGE,
@@ -32,44 +34,65 @@ _ATTACHMENT_KINDS = {
 }
 
 
-def parse(tenant: str, raw: bytes) -> list[Message]:
+def parse(tenant: str, raw: bytes) -> list[Message | Unreadable]:
+    """Every customer message of the delivery, and the parts that cannot be read as Unreadable.
+
+    A body that is not Meta's shape at all (not JSON, an unknown ``object``, no ``entry`` list) is
+    refused whole; past that, each entry, messaging event, change and WhatsApp message is read on
+    its own, so one Pronto cannot read does not take the others down with it.
+    """
     body = Obj(load_json(raw))
     kind = body.str("object")
-    if kind == "page":
-        return [m for entry in body.list("entry") for m in _page_entry(tenant, entry)]
-    if kind == "instagram":
-        return [m for entry in body.list("entry") for m in _instagram_entry(tenant, entry)]
-    if kind == "whatsapp_business_account":
-        return [m for entry in body.list("entry") for m in _whatsapp_entry(tenant, entry)]
-    raise MalformedPayload(
-        f"body.object {kind!r} is not one Pronto handles (page, instagram, whatsapp_business_account)"
-    )
+    if kind not in _OBJECTS:
+        raise MalformedPayload(
+            f"body.object {kind!r} is not one Pronto handles (page, instagram, whatsapp_business_account)"
+        )
+    read, channel = _OBJECTS[kind]
+    return list(each_part(body, "entry", channel, partial(read, tenant), required=True))
 
 
 # ---------------------------------------------------------------- Messenger and Instagram DMs
 
 
-def _page_entry(tenant: str, entry: Obj) -> Iterator[Message]:
+def _page_entry(tenant: str, entry: Obj) -> Read:
     page = entry.str("id")
-    for event in entry.list("messaging", required=False):
-        yield from _direct(tenant, "facebook", common_pb2.CHANNEL_FACEBOOK, page, event)
-    for change in entry.list("changes", required=False):
-        if change.str("field") == "feed":
-            yield from _feed_comment(tenant, page, change.obj("value"), entry.int("time", 0))
+    facebook = common_pb2.CHANNEL_FACEBOOK
+    yield from each_part(entry, "messaging", facebook, partial(_direct, tenant, "facebook", facebook, page))
+    yield from each_part(entry, "changes", facebook, partial(_page_change, tenant, page, entry))
 
 
-def _instagram_entry(tenant: str, entry: Obj) -> Iterator[Message]:
+def _page_change(tenant: str, page: str, entry: Obj, change: Obj) -> Iterator[Message]:
+    if change.str("field") == "feed":
+        yield from _feed_comment(tenant, page, change.obj("value"), entry.int("time", 0))
+
+
+def _instagram_entry(tenant: str, entry: Obj) -> Read:
     account = entry.str("id")
-    for event in entry.list("messaging", required=False):
-        yield from _direct(tenant, "instagram", common_pb2.CHANNEL_INSTAGRAM, account, event)
-    for change in entry.list("changes", required=False):
-        if change.str("field") == "comments" and change.obj("value").obj("from").str("id") != account:
-            yield _instagram_comment(tenant, account, change.obj("value"), entry)  # not the shop's own reply
+    instagram = common_pb2.CHANNEL_INSTAGRAM
+    yield from each_part(
+        entry, "messaging", instagram, partial(_direct, tenant, "instagram", instagram, account)
+    )
+    yield from each_part(entry, "changes", instagram, partial(_instagram_change, tenant, account, entry))
+
+
+def _instagram_change(tenant: str, account: str, entry: Obj, change: Obj) -> Iterator[Message]:
+    if change.str("field") == "comments" and change.obj("value").obj("from").str("id") != account:
+        yield _instagram_comment(tenant, account, change.obj("value"), entry)  # not the shop's own reply
+
+
+def _customer(sender: Obj) -> str:
+    """The sender's page-scoped id, or for a guest of the website chat plugin (who has none) its
+    ``user_ref``, marked as such: the two name different people and are answered differently."""
+    if sender.has("id"):
+        return sender.str("id")
+    if sender.has("user_ref"):
+        return f"user_ref:{sender.str('user_ref')}"
+    raise MalformedPayload(f"{sender.path}.id (or {sender.path}.user_ref) is required")
 
 
 def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> Iterator[Message]:
     """A private message, its edit, or its deletion; nothing for echoes, deliveries and reads."""
-    customer = event.obj("sender").str("id")
+    customer = _customer(event.obj("sender"))
     if customer == account:
         return  # our own page wrote it
     base = Message(
@@ -182,16 +205,26 @@ def _instagram_comment(tenant: str, account: str, value: Obj, entry: Obj) -> Mes
 # ---------------------------------------------------------------- WhatsApp
 
 
-def _whatsapp_entry(tenant: str, entry: Obj) -> Iterator[Message]:
-    for change in entry.list("changes"):
-        if change.str("field") != "messages":
-            continue
-        value = change.obj("value")
-        number = value.obj("metadata").str("phone_number_id")
-        names = {c.str("wa_id", ""): c for c in value.list("contacts", required=False)}
-        for item in value.list("messages", required=False):
-            if item.str("type", "") not in ("reaction", "system"):  # nothing for an operator to answer
-                yield _whatsapp_message(tenant, number, item, names)
+def _whatsapp_entry(tenant: str, entry: Obj) -> Read:
+    yield from each_part(
+        entry, "changes", common_pb2.CHANNEL_WHATSAPP, partial(_whatsapp_change, tenant), required=True
+    )
+
+
+def _whatsapp_change(tenant: str, change: Obj) -> Read:
+    if change.str("field") != "messages":
+        return
+    value = change.obj("value")
+    number = value.obj("metadata").str("phone_number_id")
+    names = {c.str("wa_id", ""): c for c in value.list("contacts", required=False)}
+    yield from each_part(
+        value, "messages", common_pb2.CHANNEL_WHATSAPP, partial(_whatsapp_item, tenant, number, names)
+    )
+
+
+def _whatsapp_item(tenant: str, number: str, contacts: dict[str, Obj], item: Obj) -> Iterator[Message]:
+    if item.str("type", "") not in ("reaction", "system"):  # nothing for an operator to answer
+        yield _whatsapp_message(tenant, number, item, contacts)
 
 
 def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, Obj]) -> Message:
@@ -263,3 +296,10 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
         f"(a {kind_name} message{': ' + reason if reason else ''})",
         kind_name,
     )
+
+
+_OBJECTS: dict[str, tuple[Callable[[str, Obj], Read], int]] = {
+    "page": (_page_entry, common_pb2.CHANNEL_FACEBOOK),
+    "instagram": (_instagram_entry, common_pb2.CHANNEL_INSTAGRAM),
+    "whatsapp_business_account": (_whatsapp_entry, common_pb2.CHANNEL_WHATSAPP),
+}

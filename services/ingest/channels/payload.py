@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.ingest.channels.errors import MalformedPayload
+
+log = logging.getLogger("pronto.ingest.channels")
+T = TypeVar("T")
 
 
 def load_json(body: bytes) -> Any:
@@ -71,6 +78,58 @@ class Obj:
         if not isinstance(value, list):
             raise MalformedPayload(f"{self.path}.{key} must be a list, got {type(value).__name__}")
         return [Obj(item, f"{self.path}.{key}[{i}]") for i, item in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A part of a platform's delivery that cannot be read: where it is in the body, and why.
+
+    The webhook dead-letters it and accepts the rest. Refusing the whole delivery would make the
+    platform retry the readable messages together with this one, then drop them all.
+    """
+
+    path: builtins.str
+    reason: builtins.str
+    channel: int
+
+
+def guarded(path: builtins.str, channel: int, read: Callable[[], Iterable[T]]) -> list[T | Unreadable]:
+    """What ``read`` finds, or the part at ``path`` as Unreadable when it trips over it.
+
+    Any exception counts, not only MalformedPayload: a hostile part must not take the readable
+    ones down with it, nor turn into a 500.
+    """
+    try:
+        return list(read())
+    except MalformedPayload as exc:
+        return [Unreadable(path, str(exc), channel)]
+    except Exception as exc:  # RecursionError, ValueError from protobuf...
+        log.warning("a part of a delivery could not be read at %s: %r", path, exc)
+        return [Unreadable(path, f"{path} cannot be read: {type(exc).__name__}: {exc}", channel)]
+
+
+def each_part(
+    parent: Obj, key: builtins.str, channel: int, read: Callable[[Obj], Iterable[T]], required: bool = False
+) -> Iterator[T | Unreadable]:
+    """``read`` of each object in the list ``parent.key``; one that cannot be read does not stop the others.
+
+    The list itself must be there (when ``required``) and be a list: without it the body is not the
+    platform's shape at all, which is the caller's to refuse.
+    """
+    items = parent.data.get(key)
+    if items is None:
+        if required:
+            raise MalformedPayload(f"{parent.path}.{key} is required")
+        return
+    if not isinstance(items, list):
+        raise MalformedPayload(f"{parent.path}.{key} must be a list, got {type(items).__name__}")
+    for index, item in enumerate(items):
+        path = f"{parent.path}.{key}[{index}]"
+        yield from guarded(path, channel, partial(_read_at, read, item, path))
+
+
+def _read_at(read: Callable[[Obj], Iterable[T]], item: Any, path: builtins.str) -> Iterable[T]:
+    return read(Obj(item, path))
 
 
 def timestamp(moment: datetime) -> Timestamp:

@@ -8,9 +8,11 @@ channel post, a poll) are acknowledged and left out. Times are in seconds.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.identity import conversation_id
-from services.ingest.channels.payload import Obj, from_epoch, load_json
+from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
 
 _MEDIA: tuple[tuple[str, int], ...] = (
     ("photo", events_pb2.MESSAGE_KIND_IMAGE),
@@ -25,9 +27,15 @@ _MEDIA: tuple[tuple[str, int], ...] = (
 )
 
 
-def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived | Unreadable]:
+    """The update's message, or the update as Unreadable: Telegram retries a refused update and then
+    gives up on it, so one Pronto cannot read is dead-lettered instead of refused."""
     update = Obj(load_json(raw))
     update.int("update_id")
+    return guarded("body", common_pb2.CHANNEL_TELEGRAM, partial(_update, tenant, update))
+
+
+def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
     edited = update.maybe("edited_message")
     message = edited or update.maybe("message")
     if message is None:

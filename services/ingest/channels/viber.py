@@ -9,9 +9,11 @@ milliseconds.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.identity import conversation_id
-from services.ingest.channels.payload import Obj, from_epoch, load_json
+from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
 
 _KINDS = {
     "text": events_pb2.MESSAGE_KIND_TEXT,
@@ -25,10 +27,16 @@ _KINDS = {
 }
 
 
-def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived | Unreadable]:
+    """The event's message, or the event as Unreadable (Viber sends one event per request): a
+    refused event is retried and then lost, so one Pronto cannot read is dead-lettered instead."""
     body = Obj(load_json(raw))
     if body.str("event") != "message":
         return []
+    return guarded("body", common_pb2.CHANNEL_VIBER, partial(_message, tenant, body))
+
+
+def _message(tenant: str, body: Obj) -> list[events_pb2.MessageReceived]:
     sender = body.obj("sender")
     content = body.obj("message")
     kind_name = content.str("type")
