@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -50,6 +51,15 @@ async def records(broker: EmbeddedBroker, topic: str, ids: list[str]) -> list[en
         settle=1.0,
     )
     return [envelope.decode(r.headers, r.value) for r in found]
+
+
+async def messages(broker: EmbeddedBroker, ids: list[str]) -> list[events_pb2.MessageReceived]:
+    found = []
+    for event in await records(broker, topics.INBOUND.name, ids):
+        assert isinstance(event.payload, events_pb2.MessageReceived)
+        assert event.tenant == "shop-a"
+        found.append(event.payload)
+    return found
 
 
 def at(seconds: int) -> Timestamp:
@@ -262,3 +272,137 @@ async def test_an_update_or_event_that_cannot_be_read_is_dead_lettered_not_refus
         reason,
         raw,
     )
+
+
+# ---------------------------------------------------------------- 2. WhatsApp locations and contact cards
+
+
+async def test_whatsapp_locations_keep_their_coordinates_and_contacts_become_text_and_a_vcard(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """One batch: a text, a contacts message (``contacts`` is a list of cards), a current location
+    (coordinates only) and a named place. All four are published; the locations carry a ``geo:``
+    link as Messenger's, Telegram's and Viber's do; the card is readable text plus a vCard.
+
+    Shapes: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/contacts
+    and https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/location/
+    """
+    run = uuid.uuid4().hex[:12]
+
+    def item(kind: str, **content: Any) -> dict[str, Any]:
+        return {
+            "from": "393471234567",
+            "id": f"wamid.{run}-{kind}",
+            "timestamp": "1794821700",
+            "type": kind,
+        } | (content)
+
+    card = {
+        "addresses": [
+            {
+                "city": "Milano",
+                "country": "Italia",
+                "country_code": "IT",
+                "state": "MI",
+                "street": "Via Roma 1",
+                "type": "WORK",
+                "zip": "20121",
+            }
+        ],
+        "birthday": "1985-04-12",
+        "emails": [{"email": "marco.bianchi@example.it", "type": "WORK"}],
+        "name": {
+            "first_name": "Marco",
+            "formatted_name": "Marco Bianchi",
+            "last_name": "Bianchi",
+            "middle_name": "",
+            "prefix": "",
+            "suffix": "",
+        },
+        "org": {"company": "Bianchi, Rossi & Co", "department": "Acquisti", "title": "Buyer"},
+        "phones": [{"phone": "+39 347 765 4321", "wa_id": "393477654321", "type": "CELL"}],
+        "urls": [{"url": "https://bianchi.example.it", "type": "WORK"}],
+    }
+    body = json.dumps(
+        whatsapp(
+            run,
+            item("text", text={"body": "Vi giro il contatto del nostro ufficio acquisti"}),
+            item("contacts", contacts=[card]),
+            item("location", location={"latitude": 45.464211, "longitude": 9.191383}),
+            item(
+                "location",
+                id=f"wamid.{run}-place",
+                location={
+                    "address": "Piazza del Duomo, 20122 Milano",
+                    "latitude": 45.4641,
+                    "longitude": 9.1919,
+                    "name": "Duomo di Milano",
+                    "url": "https://www.duomomilano.it",
+                },
+            ),
+        )
+    ).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (4, 0)
+    events = {m.channel_message_id: m for m in await messages(broker, answer["event_ids"])}
+    assert len(events) == 4
+    conversation = conversation_id("shop-a", "whatsapp", f"{PHONE_NUMBER_ID}:393471234567")
+    sender = C.Sender(id="393471234567", phone="+393471234567", display_name="Giulia Rossi")
+    for message in events.values():
+        assert (message.conversation_id, message.channel, message.sender) == (
+            conversation,
+            C.CHANNEL_WHATSAPP,
+            sender,
+        )
+        assert message.sent_at == at(1794821700)
+        assert not message.is_public
+
+    text = events[f"wamid.{run}-text"]
+    assert (text.kind, text.text, list(text.attachments)) == (
+        K.MESSAGE_KIND_TEXT,
+        "Vi giro il contatto del nostro ufficio acquisti",
+        [],
+    )
+
+    contacts = events[f"wamid.{run}-contacts"]
+    assert contacts.kind == K.MESSAGE_KIND_FILE
+    assert contacts.text == (
+        "Contact: Marco Bianchi, Bianchi, Rossi & Co, +39 347 765 4321, marco.bianchi@example.it"
+    )
+    (vcard,) = contacts.attachments
+    assert (vcard.filename, vcard.content_type) == ("Marco Bianchi.vcf", "text/vcard")
+    prefix = "data:text/vcard;charset=utf-8,"
+    assert vcard.url.startswith(prefix)
+    lines = unquote(vcard.url.removeprefix(prefix)).split("\r\n")
+    assert lines == [
+        "BEGIN:VCARD",
+        "VERSION:4.0",
+        "FN:Marco Bianchi",
+        "N:Bianchi;Marco;;;",
+        "ORG:Bianchi\\, Rossi & Co;Acquisti",
+        "TITLE:Buyer",
+        "TEL;TYPE=cell;X-WA-ID=393477654321:+39 347 765 4321",
+        "EMAIL;TYPE=work:marco.bianchi@example.it",
+        "ADR;TYPE=work:;;Via Roma 1;Milano;MI;20121;Italia",
+        "URL;TYPE=work:https://bianchi.example.it",
+        "BDAY:1985-04-12",
+        "END:VCARD",
+        "",
+    ]
+    assert vcard.size_bytes == len("\r\n".join(lines).encode())
+
+    here = events[f"wamid.{run}-location"]
+    assert (here.kind, here.text) == (K.MESSAGE_KIND_LOCATION, "")
+    assert list(here.attachments) == [C.Attachment(content_type="location", url="geo:45.464211,9.191383")]
+
+    place = events[f"wamid.{run}-place"]
+    assert (place.kind, place.text) == (
+        K.MESSAGE_KIND_LOCATION,
+        "Duomo di Milano, Piazza del Duomo, 20122 Milano, https://www.duomomilano.it",
+    )
+    assert list(place.attachments) == [
+        C.Attachment(filename="Duomo di Milano", content_type="location", url="geo:45.4641,9.1919")
+    ]
