@@ -118,9 +118,15 @@ class BusinessCalendar:
         return self.country is not None and day in _public_holidays(self.country, self.subdivision, day.year)
 
     def intervals(self, start: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """The open intervals overlapping ``[start, until)``, clipped to it, in order, in UTC."""
+        """The open intervals overlapping ``[start, until)``, clipped to it, in order, in UTC.
+
+        None when ``until`` is not after ``start``: clipping an open period to a reversed range
+        would give an interval that ends before it starts, and ``between`` a negative open time.
+        """
         _aware(start, until)
         start, until = start.astimezone(UTC), until.astimezone(UTC)
+        if until <= start:
+            return
         # Local days that can overlap: the day before covers zones ahead of UTC.
         day = start.astimezone(self.zone).date() - timedelta(days=1)
         while True:
