@@ -4,8 +4,8 @@ Each metric has its own clock, so a next-response clock never touches the
 first-response result. A clock counts in business or calendar time as its
 target says; a paused clock keeps what it counted and gets a new deadline
 when it runs again. Warnings and breaches are outputs of ``tick`` (time
-passing) or, for predicted breaches, of queue estimates; each fires once
-per clock.
+passing) or, for predicted breaches, of queue estimates; a breach no tick
+saw pass fires when the clock pauses or stops. Each fires once per clock.
 """
 
 from __future__ import annotations
@@ -97,10 +97,27 @@ class Clock:
         self.breach_fires = self.calendar.next_open(deadline)
         return warn_at, deadline
 
-    def pause(self, at: datetime) -> None:
-        if self.running_since is not None:
-            self.consumed = self.elapsed(at)
-            self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
+    def pause(self, at: datetime) -> list[Output]:
+        """Stop counting until ``run``; a breach no tick saw pass fires now (see ``overdue``)."""
+        if self.running_since is None:
+            return []
+        late = self.overdue(at)
+        self.consumed = self.elapsed(at)
+        self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
+        return late
+
+    def overdue(self, at: datetime) -> list[Output]:
+        """The breach, if the target was exceeded by ``at`` and no tick fired it (the worker was behind).
+
+        Pausing or stopping forgets the deadline, so a breach not fired by then never would be: it
+        fires now, once, with the deadline that passed, so that every late answer counts as breached
+        exactly once (the read models' compliance and the SLO rules count breaches). The warning is
+        then spent too: a warning after its breach says nothing.
+        """
+        if self.breached or self.deadline is None or self.elapsed(at) <= self.target.duration:
+            return []
+        self.breached = self.warned = True
+        return [Breached(self.metric, self.deadline)]
 
     def elapsed(self, at: datetime) -> timedelta:
         if self.running_since is None:
@@ -140,7 +157,7 @@ class ConversationClocks:
         self.answered = True
         resolution = self.clocks.get(Metric.RESOLUTION)
         if awaiting_customer and policy.pause_when_awaiting_customer and resolution is not None:
-            resolution.pause(at)
+            outputs += resolution.pause(at)
         return outputs
 
     def resolved(self, at: datetime) -> list[Output]:
@@ -204,8 +221,5 @@ class ConversationClocks:
         every late answer counts as breached once (the SLO rules count breaches)."""
         clock = self.clocks.pop(metric)
         elapsed = clock.elapsed(at)
-        met = elapsed <= clock.target.duration
-        late: list[Output] = []
-        if not met and not clock.breached and clock.deadline is not None:
-            late.append(Breached(metric, clock.deadline))
-        return [*late, Stopped(metric, elapsed, clock.target, met=met)]
+        late = clock.overdue(at)
+        return [*late, Stopped(metric, elapsed, clock.target, met=elapsed <= clock.target.duration)]
