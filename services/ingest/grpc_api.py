@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
@@ -19,6 +20,7 @@ from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_gr
 from services.ingest.application import Ingest, Pending, Write
 from services.ingest.validation import InvalidEvent
 
+log = logging.getLogger("pronto.ingest.grpc")
 T = TypeVar("T")
 MAX_STREAM_BATCH = 1_000
 SERVICE_NAMES = (
@@ -120,8 +122,10 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
         with self._metrics.in_flight("grpc.PublishStream"):
             tenant = await self._tenant(context)
             traceparent = _metadata(context, "traceparent")
-            # Responses in completion order; None ends the stream, a string refuses it.
-            responses: asyncio.Queue[ingest_pb2.PublishStreamResponse | str | None] = asyncio.Queue()
+            # Responses in completion order; None ends the stream, a (code, message) refuses it.
+            responses: asyncio.Queue[
+                ingest_pb2.PublishStreamResponse | tuple[grpc.StatusCode, str] | None
+            ] = asyncio.Queue()
             window = asyncio.Semaphore(self._stream_window)
             pending: set[asyncio.Task[None]] = set()
 
@@ -136,8 +140,11 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
                     if len(batch.events) > MAX_STREAM_BATCH:
                         # The stream ends here; the handler, not this task, aborts the call.
                         responses.put_nowait(
-                            f"a PublishStreamRequest carries at most {MAX_STREAM_BATCH} events, "
-                            f"this one {len(batch.events)}"
+                            (
+                                grpc.StatusCode.INVALID_ARGUMENT,
+                                f"a PublishStreamRequest carries at most {MAX_STREAM_BATCH} events, "
+                                f"this one {len(batch.events)}",
+                            )
                         )
                         return
                     await window.acquire()
@@ -148,11 +155,21 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
                     await asyncio.wait(set(pending))
                 responses.put_nowait(None)
 
-            reader = asyncio.create_task(read())
+            async def read_or_refuse() -> None:
+                """A reader that failed must end the call now, not leave the caller to its deadline."""
+                try:
+                    await read()
+                except Exception as exc:
+                    log.exception("a PublishStream failed")
+                    responses.put_nowait(
+                        (grpc.StatusCode.INTERNAL, f"the stream failed: {type(exc).__name__}")
+                    )
+
+            reader = asyncio.create_task(read_or_refuse())
             try:
                 while (response := await responses.get()) is not None:
-                    if isinstance(response, str):
-                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, response)
+                    if isinstance(response, tuple):
+                        await context.abort(*response)
                         return
                     yield response
                 await reader
@@ -173,6 +190,14 @@ class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
                 writes.append(self._ingest.check_message(tenant, item.request, traceparent))
             except (InvalidEvent, PermissionDenied) as exc:
                 begun.acks[index] = self._refusal(item.sequence, exc)
+            except Exception as exc:
+                # A check tripped by one event (a bug) refuses that event alone: the stream goes on.
+                log.exception("event %d of a PublishStream could not be checked", item.sequence)
+                begun.acks[index] = ingest_pb2.EventAck(
+                    sequence=item.sequence,
+                    code=grpc.StatusCode.INTERNAL.value[0],
+                    message=f"the event could not be checked: {type(exc).__name__}",
+                )
             else:
                 begun.written.append((index, item.sequence))
         begun.pending = await self._ingest.begin(writes)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 
 MAX_ID_LENGTH = 200
@@ -17,6 +21,13 @@ MAX_ATTACHMENTS = 50
 # Whole events stay well under the producer's batch size (512 KiB) and Kafka's default message size.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# google.protobuf.Timestamp's own range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, which
+# is also what Python's datetime holds: outside it ToDatetime() raises, and so would every consumer.
+MIN_TIMESTAMP_S = -62_135_596_800
+MAX_TIMESTAMP_S = 253_402_300_799
+# google.protobuf.Duration's own range (about 10,000 years either way); a caller's duration is never negative.
+MAX_DURATION_S = 315_576_000_000
+MAX_NANOS = 999_999_999
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 CHANNELS = frozenset(common_pb2.Channel.values())
 TIERS = frozenset(common_pb2.CustomerTier.values())
@@ -70,6 +81,53 @@ def _enum(value: int, allowed: frozenset[int], field: str, name: str) -> list[st
     return [] if value in allowed else [f"{field} has unknown {name} value {value}"]
 
 
+def _timestamp(value: Timestamp, field: str) -> list[str]:
+    if not MIN_TIMESTAMP_S <= value.seconds <= MAX_TIMESTAMP_S:
+        return [
+            f"{field}.seconds is {value.seconds}, outside 0001-01-01..9999-12-31 "
+            f"({MIN_TIMESTAMP_S} to {MAX_TIMESTAMP_S})"
+        ]
+    if not 0 <= value.nanos <= MAX_NANOS:
+        return [f"{field}.nanos is {value.nanos}, expected 0 to {MAX_NANOS}"]
+    return []
+
+
+def _duration(value: Duration, field: str) -> list[str]:
+    if not 0 <= value.seconds <= MAX_DURATION_S:
+        return [f"{field}.seconds is {value.seconds}, expected 0 to {MAX_DURATION_S}"]
+    if not 0 <= value.nanos <= MAX_NANOS:
+        return [f"{field}.nanos is {value.nanos}, expected 0 to {MAX_NANOS}"]
+    return []
+
+
+def time_problems(message: Message, prefix: str = "") -> list[str]:
+    """Every Timestamp and Duration set anywhere in ``message``, found by walking its descriptor.
+
+    Protobuf stores any int64 in them, but converting one out of range raises (ValueError,
+    OverflowError) wherever it is read: in our own checks, and in every consumer after us. A
+    walk rather than a list of fields, so that a field added to a contract is checked too.
+    """
+    problems: list[str] = []
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        path = f"{prefix}{descriptor.name}"
+        if descriptor.message_type.GetOptions().map_entry:
+            items = [(f"{path}[{k!r}]", v) for k, v in value.items() if isinstance(v, Message)]
+        elif descriptor.is_repeated:
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            items = [(path, value)]
+        for name, item in items:
+            if isinstance(item, Timestamp):
+                problems += _timestamp(item, name)
+            elif isinstance(item, Duration):
+                problems += _duration(item, name)
+            else:
+                problems += time_problems(item, f"{name}.")
+    return problems
+
+
 def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list[str]:
     f = "message_received"
     problems = _identifier(message.conversation_id, f"{f}.conversation_id")
@@ -91,7 +149,11 @@ def message_problems(message: events_pb2.MessageReceived, now: datetime) -> list
         problems.append(f"{f}.topic_hints has unknown or unspecified SupportTopic values {unknown_topics}")
     if (size := message.ByteSize()) > MAX_EVENT_BYTES:
         problems.append(f"{f} is {size} bytes when serialized, at most {MAX_EVENT_BYTES} allowed")
-    if message.HasField("sent_at") and message.sent_at.ToDatetime(now.tzinfo) > now + MAX_CLOCK_SKEW:
+    times = time_problems(message, f"{f}.")
+    problems += times
+    # Only a timestamp in range can be converted and compared (issue #26: 10**15 seconds raised here).
+    sent_at = message.sent_at.ToDatetime(now.tzinfo) if message.HasField("sent_at") and not times else None
+    if sent_at is not None and sent_at > now + MAX_CLOCK_SKEW:
         problems.append(f"{f}.sent_at is more than {MAX_CLOCK_SKEW.seconds // 60} minutes in the future")
     return problems
 
@@ -113,6 +175,7 @@ def publish_problems(request: ingest_pb2.PublishRequest, now: datetime) -> list[
 
 def status_problems(request: operator_pb2.SetOperatorStatusRequest) -> list[str]:
     problems = _identifier(request.operator_id, "operator_id")
+    problems += time_problems(request)
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
     problems += _enum(request.status, STATUSES, "status", "OperatorStatus")
     return problems + _text(request.reason, "reason")
@@ -120,6 +183,7 @@ def status_problems(request: operator_pb2.SetOperatorStatusRequest) -> list[str]
 
 def reply_problems(request: operator_pb2.PostReplyRequest) -> list[str]:
     problems = _identifier(request.conversation_id, "conversation_id")
+    problems += time_problems(request)
     problems += _identifier(request.operator_id, "operator_id")
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
     problems += _text(request.text, "text")
@@ -134,6 +198,7 @@ def reply_problems(request: operator_pb2.PostReplyRequest) -> list[str]:
 def profile_problems(request: operator_pb2.UpdateOperatorProfileRequest) -> list[str]:
     profile = request.profile
     problems = _identifier(request.idempotency_key, "idempotency_key", required=False)
+    problems += time_problems(request)
     problems += _identifier(profile.operator_id, "profile.operator_id")
     problems += _identifier(profile.team, "profile.team", required=False)
     if not profile.display_name.strip():
@@ -162,6 +227,7 @@ def profile_problems(request: operator_pb2.UpdateOperatorProfileRequest) -> list
 
 def resolve_problems(request: operator_pb2.ResolveConversationRequest) -> list[str]:
     problems = _identifier(request.conversation_id, "conversation_id")
+    problems += time_problems(request)
     problems += _identifier(request.operator_id, "operator_id")
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
     return problems + _text(request.resolution, "resolution")

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
+import grpc
 import pytest
 
 from pronto import topics
 from pronto.broker.embedded import EmbeddedBroker
-from pronto.kafka.reader import read_records
+from pronto.kafka.reader import header, read_records
 from pronto.services import IngestService
+from pronto.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
+from tests.plugins.ingest import bearer
+from tests.support.events import message
 from tests.support.webhooks import get, post
 
 pytestmark = pytest.mark.integration
@@ -91,3 +98,94 @@ async def test_a_crc_token_shaped_like_xs_is_answered(ingest: IngestService, tok
     status, raw = await get(ingest.http_url, f"/webhooks/shop-a/x?crc_token={quote(token, safe='')}")
     assert status == 200, raw
     assert json.loads(raw)["response_token"].startswith("sha256=")
+
+
+# ---------------------------------------------------------------- gRPC: one bad event is refused alone
+
+
+@pytest.fixture
+async def stub(ingest: IngestService) -> AsyncIterator[ingest_pb2_grpc.IngestServiceStub]:
+    async with grpc.aio.insecure_channel(ingest.grpc_target) as channel:
+        yield ingest_pb2_grpc.IngestServiceStub(channel)
+
+
+def streamed(sequence: int, event: Any) -> ingest_pb2.StreamedEvent:
+    return ingest_pb2.StreamedEvent(
+        sequence=sequence, request=ingest_pb2.PublishRequest(message_received=event)
+    )
+
+
+async def test_an_event_from_beyond_the_end_of_time_is_refused_alone_and_the_stream_goes_on(
+    stub: ingest_pb2_grpc.IngestServiceStub, broker: EmbeddedBroker
+) -> None:
+    run = f"time-{uuid.uuid4().hex[:8]}"
+    bad = message(f"{run}-c1", 2)
+    bad.sent_at.seconds = 10**15
+
+    async def batches() -> AsyncIterator[ingest_pb2.PublishStreamRequest]:
+        yield ingest_pb2.PublishStreamRequest(
+            events=[
+                streamed(1, message(f"{run}-c1", 1)),
+                streamed(2, bad),
+                streamed(3, message(f"{run}-c1", 3)),
+            ]
+        )
+        yield ingest_pb2.PublishStreamRequest(events=[streamed(4, message(f"{run}-c1", 4))])
+
+    # Far below the 30 s the issue saw the stream hang for.
+    responses = stub.PublishStream(batches(), metadata=bearer("shop-a"), timeout=15)
+    acks = {ack.sequence: ack async for response in responses for ack in response.acks}
+
+    assert sorted(acks) == [1, 2, 3, 4]
+    assert acks[2].code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "message_received.sent_at.seconds" in acks[2].message
+    assert {acks[n].code for n in (1, 3, 4)} == {0}, [acks[n].message for n in (1, 3, 4)]
+    records = await read_records(
+        broker.bootstrap_servers,
+        topics.INBOUND.name,
+        lambda r: r.key is not None and r.key.decode().startswith(run),
+        expect=3,
+        settle=1.0,
+    )
+    ids = Counter(header(r, "ce_id") for r in records)
+    assert ids == Counter({acks[n].event_id: 1 for n in (1, 3, 4)}), "each good event on Kafka once"
+
+
+def _with(run: str, **fields: Any) -> Any:
+    event = message(f"{run}-c1", 1)
+    for name, value in fields.items():
+        target = event
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = getattr(target, parent)
+        if isinstance(value, list):
+            getattr(target, leaf).extend(value)
+        else:
+            setattr(target, leaf, value)
+    return event
+
+
+OUT_OF_RANGE = {
+    "after 9999": ({"sent_at.seconds": 10**15}, "message_received.sent_at.seconds"),
+    "one second after 9999": ({"sent_at.seconds": 253_402_300_800}, "message_received.sent_at.seconds"),
+    "before year 1": ({"sent_at.seconds": -62_135_596_801}, "message_received.sent_at.seconds"),
+    "negative nanos": ({"sent_at.nanos": -1}, "message_received.sent_at.nanos"),
+    "a second of nanos": ({"sent_at.nanos": 10**9}, "message_received.sent_at.nanos"),
+    "unknown kind": ({"kind": 99}, "message_received.kind"),
+    "unknown channel": ({"channel": 99}, "message_received.channel"),
+    "unknown tier": ({"sender.tier": 99}, "message_received.sender.tier"),
+    "unknown topic": ({"topic_hints": [common_pb2.SUPPORT_TOPIC_ORDERS, 99]}, "message_received.topic_hints"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
+async def test_a_unary_publish_of_an_out_of_range_value_is_invalid_argument(
+    stub: ingest_pb2_grpc.IngestServiceStub, case: tuple[dict[str, Any], str]
+) -> None:
+    fields, named = case
+    run = f"range-{uuid.uuid4().hex[:8]}"
+    request = ingest_pb2.PublishRequest(message_received=_with(run, **fields))
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.Publish(request, metadata=bearer("shop-a"), timeout=15)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+    assert named in (raised.value.details() or "")

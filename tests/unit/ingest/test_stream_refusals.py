@@ -1,0 +1,54 @@
+"""A PublishStream batch: an event that trips an unexpected error is refused alone (issue #26)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
+
+from pronto.auth import TokenAuthenticator
+from pronto.metrics import ServiceMetrics
+from pronto.v1 import ingest_pb2
+from services.ingest.application import Write
+from services.ingest.grpc_api import IngestServicer
+from tests.support.events import message
+from tests.unit.ingest.test_application import world
+
+
+async def test_an_event_a_check_crashes_on_is_refused_as_internal_and_the_rest_are_written() -> None:
+    w = world()
+    check = w.ingest.check_message
+
+    def crashing(tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = "") -> Write:
+        if request.message_received.text == "boom":
+            raise OverflowError("date value out of range")
+        return check(tenant, request, traceparent)
+
+    w.ingest.check_message = crashing  # type: ignore[method-assign,assignment]
+    servicer = IngestServicer(
+        w.ingest,
+        TokenAuthenticator({"shop-a": SecretStr("token-a-0123456789abcdefgh")}),
+        ServiceMetrics("ingest", CollectorRegistry()),
+        1.0,
+        stream_window=4,
+    )
+    events: list[Any] = [message("conv-1", 1), message("conv-1", 2, text="boom"), message("conv-1", 3)]
+    batch = ingest_pb2.PublishStreamRequest(
+        events=[
+            ingest_pb2.StreamedEvent(sequence=n, request=ingest_pb2.PublishRequest(message_received=e))
+            for n, e in enumerate(events, 1)
+        ]
+    )
+
+    response = await servicer._settle(await servicer._begin("shop-a", batch, ""))
+
+    assert [(a.sequence, a.code) for a in response.acks] == [
+        (1, 0),
+        (2, grpc.StatusCode.INTERNAL.value[0]),
+        (3, 0),
+    ]
+    assert "OverflowError" in response.acks[1].message
+    written = [event.payload for _, _, event in w.sink.sent]
+    assert written == [events[0], events[2]]
