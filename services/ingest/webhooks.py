@@ -280,9 +280,13 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         crc_token = request.query_params.get("crc_token", "")
         if not crc_token:
             return _error(422, "malformed", "crc_token is required")
-        return JSONResponse(
-            {"response_token": signatures.x_crc_response(consumer_secret.get_secret_value(), crc_token)}
-        )
+        try:
+            answer = signatures.x_crc_response(consumer_secret.get_secret_value(), crc_token)
+        except MalformedPayload as exc:
+            # Not X's token shape: answering would sign a would-be POST body (issue #26).
+            hooks.metrics.rejected("x", "malformed")
+            return _error(400, "malformed", str(exc))
+        return JSONResponse({"response_token": answer})
 
     def email_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_token(
