@@ -77,8 +77,11 @@ def _instagram_entry(tenant: str, entry: Obj) -> Read:
 
 
 def _instagram_change(tenant: str, account: str, entry: Obj, change: Obj) -> Iterator[Message]:
-    if change.str("field") == "comments" and change.obj("value").obj("from").str("id") != account:
+    field = change.str("field")
+    if field == "comments" and change.obj("value").obj("from").str("id") != account:
         yield _instagram_comment(tenant, account, change.obj("value"), entry)  # not the shop's own reply
+    elif field == "mentions":
+        yield _instagram_mention(tenant, change.obj("value"), entry)
 
 
 def _customer(sender: Obj) -> str:
@@ -122,7 +125,7 @@ def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> 
             kind = events_pb2.MESSAGE_KIND_STICKER
         elif attachments:
             kind = _ATTACHMENT_KINDS.get(attachments[0].str("type", "file"), events_pb2.MESSAGE_KIND_FILE)
-        result = _with(base, message.str("mid"), kind, message.str("text", ""))
+        result = _with(base, message.str("mid"), kind, message.str("text", "") or _quick_reply(message))
         result.attachments.extend(_meta_attachment(a) for a in attachments)
         yield result
     elif (postback := event.maybe("postback")) is not None:
@@ -131,6 +134,13 @@ def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> 
         yield _with(
             base, mid, events_pb2.MESSAGE_KIND_TEXT, postback.str("title", postback.str("payload", ""))
         )
+
+
+def _quick_reply(message: Obj) -> str:
+    """A tapped quick reply's words when the message has no text of its own: its title, else its
+    payload (Instagram's e-mail and phone quick replies carry only the payload, the address itself)."""
+    reply = message.maybe("quick_reply")
+    return (reply.str("title", "") or reply.str("payload", "")) if reply is not None else ""
 
 
 def _meta_attachment(attachment: Obj) -> common_pb2.Attachment:
@@ -200,6 +210,38 @@ def _instagram_comment(tenant: str, account: str, value: Obj, entry: Obj) -> Mes
     )
     if entry.has("time"):
         message.sent_at.CopyFrom(from_epoch(entry.int("time"), f"{entry.path}.time"))
+    return message
+
+
+def _instagram_mention(tenant: str, value: Obj, entry: Obj) -> Message:
+    """The shop's account @mentioned in someone's comment (``comment_id``) or media caption.
+
+    Meta's notification names only the comment and the media: who wrote it and what it says are
+    for the Graph API (``mentioned_comment``, ``mentioned_media``), which ingest does not call. So
+    the event says where the mention is; each mention is a conversation of its own, as there is
+    no author to key it on, and the sender is the mention itself, marked as such.
+    """
+    media = value.str("media_id")
+    comment = value.str("comment_id", "")
+    where = f"comment:{comment}" if comment else f"media:{media}"
+    text = (
+        f"(@mention in comment {comment} on Instagram media {media})"
+        if comment
+        else f"(@mention in the caption of Instagram media {media})"
+    )
+    message = Message(
+        conversation_id=conversation_id(tenant, "instagram", f"mention:{where}"),
+        channel=common_pb2.CHANNEL_INSTAGRAM,
+        channel_message_id=f"mention:{where}",
+        sender=common_pb2.Sender(id=f"mention:{where}"),
+        text=text,
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+        is_public=True,
+    )
+    if entry.has("time"):
+        # Seconds for changes; an entry that also carries messaging events has milliseconds.
+        time = entry.int("time")
+        message.sent_at.CopyFrom(from_epoch(time, f"{entry.path}.time", milliseconds=time > 10**11))
     return message
 
 

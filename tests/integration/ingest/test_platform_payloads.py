@@ -406,3 +406,119 @@ async def test_whatsapp_locations_keep_their_coordinates_and_contacts_become_tex
     assert list(place.attachments) == [
         C.Attachment(filename="Duomo di Milano", content_type="location", url="geo:45.4641,9.1919")
     ]
+
+
+# ---------------------------------------------------------------- 3. Instagram mentions and quick replies
+
+IG_ACCOUNT = "17841457392018465"
+
+
+async def test_instagram_mentions_in_comments_and_captions_are_public_messages(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """``field: mentions`` names the comment (or, for a caption, only the media) where the shop's
+    account was @mentioned, and nothing else: each becomes a public message saying where it is.
+
+    Shape: https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram (mentions:
+    ``comment_id``, ``media_id``) and https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions
+    """
+    run = str(uuid.uuid4().int)[:17]
+    body = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG_ACCOUNT,
+                    "time": 1794821800,
+                    "changes": [
+                        {"field": "mentions", "value": {"comment_id": f"1{run}", "media_id": f"2{run}"}},
+                        {"field": "mentions", "value": {"media_id": f"3{run}"}},
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (2, 0)
+    found = {m.channel_message_id: m for m in await messages(broker, answer["event_ids"])}
+    for message in found.values():
+        # The enricher guesses a language from the text ingest wrote itself (as for every placeholder
+        # text): not the customer's, so not part of what this test pins.
+        message.ClearField("language")
+        message.ClearField("topic_hints")
+    assert found == {
+        f"mention:comment:1{run}": K.MessageReceived(
+            conversation_id=conversation_id("shop-a", "instagram", f"mention:comment:1{run}"),
+            channel=C.CHANNEL_INSTAGRAM,
+            channel_message_id=f"mention:comment:1{run}",
+            sender=C.Sender(id=f"mention:comment:1{run}"),
+            text=f"(@mention in comment 1{run} on Instagram media 2{run})",
+            kind=K.MESSAGE_KIND_TEXT,
+            sent_at=at(1794821800),
+            is_public=True,
+        ),
+        f"mention:media:3{run}": K.MessageReceived(
+            conversation_id=conversation_id("shop-a", "instagram", f"mention:media:3{run}"),
+            channel=C.CHANNEL_INSTAGRAM,
+            channel_message_id=f"mention:media:3{run}",
+            sender=C.Sender(id=f"mention:media:3{run}"),
+            text=f"(@mention in the caption of Instagram media 3{run})",
+            kind=K.MESSAGE_KIND_TEXT,
+            sent_at=at(1794821800),
+            is_public=True,
+        ),
+    }
+
+
+async def test_an_instagram_quick_reply_without_text_is_its_payload(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A tapped quick reply arrives as a message with ``quick_reply.payload``; Instagram's e-mail
+    quick reply has no text, only the payload (the customer's address). It is the message's text.
+
+    Shape: https://developers.facebook.com/documentation/business-messaging/instagram-messaging/features/quick-replies.md
+    and https://developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/messaging-api/quick-replies
+    """
+    run = uuid.uuid4().hex[:12]
+    body = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG_ACCOUNT,
+                    "time": 1794821860123,
+                    "messaging": [
+                        {
+                            "sender": {"id": f"ig-{run}"},
+                            "recipient": {"id": IG_ACCOUNT},
+                            "timestamp": 1794821859876,
+                            "message": {
+                                "mid": f"aWdf{run}",
+                                "quick_reply": {"payload": "anna.nowak@example.pl"},
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    message.ClearField("language")  # whatever lingua makes of an e-mail address is not this test's
+    sent = Timestamp()
+    sent.FromMilliseconds(1794821859876)
+    assert message == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "instagram", f"{IG_ACCOUNT}:ig-{run}"),
+        channel=C.CHANNEL_INSTAGRAM,
+        channel_message_id=f"aWdf{run}",
+        sender=C.Sender(id=f"ig-{run}"),
+        text="anna.nowak@example.pl",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=sent,
+    )
