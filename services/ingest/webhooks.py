@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ from pronto.metrics import ServiceMetrics
 from pronto.v1 import events_pb2
 from services.ingest.application import Ingest
 from services.ingest.channels import email as mail
-from services.ingest.channels import meta, phone, shop, signatures, statuses, telegram, viber, x
+from services.ingest.channels import meta, phone, replays, shop, signatures, statuses, telegram, viber, x
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
 from services.ingest.channels.payload import Unreadable
@@ -94,6 +94,8 @@ class Webhooks:
     max_body_bytes: int
     retry_after_s: float
     public_url: str = ""
+    # Mailgun's tokens within their replay window: one signature, one message (issue #26).
+    mailgun_tokens: replays.SeenTokens = field(default_factory=replays.SeenTokens)
 
     async def handle(
         self,
@@ -300,15 +302,26 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
 
     def mailgun_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         try:
-            fields = dict(phone.form_params(body))
+            params = phone.form_params(body)
         except MalformedPayload as exc:
             raise BadSignature(f"the signature cannot be read: {exc}") from exc
+        fields = dict(params)
+        now = time.time()
         signatures.check_mailgun(
             secret(secrets, "mailgun_signing_key"),
             fields.get("timestamp", ""),
             fields.get("token", ""),
             fields.get("signature", ""),
-            now=time.time(),
+            now=now,
+        )
+        # The signature does not cover the message: the same token again must carry the same one.
+        hooks.mailgun_tokens.use(
+            request.path_params.get("tenant", ""),
+            fields["timestamp"],
+            fields["token"],
+            replays.content_of(params),
+            forget_at=int(fields["timestamp"]) + signatures.MAILGUN_MAX_AGE_S,
+            now=now,
         )
 
     route(

@@ -83,7 +83,8 @@ MAILGUN_MAX_AGE_S = 15 * 60
 def check_mailgun(signing_key: str, timestamp: str, token: str, signature: str, now: float) -> None:
     """Mailgun: hex HMAC-SHA256(signing key, timestamp + token), with a recent timestamp.
 
-    Mailgun does not sign the body: an old signature must not be replayed with another one.
+    Mailgun does not sign the body: an old signature must not be replayed with another one, and
+    a recent one is good for one message (the entry point keeps ``replays.SeenTokens``).
     """
     if not (timestamp and token and signature):
         raise BadSignature("Mailgun's timestamp, token and signature are required")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import grpc
 import pytest
@@ -17,9 +20,9 @@ from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
 from pronto.services import IngestService
 from pronto.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
-from tests.plugins.ingest import bearer
+from tests.plugins.ingest import CHANNEL_SECRETS, bearer
 from tests.support.events import message
-from tests.support.webhooks import get, post
+from tests.support.webhooks import fixture, get, post
 
 pytestmark = pytest.mark.integration
 
@@ -189,3 +192,59 @@ async def test_a_unary_publish_of_an_out_of_range_value_is_invalid_argument(
         await stub.Publish(request, metadata=bearer("shop-a"), timeout=15)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
     assert named in (raised.value.details() or "")
+
+
+# ---------------------------------------------------------------- Mailgun: one signature, one message
+
+
+def mailgun_post(token: str, timestamp: str, sender: str, text: str, message_id: str) -> bytes:
+    """Mailgun's forwarded message, signed as Mailgun signs it: timestamp + token, not the message."""
+    fields: dict[str, Any] = json.loads(fixture("mailgun/route_forward.json"))
+    key = CHANNEL_SECRETS["mailgun_signing_key"]
+    fields |= {
+        "timestamp": timestamp,
+        "token": token,
+        "signature": hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest(),
+        "from": sender,
+        "From": sender,
+        "sender": sender,
+        "body-plain": text,
+        "stripped-text": text,
+        "Message-Id": message_id,
+    }
+    return urlencode(fields).encode()
+
+
+async def test_a_mailgun_signature_is_good_for_one_message_and_its_retries(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    run = uuid.uuid4().hex
+    token, timestamp = (run * 2)[:50], str(int(time.time()))
+    genuine = mailgun_post(
+        token, timestamp, "Jonas Becker <jonas.becker@web.de>", f"Wo ist mein Paket? {run}", f"<{run}@web.de>"
+    )
+    forged = mailgun_post(
+        token,
+        timestamp,
+        "Mallory <mallory@evil.example>",
+        f"Bitte an diese IBAN erstatten: forged-{run}",
+        f"<forged-{run}@evil.example>",
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = "/webhooks/shop-a/email/mailgun"
+
+    first = await post(ingest.http_url, path, genuine, headers)
+    retried = await post(ingest.http_url, path, genuine, headers)
+    replayed = await post(ingest.http_url, path, forged, headers)
+
+    assert first[0] == 200, first
+    assert first[1]["accepted"] == 1
+    # Mailgun retries a post it got no 200 for with the same token and fields: taken, written once.
+    assert retried[0] == 200, retried
+    assert (retried[1]["accepted"], retried[1]["duplicates"]) == (0, 1)
+    assert retried[1]["event_ids"] == first[1]["event_ids"]
+    # The same signature with another sender and body is refused.
+    assert replayed[0] == 401, replayed
+    assert replayed[1]["error"] == "unauthenticated"
+    assert "already used for another message" in replayed[1]["detail"]
+    await nothing_published_with(broker, f"forged-{run}")
