@@ -10,19 +10,28 @@ Routing and SLA work this way:
   to write to the output topic;
 - a timer asks the worker for tick records, written to the input topic, so
   that time passing is part of what a replay sees;
-- when a partition is assigned, the worker replays it from its start up to
-  the offset the consumer group committed, emitting nothing: that rebuilds
-  the state it had at the commit. Faust then redelivers what follows and the
-  worker decides again, emitting events with the same ids as before (consumers
-  deduplicate). Faust flushes its producer before every commit, so nothing
-  before the commit can be missing downstream. The rebuild is a task the fold
-  agent awaits before its first record of the partition, because Faust may
-  resume fetching before the assignment signal's handlers finish.
+- every ``snapshot_every_records`` records or ``snapshot_every_s`` seconds,
+  the fold agent checkpoints a partition's state with the input offset it
+  covers (``pronto.snapshots``, written by ``pronto.kafka.snapshots``): it
+  pickles the state between two records, flushes the producer so that every
+  output of the records before that offset is acknowledged, then writes the
+  snapshot and waits for its acknowledgement;
+- when a partition is assigned, the worker loads its newest readable snapshot
+  (or starts empty) and replays the input from the snapshot's offset up to the
+  offset the consumer group committed, emitting nothing: that rebuilds the
+  state it had at the commit, in time bounded by the snapshot interval, not by
+  history. Faust then redelivers what follows and the worker decides again,
+  emitting events with the same ids as before (consumers deduplicate). Faust
+  flushes its producer before every commit, so nothing before the commit can
+  be missing downstream. A snapshot may cover records past the commit: Faust
+  redelivers them, and the worker, which remembers the ids it has seen, drops
+  them. The rebuild is a task the fold agent awaits before its first record of
+  the partition, because Faust may resume fetching before the assignment
+  signal's handlers finish.
 
 We do not use Faust tables: on the embedded broker their changelog recovery
 stops short (its end offsets lag), and writing state to a changelog on every
-event costs more than replaying inputs. The price: input topics keep
-everything, and a restart replays a partition from its start.
+event costs more than a snapshot now and then.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,12 +50,13 @@ from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI
 from faust.types import TP
 from google.protobuf.message import Message
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pronto import envelope, event_ids, streams
+from pronto import envelope, event_ids, snapshots, streams, topics
 from pronto.envelope import Envelope, EnvelopeError
+from pronto.kafka import snapshots as kafka_snapshots
 from pronto.kafka.reader import committed_offset, read_until
 from pronto.ops import ops_router, serve_http
 
@@ -81,6 +92,14 @@ class Worker(Protocol):
 
     def ticks(self, partitions: Iterable[int]) -> list[Out]: ...
 
+    def restore(self, partition: int, state: Any) -> None: ...
+
+    @property
+    def state_version(self) -> int: ...
+
+    @property
+    def schema(self) -> str: ...
+
 
 class FoldBase:
     """What every folding worker shares: state per partition, replay, and events derived from causes."""
@@ -90,6 +109,16 @@ class FoldBase:
     invalid: int
     # Names the processor in the ids it derives (``pronto.event_ids.derived``).
     processor: ClassVar[str] = ""
+    # The type of one partition's state (what a snapshot holds), and a number to bump when that state
+    # changes meaning in a way its fields do not show (old snapshots are then unreadable).
+    state_type: ClassVar[Any] = object
+    state_version: ClassVar[int] = 1
+    # True while replaying: outputs are thrown away, so they are not encoded.
+    replaying: bool = False
+
+    @property
+    def schema(self) -> str:
+        return snapshots.fingerprint(self.state_type)
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
         raise NotImplementedError
@@ -97,14 +126,22 @@ class FoldBase:
     def replay(self, partition: int, records: Iterable[tuple[Headers, bytes | None]]) -> int:
         """Rebuild a partition's state from records already handled: what they emit is dropped."""
         count = 0
-        for headers, value in records:
-            self.apply(partition, headers, value)
-            count += 1
+        self.replaying = True
+        try:
+            for headers, value in records:
+                self.apply(partition, headers, value)
+                count += 1
+        finally:
+            self.replaying = False
         return count
 
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self.partitions.pop(partition, None)
+
+    def restore(self, partition: int, state: Any) -> None:
+        """Take a partition's state from a snapshot (a worker re-binds what configuration decides)."""
+        self.partitions[partition] = state
 
     def first_time(
         self, seen: OrderedDict[str, None], headers: Headers, value: bytes | None
@@ -129,6 +166,8 @@ class FoldBase:
     ) -> Out:
         """The ``index``-th event caused by ``cause``: its id and time derive from it, so a replay
         or a redelivery emits exactly the same event."""
+        if self.replaying:
+            return Out(key.encode(), [], b"", emitted)
         event = Envelope(
             event_ids.derived(self.processor, cause.id, index),
             self.source,
@@ -158,6 +197,11 @@ class FoldSpec:
     session_timeout_s: float = 3.0
     # Extra HTTP routes beside /metrics, /healthz and /readyz.
     routes: list[APIRouter] = field(default_factory=list)
+    # A partition's state is checkpointed after this many records or seconds, whichever comes first
+    # (seconds counted only while records arrive). Input topics must retain well over two intervals.
+    snapshot_every_records: int = 50_000
+    snapshot_every_s: float = 300.0
+    snapshot_topic: str = topics.SNAPSHOTS.name
 
 
 def headers_of(event: faust.EventT[bytes]) -> Headers:
@@ -222,6 +266,14 @@ class FoldingApp:
         registry.register(ConsumerLag(spec.app_id, self))
         # Partition -> the task rebuilding its state; the fold agent waits for it.
         self.loading: dict[int, asyncio.Task[None]] = {}
+        # Partition -> the next input offset its state has not applied, and the records it has applied.
+        self.applied: dict[int, int] = {}
+        self.records: dict[int, int] = {}
+        # Partition -> (monotonic time, records) of its last snapshot, and the slot the next goes to.
+        self.checkpointed: dict[int, tuple[float, int]] = {}
+        self.slots: dict[int, int] = {}
+        self._schema = worker.schema
+        self.metrics = SnapshotMetrics(registry, spec.app_id)
         self._wire()
 
     def highwater(self, topic: str, partition: int) -> int | None:
@@ -263,10 +315,15 @@ class FoldingApp:
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for event in stream.events():
                 await self._loaded(event.message.partition)
-                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
-                for out in self.worker.apply(event.message.partition, headers_of(event), event.value):
+                partition, offset = event.message.partition, event.message.offset
+                self.handled[(event.message.topic, partition)] = offset
+                for out in self.worker.apply(partition, headers_of(event), event.value):
                     await self.output.send(key=out.key, value=out.value, headers=out.headers)
                     self._published(out)
+                self.applied[partition] = max(self.applied.get(partition, 0), offset + 1)
+                self.records[partition] = self.records.get(partition, 0) + 1
+                if self._snapshot_due(partition):
+                    await self.snapshot(partition)
                 yield None
 
         @app.timer(interval=spec.tick_s)  # type: ignore[untyped-decorator]
@@ -307,21 +364,149 @@ class FoldingApp:
             task = self.loading[partition] = asyncio.create_task(self._replay(partition))
         await asyncio.shield(task)
 
+    def _snapshot_due(self, partition: int) -> bool:
+        at, records = self.checkpointed.get(partition, (time.monotonic(), 0))
+        self.checkpointed.setdefault(partition, (at, records))
+        since = self.records[partition] - records
+        return since >= self.spec.snapshot_every_records or (
+            since > 0 and time.monotonic() - at >= self.spec.snapshot_every_s
+        )
+
+    async def snapshot(self, partition: int) -> None:
+        """Checkpoint ``partition``'s state: taken now, written once every output before it is acked."""
+        state = self.worker.partitions.get(partition)
+        if state is None:
+            return
+        started = time.monotonic()
+        pickled = snapshots.dump(state)
+        next_offset, records = self.applied[partition], self.records[partition]
+        self.checkpointed[partition] = (started, records)
+        await self.app.producer.flush()
+        data = await asyncio.to_thread(
+            snapshots.frame,
+            pickled,
+            processor=self.spec.app_id,
+            partition=partition,
+            next_offset=next_offset,
+            records=records,
+            state_version=self.worker.state_version,
+            schema=self._schema,
+        )
+        slot = self.slots.get(partition, 0)
+
+        async def send(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+            await self.app.producer.send_and_wait(
+                self.spec.snapshot_topic, key, value, partition, None, headers
+            )
+
+        await kafka_snapshots.write(send, self.spec.app_id, slot, str(uuid.uuid4()), data)
+        self.slots[partition] = 1 - slot
+        self.metrics.written(len(data), time.monotonic() - started)
+
     async def _replay(self, partition: int) -> None:
         tp = TopicPartition(self.spec.input_topic, partition)
         servers = self.spec.bootstrap_servers
+        started = time.monotonic()
+        found = await kafka_snapshots.newest(
+            servers,
+            self.spec.snapshot_topic,
+            partition,
+            self.spec.app_id,
+            state_version=self.worker.state_version,
+            schema=self._schema,
+            unreadable=lambda reason: self._unreadable(partition, reason),
+        )
         end = await committed_offset(servers, self.spec.app_id, tp)
         self.worker.drop([partition])
-        started = time.monotonic()
+        start = records = 0
+        if found is not None:
+            self.worker.restore(partition, found.state)
+            start, records = found.frame.next_offset, found.frame.records
+            self.slots[partition] = 1 - found.slot
         count = 0
-        async for records in read_until(servers, tp, end):
-            count += self.worker.replay(partition, ((list(r.headers), r.value) for r in records))
+        async for batch in read_until(servers, tp, end, start=start):
+            if count == 0 and batch[0].offset > start:
+                self._history_lost(partition, start, batch[0].offset)
+            count += self.worker.replay(partition, ((list(r.headers), r.value) for r in batch))
+        self.applied[partition] = max(start, end)
+        self.records[partition] = records + count
+        self.checkpointed[partition] = (time.monotonic(), records + count)
         self._replayed(count)
-        if count:
-            self.log.info(
-                "partition %d: replayed %d records up to offset %d in %.2f s",
-                partition,
-                count,
-                end,
-                time.monotonic() - started,
-            )
+        self.metrics.restored(time.monotonic() - started, count)
+        self.log.info(
+            "partition %d: %s, replayed %d records from offset %d to %d in %.2f s",
+            partition,
+            f"snapshot of offset {start} loaded" if found else "no snapshot",
+            count,
+            start,
+            end,
+            time.monotonic() - started,
+        )
+
+    def _unreadable(self, partition: int, reason: str) -> None:
+        self.metrics.unreadable.inc()
+        self.log.error(
+            "partition %d: a snapshot cannot be read, trying the one before: %s", partition, reason
+        )
+
+    def _history_lost(self, partition: int, start: int, first: int) -> None:
+        self.metrics.history_lost.inc()
+        self.log.error(
+            "partition %d: input offsets %d to %d are no longer retained; the state is rebuilt without "
+            "them (retention shorter than the snapshot interval, or no readable snapshot)",
+            partition,
+            start,
+            first - 1,
+        )
+
+
+class SnapshotMetrics:
+    """What checkpoints cost and whether restarts could use them."""
+
+    def __init__(self, registry: CollectorRegistry, group: str) -> None:
+        labels = {"group": group}
+        self._written = Counter(
+            "pronto_snapshots_written", "Partition snapshots written.", ["group"], registry=registry
+        ).labels(**labels)
+        self._bytes = Gauge(
+            "pronto_snapshot_last_bytes", "Size of the last snapshot written.", ["group"], registry=registry
+        ).labels(**labels)
+        self._seconds = Gauge(
+            "pronto_snapshot_last_seconds",
+            "Time the last snapshot took, from taking the state to the broker's acknowledgement.",
+            ["group"],
+            registry=registry,
+        ).labels(**labels)
+        self.unreadable = Counter(
+            "pronto_snapshots_unreadable",
+            "Snapshots that could not be read at a restart (corrupt, or of another schema).",
+            ["group"],
+            registry=registry,
+        ).labels(**labels)
+        self.history_lost = Counter(
+            "pronto_snapshot_history_gaps",
+            "Restarts that found input records deleted between the snapshot and the first kept record.",
+            ["group"],
+            registry=registry,
+        ).labels(**labels)
+        self._restore_seconds = Gauge(
+            "pronto_restore_last_seconds",
+            "Time the last partition took to load its snapshot and replay what follows it.",
+            ["group"],
+            registry=registry,
+        ).labels(**labels)
+        self._restored_records = Gauge(
+            "pronto_restore_last_replayed_records",
+            "Input records the last partition replayed after its snapshot.",
+            ["group"],
+            registry=registry,
+        ).labels(**labels)
+
+    def written(self, size: int, seconds: float) -> None:
+        self._written.inc()
+        self._bytes.set(size)
+        self._seconds.set(seconds)
+
+    def restored(self, seconds: float, records: int) -> None:
+        self._restore_seconds.set(seconds)
+        self._restored_records.set(records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,3 +23,8 @@ class CommonSettings(BaseSettings):
     # Names this instance in the events' CloudEvents "source" attribute.
     instance: str = "local"
     log_level: str = "INFO"
+    # Routing, SLA and notify checkpoint each partition's state after this many input records or
+    # seconds (``pronto.folding``): a restart replays at most about that much. Their input topics
+    # must retain well over two intervals (``pronto.topics``).
+    snapshot_every_records: int = Field(50_000, ge=1)
+    snapshot_every_s: float = Field(300.0, gt=0)

@@ -31,23 +31,29 @@ INBOUND = TopicSpec("support.inbound.v1", 6, "conversation id", _retained(7))
 OUTBOUND = TopicSpec("support.outbound.v1", 6, "conversation id", _retained(7))
 OPERATORS = TopicSpec("support.operators.v1", 3, "operator id", _retained(30))
 # SLA's own input: customer messages, operator replies and resolutions, routing's decisions and
-# ticks, merged in one order per conversation. Replaying it rebuilds the clocks: it keeps everything.
-CLOCKS = TopicSpec(
-    "support.clocks.v1", 6, "conversation id", {"retention.ms": "-1", "cleanup.policy": "delete"}
-)
+# ticks, merged in one order per conversation. A restart replays it from SLA's newest snapshot on:
+# it must keep well over two snapshot intervals (minutes), and as long as SLA may be down.
+CLOCKS = TopicSpec("support.clocks.v1", 6, "conversation id", _retained(7))
 CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
 SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
 # Requested notifications and their outcomes (delivered, failed), keyed by recipient; delivery
 # reads it to know what was already sent.
 NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "tenant/recipient kind/recipient", _retained(7))
 # Routing's own input: everything that changes a shop's routing state, re-keyed by tenant so
-# that one partition (one worker) decides for a shop. Replaying it from the start rebuilds the
-# state, so nothing may be deleted from it (there are no snapshots yet).
-ROUTING = TopicSpec("support.routing.v1", 6, "tenant", {"retention.ms": "-1", "cleanup.policy": "delete"})
+# that one partition (one worker) decides for a shop. A restart replays it from routing's newest
+# snapshot on (retention as for support.clocks.v1).
+ROUTING = TopicSpec("support.routing.v1", 6, "tenant", _retained(7))
 # Notify's own input: customer messages, operators' replies, routing's and SLA's events, merged in
-# one order per conversation; replaying it rebuilds what notify knows of each customer.
-NOTIFY = TopicSpec(
-    "support.notify.v1", 6, "conversation id", {"retention.ms": "-1", "cleanup.policy": "delete"}
+# one order per conversation; a restart replays it from notify's newest snapshot on.
+NOTIFY = TopicSpec("support.notify.v1", 6, "conversation id", _retained(7))
+# Snapshots of routing's, SLA's and notify's partition states (``pronto.kafka.snapshots``): partition
+# p holds those of input partition p, so it has as many partitions as their inputs. Compacted: the
+# two newest snapshots of each service (two slots) stay, however old, and nothing else does.
+SNAPSHOTS = TopicSpec(
+    "support.snapshots.v1",
+    6,
+    "service/slot/chunk",
+    {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1", "segment.ms": str(DAY_MS)},
 )
 DEADLETTER = TopicSpec("support.deadletter.v1", 1, "original key", _retained(30))
 
@@ -61,6 +67,7 @@ ALL: tuple[TopicSpec, ...] = (
     SLA,
     NOTIFY,
     NOTIFICATIONS,
+    SNAPSHOTS,
     DEADLETTER,
 )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from pronto import topics as topic_specs
@@ -24,6 +24,14 @@ class ProvisioningError(RuntimeError):
 class ProvisionReport:
     created: list[str]
     existing: list[str]
+    # Existing topics whose configuration (retention, cleanup policy) was brought to the spec.
+    reconfigured: list[str] = field(default_factory=list)
+
+
+def config_changes(wanted: dict[str, str], current: dict[str, str]) -> dict[str, str]:
+    """The settings of ``wanted`` that ``current`` (a topic's configuration as described) lacks or
+    holds with another value: empty when the topic already matches, so a second run changes nothing."""
+    return {name: value for name, value in wanted.items() if current.get(name) != value}
 
 
 def provision(
@@ -65,9 +73,38 @@ def provision(
                 log(f"{spec.name} was created concurrently")
         for name in existing:
             log(f"exists  {name} ({existing[name]} partitions)")
-        return ProvisionReport(created=created, existing=sorted(existing))
+        reconfigured = _reconfigure(admin, [s for s in specs if s.name in existing], log)
+        return ProvisionReport(created=created, existing=sorted(existing), reconfigured=reconfigured)
     finally:
         admin.close()
+
+
+def _reconfigure(admin: KafkaAdminClient, specs: list[TopicSpec], log: Callable[[str], None]) -> list[str]:
+    """Bring existing topics' configuration to their spec (retention above all: topics created when
+    they kept everything get a finite retention). Only topics that differ are altered."""
+    if not specs:
+        return []
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs])
+    current: dict[str, dict[str, str]] = {}
+    for response in described:
+        for resource in response.resources:
+            _error, _message, _type, name, entries = resource[:5]
+            current[name] = {entry[0]: entry[1] for entry in entries}
+    reconfigured = []
+    for spec in specs:
+        changes = config_changes(spec.configs, current.get(spec.name, {}))
+        if not changes:
+            continue
+        try:
+            # AlterConfigs sets a topic's whole dynamic configuration: exactly the spec's.
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=spec.configs)])
+        except Exception as exc:
+            raise ProvisioningError(
+                f"topic {spec.name} should have {changes} but the broker refused to change it: {exc!r}"
+            ) from exc
+        reconfigured.append(spec.name)
+        log(f"changed {spec.name}: {', '.join(f'{k}={v}' for k, v in sorted(changes.items()))}")
+    return reconfigured
 
 
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -74,26 +74,35 @@ async def committed_offset(bootstrap_servers: str, group_id: str, partition: Top
 
 
 async def read_until(
-    bootstrap_servers: str, partition: TopicPartition, end: int, stalled_after: float = 60.0
+    bootstrap_servers: str,
+    partition: TopicPartition,
+    end: int,
+    stalled_after: float = 60.0,
+    start: int = 0,
 ) -> AsyncIterator[list[Record]]:
-    """The records of ``partition`` from its start up to offset ``end`` (excluded), in batches.
+    """The records of ``partition`` from offset ``start`` (or the oldest kept, if later) up to
+    offset ``end`` (excluded), in batches.
 
     ``end`` is an offset known to exist (a committed one), not the broker's
     reported end, which lags on the embedded broker. However long the partition,
     it gives up only when no record came for ``stalled_after`` seconds.
     """
-    if end <= 0:
+    if end <= start:
         return
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
         fetch_max_wait_ms=50,
         max_partition_fetch_bytes=4 * 1024 * 1024,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
         consumer.assign([partition])
-        await consumer.seek_to_beginning(partition)
+        if start > 0:
+            consumer.seek(partition, start)
+        else:
+            await consumer.seek_to_beginning(partition)
         last_progress = time.monotonic()
         while (position := await consumer.position(partition)) < end:
             if time.monotonic() - last_progress > stalled_after:

@@ -52,6 +52,8 @@ class Notify:
             fetch_wait_ms=settings.notify_fetch_wait_ms,
             linger_ms=settings.notify_linger_ms,
             session_timeout_s=settings.notify_session_timeout_s,
+            snapshot_every_records=settings.snapshot_every_records,
+            snapshot_every_s=settings.snapshot_every_s,
             routes=[webchat_router(self.webchat, settings)],
         )
         self.folding = FoldingApp(

@@ -65,6 +65,7 @@ class PartitionState:
 @dataclass
 class Worker(FoldBase):
     processor: ClassVar[str] = "notify"
+    state_type: ClassVar[type] = PartitionState
     shop: Callable[[str], Shop]
     source: str
     partitions: dict[int, PartitionState] = field(default_factory=dict)

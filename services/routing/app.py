@@ -56,6 +56,8 @@ class Routing:
             fetch_wait_ms=settings.routing_fetch_wait_ms,
             linger_ms=settings.routing_linger_ms,
             session_timeout_s=settings.routing_session_timeout_s,
+            snapshot_every_records=settings.snapshot_every_records,
+            snapshot_every_s=settings.snapshot_every_s,
         )
         self.folding = FoldingApp(
             spec,

@@ -103,9 +103,35 @@ class Shop:
             return self._tick(event.id, now)
         return []
 
-    def needs_ticks(self) -> bool:
-        """Something open can change with time alone: widening, silent operators, queue estimates."""
-        return bool(self.routing.waiting) or any(not a.replied for a in self.routing.assigned.values())
+    def due(self) -> datetime | None:
+        """The earliest moment time alone changes something, or None while nothing can.
+
+        Routing writes a tick only once this moment has come (``Worker.ticks``), so an idle shop
+        writes no tick records: a conversation's next widening step, an unanswered assignment's
+        reply deadline, and while anyone waits the next re-publication of queue positions (or at
+        once, when a silent operator is to be forgiven at the last step).
+        """
+        moments: list[datetime] = []
+        ladder, routing = self.policy.ladder, self.routing
+        if routing.waiting:
+            refresh = self.positions_at + self.policy.position_every if self.positions_at else self.clock
+            moments += [refresh] if refresh else []
+        last = Level(min(len(ladder.after), Level.ANY_TEAM))
+        for conversation in routing.waiting.values():
+            since = conversation.waiting_since
+            if since is None:
+                continue
+            if conversation.excluded and conversation.level >= last:
+                moments.append(since)
+            for step, threshold in enumerate(ladder.after, start=1):
+                if Level(min(step, Level.ANY_TEAM)) > conversation.level:
+                    moments.append(since + threshold)
+                    break
+        for assignment in routing.assigned.values():
+            limit = self.policy.reply_within.get(assignment.channel)
+            if limit is not None and not assignment.replied:
+                moments.append(assignment.at + limit)
+        return min(moments, default=None)
 
     # ---------------------------------------------------------------- events in
 

@@ -26,6 +26,7 @@ log = logging.getLogger("pronto.routing")
 @dataclass
 class Worker(FoldBase):
     processor: ClassVar[str] = "routing"
+    state_type: ClassVar[object] = dict[str, Shop]
     policy: Policy
     metrics: RoutingMetrics
     source: str
@@ -52,13 +53,20 @@ class Worker(FoldBase):
             return []
         return [self.derived(event, i, e.key, event.tenant, e.payload, e) for i, e in enumerate(emitted)]
 
+    def restore(self, partition: int, state: dict[str, Shop]) -> None:
+        """A snapshot's shops, deciding by the policy configured now (not the one pickled with them)."""
+        for shop in state.values():
+            shop.policy = self.policy
+        self.partitions[partition] = state
+
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
-        """A tick for every shop whose state time alone can change, keyed by tenant."""
+        """A tick for every shop with something due by ``now`` (``Shop.due``), keyed by tenant."""
         now = now or datetime.now(UTC)
         out = []
         for partition in partitions:
             for tenant, shop in self.partitions.get(partition, {}).items():
-                if shop.needs_ticks():
+                due = shop.due()
+                if due is not None and due <= now:
                     tick = Envelope(str(uuid.uuid4()), self.source, tenant, events_pb2.RoutingTick(), now)
                     headers, value = envelope.encode(tick)
                     out.append(Out(tenant.encode(), headers, value))

@@ -57,6 +57,8 @@ class Sla:
             fetch_wait_ms=settings.sla_fetch_wait_ms,
             linger_ms=settings.sla_linger_ms,
             session_timeout_s=settings.sla_session_timeout_s,
+            snapshot_every_records=settings.snapshot_every_records,
+            snapshot_every_s=settings.snapshot_every_s,
             routes=[self._windows_router(), self._admin_router(settings)],
         )
         self.folding = FoldingApp(

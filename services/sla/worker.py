@@ -64,13 +64,16 @@ class PartitionState:
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
     windows: ResponseWindows = field(default_factory=ResponseWindows)
     clock: datetime | None = None
-    # Tenant -> the policy set through the admin API, which overrides the configured one.
+    # Tenant -> the policy set through the admin API, which overrides the configured one, and that
+    # policy as it was given (for reading it back after a restart from a snapshot).
     policies: dict[str, Policy] = field(default_factory=dict)
+    policy_configs: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 @dataclass
 class Worker(FoldBase):
     processor: ClassVar[str] = "sla"
+    state_type: ClassVar[type] = PartitionState
     policies: Mapping[str, Policy]
     default_policy: Policy
     source: str
@@ -100,6 +103,10 @@ class Worker(FoldBase):
         return [
             self.derived(event, i, o.conversation_id, o.tenant, o.payload, o) for i, o in enumerate(outcomes)
         ]
+
+    def restore(self, partition: int, state: PartitionState) -> None:
+        self.partitions[partition] = state
+        self.changed.update(state.policy_configs)
 
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """One tick per owned partition that has something due by now."""
@@ -135,7 +142,8 @@ class Worker(FoldBase):
         if isinstance(payload, events_pb2.SlaPolicyChanged):
             config = PolicyConfig.model_validate_json(payload.policy_json)
             state.policies[event.tenant] = config.policy()
-            self.changed[event.tenant] = config.model_dump(mode="json")
+            given = state.policy_configs[event.tenant] = config.model_dump(mode="json")
+            self.changed[event.tenant] = given
             return []
         conversation_id = getattr(payload, "conversation_id", "")
         if not conversation_id or not event.tenant:

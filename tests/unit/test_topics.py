@@ -7,12 +7,13 @@ import re
 import pytest
 
 from pronto import topics
+from pronto.broker.provision import config_changes
 
 
 def test_topic_names_are_unique() -> None:
     names = [spec.name for spec in topics.ALL]
 
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 11
 
 
 def test_every_topic_is_a_versioned_support_topic() -> None:
@@ -20,24 +21,28 @@ def test_every_topic_is_a_versioned_support_topic() -> None:
         assert re.fullmatch(r"support\.[a-z]+\.v1", spec.name), spec.name
 
 
-def test_every_topic_has_partitions_a_key_and_a_retention() -> None:
+def test_every_topic_has_partitions_a_key_and_keeps_nothing_forever() -> None:
     for spec in topics.ALL:
         assert spec.partitions >= 1, spec.name
         assert spec.key, spec.name
-        retention = int(spec.configs["retention.ms"])
-        # Routing, SLA and notify replay their input from the start: it keeps everything.
-        assert (
-            retention == -1
-            if spec in (topics.ROUTING, topics.CLOCKS, topics.NOTIFY)
-            else retention >= topics.DAY_MS
-        ), spec.name
+        if spec is topics.SNAPSHOTS:
+            # Compaction keeps each service's two newest snapshots per partition, nothing older.
+            assert spec.configs["cleanup.policy"] == "compact"
+            assert "retention.ms" not in spec.configs
+            continue
         assert spec.configs["cleanup.policy"] == "delete", spec.name
+        assert int(spec.configs["retention.ms"]) >= topics.DAY_MS, spec.name
+
+
+def test_snapshots_have_a_partition_for_every_input_partition() -> None:
+    for spec in (topics.ROUTING, topics.CLOCKS, topics.NOTIFY):
+        assert spec.partitions == topics.SNAPSHOTS.partitions, spec.name
 
 
 def test_the_module_constants_are_the_topics_listed() -> None:
     constants = [topics.INBOUND, topics.OUTBOUND, topics.OPERATORS, topics.ROUTING, topics.CONVERSATIONS]
     constants += [topics.CLOCKS]
-    constants += [topics.SLA, topics.NOTIFY, topics.NOTIFICATIONS, topics.DEADLETTER]
+    constants += [topics.SLA, topics.NOTIFY, topics.NOTIFICATIONS, topics.SNAPSHOTS, topics.DEADLETTER]
 
     assert list(topics.ALL) == constants
     assert topics.INBOUND.name == "support.inbound.v1"
@@ -58,3 +63,12 @@ def test_an_unknown_name_lists_the_known_ones() -> None:
     assert "unknown topic 'support.inbound.v2'" in text
     for spec in topics.ALL:
         assert spec.name in text
+
+
+def test_only_the_settings_that_differ_are_changed() -> None:
+    wanted = topics.ROUTING.configs
+    assert config_changes(wanted, dict(wanted)) == {}
+    assert config_changes(wanted, {**wanted, "retention.ms": "-1"}) == {
+        "retention.ms": wanted["retention.ms"]
+    }
+    assert config_changes(wanted, {}) == wanted

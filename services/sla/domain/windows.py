@@ -50,6 +50,8 @@ def _minute(at: datetime) -> int:
 class ResponseWindows:
     # (tenant, channel) -> minute since the epoch -> bucket
     buckets: dict[tuple[str, str], dict[int, Bucket]] = field(default_factory=lambda: defaultdict(dict))
+    # The oldest minute kept at the last pruning: buckets are dropped once per minute, not per tick.
+    kept_from: int = 0
 
     def started(self, tenant: str, channel: str, at: datetime) -> None:
         self._bucket(tenant, channel, at).started += 1
@@ -65,7 +67,12 @@ class ResponseWindows:
             self._bucket(tenant, channel, started_at).answered_in_24h += 1
 
     def prune(self, now: datetime) -> None:
+        """Drop buckets older than ``KEEP``. Minute buckets age a minute at a time, so a second call
+        within the same minute has nothing to do (it used to scan two days of buckets per tick)."""
         oldest = _minute(now - KEEP)
+        if oldest <= self.kept_from:
+            return
+        self.kept_from = oldest
         for buckets in self.buckets.values():
             for minute in [m for m in buckets if m < oldest]:
                 del buckets[minute]

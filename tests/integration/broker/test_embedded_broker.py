@@ -40,6 +40,7 @@ def test_a_port_already_taken_is_a_clear_error(broker: EmbeddedBroker, tmp_path:
 def test_provisioning_is_idempotent(private_broker: EmbeddedBroker) -> None:
     again = provision(private_broker.bootstrap_servers)
     assert again.created == []
+    assert again.reconfigured == []  # the configurations were read back and match: nothing altered
     assert sorted(again.existing) == sorted(spec.name for spec in topics.ALL)
     admin = KafkaAdminClient(bootstrap_servers=private_broker.bootstrap_servers, api_version=API_VERSION)
     try:
@@ -60,6 +61,24 @@ def test_a_topic_with_other_partitions_is_refused_not_repaired(private_broker: E
         admin.close()
     with pytest.raises(ProvisioningError, match="has 2 partitions, expected 4"):
         provision(private_broker.bootstrap_servers, [TopicSpec(name, 4, "test")])
+
+
+def test_a_topic_that_keeps_everything_is_given_its_retention(private_broker: EmbeddedBroker) -> None:
+    """An input topic created when it kept records forever is brought to its finite retention. The
+    embedded broker reads topic configurations but refuses to alter them (it closes the connection
+    on AlterConfigs): there the refusal must be a clear error naming the change, never a silent pass."""
+    name = f"support.test-{uuid.uuid4().hex[:6]}.v1"
+    admin = KafkaAdminClient(bootstrap_servers=private_broker.bootstrap_servers, api_version=API_VERSION)
+    try:
+        admin.create_topics(
+            [NewTopic(name, 2, 1, topic_configs={"retention.ms": "-1", "cleanup.policy": "delete"})]
+        )
+    finally:
+        admin.close()
+    wanted = TopicSpec(name, 2, "test", {"retention.ms": str(topics.DAY_MS), "cleanup.policy": "delete"})
+
+    with pytest.raises(ProvisioningError, match=f"{name} should have {{'retention.ms': '{topics.DAY_MS}'}}"):
+        provision(private_broker.bootstrap_servers, [wanted])
 
 
 async def test_kcat_shows_the_cloudevents_headers(broker: EmbeddedBroker) -> None:

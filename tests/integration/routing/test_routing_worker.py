@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -51,6 +52,8 @@ ROUTING_ENV = {
     # Nothing is taken back for silence here: the simulated operators always reply.
     "PRONTO_ROUTING_REPLY_WITHIN_S": "{}",
     "PRONTO_ROUTING_TICK_S": "0.2",
+    # Checkpoints every 50 records: the killed worker restarts from a snapshot taken mid-run.
+    "PRONTO_SNAPSHOT_EVERY_RECORDS": "50",
 }
 
 
@@ -240,6 +243,8 @@ async def test_200_conversations_an_operator_leaving_and_a_killed_worker(
         routing.kill()
         assigned_at_kill = len(operators.assigned)
         routing.start().wait_ready(timeout=60)
+        restart_log = (tmp_path / "routing.log").read_text()
+        assert re.search(r"snapshot of offset [1-9]\d* loaded", restart_log), "restarted without a snapshot"
 
         await publishing
         try:

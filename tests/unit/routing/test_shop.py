@@ -243,14 +243,32 @@ def test_queued_customers_are_told_when_their_position_moves() -> None:
     assert moved.estimated_wait.ToTimedelta() == timedelta(minutes=1)
 
 
-def test_ticks_are_needed_only_while_something_can_change_with_time() -> None:
+def test_ticks_are_due_only_when_something_changes_with_time() -> None:
     shop = Shop(POLICY)
     online(shop, profile("ana"))
-    assert not shop.needs_ticks()
+    assert shop.due() is None
     shop.apply(event(message("c1"), 0.0))
-    assert shop.needs_ticks()  # ana has not replied yet
+    limit = POLICY.reply_within["web_chat"]
+    assert shop.due() == at(0.0) + limit  # ana's reply deadline, not before
     shop.apply(event(events_pb2.OperatorReplied(conversation_id="c1"), 0.5))
-    assert not shop.needs_ticks()
+    assert shop.due() is None
+
+
+def test_a_waiting_conversation_is_due_at_its_next_widening_and_position_refresh() -> None:
+    shop = Shop(POLICY)
+    shop.apply(event(message("c1"), 0.0))  # nobody online: it waits
+    assert shop.due() == at(0.0)  # positions not published yet
+    shop.apply(event(events_pb2.RoutingTick(), 0.0))
+    assert shop.due() == min(at(0.0) + POLICY.position_every, at(0.0) + POLICY.ladder.after[0])
+
+
+def test_an_idle_worker_writes_no_ticks() -> None:
+    worker = Worker(POLICY, RoutingMetrics(CollectorRegistry()), "/test")
+    worker.partitions[0] = {"shop": Shop(POLICY)}
+    online(worker.partitions[0]["shop"], profile("ana"))
+    assert worker.ticks([0], at(60.0)) == []
+    worker.partitions[0]["shop"].apply(event(message("c1"), 0.0))
+    assert len(worker.ticks([0], at(60.0))) == 1
 
 
 def _history() -> list[Envelope]:

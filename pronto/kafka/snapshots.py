@@ -1,0 +1,124 @@
+"""Snapshots on Kafka: written in chunks to ``support.snapshots.v1``, the newest readable one found.
+
+The topic has as many partitions as the services' input topics: the snapshot
+of input partition ``p`` lives in partition ``p``, keyed
+``<processor>/<slot>/<chunk>``. Each processor alternates between two slots,
+so a compacted topic always keeps its two newest snapshots: when the newest
+cannot be read, the one before it still can (input topics retain more than
+two snapshot intervals). Chunks keep each record far below the broker's
+record size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from pronto import snapshots
+from pronto.snapshots import SnapshotError
+from pronto.v1 import snapshot_pb2
+
+Send = Callable[[bytes, bytes, list[tuple[str, bytes]]], Awaitable[None]]
+# Complete snapshots of one processor kept in memory while its partition is read, newest last.
+KEEP = 3
+
+
+@dataclass(frozen=True)
+class Found:
+    """A readable snapshot: its frame (offsets, counts) and the state it holds."""
+
+    frame: snapshot_pb2.PartitionSnapshot
+    state: object
+    # The slot it was written to: the next snapshot goes to the other one, so this one stays.
+    slot: int
+
+
+def key(processor: str, slot: int, chunk: int) -> bytes:
+    return f"{processor}/{slot}/{chunk}".encode()
+
+
+async def write(send: Send, processor: str, slot: int, snapshot_id: str, data: bytes) -> int:
+    """Write one snapshot as chunks, each acknowledged before the next; return the chunk count."""
+    pieces = snapshots.chunks(data)
+    for index, piece in enumerate(pieces):
+        headers = [("snapshot", snapshot_id.encode()), ("chunk", f"{index}/{len(pieces)}".encode())]
+        await send(key(processor, slot, index), piece, headers)
+    return len(pieces)
+
+
+async def newest(
+    bootstrap_servers: str,
+    topic: str,
+    partition: int,
+    processor: str,
+    *,
+    state_version: int,
+    schema: str,
+    unreadable: Callable[[str], None],
+    timeout_s: float = 60.0,
+) -> Found | None:
+    """The newest snapshot of ``processor`` for ``partition`` that can be read, or None.
+
+    Each one that cannot (corrupt, unknown schema) is reported through ``unreadable`` with the reason,
+    and the one before it is tried.
+    """
+    complete = await _complete(bootstrap_servers, TopicPartition(topic, partition), processor, timeout_s)
+    for slot, data in reversed(complete):
+        try:
+            frame = snapshots.read_header(data)
+            if frame.processor != processor or frame.partition != partition:
+                raise SnapshotError(f"{frame.processor}'s partition {frame.partition} under this key")
+            state = await asyncio.to_thread(
+                snapshots.decode, frame, state_version=state_version, schema=schema
+            )
+        except SnapshotError as exc:
+            unreadable(str(exc))
+            continue
+        return Found(frame, state, slot)
+    return None
+
+
+async def _complete(
+    bootstrap_servers: str, tp: TopicPartition, processor: str, timeout_s: float
+) -> list[tuple[int, bytes]]:
+    """The slots and bytes of the whole snapshots of ``processor`` in ``tp``, newest last."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        prefix = f"{processor}/".encode()
+        parts: dict[bytes, dict[int, bytes]] = {}
+        complete: list[tuple[int, bytes]] = []
+        deadline = time.monotonic() + timeout_s
+        while await consumer.position(tp) < end:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading the snapshots in {tp} took over {timeout_s:.0f} s")
+            batch = (await consumer.getmany(tp, timeout_ms=200, max_records=1_000)).get(tp, [])
+            for record in batch:
+                if not (record.key or b"").startswith(prefix):
+                    continue
+                headers = dict(record.headers)
+                snapshot_id = headers.get("snapshot", b"")
+                index, _, count = headers.get("chunk", b"0/1").decode().partition("/")
+                pieces = parts.setdefault(snapshot_id, {})
+                pieces[int(index)] = record.value or b""
+                if len(pieces) == int(count or 1):
+                    slot = int(record.key.split(b"/")[-2]) if record.key else 0
+                    complete.append((slot, b"".join(pieces[i] for i in range(len(pieces)))))
+                    complete = complete[-KEEP:]
+                    del parts[snapshot_id]
+        return complete
+    finally:
+        await consumer.stop()
