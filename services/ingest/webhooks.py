@@ -28,7 +28,7 @@ from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, replays, shop, signatures, statuses, telegram, viber, x
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
-from services.ingest.channels.payload import Unreadable
+from services.ingest.channels.payload import LONE_SURROGATES_NOTE, Unreadable, has_lone_surrogates
 from services.ingest.channels.sanitise import sanitise
 from services.ingest.settings import ChannelSecrets
 from services.ingest.validation import InvalidEvent
@@ -130,8 +130,11 @@ class Webhooks:
             # One part both parsers trip over is one dead letter.
             unreadable = {u.path: u for u in (*parsed, *parsed_reports) if isinstance(u, Unreadable)}
             self.enricher.complete(messages)
+            surrogates = has_lone_surrogates(body)
             for message in messages:
                 sanitise(message, datetime.now(UTC))
+                if surrogates:  # replaced while reading the JSON: the message says so
+                    message.notes.append(LONE_SURROGATES_NOTE)
             try:
                 traceparent = request.headers.get("traceparent", "")
                 outcomes = await self.ingest.publish_messages(tenant, messages, traceparent)

@@ -149,7 +149,7 @@ def parse_raw(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
     if not parsed.get("From"):
         raise MalformedPayload("the message has no From header: is the body a raw RFC 5322 message?")
     try:
-        text = _body_text(parsed)
+        text, notes = _body_text(parsed)
         attachments = [_attachment(part) for part in parsed.iter_attachments()]
         own_id = (message_ids(parsed.get("Message-ID")) or [""])[0]
         headers = {
@@ -159,30 +159,45 @@ def parse_raw(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
         raise MalformedPayload(f"the message cannot be decoded: {exc}") from exc
     # Without a Message-ID, the bytes themselves identify a retried delivery.
     own_id = own_id or f"<sha256.{hashlib.sha256(raw).hexdigest()}@pronto.invalid>"
-    return [
-        _message(
-            tenant,
-            sender=headers["From"],
-            subject=headers["Subject"],
-            text=text,
-            message_id=own_id,
-            in_reply_to=headers["In-Reply-To"],
-            references=headers["References"],
-            date=str(parsed.get("Date") or ""),
-            attachments=attachments,
-            language=str(parsed.get("Content-Language") or "").split(",")[0].strip(),
-        )
-    ]
+    message = _message(
+        tenant,
+        sender=headers["From"],
+        subject=headers["Subject"],
+        text=text,
+        message_id=own_id,
+        in_reply_to=headers["In-Reply-To"],
+        references=headers["References"],
+        date=str(parsed.get("Date") or ""),
+        attachments=attachments,
+        language=str(parsed.get("Content-Language") or "").split(",")[0].strip(),
+    )
+    message.notes.extend(notes)
+    return [message]
 
 
-def _body_text(parsed: EmailMessage) -> str:
+def _body_text(parsed: EmailMessage) -> tuple[str, list[str]]:
+    """The text, and what had to be changed to read it.
+
+    A charset Python does not know (``x-no-such-charset``, a mail client's own name) is read as
+    UTF-8 with replacement characters: the customer's words mostly survive, refusing loses them all.
+    """
     body = parsed.get_body(preferencelist=("plain", "html"))
     if body is None:
-        return ""
-    content = body.get_content()
+        return "", []
+    notes = []
+    try:
+        content = body.get_content()
+    except LookupError:
+        charset = body.get_content_charset()
+        payload = body.get_payload(decode=True)
+        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+        notes.append(
+            f"the text's charset {charset!r} is unknown: it was read as UTF-8, "
+            "undecodable bytes replaced with U+FFFD"
+        )
     if not isinstance(content, str):
-        return ""
-    return html_to_text(content) if body.get_content_subtype() == "html" else content
+        return "", notes
+    return (html_to_text(content) if body.get_content_subtype() == "html" else content), notes
 
 
 def _attachment(part: EmailMessage) -> common_pb2.Attachment:

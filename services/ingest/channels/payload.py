@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,11 +20,44 @@ log = logging.getLogger("pronto.ingest.channels")
 T = TypeVar("T")
 
 
+# JSON may escape half of a UTF-16 surrogate pair alone (``"\ud800"``), as a widget cutting a text
+# in the middle of an emoji sends; decoded, it is a code point no UTF-8 (nor protobuf) can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+LONE_SURROGATES_NOTE = (
+    "the payload had lone UTF-16 surrogates (text cut in the middle of a character): "
+    "each is replaced with U+FFFD"
+)
+
+
 def load_json(body: bytes) -> Any:
+    """The JSON document, with lone surrogates replaced by U+FFFD: the message is kept, not refused."""
     try:
-        return json.loads(body)
+        document = json.loads(body)
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, integers too long
         raise MalformedPayload(f"the body is not valid JSON: {exc}") from exc
+    # Pairs are joined by the decoder, so whatever surrogate is left is a lone one.
+    return _without_surrogates(document) if _SURROGATE_ESCAPE.search(body) else document
+
+
+def has_lone_surrogates(body: bytes) -> bool:
+    """Whether ``load_json`` replaced anything in ``body`` (so that the messages can say so)."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        return _LONE_SURROGATE.search(json.dumps(json.loads(body), ensure_ascii=False)) is not None
+    except (ValueError, RecursionError):
+        return False
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 class Obj:

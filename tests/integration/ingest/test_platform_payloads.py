@@ -21,6 +21,7 @@ from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
 from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import email as mail
 from services.ingest.channels.identity import conversation_id
 from tests.support.webhooks import post, signed_headers
 
@@ -522,3 +523,94 @@ async def test_an_instagram_quick_reply_without_text_is_its_payload(
         kind=K.MESSAGE_KIND_TEXT,
         sent_at=sent,
     )
+
+
+# ---------------------------------------------------------------- 4. kept, with replacement characters
+
+
+async def test_an_email_in_an_unknown_charset_is_kept_with_replacement_characters_and_a_note(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A charset Python does not know was a 422: the text is now read as UTF-8, what does not
+    decode becomes U+FFFD, and the message notes it.
+
+    Shape: a MIME text/plain part with its charset parameter, https://www.rfc-editor.org/rfc/rfc2046#section-4.1.2
+    and https://www.rfc-editor.org/rfc/rfc2045#section-5.1 (posted raw, as the README's /email route takes it)
+    """
+    run = uuid.uuid4().hex[:12]
+    raw = (
+        b"From: Jan Kowalski <jan.kowalski@example.pl>\r\n"
+        b"To: obsluga@shop.example\r\n"
+        b"Subject: Paczka\r\n"
+        b"Date: Mon, 16 Nov 2026 09:20:00 +0100\r\n"
+        b"Message-ID: <" + run.encode() + b"@mail.example.pl>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=x-no-such-charset\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n"
+        b"\r\n"
+        b"Dzie\xc5\x84 dobry, gdzie jest moja paczka? \xff\xfe\r\n"
+    )
+
+    status, answer = await deliver(ingest, "email", raw)
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message.conversation_id == mail.thread_conversation(
+        "shop-a", "jan.kowalski@example.pl", f"<{run}@mail.example.pl>", None, None
+    )
+    assert message.channel == C.CHANNEL_EMAIL
+    assert message.channel_message_id == f"<{run}@mail.example.pl>"
+    assert message.sender == C.Sender(
+        id="jan.kowalski@example.pl", display_name="Jan Kowalski", email="jan.kowalski@example.pl"
+    )
+    assert message.subject == "Paczka"
+    assert message.text == "Dzień dobry, gdzie jest moja paczka? \ufffd\ufffd"
+    assert list(message.attachments) == []
+    assert message.language == "pl"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at == at(1794817200)
+    assert not message.is_public
+    assert list(message.notes) == [
+        "the text's charset 'x-no-such-charset' is unknown: it was read as UTF-8, "
+        "undecodable bytes replaced with U+FFFD"
+    ]
+
+
+async def test_a_chat_message_cut_mid_emoji_is_kept_with_a_replacement_character_and_a_note(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A widget cutting a text in the middle of an emoji sends half of its UTF-16 surrogate pair,
+    escaped (``\\ud83d``): valid JSON text, but no string UTF-8 or protobuf can hold. It was a 422;
+    the half is now U+FFFD and the message notes it.
+
+    Shape: the web chat's own JSON (README, "Channel webhooks"; services/ingest/channels/shop.py), and
+    https://www.rfc-editor.org/rfc/rfc8259#section-8.2 on unpaired surrogates in JSON strings
+    """
+    run = uuid.uuid4().hex[:12]
+    body = json.dumps(
+        {
+            "session_id": f"s-{run}",
+            "message_id": "m-1",
+            "text": "Ciao, vorrei cambiare la taglia della maglietta \ud83d",
+            "visitor": {"id": f"v-{run}", "name": "Giulia Rossi", "tier": "gold"},
+            "sent_at": "2026-11-16T09:21:00Z",
+        }
+    ).encode()
+    assert b"\\ud83d" in body
+
+    status, answer = await deliver(ingest, "chat", body)
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message.conversation_id == conversation_id("shop-a", "web_chat", f"s-{run}")
+    assert message.channel == C.CHANNEL_WEB_CHAT
+    assert message.channel_message_id == f"s-{run}:m-1"
+    assert message.sender == C.Sender(id=f"v-{run}", display_name="Giulia Rossi", tier=C.CUSTOMER_TIER_GOLD)
+    assert message.text == "Ciao, vorrei cambiare la taglia della maglietta \ufffd"
+    assert message.language == "it"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at == at(1794820860)
+    assert list(message.notes) == [
+        "the payload had lone UTF-16 surrogates (text cut in the middle of a character): "
+        "each is replaced with U+FFFD"
+    ]
