@@ -10,6 +10,7 @@ what it emits carries the same event ids, and notify sends one notification per 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -43,6 +44,12 @@ FAST_BREACHES = {
 CHANNELS = (common_pb2.CHANNEL_WEB_CHAT, common_pb2.CHANNEL_EMAIL, common_pb2.CHANNEL_WHATSAPP)
 # Nobody answers in this test: routing must not take conversations back for silence.
 ENV = {"routing": {"PRONTO_ROUTING_REPLY_WITHIN_S": "{}"}}
+# "after": every folding service checkpoints every 100 input records, so the kill lands after
+# snapshots and the restart loads one; "before": the default interval, so it lands before any.
+SNAPSHOTS = {
+    "before": {},
+    "after": {"PRONTO_SNAPSHOT_EVERY_RECORDS": "100"},
+}
 
 
 def _messages() -> list[events_pb2.MessageReceived]:
@@ -87,9 +94,16 @@ def _distinct(events: dict[str, list[str]]) -> Counter[int]:
     return Counter(len(set(ids)) for ids in events.values())
 
 
-@pytest.mark.parametrize("victim", ["ingest", "routing", "sla", "notify"])
-async def test_a_service_killed_mid_run_changes_no_outcome(victim: str, tmp_path: Path) -> None:
-    with whole_system(tmp_path, FAST_BREACHES, ENV) as running:
+@pytest.mark.parametrize(
+    ("victim", "snapshots"),
+    [("ingest", "before")]
+    + [(v, when) for v in ("routing", "sla", "notify") for when in ("before", "after")],
+)
+async def test_a_service_killed_mid_run_changes_no_outcome(
+    victim: str, snapshots: str, tmp_path: Path
+) -> None:
+    env = {name: {**ENV.get(name, {}), **SNAPSHOTS[snapshots]} for name in ("routing", "sla", "notify")}
+    with whole_system(tmp_path, FAST_BREACHES, env) as running:
         await _team_online(running)
         service = running.system.named(victim)
         killed: list[float] = []
@@ -106,6 +120,11 @@ async def test_a_service_killed_mid_run_changes_no_outcome(victim: str, tmp_path
             running.system.ingest.grpc_target, TOKEN, _messages(), RATE, on_accepted=maybe_kill
         )
         assert killed, "the service was never killed"
+        if victim != "ingest":
+            loaded = re.search(
+                r"snapshot of offset [1-9]\d* loaded", (tmp_path / f"{victim}.log").read_text()
+            )
+            assert bool(loaded) == (snapshots == "after"), f"{victim} restarted {snapshots} snapshots?"
         assert len(accepted) == MESSAGES
         servers = running.bootstrap_servers
 
