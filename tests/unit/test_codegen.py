@@ -39,7 +39,7 @@ def test_the_committed_code_is_what_the_contracts_generate(fresh: dict[str, byte
 def test_every_contract_generates_its_three_modules(fresh: dict[str, bytes]) -> None:
     stems = [p.stem for p in codegen.proto_files()]
 
-    assert stems == ["common", "events", "ingest", "operator"]
+    assert stems == ["common", "events", "ingest", "operator", "snapshot"]
     assert set(fresh) == {
         f"{stem}{suffix}" for stem in stems for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
     }
