@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
@@ -13,6 +13,7 @@ from pronto.v1 import events_pb2
 from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
 from services.ingest.channels.errors import BadSignature
+from services.ingest.channels.payload import Unreadable
 from tests.plugins.ingest import CHANNEL_SECRETS
 from tests.support.webhooks import WRONG_SECRETS
 
@@ -23,7 +24,8 @@ NAMELESS = {"facebook", "instagram"}
 # A contact-form submission is a conversation of its own, even from the same customer.
 ONE_CONVERSATION_PER_MESSAGE = {"contact_form"}
 
-Parse = Callable[[str, bytes], list[events_pb2.MessageReceived]]
+# Batching channels also give the parts they cannot read (``Unreadable``); none is expected here.
+Parse = Callable[[str, bytes], Sequence[events_pb2.MessageReceived | Unreadable]]
 PARSERS: dict[str, Parse] = {
     "chat": shop.parse_chat,
     "contact-form": shop.parse_contact_form,
@@ -87,9 +89,9 @@ def verify(request: WebhookRequest, secrets: Mapping[str, str]) -> None:
 def received(sent: CustomerMessage) -> events_pb2.MessageReceived:
     request = webhook_request(TENANT, sent, CHANNEL_SECRETS, BASE_URL)
     verify(request, CHANNEL_SECRETS)
-    parsed = PARSERS[route_of(request)](TENANT, request.body)
-    assert len(parsed) == 1
-    return parsed[0]
+    [parsed] = PARSERS[route_of(request)](TENANT, request.body)
+    assert isinstance(parsed, events_pb2.MessageReceived), parsed
+    return parsed
 
 
 def event_id(parsed: events_pb2.MessageReceived, channel: str) -> str:
