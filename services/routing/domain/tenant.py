@@ -119,23 +119,37 @@ class TenantRouting:
         return self.drain(now)
 
     def tick(self, now: datetime, ladder: Ladder, reply_within: dict[str, timedelta]) -> list[Output]:
-        """Time passes: widen what waited too long, take back what stayed unanswered too long."""
+        """Time passes: widen what waited too long, take back what stayed unanswered too long.
+
+        Operators who let a conversation go unanswered (``Conversation.excluded``) are forgiven at
+        every tick that finds it at the last widening step, whether it just got there or was already
+        there: so that nothing waits for ever while one of them sits online with room. Checking only
+        at the moment it moved up (as before issue #20) kept for good an operator who went silent on
+        a conversation already at the last step, and with nobody else eligible it waited for ever.
+        The tick that takes a conversation back adds the exclusion after this check, so its drain
+        offers the conversation to everyone else first; only the next tick may give it back. The
+        last step is the ladder's: with fewer than three steps, the widest level it reaches.
+        """
         outputs: list[Output] = []
+        forgiven = False
+        last = _last_step(ladder)
         for conversation in list(self.waiting.values()):
             level = _level_for(conversation, now, ladder)
-            if level > conversation.level:
-                # Widened as far as it goes, it may go back to whoever let it go unanswered rather
-                # than wait for ever.
-                excluded = frozenset() if level >= Level.ANY_TEAM else conversation.excluded
+            excluded = frozenset() if level >= last else conversation.excluded
+            widened, forgives = level > conversation.level, excluded != conversation.excluded
+            if widened or forgives:
                 self.waiting[conversation.id] = replace(conversation, level=level, excluded=excluded)
+            if widened:
                 outputs.append(Widened(conversation.id, level, f"waited past {ladder.after[level - 1]}"))
+            forgiven = forgiven or forgives
         for conversation_id, assignment in list(self.assigned.items()):
             limit = reply_within.get(assignment.channel)
             if limit is not None and not assignment.replied and now - assignment.at > limit:
                 outputs += self._release(conversation_id, f"no reply within {limit}", now, exclude=True)
-        # Only a widening or a conversation taken back can make a new match: capacity changes drain
-        # the queue at their own events, so a tick that changed nothing leaves the queue alone.
-        return outputs + self.drain(now) if outputs else []
+        # Only a widening, a forgiven operator or a conversation taken back can make a new match:
+        # capacity changes drain the queue at their own events, so a tick that changed nothing
+        # leaves the queue alone.
+        return outputs + self.drain(now) if outputs or forgiven else []
 
     # ---------------------------------------------------------------- the queue
 
@@ -240,6 +254,11 @@ class TenantRouting:
         operator = self.operators.get(operator_id)
         if operator is not None:
             self.operators[operator_id] = operator.with_load(channel, delta, now)
+
+
+def _last_step(ladder: Ladder) -> Level:
+    """The widest level ``ladder`` reaches: ``ANY_TEAM`` with the usual three steps (or more)."""
+    return Level(min(len(ladder.after), Level.ANY_TEAM))
 
 
 def _level_for(conversation: Conversation, now: datetime, ladder: Ladder) -> Level:

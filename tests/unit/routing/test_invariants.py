@@ -2,6 +2,8 @@
 
 One ``TenantRouting`` is driven by random arrivals, operator changes, replies,
 resolutions and ticks of a fake clock; after every step the invariants hold.
+At any point time may also jump past every widening step and reply limit: then
+nothing waits while someone eligible is online with room (issue #20).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.routing.domain.decision import Level, Wait, decide
-from services.routing.domain.model import Operator, Status
+from services.routing.domain.decision import FALLBACK_LANGUAGE, Level, Wait, decide, fits
+from services.routing.domain.model import Conversation, Operator, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting
 from tests.unit.routing.builders import T0, a_conversation
 
@@ -34,6 +36,8 @@ OPERATOR_IDS = ("ana", "bob", "cleo", "dan", "eve")
 
 LADDER = Ladder(after=(timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10)))
 REPLY_WITHIN = {"web_chat": timedelta(minutes=3), "phone": timedelta(minutes=1), "email": timedelta(hours=1)}
+# Past every widening step and every reply limit.
+MUCH_LATER = max(*LADDER.after, *REPLY_WITHIN.values()) + timedelta(minutes=1)
 
 # An operator's profile and status; ``ShopMachine.change`` gives it the id of the operator it changes.
 profiles = st.builds(
@@ -153,6 +157,60 @@ class ShopMachine(RuleBasedStateMachine):
         self.step()
         self.now += timedelta(minutes=minutes, seconds=seconds)
         self.check_released(self.shop.tick(self.now, LADDER, REPLY_WITHIN))
+
+    @rule(hours=st.integers(0, 24))
+    def much_later(self, hours: int) -> None:
+        """Nothing waits for ever while someone eligible is online (issue #20).
+
+        Time jumps past every widening step and reply limit. That tick widens every waiting
+        conversation to the last step, forgiving whoever let it go unanswered, and takes back every
+        assignment still unanswered; those it takes back are offered first to everyone but their
+        silent holder, at the level they had. The next tick (they come every
+        ``PRONTO_ROUTING_TICK_S`` while anything waits) widens and forgives those too: then no
+        conversation waits while an online operator has room for it at the widest level.
+        """
+        self.step()
+        self.now += MUCH_LATER + timedelta(hours=hours)
+        outputs = self.shop.tick(self.now, LADDER, REPLY_WITHIN)
+        self.check_released(outputs)
+        just_taken_back = {o.conversation_id for o in outputs if isinstance(o, Reassigned)}
+        for conversation in self.shop.waiting.values():
+            if conversation.id not in just_taken_back:
+                assert conversation.excluded == frozenset()
+                assert self.could_take(conversation) == [], conversation
+
+        self.step()
+        self.now += timedelta(seconds=1)
+        self.check_released(self.shop.tick(self.now, LADDER, REPLY_WITHIN))
+
+        for conversation in self.shop.waiting.values():
+            assert conversation.level == Level.ANY_TEAM
+            assert conversation.excluded == frozenset()
+            assert self.could_take(conversation) == [], conversation
+
+    def could_take(self, conversation: Conversation) -> list[str]:
+        """The operators who could take ``conversation`` at the widest level, whoever it excluded.
+
+        ``decision.fits`` at ``Level.ANY_TEAM``, which is: online, with room on the channel, and
+        speaking the conversation's language or the fallback one (topics and teams no longer count).
+        """
+        widest = replace(conversation, level=Level.ANY_TEAM, excluded=frozenset())
+        ids = []
+        channel = conversation.channel
+        for operator in self.shop.operators.values():
+            eligible = (
+                operator.status is Status.ONLINE
+                and operator.capacities.get(channel, 0) > operator.load.get(channel, 0)
+                and (
+                    not conversation.language
+                    or conversation.language in operator.languages
+                    or FALLBACK_LANGUAGE in operator.languages
+                )
+            )
+            assert eligible == fits(operator, widest), (operator, conversation)
+            if eligible:
+                ids.append(operator.id)
+        return ids
 
     def check_released(self, outputs: list[Output]) -> None:
         """A conversation said to be taken from an operator was theirs before this step."""

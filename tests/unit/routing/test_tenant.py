@@ -405,6 +405,86 @@ def test_an_unanswered_conversation_with_nobody_else_waits_then_goes_back_at_the
     assert holder(shop, "c1") == "ana"
 
 
+def test_an_operator_silent_on_a_conversation_already_at_the_last_step_gets_it_back_later() -> None:
+    """Issue #20: the one operator of a small shop (a night shift) went silent on a conversation
+    that had already reached the last widening step; it must not wait for ever while they are idle."""
+    shop = a_shop(an_operator("ana", status=Status.OFFLINE))
+    waiting_in(shop, ("c1", 0))
+    assert [type(o) for o in shop.tick(at(11), Ladder(), REPLY_IN_3_MINUTES)] == [Widened]
+    assert shop.waiting["c1"].level == Level.ANY_TEAM
+    assert assignments(shop.operator_changed(an_operator("ana"), at(12))) == [("c1", "ana")]
+
+    outputs = shop.tick(at(16), Ladder(), REPLY_IN_3_MINUTES)
+
+    assert outputs == [Reassigned("c1", "ana", "no reply within 0:03:00")]
+    assert shop.waiting["c1"].excluded == {"ana"}
+
+    outputs = shop.tick(at(76), Ladder(), REPLY_IN_3_MINUTES)
+
+    assert assignments(outputs) == [("c1", "ana")]
+    assert len(outputs) == 1
+    assert shop.waiting == {}
+    assert shop.operators["ana"].load == {"web_chat": 1}
+    assert shop.assigned["c1"].at == at(76)
+
+
+def test_at_the_last_step_a_silent_operator_is_passed_over_for_one_tick_then_forgiven() -> None:
+    """The tick that takes it back offers it to everyone else first; the next one forgives."""
+    shop = a_shop(an_operator("ana"), an_operator("bob", status=Status.OFFLINE))
+    shop.arrive(a_conversation("c1", waiting_since=at(-20), level=Level.ANY_TEAM), T0)
+    assert holder(shop, "c1") == "ana"
+    shop.tick(at(4), Ladder(), REPLY_IN_3_MINUTES)
+    assert shop.waiting["c1"].excluded == {"ana"}
+
+    # No time passed and nothing widened: the exclusion is dropped all the same, without an event.
+    outputs = shop.tick(at(4), Ladder(), REPLY_IN_3_MINUTES)
+
+    assert assignments(outputs) == [("c1", "ana")]
+    assert len(outputs) == 1
+
+
+def test_at_the_last_step_another_eligible_operator_goes_before_the_silent_one() -> None:
+    shop = a_shop(an_operator("bob", capacities={"web_chat": 3}), now=at(-10))
+    shop.operator_changed(an_operator("ana", capacities={"web_chat": 3}), at(-5))
+    shop.arrive(a_conversation("b1", last_operator_id="bob"), T0)
+    shop.arrive(a_conversation("c1", waiting_since=at(-20), level=Level.ANY_TEAM), T0)
+    shop.replied("b1")
+    assert (holder(shop, "b1"), holder(shop, "c1")) == ("bob", "ana")
+
+    outputs = shop.tick(at(4), Ladder(), REPLY_IN_3_MINUTES)
+
+    assert outputs[0] == Reassigned("c1", "ana", "no reply within 0:03:00")
+    # Ana is less busy (0/3 against Bob's 1/3), and forgiven from the next tick on: Bob gets it now.
+    assert assignments(outputs[1:]) == [("c1", "bob")]
+
+
+def test_with_a_shorter_ladder_the_exclusion_ends_at_its_last_step() -> None:
+    """The last step is the ladder's own: with one step, dropping the topic."""
+    one_step = Ladder(after=(timedelta(minutes=2),))
+    shop = a_shop(an_operator("ana"))
+    shop.arrive(a_conversation("c1"), T0)
+    assert shop.tick(at(4), one_step, REPLY_IN_3_MINUTES) == [
+        Reassigned("c1", "ana", "no reply within 0:03:00")
+    ]
+
+    outputs = shop.tick(at(5), one_step, REPLY_IN_3_MINUTES)
+
+    assert outputs[0] == Widened("c1", Level.ANY_TOPIC, "waited past 0:02:00")
+    assert assignments(outputs[1:]) == [("c1", "ana")]
+
+
+def test_before_the_last_step_the_silent_operator_stays_excluded() -> None:
+    shop = a_shop(an_operator("ana"))
+    shop.arrive(a_conversation("c1"), T0)
+    shop.tick(at(4), Ladder(), REPLY_IN_3_MINUTES)
+
+    assert shop.tick(at(5), Ladder(), REPLY_IN_3_MINUTES) == [
+        Widened("c1", Level.FALLBACK_LANGUAGE, "waited past 0:05:00")
+    ]
+    assert shop.tick(at(9), Ladder(), REPLY_IN_3_MINUTES) == []
+    assert shop.waiting["c1"].excluded == {"ana"}
+
+
 # ---------------------------------------------------------------- profile changes under load
 
 
