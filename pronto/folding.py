@@ -365,8 +365,8 @@ class FoldingApp:
         await asyncio.shield(task)
 
     def _snapshot_due(self, partition: int) -> bool:
-        at, records = self.checkpointed.get(partition, (time.monotonic(), 0))
-        self.checkpointed.setdefault(partition, (at, records))
+        # Set by the rebuild, which the fold agent awaits before a partition's first record.
+        at, records = self.checkpointed[partition]
         since = self.records[partition] - records
         return since >= self.spec.snapshot_every_records or (
             since > 0 and time.monotonic() - at >= self.spec.snapshot_every_s

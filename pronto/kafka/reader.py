@@ -73,6 +73,18 @@ async def committed_offset(bootstrap_servers: str, group_id: str, partition: Top
         await consumer.stop()
 
 
+def partition_reader(bootstrap_servers: str) -> AIOKafkaConsumer:
+    """A consumer for reading assigned partitions through once: no group, no commits, short fetch
+    waits, large fetches, and the oldest record kept when asked for one no longer there."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        auto_offset_reset="earliest",
+    )
+
+
 async def read_until(
     bootstrap_servers: str,
     partition: TopicPartition,
@@ -89,13 +101,7 @@ async def read_until(
     """
     if end <= start:
         return
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=50,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        auto_offset_reset="earliest",
-    )
+    consumer = partition_reader(bootstrap_servers)
     await consumer.start()
     try:
         consumer.assign([partition])

@@ -16,9 +16,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from pronto import snapshots
+from pronto.kafka.reader import partition_reader
 from pronto.snapshots import SnapshotError
 from pronto.v1 import snapshot_pb2
 
@@ -86,13 +87,7 @@ async def _complete(
     bootstrap_servers: str, tp: TopicPartition, processor: str, timeout_s: float
 ) -> list[tuple[int, bytes]]:
     """The slots and bytes of the whole snapshots of ``processor`` in ``tp``, newest last."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=50,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        auto_offset_reset="earliest",
-    )
+    consumer = partition_reader(bootstrap_servers)
     await consumer.start()
     try:
         consumer.assign([tp])
