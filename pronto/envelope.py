@@ -4,21 +4,19 @@ Attributes travel as headers (``ce_id``, ``ce_type``, ``ce_source``,
 ``ce_time``, ``ce_specversion``, ``content-type``, plus the extensions
 ``ce_tenant`` and ``ce_traceparent``); the value is the protobuf payload.
 Any Kafka client, kcat included, can read the attributes without our code.
-Decoding goes through the CloudEvents SDK's Kafka binding; encoding writes
-the same headers directly (see ``encode``).
+Encoding and decoding read and write those headers directly, with the checks
+the CloudEvents SDK's Kafka binding makes; the unit tests hold both to the SDK
+(which costs about 17 microseconds a record in its object model: too much for
+every record of every hop).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from cloudevents.core.bindings import kafka as ce_kafka
-from cloudevents.core.exceptions import CloudEventValidationError
-from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 from google.protobuf.message import DecodeError, Message
 
 from pronto.v1 import events_pb2
@@ -32,19 +30,6 @@ REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion", "ce_time"
 
 class EnvelopeError(ValueError):
     """A record that is not a Pronto event: missing attributes, unknown type, bad payload."""
-
-
-class _RawBytes(JSONFormat):
-    """Keeps the data as the raw protobuf bytes (the JSON format would decode them as text)."""
-
-    def read_data(self, body: bytes, datacontenttype: str | None) -> bytes:
-        return body
-
-    def write_data(self, data: Any, datacontenttype: str | None) -> bytes:
-        return bytes(data)
-
-
-_FORMAT = _RawBytes()
 
 
 def _registry() -> dict[str, type[Message]]:
@@ -107,23 +92,32 @@ def _timestamp(moment: datetime) -> bytes:
 
 
 def decode(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:
-    """Parse a Kafka record into an Envelope, or raise EnvelopeError saying what is wrong."""
+    """Parse a Kafka record into an Envelope, or raise EnvelopeError saying what is wrong.
+
+    Reads the binary-mode headers directly and checks what the CloudEvents SDK's
+    ``from_binary`` and v1 ``CloudEvent`` check (specversion 1.0, non-empty id, source and
+    type, a time with a zone, extension names of lowercase letters and digits): the SDK's
+    object model cost 17 of this function's 18 microseconds, on every record of every hop.
+    A unit test holds the two to the same answers for any headers.
+    """
     header_map = {name.lower(): raw for name, raw in headers}
     missing = [h for h in REQUIRED_HEADERS if h not in header_map]
     if missing:
         raise EnvelopeError(f"not a Pronto event: missing header(s) {', '.join(missing)}")
     try:
-        event = ce_kafka.from_binary(
-            ce_kafka.KafkaMessage(headers=header_map, key=None, value=value or b""), _FORMAT, CloudEvent
-        )
-    except (ValueError, UnicodeDecodeError, CloudEventValidationError) as exc:
+        attributes = {name[3:]: raw.decode() for name, raw in header_map.items() if name.startswith("ce_")}
+        content_type = header_map["content-type"].decode()
+    except UnicodeDecodeError as exc:
         raise EnvelopeError(f"invalid CloudEvents attributes: {exc}") from exc
-    attributes = event.get_attributes()
+    problem = _attribute_problem(attributes)
+    if problem:
+        raise EnvelopeError(f"invalid CloudEvents attributes: {problem}")
+    moment = _time(attributes["time"])
     payload_class = EVENT_TYPES.get(attributes["type"])
     if payload_class is None:
         raise EnvelopeError(f"unknown event type {attributes['type']!r}")
-    if attributes.get("datacontenttype") != CONTENT_TYPE:
-        raise EnvelopeError(f"content-type must be {CONTENT_TYPE}, got {attributes.get('datacontenttype')!r}")
+    if content_type != CONTENT_TYPE:
+        raise EnvelopeError(f"content-type must be {CONTENT_TYPE}, got {content_type!r}")
     payload = payload_class()
     try:
         payload.ParseFromString(value or b"")
@@ -134,6 +128,35 @@ def decode(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelop
         source=attributes["source"],
         tenant=attributes["tenant"],
         payload=payload,
-        time=attributes["time"].astimezone(UTC),
+        time=moment,
         traceparent=attributes.get("traceparent", ""),
     )
+
+
+# The attributes CloudEvents 1.0 defines; any other ``ce_`` header is an extension.
+_CORE = frozenset({"id", "source", "type", "specversion", "time", "subject", "datacontenttype", "dataschema"})
+_EXTENSION_NAME = re.compile(r"[a-z0-9]+")
+
+
+def _attribute_problem(attributes: dict[str, str]) -> str:
+    """What the SDK's v1 ``CloudEvent`` would refuse in these attributes, or an empty string."""
+    if attributes["specversion"] != SPEC_VERSION:
+        return f"specversion must be {SPEC_VERSION!r}, got {attributes['specversion']!r}"
+    for name in ("id", "source", "type", "subject", "dataschema"):
+        if name in attributes and not attributes[name]:
+            return f"{name} must not be empty"
+    for name in attributes.keys() - _CORE:
+        if name == "data" or not _EXTENSION_NAME.fullmatch(name):
+            return f"{name!r} is not a valid extension attribute name"
+    return ""
+
+
+def _time(text: str) -> datetime:
+    """RFC 3339 (which allows a lower-case ``t`` and ``z``), with its zone, as an instant in UTC."""
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError as exc:
+        raise EnvelopeError(f"invalid CloudEvents attributes: time {text!r}: {exc}") from exc
+    if moment.tzinfo is None:
+        raise EnvelopeError(f"invalid CloudEvents attributes: time {text!r} has no time zone")
+    return moment.astimezone(UTC)

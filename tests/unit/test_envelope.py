@@ -374,3 +374,57 @@ def test_our_headers_match_the_sdks_for_any_attributes(
 
 def test_the_registry_covers_every_message_of_events_proto() -> None:
     assert set(EVENT_TYPES) == {f"pronto.v1.{name}" for name in events_pb2.DESCRIPTOR.message_types_by_name}
+
+
+# ---------------------------------------------------------------- the fast decode agrees with the SDK
+
+header_names = st.sampled_from(
+    [*HEADERS, "ce_traceparent", "ce_subject", "ce_dataschema", "ce_trace_id", "ce_x1"]
+)
+header_values = st.one_of(
+    st.binary(max_size=12),
+    st.text(max_size=12).map(str.encode),
+    st.sampled_from(
+        [b"", b"1.0", b"0.3", b"2026-03-14T09:30:15", b"2026-03-14t09:30:15.5z", b"2026-03-14T09:30:15+01:00"]
+    ),
+)
+
+
+def sdk_decode(headers: list[tuple[str, bytes]], value: bytes) -> dict[str, Any] | None:
+    """The attributes the CloudEvents SDK reads from the record, or None when it refuses it."""
+    try:
+        event = ce_kafka.from_binary(
+            ce_kafka.KafkaMessage({n.lower(): v for n, v in headers}, None, value), KeepBytes(), CloudEvent
+        )
+    except Exception:
+        return None
+    return event.get_attributes()
+
+
+@settings(database=None, max_examples=500)
+@given(changes=st.lists(st.tuples(header_names, header_values), max_size=3))
+def test_decode_refuses_exactly_the_attributes_the_sdk_refuses(changes: list[tuple[str, bytes]]) -> None:
+    headers, value = encode(envelope(traceparent=TRACEPARENT))
+    for name, raw in changes:
+        headers = [(n, v) for n, v in headers if n != name] + [(name, raw)]
+    reference = sdk_decode(headers, value)
+
+    try:
+        ours = decode(headers, value)
+    except EnvelopeError as exc:
+        # Besides what the SDK refuses, ours refuses what is not a Pronto event at all.
+        known = reference is not None and reference.get("type") in EVENT_TYPES
+        complete = {n.lower() for n, _ in headers} >= set(REQUIRED_HEADERS)
+        assert (
+            reference is None or not known or not complete or reference.get("datacontenttype") != CONTENT_TYPE
+        ), exc
+        return
+    assert reference is not None
+    assert (ours.id, ours.source, ours.tenant, ours.type) == (
+        reference["id"],
+        reference["source"],
+        reference["tenant"],
+        reference["type"],
+    )
+    assert ours.time == reference["time"].astimezone(UTC)
+    assert ours.traceparent == reference.get("traceparent", "")
