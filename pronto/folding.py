@@ -59,6 +59,7 @@ from pronto.envelope import Envelope, EnvelopeError
 from pronto.kafka import snapshots as kafka_snapshots
 from pronto.kafka.reader import committed_offset, read_until
 from pronto.ops import ops_router, serve_http
+from pronto.settings import HttpLimits
 
 Headers = list[tuple[str, bytes]]
 # Event ids a worker remembers per partition to drop redeliveries.
@@ -202,6 +203,8 @@ class FoldSpec:
     snapshot_every_records: int = 50_000
     snapshot_every_s: float = 300.0
     snapshot_topic: str = topics.SNAPSHOTS.name
+    # What one request to the HTTP port may send (``pronto.http_limits``).
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
 
 
 def headers_of(event: faust.EventT[bytes]) -> Headers:
@@ -341,7 +344,7 @@ class FoldingApp:
             api.include_router(ops_router(self.registry, self.ready))
             for router in spec.routes:
                 api.include_router(router)
-            await serve_http(api, spec.http_host, spec.http_port, asyncio.Event())
+            await serve_http(api, spec.http_host, spec.http_port, asyncio.Event(), spec.http_limits)
 
         async def assigned(app: faust.App, assigned: set[TopicPartition], **kwargs: Any) -> None:
             self._assigned(assigned)

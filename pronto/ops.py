@@ -11,6 +11,9 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from pronto.http_limits import BodyLimit, LimitedHttpProtocol
+from pronto.settings import HttpLimits
+
 
 def ops_router(registry: CollectorRegistry, ready: Callable[[], bool]) -> APIRouter:
     """``/healthz`` says the process runs; ``/readyz`` says it can do its work (e.g. Kafka reached)."""
@@ -35,6 +38,9 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], bool]) -> APIRou
     return router
 
 
+DEFAULT_LIMITS = HttpLimits()
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn inside a service that owns the signals: the service decides when to stop."""
 
@@ -43,9 +49,22 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def serve_http(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
-    """Run ``app`` with uvicorn inside the current event loop until ``stop`` is set."""
-    server = _EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+async def serve_http(
+    app: FastAPI, host: str, port: int, stop: asyncio.Event, limits: HttpLimits = DEFAULT_LIMITS
+) -> None:
+    """Run ``app`` with uvicorn inside the current event loop until ``stop`` is set.
+
+    Requests over ``limits`` are refused (414, 431, 413) before the rest of them is read.
+    """
+    config = uvicorn.Config(
+        BodyLimit(app, limits.max_body_bytes),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http=LimitedHttpProtocol.with_limits(limits),
+    )
+    server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

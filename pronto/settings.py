@@ -7,10 +7,25 @@ service carry its name (``ingest_grpc_port`` from ``PRONTO_INGEST_GRPC_PORT``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one HTTP request may send (``pronto.http_limits``): over it, 414, 431 or 413 at once."""
+
+    # The request line's target (path and query): 414.
+    max_request_line_bytes: int = 8 * 1024
+    # The header fields together, names and values: 431.
+    max_header_bytes: int = 32 * 1024
+    # Header fields: 431.
+    max_headers: int = 100
+    # The body, declared (Content-Length) or streamed (chunked): 413.
+    max_body_bytes: int = 1024 * 1024
 
 
 class CommonSettings(BaseSettings):
@@ -28,3 +43,18 @@ class CommonSettings(BaseSettings):
     # must retain well over two intervals (``pronto.topics``).
     snapshot_every_records: int = Field(50_000, ge=1)
     snapshot_every_s: float = Field(300.0, gt=0)
+    # Every HTTP port (ingest, routing, SLA, notify with web chat, query with the console) refuses
+    # requests over these at once, before reading the rest (issue #26).
+    http_max_request_line_bytes: int = Field(8 * 1024, ge=1024)
+    http_max_header_bytes: int = Field(32 * 1024, ge=1024)
+    http_max_headers: int = Field(100, ge=10)
+    http_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+
+    def http_limits(self, max_body_bytes: int | None = None) -> HttpLimits:
+        """The limits of this service's HTTP port; ``max_body_bytes`` if it takes larger bodies."""
+        return HttpLimits(
+            self.http_max_request_line_bytes,
+            self.http_max_header_bytes,
+            self.http_max_headers,
+            max(self.http_max_body_bytes, max_body_bytes or 0),
+        )

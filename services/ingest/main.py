@@ -141,7 +141,11 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
         process.webhooks,
         process.operators,
     )
-    http = asyncio.create_task(serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop))
+    # Webhook bodies may be larger than the common limit (PRONTO_INGEST_MAX_BODY_BYTES).
+    limits = settings.http_limits(settings.ingest_max_body_bytes)
+    http = asyncio.create_task(
+        serve_http(app, settings.ingest_http_host, settings.ingest_http_port, stop, limits)
+    )
     connecting = asyncio.create_task(connect_producer(process, stop))
     log.info(
         "ingest serving gRPC on %s:%d and HTTP (/metrics /healthz /readyz) on %s:%d",

@@ -9,6 +9,7 @@ header is answered as a duplicate instead of becoming a second event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,9 +23,12 @@ from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
 from services.ingest.application import Ingest, Outcome
-from services.ingest.validation import InvalidEvent
+from services.ingest.validation import MAX_EVENT_BYTES, InvalidEvent
+from services.ingest.webhooks import BodyTooLarge, read_body
 
 M = TypeVar("M", bound=Message)
+# A request's event is at most MAX_EVENT_BYTES; its JSON form may be larger (escapes, field names).
+MAX_BODY_BYTES = 4 * MAX_EVENT_BYTES
 STATUS_NAMES = {
     "online": "OPERATOR_STATUS_ONLINE",
     "away": "OPERATOR_STATUS_AWAY",
@@ -41,10 +45,13 @@ class BadBody(Exception):
 
 
 async def _parsed(request: Request, message: M, **path: str) -> M:
+    raw = await read_body(request, MAX_BODY_BYTES)  # 413 before a larger body is read in full
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except ValueError as exc:
         raise BadBody(f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadBody("the body nests too deep to be a request") from exc
     if not isinstance(body, dict):
         raise BadBody("the body must be a JSON object")
     if isinstance(status := body.get("status"), str):
@@ -54,6 +61,8 @@ async def _parsed(request: Request, message: M, **path: str) -> M:
         json_format.ParseDict(body, message)
     except json_format.ParseError as exc:
         raise BadBody(str(exc)) from exc
+    except RecursionError as exc:
+        raise BadBody("the body nests too deep to be a request") from exc
     for name, value in path.items():
         _set_path_field(message, name, value)
     if key := request.headers.get("idempotency-key", ""):
@@ -83,6 +92,8 @@ class OperatorRest:
             return _error(401, "unauthenticated", str(exc), {"www-authenticate": "Bearer"})
         except PermissionDenied as exc:
             return _error(403, "permission_denied", str(exc))
+        except BodyTooLarge as exc:
+            return _error(413, "too_large", str(exc))
         except (InvalidEvent, BadBody) as exc:
             return _error(422, "invalid", str(exc))
         except BrokerUnavailable as exc:

@@ -49,6 +49,7 @@ class Notify:
             tick_s=TICK_S,
             http_host=settings.notify_http_host,
             http_port=settings.notify_http_port,
+            http_limits=settings.http_limits(),
             fetch_wait_ms=settings.notify_fetch_wait_ms,
             linger_ms=settings.notify_linger_ms,
             session_timeout_s=settings.notify_session_timeout_s,

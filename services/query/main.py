@@ -72,7 +72,10 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
     )
     publishing = asyncio.create_task(changes.publish())
     following = asyncio.create_task(feed.run(stop))
-    http = asyncio.create_task(serve_http(app, settings.query_http_host, settings.query_http_port, stop))
+    limits = settings.http_limits()
+    http = asyncio.create_task(
+        serve_http(app, settings.query_http_host, settings.query_http_port, stop, limits)
+    )
     log.info(
         "query API on http://%s:%d (OpenAPI at /docs), console at /console/",
         settings.query_http_host,

@@ -53,6 +53,7 @@ class Routing:
             tick_s=settings.routing_tick_s,
             http_host=settings.routing_http_host,
             http_port=settings.routing_http_port,
+            http_limits=settings.http_limits(),
             fetch_wait_ms=settings.routing_fetch_wait_ms,
             linger_ms=settings.routing_linger_ms,
             session_timeout_s=settings.routing_session_timeout_s,

@@ -54,6 +54,7 @@ class Sla:
             tick_s=settings.sla_tick_s,
             http_host=settings.sla_http_host,
             http_port=settings.sla_http_port,
+            http_limits=settings.http_limits(),
             fetch_wait_ms=settings.sla_fetch_wait_ms,
             linger_ms=settings.sla_linger_ms,
             session_timeout_s=settings.sla_session_timeout_s,
