@@ -10,6 +10,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -336,4 +337,12 @@ def signed_headers(route: str, body: bytes, secrets: Mapping[str, str], url: str
         }
     if route == "email/mailgun":
         return {"Content-Type": "application/x-www-form-urlencoded"}
+    if route == "email/sendgrid":
+        # Inbound Parse posts multipart/form-data; the boundary is the body's first line.
+        first = body.split(b"\r\n", 1)[0].removeprefix(b"--")
+        boundary = first.decode() if re.fullmatch(rb"[0-9A-Za-z'()+_,./:=?-]{1,70}", first) else "none"
+        return {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Authorization": f"Bearer {secrets['email_token']}",
+        }
     raise ValueError(f"no signing rule for {route}")

@@ -27,6 +27,7 @@ class MessageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MESSAGE_KIND_MISSED_CALL: _ClassVar[MessageKind]
     MESSAGE_KIND_VOICEMAIL: _ClassVar[MessageKind]
     MESSAGE_KIND_CALLBACK_REQUEST: _ClassVar[MessageKind]
+    MESSAGE_KIND_AUTOMATIC: _ClassVar[MessageKind]
 
 class OperatorStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -69,6 +70,7 @@ MESSAGE_KIND_DELETED: MessageKind
 MESSAGE_KIND_MISSED_CALL: MessageKind
 MESSAGE_KIND_VOICEMAIL: MessageKind
 MESSAGE_KIND_CALLBACK_REQUEST: MessageKind
+MESSAGE_KIND_AUTOMATIC: MessageKind
 OPERATOR_STATUS_UNSPECIFIED: OperatorStatus
 OPERATOR_STATUS_ONLINE: OperatorStatus
 OPERATOR_STATUS_AWAY: OperatorStatus

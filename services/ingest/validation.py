@@ -41,6 +41,8 @@ TEXTLESS_KINDS = {
     events_pb2.MESSAGE_KIND_DELETED,
     events_pb2.MESSAGE_KIND_MISSED_CALL,
     events_pb2.MESSAGE_KIND_CALLBACK_REQUEST,
+    # A delivery-status report may be all machine parts, no text.
+    events_pb2.MESSAGE_KIND_AUTOMATIC,
 }
 
 

@@ -25,7 +25,18 @@ from pronto.metrics import ServiceMetrics
 from pronto.v1 import events_pb2
 from services.ingest.application import Ingest
 from services.ingest.channels import email as mail
-from services.ingest.channels import meta, phone, replays, shop, signatures, statuses, telegram, viber, x
+from services.ingest.channels import (
+    forms,
+    meta,
+    phone,
+    replays,
+    shop,
+    signatures,
+    statuses,
+    telegram,
+    viber,
+    x,
+)
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
 from services.ingest.channels.payload import LONE_SURROGATES_NOTE, Unreadable, has_lone_surrogates
@@ -303,31 +314,32 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
     route("/email", "email", email_verify, lambda t, b, _: mail.parse_raw(t, b))
     route("/email/json", "email", email_verify, lambda t, b, _: mail.parse_json(t, b))
 
+    def form_of(body: bytes, request: Request) -> forms.Form:
+        return forms.parse(request.headers.get("content-type", ""), body)
+
+    # SendGrid's Inbound Parse signs nothing unless a security policy is set up: its URL carries the
+    # tenant's e-mail token (basic auth, https://pronto:<token>@host/...), or its OAuth policy sends
+    # it as a bearer token, exactly as for Postmark.
+    route("/email/sendgrid", "email", email_verify, lambda t, b, r: mail.parse_sendgrid(t, form_of(b, r)))
+
     def mailgun_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
-        try:
-            params = phone.form_params(body)
-        except MalformedPayload as exc:
-            raise BadSignature(f"the signature cannot be read: {exc}") from exc
-        fields = dict(params)
+        key = secret(secrets, "mailgun_signing_key")
+        # An unreadable form is a 422 (MalformedPayload), not an authentication failure.
+        form = form_of(body, request)
+        fields = dict(form.fields())
         now = time.time()
         signatures.check_mailgun(
-            secret(secrets, "mailgun_signing_key"),
-            fields.get("timestamp", ""),
-            fields.get("token", ""),
-            fields.get("signature", ""),
-            now=now,
+            key, fields.get("timestamp", ""), fields.get("token", ""), fields.get("signature", ""), now=now
         )
         # The signature does not cover the message: the same token again must carry the same one.
         hooks.mailgun_tokens.use(
             request.path_params.get("tenant", ""),
             fields["timestamp"],
             fields["token"],
-            replays.content_of(params),
+            form.digest(),
             forget_at=int(fields["timestamp"]) + signatures.MAILGUN_MAX_AGE_S,
             now=now,
         )
 
-    route(
-        "/email/mailgun", "email", mailgun_verify, lambda t, b, _: mail.parse_mailgun(t, phone.form_params(b))
-    )
+    route("/email/mailgun", "email", mailgun_verify, lambda t, b, r: mail.parse_mailgun(t, form_of(b, r)))
     return router

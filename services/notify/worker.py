@@ -43,6 +43,9 @@ CUSTOMER_CAPACITY = 200_000
 EARLY_CAPACITY = 20
 EARLY_CONVERSATIONS = 10_000
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
+# Not the customer writing: amendments, and automatic messages (an out-of-office reply to an
+# acknowledgement is not the customer's last word, and is answered by nobody).
+NOT_WRITTEN_BY_CUSTOMER = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
 RECIPIENT_KINDS = {
     Recipient.CUSTOMER: events_pb2.RECIPIENT_KIND_CUSTOMER,
     Recipient.OPERATOR: events_pb2.RECIPIENT_KIND_OPERATOR,
@@ -93,7 +96,7 @@ class Worker(FoldBase):
             return []
         key = (event.tenant, conversation_id)
         if isinstance(payload, events_pb2.MessageReceived):
-            if payload.kind not in AMENDMENTS:
+            if payload.kind not in NOT_WRITTEN_BY_CUSTOMER:
                 self._customer_wrote(state, key, payload, event.time)
             return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]
         if key not in state.customers:

@@ -136,7 +136,7 @@ class Shop:
     # ---------------------------------------------------------------- events in
 
     def _message(self, message: events_pb2.MessageReceived, event: Envelope, now: datetime) -> list[Emitted]:
-        if message.kind in translate.AMENDMENTS:
+        if message.kind in translate.RECORDED_ONLY:
             return []
         last = self.last_served.items.get(message.sender.id, "")
         conversation = translate.conversation(message, now, last)

@@ -31,6 +31,9 @@ from services.sla.settings import PolicyConfig
 
 log = logging.getLogger("pronto.sla")
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
+# Amendments and automatic messages (auto-replies, delivery reports) start no clock: nobody owes them
+# an answer.
+RECORDED_ONLY = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
 METRICS = {
     Metric.FIRST_RESPONSE: events_pb2.SLA_METRIC_FIRST_RESPONSE,
     Metric.NEXT_RESPONSE: events_pb2.SLA_METRIC_NEXT_RESPONSE,
@@ -152,7 +155,7 @@ class Worker(FoldBase):
         tracked = state.conversations.get((event.tenant, conversation_id))
         outputs: list[Output] = []
         if isinstance(payload, events_pb2.MessageReceived):
-            if payload.kind in AMENDMENTS:
+            if payload.kind in RECORDED_ONLY:
                 return []
             if tracked is None:
                 # Priority 0 (standard) .. 3 (VIP), as policies name tiers; unspecified is standard.

@@ -24,6 +24,9 @@ import aiosmtplib
 from services.notify.domain.signature import HEADER, sign
 
 USER_AGENT = "Pronto-Notify/1"
+# Staff notifications and digests answer no message: generated, not replied (RFC 3834 section 5);
+# auto-responders must not answer either (X-Auto-Response-Suppress is Exchange's way to say so).
+AUTO_GENERATED = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
 
 class DeliveryError(Exception):
@@ -148,6 +151,8 @@ class Smtp:
         mail["Date"] = formatdate(message.created_at.timestamp(), usegmt=True)
         mail["Message-ID"] = f"<{message.id}@pronto.notify>"
         mail["Content-Language"] = message.language or "en"
+        for name, value in AUTO_GENERATED.items():
+            mail[name] = value
         mail.set_content(message.text)
         return mail
 

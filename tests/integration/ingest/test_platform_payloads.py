@@ -7,11 +7,14 @@ run id keeps them apart from other tests' events on the session broker.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
+import time
 import uuid
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -23,6 +26,7 @@ from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels import email as mail
 from services.ingest.channels.identity import conversation_id
+from tests.plugins.ingest import CHANNEL_SECRETS
 from tests.support.webhooks import post, signed_headers
 
 pytestmark = pytest.mark.integration
@@ -614,3 +618,525 @@ async def test_a_chat_message_cut_mid_emoji_is_kept_with_a_replacement_character
         "the payload had lone UTF-16 surrogates (text cut in the middle of a character): "
         "each is replaced with U+FFFD"
     ]
+
+
+# ---------------------------------------------------------------- 6. Mailgun multipart, SendGrid Parse
+
+
+def form_data(*parts: tuple[str, bytes, str | None, str | None]) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578): (name, bytes, filename or None, Content-Type or None)."""
+    boundary = f"----pronto{uuid.uuid4().hex}"
+    body = b""
+    for name, data, filename, content_type in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{filename}"' if filename is not None else ""
+        )
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        head += f"Content-Type: {content_type}\r\n" if content_type else ""
+        body += head.encode() + b"\r\n" + data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def fields(pairs: dict[str, str]) -> list[tuple[str, bytes, str | None, str | None]]:
+    return [(name, value.encode(), None, None) for name, value in pairs.items()]
+
+
+def mailgun_signature(run: str) -> dict[str, str]:
+    """timestamp, token (50 characters) and signature, as Mailgun signs them now."""
+    timestamp, token = str(int(time.time())), (run * 5)[:50]
+    key = CHANNEL_SECRETS["mailgun_signing_key"]
+    signature = hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+    return {"timestamp": timestamp, "token": token, "signature": signature}
+
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 6 + b"\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(255, -1, -1)) * 3 + b"\xff\xd9"
+
+
+async def test_a_mailgun_forward_with_attachments_is_multipart_and_accepted_with_them(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """Mailgun sends multipart/form-data when the message has attachments (the files
+    ``attachment-1`` .. ``attachment-N``, counted by ``attachment-count``); it was a 401 "timestamp,
+    token and signature are required". The signature fields are read from the multipart body, the
+    files become the message's attachments.
+
+    Shape: https://documentation.mailgun.com/docs/mailgun/user-manual/receive-forward-store/receive-http
+    ("Receiving Messages via HTTP through a forward() action"), signature:
+    https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
+    """
+    run = uuid.uuid4().hex[:12]
+    own_id = f"<trinity-{run}-1794823360877@3c-app-webde-bs52>"
+    in_reply_to = "<20261116101544.3c7d9e0f1a2b4c58@mg.prontoshop.example>"
+    references = f"<20261113094512.{run}@mg.prontoshop.example> {in_reply_to}"
+    headers = [
+        ("X-Mailgun-Incoming", "Yes"),
+        ("X-Envelope-From", "<jonas.becker@web.de>"),
+        ("Mime-Version", "1.0"),
+        ("Message-Id", own_id),
+        ("From", "Jonas Becker <jonas.becker@web.de>"),
+        ("To", '"Pronto Support" <support@mg.prontoshop.example>'),
+        ("Subject", "Aw: Ihre Bestellung DE-30982"),
+        ("Content-Type", 'multipart/mixed; boundary="abmob-3f8a1c2e"'),
+        ("Date", "Mon, 16 Nov 2026 11:22:40 +0100"),
+        ("In-Reply-To", in_reply_to),
+        ("References", references),
+    ]
+    text = "Hallo,\n\nanbei der Lieferschein und ein Foto vom beschädigten Karton."
+    body, content_type = form_data(
+        *fields(
+            {
+                "recipient": "support@mg.prontoshop.example",
+                "sender": "jonas.becker@web.de",
+                "from": "Jonas Becker <jonas.becker@web.de>",
+                "subject": "Aw: Ihre Bestellung DE-30982",
+                "body-plain": f"{text}\n\nViele Grüße\nJonas Becker\n",
+                "stripped-text": text,
+                "stripped-signature": "Viele Grüße\nJonas Becker",
+                "body-html": "<html><body><div>Hallo,</div></body></html>",
+                "stripped-html": "<html><body><div>Hallo,</div></body></html>",
+                "attachment-count": "2",
+                "message-headers": json.dumps(headers),
+                "content-id-map": "{}",
+                **mailgun_signature(run),
+                # forward() posts every header again as a field of its own.
+                **dict(headers),
+            }
+        ),
+        ("attachment-1", PDF, "Lieferschein DE-30982.pdf", "application/pdf"),
+        ("attachment-2", JPEG, "karton.jpg", "image/jpeg"),
+    )
+    path = "/webhooks/shop-a/email/mailgun"
+
+    status, answer = await post(ingest.http_url, path, body, {"Content-Type": content_type})
+
+    assert status == 200, answer
+    assert answer["accepted"] == 1
+    (published,) = await records(broker, topics.INBOUND.name, answer["event_ids"])
+    assert published.id == event_ids.from_channel_message("shop-a", "email", own_id)
+    message = published.payload
+    assert isinstance(message, K.MessageReceived)
+    assert message.conversation_id == mail.thread_conversation(
+        "shop-a", "jonas.becker@web.de", own_id, in_reply_to, references
+    )
+    assert message.channel == C.CHANNEL_EMAIL
+    assert message.channel_message_id == own_id
+    assert message.sender == C.Sender(
+        id="jonas.becker@web.de", display_name="Jonas Becker", email="jonas.becker@web.de"
+    )
+    assert message.subject == "Aw: Ihre Bestellung DE-30982"
+    assert message.text == text
+    assert list(message.attachments) == [
+        C.Attachment(
+            filename="Lieferschein DE-30982.pdf", content_type="application/pdf", size_bytes=len(PDF)
+        ),
+        C.Attachment(filename="karton.jpg", content_type="image/jpeg", size_bytes=len(JPEG)),
+    ]
+    assert message.language == "de"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at == at(1794824560)
+    assert not message.is_public
+    assert list(message.notes) == []
+
+
+async def test_a_mailgun_store_notification_names_its_message_only_in_message_headers(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A route's store(notify=...) posts no ``Message-Id`` field: the id is in ``message-headers``
+    (it was a 422 "Message-Id is required"); the attachments stay with Mailgun, described by
+    ``attachments`` (JSON: url, content-type, name, size), multipart/form-data as Mailgun posts it
+    when there are some.
+
+    Shape: https://documentation.mailgun.com/docs/mailgun/user-manual/receive-forward-store/storing-and-recieveing-messages
+    ("Storing and Retrieving Messages"), signature:
+    https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
+    """
+    run = uuid.uuid4().hex[:12]
+    own_id = f"<CAF{run}=kx2Q@mail.gmail.com>"
+    storage = f"https://storage-europe-west1.api.mailgun.net/v3/domains/mg.prontoshop.example/messages/{run}"
+    headers = [
+        ["Message-Id", own_id],
+        ["From", "Giulia Bianchi <giulia.bianchi87@gmail.com>"],
+        ["To", "assistenza@mg.prontoshop.example"],
+        ["Subject", "Reso ordine IT-48213"],
+        ["Date", "Mon, 16 Nov 2026 10:40:02 +0100"],
+        ["Content-Language", "it"],
+    ]
+    attachments = [
+        {
+            "url": f"{storage}/attachments/0",
+            "content-type": "image/png",
+            "name": "etichetta.png",
+            "size": 48213,
+        }
+    ]
+    body, content_type = form_data(
+        *fields(
+            {
+                "domain": "mg.prontoshop.example",
+                "recipient": "assistenza@mg.prontoshop.example",
+                "sender": "giulia.bianchi87@gmail.com",
+                "from": "Giulia Bianchi <giulia.bianchi87@gmail.com>",
+                "subject": "Reso ordine IT-48213",
+                "body-plain": "Buongiorno, allego l'etichetta del reso. Quando passa il corriere?\n",
+                "stripped-text": "Buongiorno, allego l'etichetta del reso. Quando passa il corriere?",
+                "stripped-signature": "",
+                "body-html": "<div>Buongiorno, allego l'etichetta del reso.</div>",
+                "stripped-html": "<div>Buongiorno, allego l'etichetta del reso.</div>",
+                "attachments": json.dumps(attachments),
+                "message-url": storage,
+                "message-headers": json.dumps(headers),
+                "content-id-map": "{}",
+                **mailgun_signature(run),
+            }
+        )
+    )
+
+    status, answer = await post(
+        ingest.http_url, "/webhooks/shop-a/email/mailgun", body, {"Content-Type": content_type}
+    )
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message.conversation_id == mail.thread_conversation(
+        "shop-a", "giulia.bianchi87@gmail.com", own_id, None, None
+    )
+    assert message.channel == C.CHANNEL_EMAIL
+    assert message.channel_message_id == own_id
+    assert message.sender == C.Sender(
+        id="giulia.bianchi87@gmail.com", display_name="Giulia Bianchi", email="giulia.bianchi87@gmail.com"
+    )
+    assert message.subject == "Reso ordine IT-48213"
+    assert message.text == "Buongiorno, allego l'etichetta del reso. Quando passa il corriere?"
+    assert list(message.attachments) == [
+        C.Attachment(
+            filename="etichetta.png",
+            content_type="image/png",
+            size_bytes=48213,
+            url=f"{storage}/attachments/0",
+        )
+    ]
+    assert message.language == "it"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at == at(1794822002)
+    assert list(message.notes) == []
+
+
+def sendgrid_parse(
+    run: str, *, header_block: str, envelope_from: str | None, text: bytes
+) -> tuple[bytes, str]:
+    """SendGrid's Inbound Parse post (default settings, not raw): multipart/form-data, the text in
+    the charset ``charsets`` names, one attachment described by ``attachment-info``."""
+    return form_data(
+        *fields(
+            {
+                "headers": header_block,
+                "dkim": "{@gmail.com : pass}",
+                "to": "Assistenza Pronto Shop <assistenza@parse.prontoshop.example>",
+                "from": "Giulia Bianchi <giulia.bianchi87@gmail.com>",
+                "subject": "Re: Ordine IT-48213 consegnato ma non ricevuto",
+                "sender_ip": "209.85.128.41",
+                "spam_report": "Spam detection software has NOT identified this incoming email as spam.\n",
+                "envelope": json.dumps(
+                    {"to": ["assistenza@parse.prontoshop.example"], "from": envelope_from}
+                ),
+                "attachments": "1",
+                "spam_score": "0.011",
+                "attachment-info": json.dumps(
+                    {
+                        "attachment1": {
+                            "filename": "ricevuta_corriere.pdf",
+                            "name": "ricevuta_corriere.pdf",
+                            "type": "application/pdf",
+                        }
+                    }
+                ),
+                "charsets": json.dumps(
+                    {
+                        "to": "UTF-8",
+                        "html": "UTF-8",
+                        "subject": "UTF-8",
+                        "from": "UTF-8",
+                        "text": "iso-8859-1",
+                    }
+                ),
+                "SPF": "pass",
+            }
+        ),
+        ("text", text, None, None),
+        ("html", '<div dir="ltr">Il numero di tracking è 1Z999AA10123456784.</div>'.encode(), None, None),
+        ("attachment1", PDF, "ricevuta_corriere.pdf", "application/pdf"),
+    )
+
+
+def sendgrid_headers(run: str, *extra: str) -> str:
+    return (
+        "\n".join(
+            [
+                "Received: by mx0047p1mdw1.sendgrid.net with SMTP id 9Vw3Rk2aQe "
+                "Mon, 16 Nov 2026 09:14:09 +0000 (UTC)",
+                "MIME-Version: 1.0",
+                "From: Giulia Bianchi <giulia.bianchi87@gmail.com>",
+                "Date: Mon, 16 Nov 2026 10:37:52 +0100",
+                "References: <CAJx7Vq2mN8kR4tYp0sW3bZ1hL9cF6dG5eA2uX7iO0nQ+4vMk3w@mail.gmail.com>",
+                "In-Reply-To: <CAJx7Vq2mN8kR4tYp0sW3bZ1hL9cF6dG5eA2uX7iO0nQ+4vMk3w@mail.gmail.com>",
+                f"Message-ID: <CAJx7Vq0{run}@mail.gmail.com>",
+                "Subject: Re: Ordine IT-48213 consegnato ma non ricevuto",
+                "To: Assistenza Pronto Shop <assistenza@parse.prontoshop.example>",
+                'Content-Type: multipart/mixed; boundary="0000000000004e7b1f05f2c1a9d3"',
+                *extra,
+            ]
+        )
+        + "\n"
+    )
+
+
+def basic(token: str) -> str:
+    return "Basic " + base64.b64encode(f"pronto:{token}".encode()).decode()
+
+
+async def test_sendgrid_inbound_parse_has_a_route_and_reads_its_charsets_headers_and_attachments(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """SendGrid's Inbound Parse had no route (404). It posts multipart/form-data: threading headers only
+    in ``headers``, each text field in the charset ``charsets`` names (here ISO-8859-1), the files
+    ``attachment1``..N described by ``attachment-info``. It signs nothing by default: its URL carries
+    the tenant's e-mail token as basic-auth credentials, as Pronto takes Postmark's; without them, 401.
+
+    Shape: https://www.twilio.com/docs/sendgrid/for-developers/parsing-email/setting-up-the-inbound-parse-webhook
+    ("Default Parameters"), https://twilio.com/docs/sendgrid/for-developers/parsing-email/inbound-email;
+    security: https://www.twilio.com/docs/sendgrid/for-developers/parsing-email/securing-your-parse-webhooks
+    """
+    run = uuid.uuid4().hex[:12]
+    own_id = f"<CAJx7Vq0{run}@mail.gmail.com>"
+    root = "<CAJx7Vq2mN8kR4tYp0sW3bZ1hL9cF6dG5eA2uX7iO0nQ+4vMk3w@mail.gmail.com>"
+    text = "Aggiungo una cosa: il numero di tracking è 1Z999AA10123456784. La portineria riapre lunedì."
+    body, content_type = sendgrid_parse(
+        run,
+        header_block=sendgrid_headers(run),
+        envelope_from="giulia.bianchi87@gmail.com",
+        text=(text + "\n\nGiulia\n").encode("iso-8859-1"),
+    )
+    path = "/webhooks/shop-a/email/sendgrid"
+
+    refused = await post(ingest.http_url, path, body, {"Content-Type": content_type})
+    wrong = await post(
+        ingest.http_url, path, body, {"Content-Type": content_type, "Authorization": basic("no")}
+    )
+    status, answer = await post(
+        ingest.http_url,
+        path,
+        body,
+        {"Content-Type": content_type, "Authorization": basic(CHANNEL_SECRETS["email_token"])},
+    )
+
+    assert (refused[0], refused[1]["error"]) == (401, "unauthenticated")
+    assert (wrong[0], wrong[1]["error"]) == (401, "unauthenticated")
+    assert status == 200, answer
+    (published,) = await records(broker, topics.INBOUND.name, answer["event_ids"])
+    assert published.id == event_ids.from_channel_message("shop-a", "email", own_id)
+    message = published.payload
+    assert isinstance(message, K.MessageReceived)
+    assert message.conversation_id == mail.thread_conversation(
+        "shop-a", "giulia.bianchi87@gmail.com", own_id, root, root
+    )
+    assert message.channel == C.CHANNEL_EMAIL
+    assert message.channel_message_id == own_id
+    assert message.sender == C.Sender(
+        id="giulia.bianchi87@gmail.com", display_name="Giulia Bianchi", email="giulia.bianchi87@gmail.com"
+    )
+    assert message.subject == "Re: Ordine IT-48213 consegnato ma non ricevuto"
+    assert message.text == text + "\n\nGiulia"
+    assert list(message.attachments) == [
+        C.Attachment(filename="ricevuta_corriere.pdf", content_type="application/pdf", size_bytes=len(PDF))
+    ]
+    assert message.language == "it"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at == at(1794821872)
+    assert list(message.notes) == []
+
+
+# ---------------------------------------------------------------- 7. automatic e-mails: recorded only
+
+
+def raw_email(
+    run: str, *headers: str, content_type: str = "text/plain; charset=utf-8", body: str = ""
+) -> bytes:
+    lines = [
+        "From: Anna Nowak <anna.nowak@example.pl>",
+        "To: obsluga@shop.example",
+        "Subject: Automatyczna odpowiedź: Re: Zamówienie PL-7781",
+        "Date: Mon, 16 Nov 2026 09:30:00 +0100",
+        f"Message-ID: <{run}@mail.example.pl>",
+        "In-Reply-To: <n-1@pronto.notify>",
+        "MIME-Version: 1.0",
+        f"Content-Type: {content_type}",
+        *headers,
+        "",
+        body or "Jestem na urlopie do 30 listopada. W pilnych sprawach proszę pisać do biuro@example.pl.",
+    ]
+    return "\r\n".join(lines).encode() + b"\r\n"
+
+
+DSN = (
+    "--dsn-boundary\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+    "This is the mail system at host mx.example.pl. Your message could not be delivered.\r\n"
+    "--dsn-boundary\r\n"
+    "Content-Type: message/delivery-status\r\n\r\n"
+    "Reporting-MTA: dns; mx.example.pl\r\n\r\n"
+    "Final-Recipient: rfc822; anna.nowak@example.pl\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n\r\n"
+    "--dsn-boundary\r\n"
+    "Content-Type: text/rfc822-headers\r\n\r\n"
+    "From: obsluga@shop.example\r\nSubject: Re: Zamówienie PL-7781\r\n\r\n"
+    "--dsn-boundary--"
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "content_type", "body", "reason"),
+    [
+        # RFC 3834 section 5: https://www.rfc-editor.org/rfc/rfc3834#section-5
+        (["Auto-Submitted: auto-replied"], None, "", "Auto-Submitted: auto-replied"),
+        (["Auto-Submitted: auto-generated"], None, "", "Auto-Submitted: auto-generated"),
+        # Auto-responders older than RFC 3834 (vacation, procmail, cPanel):
+        # https://www.rfc-editor.org/rfc/rfc3834#section-3.1.8 ("Precedence"), and their own headers
+        (["X-Autoreply: yes"], None, "", "X-Autoreply: yes"),
+        (["X-Autorespond: Jestem na urlopie"], None, "", "X-Autorespond: Jestem na urlopie"),
+        (["Precedence: bulk"], None, "", "Precedence: bulk"),
+        (["Precedence: auto_reply"], None, "", "Precedence: auto_reply"),
+        (["Precedence: list"], None, "", "Precedence: list"),
+        # Exchange: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcmail/ced68690-498a-4567-9d14-5c01f974d8b1
+        (["X-Auto-Response-Suppress: All"], None, "", "X-Auto-Response-Suppress: All"),
+        # A null return path: https://www.rfc-editor.org/rfc/rfc5321#section-4.5.5
+        (["Return-Path: <>"], None, "", "Return-Path: <> (a null return path)"),
+        # A delivery-status report: https://www.rfc-editor.org/rfc/rfc3464 and rfc6522
+        (
+            [],
+            'multipart/report; report-type=delivery-status; boundary="dsn-boundary"',
+            DSN,
+            "Content-Type: multipart/report; report-type=delivery-status "
+            "(a delivery-status or disposition report)",
+        ),
+    ],
+)
+async def test_an_automatic_email_is_recorded_as_automatic_never_as_the_customer_writing(
+    ingest: IngestService,
+    broker: EmbeddedBroker,
+    headers: list[str],
+    content_type: str | None,
+    body: str,
+    reason: str,
+) -> None:
+    """An out-of-office reply, an auto-responder's answer, a bulk or list mail or a bounce is written
+    by a machine: it is kept (kind AUTOMATIC, the note saying what gave it away), and routing, SLA and
+    notify never open a conversation for it or acknowledge it (tests/e2e/test_auto_replies.py).
+
+    Shape: an RFC 5322 message (https://www.rfc-editor.org/rfc/rfc5322) with the header each case
+    cites, posted raw as the README's /email route takes it.
+    """
+    run = uuid.uuid4().hex[:12]
+    raw = raw_email(run, *headers, content_type=content_type or "text/plain; charset=utf-8", body=body)
+
+    status, answer = await deliver(ingest, "email", raw)
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    own_id = f"<{run}@mail.example.pl>"
+    assert message.conversation_id == mail.thread_conversation(
+        "shop-a", "anna.nowak@example.pl", own_id, "<n-1@pronto.notify>", None
+    )
+    assert message.channel == C.CHANNEL_EMAIL
+    assert message.channel_message_id == own_id
+    assert message.sender == C.Sender(
+        id="anna.nowak@example.pl", display_name="Anna Nowak", email="anna.nowak@example.pl"
+    )
+    assert message.subject == "Automatyczna odpowiedź: Re: Zamówienie PL-7781"
+    expected_text = (
+        "This is the mail system at host mx.example.pl. Your message could not be delivered."
+        if body
+        else "Jestem na urlopie do 30 listopada. W pilnych sprawach proszę pisać do biuro@example.pl."
+    )
+    assert message.text == expected_text
+    assert [(a.content_type, a.size_bytes > 0) for a in message.attachments] == (
+        [("message/delivery-status", True), ("text/rfc822-headers", True)] if body else []
+    )
+    assert message.kind == K.MESSAGE_KIND_AUTOMATIC
+    assert message.sent_at == at(1794817800)
+    assert list(message.notes) == [mail.automatic_note(reason)]
+
+
+async def test_automatic_emails_through_mailgun_and_sendgrid_are_recorded_as_automatic(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """The same recognition on the providers' forms: Mailgun's ``message-headers`` carrying
+    ``Auto-Submitted``, SendGrid's ``envelope`` with a null sender (a bounce's MAIL FROM:<>).
+
+    Shapes: https://documentation.mailgun.com/docs/mailgun/user-manual/receive-forward-store/receive-http,
+    https://www.twilio.com/docs/sendgrid/for-developers/parsing-email/setting-up-the-inbound-parse-webhook
+    ("Default Parameters": envelope.from is the return path); RFC 3834 section 5.
+    """
+    run = uuid.uuid4().hex[:12]
+    own_id = f"<ooo-{run}@web.de>"
+    headers = [
+        ["Message-Id", own_id],
+        ["From", "Jonas Becker <jonas.becker@web.de>"],
+        ["Subject", "Abwesenheitsnotiz: Re: Ihre Bestellung DE-30982"],
+        ["Date", "Mon, 16 Nov 2026 11:22:40 +0100"],
+        ["Auto-Submitted", "auto-replied"],
+        ["In-Reply-To", "<n-2@pronto.notify>"],
+    ]
+    mailgun = urlencode(
+        {
+            "recipient": "support@mg.prontoshop.example",
+            "sender": "jonas.becker@web.de",
+            "from": "Jonas Becker <jonas.becker@web.de>",
+            "subject": "Abwesenheitsnotiz: Re: Ihre Bestellung DE-30982",
+            "body-plain": "Ich bin bis zum 30. November nicht im Büro.",
+            "message-headers": json.dumps(headers),
+            **mailgun_signature(run),
+        }
+    ).encode()
+    sendgrid, content_type = sendgrid_parse(
+        run, header_block=sendgrid_headers(run), envelope_from=None, text=b"Delivery failed.\n"
+    )
+
+    from_mailgun = await post(
+        ingest.http_url,
+        "/webhooks/shop-a/email/mailgun",
+        mailgun,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    from_sendgrid = await post(
+        ingest.http_url,
+        "/webhooks/shop-a/email/sendgrid",
+        sendgrid,
+        {"Content-Type": content_type, "Authorization": f"Bearer {CHANNEL_SECRETS['email_token']}"},
+    )
+
+    assert from_mailgun[0] == 200, from_mailgun
+    assert from_sendgrid[0] == 200, from_sendgrid
+    by_mailgun, by_sendgrid = await messages(
+        broker, from_mailgun[1]["event_ids"] + from_sendgrid[1]["event_ids"]
+    )
+    if by_mailgun.channel_message_id != own_id:
+        by_mailgun, by_sendgrid = by_sendgrid, by_mailgun
+    assert by_mailgun.channel_message_id == own_id
+    assert by_mailgun.conversation_id == mail.thread_conversation(
+        "shop-a", "jonas.becker@web.de", own_id, "<n-2@pronto.notify>", None
+    )
+    assert by_mailgun.sender == C.Sender(
+        id="jonas.becker@web.de", display_name="Jonas Becker", email="jonas.becker@web.de"
+    )
+    assert by_mailgun.subject == "Abwesenheitsnotiz: Re: Ihre Bestellung DE-30982"
+    assert by_mailgun.text == "Ich bin bis zum 30. November nicht im Büro."
+    assert by_mailgun.kind == K.MESSAGE_KIND_AUTOMATIC
+    assert by_mailgun.sent_at == at(1794824560)
+    assert list(by_mailgun.notes) == [mail.automatic_note("Auto-Submitted: auto-replied")]
+    assert by_sendgrid.channel_message_id == f"<CAJx7Vq0{run}@mail.gmail.com>"
+    assert by_sendgrid.sender.email == "giulia.bianchi87@gmail.com"
+    assert by_sendgrid.text == "Delivery failed."
+    assert by_sendgrid.kind == K.MESSAGE_KIND_AUTOMATIC
+    assert list(by_sendgrid.notes) == [mail.automatic_note("a null return path (MAIL FROM:<>)")]

@@ -35,6 +35,7 @@ ROUTES = [
     "email",
     "email/json",
     "email/mailgun",
+    "email/sendgrid",
 ]
 SIGNATURE_HEADERS = [
     "X-Pronto-Signature",

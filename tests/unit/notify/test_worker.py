@@ -110,6 +110,18 @@ def test_the_customer_is_answered_in_the_language_they_last_wrote_in() -> None:
     assert customer.text.startswith("Hallo, Giulia")
 
 
+def test_an_automatic_message_is_not_the_customer_writing() -> None:
+    """An out-of-office reply in German to an Italian conversation does not change the language the
+    customer is answered in, and requests nothing (issue #19, defect 7)."""
+    fold = worker()
+    fold.apply(0, *record(message(language="it")))
+    automatic = message(language="de")
+    automatic.kind = events_pb2.MESSAGE_KIND_AUTOMATIC
+    assert fold.apply(0, *record(automatic)) == []
+    [customer, _] = requests(fold.apply(0, *record(assigned())))
+    assert customer.language == "it"
+
+
 def test_queue_positions_reach_the_customer_and_crossing_the_threshold_the_supervisors() -> None:
     fold = worker()
     fold.apply(0, *record(message()))

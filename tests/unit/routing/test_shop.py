@@ -6,6 +6,7 @@ import itertools
 import uuid
 from datetime import datetime, timedelta
 
+import pytest
 from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
 
@@ -122,14 +123,21 @@ def test_a_redelivered_event_changes_nothing() -> None:
     assert "c1" not in shop.routing.assigned
 
 
-def test_edits_and_deletions_never_open_a_conversation() -> None:
+@pytest.mark.parametrize(
+    "kind",
+    [events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED, events_pb2.MESSAGE_KIND_AUTOMATIC],
+)
+def test_edits_deletions_and_automatic_messages_never_open_a_conversation(kind: int) -> None:
+    """An out-of-office reply opening a conversation would be acknowledged, and the acknowledgement
+    answered again: a mail loop (issue #19, defect 7)."""
     shop = Shop(POLICY)
     online(shop, profile("ana"))
     edit = message("c1")
-    edit.kind = events_pb2.MESSAGE_KIND_EDITED
+    edit.kind = kind  # type: ignore[assignment]
 
     assert shop.apply(event(edit, 1.0)) == []
     assert not shop.routing.assigned
+    assert not shop.routing.waiting
 
 
 def test_nobody_online_on_the_chat_queues_and_offers_email() -> None:

@@ -69,6 +69,15 @@ def test_ticks_are_asked_for_only_when_something_is_due() -> None:
     assert w.ticks([0], now=T0 + timedelta(minutes=25)) == []  # not a partition with anything due
 
 
+def test_an_automatic_message_starts_no_clock() -> None:
+    """An out-of-office reply or a delivery report is owed no answer (issue #19, defect 7)."""
+    w = worker()
+    automatic = message("c1")
+    automatic.kind = events_pb2.MESSAGE_KIND_AUTOMATIC
+    assert w.apply(0, *record(automatic, T0)) == []
+    assert w.ticks([0], now=T0 + timedelta(days=3)) == []
+
+
 def test_a_redelivered_event_changes_nothing() -> None:
     w = worker()
     arrival = record(message("c1"), T0, event_id="m1")

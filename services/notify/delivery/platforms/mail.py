@@ -1,6 +1,11 @@
 """Answers by e-mail in the customer's own thread: ``In-Reply-To`` and ``References`` name their
 messages, the subject is theirs with "Re:", the sender is the shop's address, and the body is
-multipart/alternative (plain text and the same in HTML)."""
+multipart/alternative (plain text and the same in HTML).
+
+Everything but an operator's reply is written by Pronto on its own (acknowledgements, introductions,
+queue positions, "nobody is online"): it says so with ``Auto-Submitted: auto-replied`` (RFC 3834)
+and Exchange's ``X-Auto-Response-Suppress: All``, so that an out-of-office or other auto-responder
+does not answer it and start a mail loop. An operator's reply is a person's and carries neither."""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent, Smtp
+
+# What Pronto sends to customers on its own, in answer to their message (RFC 3834 section 5).
+AUTO_REPLIED = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+# Notification kinds a person wrote: an operator's reply.
+WRITTEN_BY_A_PERSON = frozenset({"reply"})
 
 
 def angled(message_id: str) -> str:
@@ -37,6 +47,9 @@ def threaded(message: Outgoing, sender: str, to: str, subject: str) -> EmailMess
             angled(r) for r in message.thread_references or (message.thread_message_id,)
         )
     mail["Content-Language"] = message.language or "en"
+    if message.kind not in WRITTEN_BY_A_PERSON:
+        for name, value in AUTO_REPLIED.items():
+            mail[name] = value
     mail.set_content(message.text)
     mail.add_alternative(as_html(message.text), subtype="html")
     return mail

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from services.notify.delivery.adapters import Outgoing, Sent
+import pytest
+
+from services.notify.delivery.adapters import Outgoing, Sent, Smtp
 from services.notify.delivery.platforms.mail import ThreadedEmail, threaded
 from services.notify.delivery.platforms.webchat import WebChat, WebChatHub, events
 
@@ -51,6 +53,32 @@ def test_an_answer_by_e_mail_joins_the_thread() -> None:
     assert html is not None
     assert "<p>Arriva domani.</p><p>— Ottavia &lt;3</p>" in html.get_content()
     assert threaded(message(thread_subject="RE: x"), "s@x", "t@x", "y")["Subject"] == "RE: x"
+
+
+@pytest.mark.parametrize(
+    "kind", ["acknowledged", "acknowledged_closed", "assigned", "nobody_online", "queue_position"]
+)
+def test_what_pronto_sends_on_its_own_says_so_and_asks_auto_responders_not_to_answer(kind: str) -> None:
+    """RFC 3834 section 5: an acknowledgement answers the customer's message automatically
+    (``auto-replied``); Exchange honours ``X-Auto-Response-Suppress``. Issue #19, defect 7."""
+    mail = threaded(message(kind=kind, thread_message_id="b@mail"), "s@x", "giulia@example.com", "y")
+    assert mail["Auto-Submitted"] == "auto-replied"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+
+
+def test_an_operators_reply_is_a_persons_and_carries_no_auto_submitted() -> None:
+    mail = threaded(message(kind="reply"), "s@x", "giulia@example.com", "y")
+    assert mail["Auto-Submitted"] is None
+    assert mail["X-Auto-Response-Suppress"] is None
+
+
+@pytest.mark.parametrize("kind", ["new_assignment", "sla_warning", "breach", "digest"])
+def test_staff_notifications_and_digests_are_auto_generated(kind: str) -> None:
+    """Not an answer to any message: ``auto-generated`` (RFC 3834 section 5)."""
+    smtp = Smtp("127.0.0.1", 25, "Pronto <pronto@shop.example>", 5.0)
+    mail = smtp.email(message(kind=kind, recipient_kind="operator"), "ottavia@shop.example")
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "All"
 
 
 class Outbox:
