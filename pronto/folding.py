@@ -203,6 +203,9 @@ class FoldSpec:
     snapshot_every_records: int = 50_000
     snapshot_every_s: float = 300.0
     snapshot_topic: str = topics.SNAPSHOTS.name
+    # Whether the fold reads a source record (its headers and value) at all: the merge does not copy
+    # what the worker would answer with nothing and no change of state.
+    wanted: Callable[[Headers, bytes | None], bool] = lambda _headers, _value: True
     # What one request to the HTTP port may send (``pronto.http_limits``).
     http_limits: HttpLimits = field(default_factory=HttpLimits)
 
@@ -306,6 +309,8 @@ class FoldingApp:
             async for event in stream.events():
                 self.handled[(event.message.topic, event.message.partition)] = event.message.offset
                 headers = headers_of(event)
+                if not spec.wanted(headers, event.value):
+                    continue
                 key = spec.rekey(event.message.key, headers)
                 if key is None:
                     self._skipped()

@@ -9,10 +9,12 @@ group, sends them and records their outcomes on the same topic.
 
 from __future__ import annotations
 
+from google.protobuf.message import DecodeError
 from prometheus_client import CollectorRegistry
 
 from pronto import topics
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
+from pronto.v1 import events_pb2
 from services.notify.delivery.deliverer import Deliverer
 from services.notify.delivery.platforms.webchat import WebChatHub
 from services.notify.domain.decide import Notification
@@ -31,6 +33,36 @@ def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
     return key or None
 
 
+# Events notify's decisions answer with nothing and no change of state (``domain/decide.py``): the
+# merge leaves them out of support.notify.v1. Resolution clocks' starts are left out the same way.
+UNREAD = frozenset(
+    t.DESCRIPTOR.full_name.encode()
+    for t in (
+        events_pb2.SlaMet,
+        events_pb2.SlaMissed,
+        events_pb2.ConversationResolved,
+        events_pb2.ConversationWidened,
+    )
+)
+_CLOCK_STARTED = events_pb2.SlaClockStarted.DESCRIPTOR.full_name.encode()
+
+
+def wanted(headers: Headers, value: bytes | None) -> bool:
+    """Whether notify's fold reads this record (``tests/unit/notify/test_unread.py`` holds that what
+    it leaves out changes nothing it decides)."""
+    kind = next((raw for name, raw in headers if name == "ce_type"), b"")
+    if kind in UNREAD:
+        return False
+    if kind == _CLOCK_STARTED:
+        started = events_pb2.SlaClockStarted()
+        try:
+            started.ParseFromString(value or b"")
+        except DecodeError:
+            return True  # the worker reports what it cannot read
+        return started.metric == events_pb2.SLA_METRIC_FIRST_RESPONSE
+    return True
+
+
 class Notify:
     def __init__(self, settings: NotifySettings) -> None:
         self.registry = CollectorRegistry()
@@ -46,6 +78,7 @@ class Notify:
             input_topic=topics.NOTIFY.name,
             output_topic=topics.NOTIFICATIONS.name,
             rekey=same_key,
+            wanted=wanted,
             tick_s=TICK_S,
             http_host=settings.notify_http_host,
             http_port=settings.notify_http_port,
