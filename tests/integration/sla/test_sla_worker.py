@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
@@ -51,9 +52,11 @@ POLICY = {
 
 
 def tomorrow_at(hour: int, minute: int = 0) -> datetime:
-    """A working day after today, in Rome: the worker's wall clock is always before it."""
+    """A working day after today, in Rome: the worker's wall clock is always before it. Not a weekend
+    nor an Italian public holiday (on 8 December, a holiday, the shop's clocks would not run)."""
+    closed = holidays.country_holidays("IT")
     day = datetime.now(ROME).date() + timedelta(days=1)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or day in closed:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ROME)
 
