@@ -38,6 +38,7 @@ from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.kafka import snapshots as kafka_snapshots
 from pronto.v1 import common_pb2, events_pb2
+from services.notify.app import wanted as notify_wanted
 from services.notify.settings import NotifySettings
 from services.notify.worker import Worker as NotifyWorker
 from services.routing.metrics import RoutingMetrics
@@ -215,6 +216,8 @@ class ShopHistory:
         (so a decision never reaches a service before its cause)."""
         decided = []
         for service in READERS[topic]:
+            if service == "notify" and not notify_wanted(headers, value):
+                continue  # notify's merge leaves it out (services/notify/app.py)
             input_key = TENANT.encode() if service == "routing" else key
             record, outs = self._feed(service, input_key, headers, value)
             yield at, record

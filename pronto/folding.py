@@ -1,13 +1,20 @@
 """A Faust app whose state is a deterministic fold of one input topic, rebuilt by replaying it.
 
-Routing and SLA work this way:
+Routing, SLA and notify work this way:
 
-- a ``merge`` agent copies every record of the source topics onto the
-  service's own input topic, re-keyed as the service needs (by tenant for
-  routing, unchanged for SLA): one partition's order is then fixed once, and
-  a replay sees exactly what the live run saw;
+- a ``merge`` agent copies every record of the source topics that the fold
+  reads (``FoldSpec.wanted``) onto the service's own input topic, re-keyed as
+  the service needs (by tenant for routing, unchanged for SLA and notify):
+  one partition's order is then fixed once, and a replay sees exactly what
+  the live run saw;
 - a ``fold`` agent feeds that topic to the worker, which returns the records
   to write to the output topic;
+- both agents take their records in lists (``Stream.take_events``: what
+  arrived within a few milliseconds, up to ``batch_max``), handle them in a
+  plain loop and queue what they write straight on the producer, which
+  batches per partition; Faust acknowledges a list once it is handled, and
+  flushes the producer before every commit. Per-partition order is the
+  consumer's, as before;
 - a timer asks the worker for tick records, written to the input topic, so
   that time passing is part of what a replay sees;
 - every ``snapshot_every_records`` records or ``snapshot_every_s`` seconds,
@@ -41,13 +48,14 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import faust
 from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI
+from faust.streams import Stream
 from faust.types import TP
 from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -194,6 +202,9 @@ class FoldSpec:
     http_host: str
     http_port: int
     fetch_wait_ms: int = 20
+    # Records each agent takes at once, and how long it waits for more before taking fewer.
+    batch_max: int = 1_000
+    batch_within_s: float = 0.005
     linger_ms: int = 5
     session_timeout_s: float = 3.0
     # Extra HTTP routes beside /metrics, /healthz and /readyz.
@@ -208,6 +219,13 @@ class FoldSpec:
     wanted: Callable[[Headers, bytes | None], bool] = lambda _headers, _value: True
     # What one request to the HTTP port may send (``pronto.http_limits``).
     http_limits: HttpLimits = field(default_factory=HttpLimits)
+
+
+def batches(stream: faust.StreamT[bytes], spec: FoldSpec) -> AsyncIterator[Sequence[faust.EventT[bytes]]]:
+    """The stream's records a list at a time (``Stream.take_events``, which ``StreamT`` does not
+    declare): what arrived within ``batch_within_s``, at most ``batch_max``, acknowledged together
+    once the list is handled."""
+    return cast(Stream[bytes], stream).take_events(spec.batch_max, spec.batch_within_s)
 
 
 def headers_of(event: faust.EventT[bytes]) -> Headers:
@@ -306,41 +324,33 @@ class FoldingApp:
 
         @app.agent(app.topic(*spec.sources), name="merge")
         async def merge(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-            async for event in stream.events():
-                self.handled[(event.message.topic, event.message.partition)] = event.message.offset
-                headers = headers_of(event)
-                if not spec.wanted(headers, event.value):
-                    continue
-                key = spec.rekey(event.message.key, headers)
-                if key is None:
-                    self._skipped()
-                    self.log.warning("skipping a record of %s that cannot be keyed", event.message.topic)
-                    continue
-                await self.input.send(key=key, value=event.value, headers=headers)
+            async for events in batches(stream, spec):
+                for event in events:
+                    message = event.message
+                    self.handled[(message.topic, message.partition)] = message.offset
+                    headers = headers_of(event)
+                    if not spec.wanted(headers, event.value):
+                        continue
+                    key = spec.rekey(message.key, headers)
+                    if key is None:
+                        self._skipped()
+                        self.log.warning("skipping a record of %s that cannot be keyed", message.topic)
+                        continue
+                    await self._send(spec.input_topic, key, event.value, headers)
                 yield None
 
         @app.agent(self.input, name="fold")
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-            async for event in stream.events():
-                await self._loaded(event.message.partition)
-                partition, offset = event.message.partition, event.message.offset
-                self.handled[(event.message.topic, partition)] = offset
-                for out in self.worker.apply(partition, headers_of(event), event.value):
-                    await self.output.send(key=out.key, value=out.value, headers=out.headers)
-                    self._published(out)
-                self.applied[partition] = max(self.applied.get(partition, 0), offset + 1)
-                self.records[partition] = self.records.get(partition, 0) + 1
-                if self._snapshot_due(partition):
-                    await self.snapshot(partition)
+            async for events in batches(stream, spec):
+                for event in events:
+                    await self._fold(event)
                 yield None
 
         @app.timer(interval=spec.tick_s)  # type: ignore[untyped-decorator]
         async def tick() -> None:
             loaded = [p for p, task in self.loading.items() if task.done() and not task.cancelled()]
             for out in self.worker.ticks(loaded):
-                await self.input.send(
-                    key=out.key, value=out.value, headers=out.headers, partition=out.partition
-                )
+                await self._send(spec.input_topic, out.key, out.value, out.headers, out.partition)
             self._ticked()
 
         @app.task  # type: ignore[untyped-decorator]
@@ -355,6 +365,26 @@ class FoldingApp:
             self._assigned(assigned)
 
         app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]
+
+    async def _fold(self, event: faust.EventT[bytes]) -> None:
+        """One input record through the worker: its outputs queued on the producer, its offset noted."""
+        partition, offset = event.message.partition, event.message.offset
+        await self._loaded(partition)
+        self.handled[(event.message.topic, partition)] = offset
+        for out in self.worker.apply(partition, headers_of(event), event.value):
+            await self._send(self.spec.output_topic, out.key, out.value, out.headers)
+            self._published(out)
+        self.applied[partition] = max(self.applied.get(partition, 0), offset + 1)
+        self.records[partition] = self.records.get(partition, 0) + 1
+        if self._snapshot_due(partition):
+            await self.snapshot(partition)
+
+    async def _send(
+        self, topic: str, key: bytes, value: bytes | None, headers: Headers, partition: int | None = None
+    ) -> None:
+        """Queue a record on the producer (it batches per partition; Faust flushes it before every
+        commit, so nothing committed can be missing downstream)."""
+        await self.app.producer.send(topic, key, value, partition, None, headers)
 
     def _assigned(self, assigned: set[TopicPartition]) -> None:
         """Keep the state of partitions still ours; start rebuilding those new to this worker."""

@@ -43,6 +43,8 @@ class CommonSettings(BaseSettings):
     # must retain well over two intervals (``pronto.topics``).
     snapshot_every_records: int = Field(50_000, ge=1)
     snapshot_every_s: float = Field(300.0, gt=0)
+    # Their agents take at most this many records at once (``pronto.folding``); 1 is one by one.
+    stream_batch_max: int = Field(1_000, ge=1)
     # Every HTTP port (ingest, routing, SLA, notify with web chat, query with the console) refuses
     # requests over these at once, before reading the rest (issue #26).
     http_max_request_line_bytes: int = Field(8 * 1024, ge=1024)

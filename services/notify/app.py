@@ -88,6 +88,7 @@ class Notify:
             session_timeout_s=settings.notify_session_timeout_s,
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
+            batch_max=settings.stream_batch_max,
             routes=[webchat_router(self.webchat, settings)],
         )
         self.folding = FoldingApp(

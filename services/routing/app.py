@@ -59,6 +59,7 @@ class Routing:
             session_timeout_s=settings.routing_session_timeout_s,
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
+            batch_max=settings.stream_batch_max,
         )
         self.folding = FoldingApp(
             spec,

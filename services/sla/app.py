@@ -60,6 +60,7 @@ class Sla:
             session_timeout_s=settings.sla_session_timeout_s,
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
+            batch_max=settings.stream_batch_max,
             routes=[self._windows_router(), self._admin_router(settings)],
         )
         self.folding = FoldingApp(
