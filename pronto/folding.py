@@ -204,7 +204,7 @@ class FoldSpec:
     fetch_wait_ms: int = 20
     # Records each agent takes at once, and how long it waits for more before taking fewer.
     batch_max: int = 1_000
-    batch_within_s: float = 0.005
+    batch_within_s: float = 0.01
     linger_ms: int = 5
     session_timeout_s: float = 3.0
     # Extra HTTP routes beside /metrics, /healthz and /readyz.
