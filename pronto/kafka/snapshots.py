@@ -64,15 +64,26 @@ async def newest(
 ) -> Found | None:
     """The newest snapshot of ``processor`` for ``partition`` that can be read, or None.
 
-    Each one that cannot (corrupt, unknown schema) is reported through ``unreadable`` with the reason,
-    and the one before it is tried.
+    Newest by the input offset it covers, not by its place in the log: a worker that lost its
+    partition may still write one more snapshot, older than its successor's. Each one that cannot
+    be read (corrupt, unknown schema, malformed chunks) is reported through ``unreadable`` with
+    the reason, and the one before it is tried.
     """
-    complete = await _complete(bootstrap_servers, TopicPartition(topic, partition), processor, timeout_s)
-    for slot, data in reversed(complete):
+    tp = TopicPartition(topic, partition)
+    frames: list[tuple[int, snapshot_pb2.PartitionSnapshot]] = []
+    for slot, data in await _complete(bootstrap_servers, tp, processor, timeout_s, unreadable):
         try:
             frame = snapshots.read_header(data)
             if frame.processor != processor or frame.partition != partition:
                 raise SnapshotError(f"{frame.processor}'s partition {frame.partition} under this key")
+        except SnapshotError as exc:
+            unreadable(str(exc))
+            continue
+        frames.append((slot, frame))
+    # Of two covering the same offset, the one written later comes first.
+    ordered = sorted(enumerate(frames), key=lambda found: (found[1][1].next_offset, found[0]), reverse=True)
+    for _, (slot, frame) in ordered:
+        try:
             state = await asyncio.to_thread(
                 snapshots.decode, frame, state_version=state_version, schema=schema
             )
@@ -84,9 +95,14 @@ async def newest(
 
 
 async def _complete(
-    bootstrap_servers: str, tp: TopicPartition, processor: str, timeout_s: float
+    bootstrap_servers: str,
+    tp: TopicPartition,
+    processor: str,
+    timeout_s: float,
+    unreadable: Callable[[str], None],
 ) -> list[tuple[int, bytes]]:
-    """The slots and bytes of the whole snapshots of ``processor`` in ``tp``, newest last."""
+    """The slots and bytes of the whole snapshots of ``processor`` in ``tp``, newest last (at most
+    ``KEEP``). A chunk whose key or headers do not say where it belongs is reported and skipped."""
     consumer = partition_reader(bootstrap_servers)
     await consumer.start()
     try:
@@ -102,16 +118,24 @@ async def _complete(
                 raise TimeoutError(f"reading the snapshots in {tp} took over {timeout_s:.0f} s")
             batch = (await consumer.getmany(tp, timeout_ms=200, max_records=1_000)).get(tp, [])
             for record in batch:
-                if not (record.key or b"").startswith(prefix):
+                key = record.key or b""
+                if not key.startswith(prefix):
                     continue
                 headers = dict(record.headers)
-                snapshot_id = headers.get("snapshot", b"")
-                index, _, count = headers.get("chunk", b"0/1").decode().partition("/")
+                try:
+                    slot = int(key.split(b"/")[-2])
+                    index_text, _, count_text = headers["chunk"].decode().partition("/")
+                    index, count = int(index_text), int(count_text)
+                    if not 0 <= index < count:
+                        raise ValueError(f"chunk {index} of {count}")
+                    snapshot_id = headers["snapshot"]
+                except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
+                    unreadable(f"a snapshot chunk at offset {record.offset} of {tp} is malformed: {exc!r}")
+                    continue
                 pieces = parts.setdefault(snapshot_id, {})
-                pieces[int(index)] = record.value or b""
-                if len(pieces) == int(count or 1):
-                    slot = int(record.key.split(b"/")[-2]) if record.key else 0
-                    complete.append((slot, b"".join(pieces[i] for i in range(len(pieces)))))
+                pieces[index] = record.value or b""
+                if len(pieces) == count:
+                    complete.append((slot, b"".join(pieces[i] for i in range(count))))
                     complete = complete[-KEEP:]
                     del parts[snapshot_id]
         return complete
