@@ -175,6 +175,9 @@ def read_header(data: bytes) -> snapshot_pb2.PartitionSnapshot:
         raise SnapshotError(f"not a snapshot: {exc}") from exc
     if snapshot.format != FORMAT:
         raise SnapshotError(f"snapshot format {snapshot.format}; this code reads format {FORMAT}")
+    # A frame cut short after its first fields parses; its state (a zlib stream) is then missing.
+    if not snapshot.state:
+        raise SnapshotError("the snapshot is truncated: it holds no state")
     if zlib.crc32(snapshot.state) != snapshot.state_crc32:
         raise SnapshotError("the snapshot's checksum does not match its state (corrupt or truncated)")
     return snapshot
