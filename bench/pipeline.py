@@ -146,8 +146,8 @@ def cpu_now(system: System, broker: EmbeddedBroker) -> dict[str, float]:
     return used
 
 
-async def records_in_topics(bootstrap_servers: str) -> int:
-    """Records the broker holds on every Pronto topic (the sum of their end offsets)."""
+async def records_in_topics(bootstrap_servers: str) -> dict[str, int]:
+    """Records the broker holds on each Pronto topic (the sum of its partitions' end offsets)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
     await consumer.start()
     try:
@@ -155,7 +155,10 @@ async def records_in_topics(bootstrap_servers: str) -> int:
         partitions = [
             TopicPartition(t.name, p) for t in topics.ALL for p in consumer.partitions_for_topic(t.name) or ()
         ]
-        return sum((await consumer.end_offsets(partitions)).values())
+        held: dict[str, int] = {}
+        for tp, end in (await consumer.end_offsets(partitions)).items():
+            held[tp.topic] = held.get(tp.topic, 0) + end
+        return held
     finally:
         await consumer.stop()
 
@@ -208,10 +211,12 @@ async def throughput(
         for name in cpu_after
     }
     progress("  CPU ms per message: " + ", ".join(f"{k[19:]} {v:.2f}" for k, v in cpu_ms.items()))
+    written = {t: (records_after[t] - records_before.get(t, 0)) / count for t in records_after}
+    progress("  records written per message: " + ", ".join(f"{t} {n:.2f}" for t, n in written.items() if n))
     return {
         **cpu_ms,
         "cpu_ms_per_message": sum(v for k, v in cpu_ms.items() if not k.endswith(("broker", "query"))),
-        "records_written_per_message": (records_after - records_before) / count,
+        "records_written_per_message": sum(written.values()),
         "messages": count,
         "conversations": len(conversations),
         "sustained_messages_per_s": count / (max(done.values()) - started),
