@@ -50,6 +50,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol, cast
 
 import faust
@@ -70,8 +71,15 @@ from pronto.ops import ops_router, serve_http
 from pronto.settings import HttpLimits
 
 Headers = list[tuple[str, bytes]]
-# Event ids a worker remembers per partition to drop redeliveries.
+# Event ids a worker remembers per partition to drop redeliveries: those of the last SEEN_FOR of
+# event time, and never more than SEEN_CAPACITY. Redeliveries come within seconds to minutes (the
+# uncommitted tail after a restart, a merge or an upstream fold sending again after its own
+# restart), so an hour is ample; a window by count alone filled up with a month of history and
+# made every restart unpickle 200,000 ids per partition.
 SEEN_CAPACITY = 200_000
+SEEN_FOR = timedelta(hours=1)
+# Event id -> its time (None in snapshots from before times were kept: forgotten by count only).
+Seen = OrderedDict[str, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -152,9 +160,7 @@ class FoldBase:
         """Take a partition's state from a snapshot (a worker re-binds what configuration decides)."""
         self.partitions[partition] = state
 
-    def first_time(
-        self, seen: OrderedDict[str, None], headers: Headers, value: bytes | None
-    ) -> Envelope | None:
+    def first_time(self, seen: Seen, headers: Headers, value: bytes | None) -> Envelope | None:
         """The record's event, or None when it cannot be read (counted in ``invalid``) or its id
         was seen already (a redelivery)."""
         try:
@@ -165,8 +171,12 @@ class FoldBase:
             return None
         if event.id in seen:
             return None
-        seen[event.id] = None
-        if len(seen) > SEEN_CAPACITY:
+        seen[event.id] = event.time
+        cutoff = event.time - SEEN_FOR
+        while seen:
+            oldest = next(iter(seen.values()))
+            if len(seen) <= SEEN_CAPACITY and (oldest is None or oldest >= cutoff):
+                break
             seen.popitem(last=False)
         return event
 

@@ -21,7 +21,7 @@ from typing import ClassVar
 from pronto import event_ids
 from pronto.channels import NAMES, channel_value
 from pronto.envelope import Envelope
-from pronto.folding import FoldBase, Headers, Out
+from pronto.folding import FoldBase, Headers, Out, Seen
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import (
     Customer,
@@ -62,7 +62,7 @@ def recipient_key(tenant: str, notification: Notification) -> str:
 class PartitionState:
     customers: OrderedDict[tuple[str, str], Customer] = field(default_factory=OrderedDict)
     early: OrderedDict[tuple[str, str], list[Envelope]] = field(default_factory=OrderedDict)
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    seen: Seen = field(default_factory=OrderedDict)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from google.protobuf.message import Message
 from pronto import envelope
 from pronto.channels import channel_name, channel_value
 from pronto.envelope import Envelope
-from pronto.folding import FoldBase, Headers, Out
+from pronto.folding import FoldBase, Headers, Out, Seen
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
 from services.sla.domain.policy import Metric, Policy
@@ -64,7 +64,7 @@ class PartitionState:
     conversations: dict[tuple[str, str], Tracked] = field(default_factory=dict)
     # (when, tenant, conversation): the earliest moments ticks must look at; stale entries are skipped.
     due: list[tuple[datetime, str, str]] = field(default_factory=list)
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    seen: Seen = field(default_factory=OrderedDict)
     windows: ResponseWindows = field(default_factory=ResponseWindows)
     clock: datetime | None = None
     # Tenant -> the policy set through the admin API, which overrides the configured one, and that
