@@ -293,7 +293,6 @@ class FoldingApp:
             session_timeout_s=spec.session_timeout_s,
         )
         self.input = self.app.topic(spec.input_topic)
-        self.output = self.app.topic(spec.output_topic)
         self.assigned_partitions: set[int] = set()
         # (topic, partition) -> the offset last handled by the merge or fold agent: the lag gauge.
         self.handled: dict[tuple[str, int], int] = {}
