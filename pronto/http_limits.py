@@ -6,9 +6,9 @@ seconds of the event loop and every other request of the process waited. ``Limit
 is that protocol with the limits of ``pronto.settings.HttpLimits``: a target longer than
 ``max_request_line_bytes`` is 414, more than ``max_headers`` fields or more than
 ``max_header_bytes`` of them is 431, each answered as soon as the limit is passed (at most one
-read, 256 KiB, later) and the connection closed. ``BodyLimit`` answers 413 to a Content-Length
-over ``max_body_bytes`` before the app reads anything, and to a chunked body once that many bytes
-have been read.
+read, 256 KiB, later) and the connection closed once the client had a moment to read the answer.
+``BodyLimit`` answers 413 to a Content-Length over ``max_body_bytes`` before the app reads
+anything, and to a chunked body once that many bytes have been read.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from pronto.settings import HttpLimits
 
 log = logging.getLogger(__name__)
 
+# After refusing, how long and how much of what the client still sends is read and dropped.
+LINGER_S = 2.0
+LINGER_BYTES = 16 * 1024 * 1024
 _REASONS = {413: b"Content Too Large", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -48,6 +51,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._fields = 0
         self._field_bytes = 0
         self._refusal: tuple[int, str] | None = None
+        self._lingering = False
+        self._discarded = 0
         # The request line and headers as a whole, with room for the separators of each field.
         self._max_head = self.limits.max_request_line_bytes + self.limits.max_header_bytes
         self._max_head += 4 * self.limits.max_headers + 64
@@ -58,6 +63,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
+            return
+        if self._lingering:  # refused: what the client still sends is read and dropped
+            self._discarded += len(data)
+            if self._discarded > LINGER_BYTES:
+                self.transport.close()
             return
         if self._in_head:
             self._head_bytes += len(data)
@@ -112,7 +122,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
             b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body)
         )
-        self.transport.close()
+        # Closing a socket with unread data sends a reset, which can destroy the answer before the
+        # client reads it (a client still sending its huge header, as the tests saw under load):
+        # stop writing, drop what still comes for a moment, then close.
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_S, self.transport.close)
 
 
 class BodyLimit:
