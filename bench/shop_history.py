@@ -38,20 +38,23 @@ from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.kafka import snapshots as kafka_snapshots
 from pronto.v1 import common_pb2, events_pb2
+from services.notify import app as notify_app
 from services.notify.app import wanted as notify_wanted
 from services.notify.settings import NotifySettings
 from services.notify.worker import Worker as NotifyWorker
+from services.routing import app as routing_app
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
 from services.routing.shop import Emitted
 from services.routing.worker import Worker as RoutingWorker
+from services.sla import app as sla_app
 from services.sla.settings import SlaSettings
 from services.sla.worker import Worker as SlaWorker
 
 TENANT = "bench-shop"
 SOURCE = "/pronto/bench/history"
 SERVICES = ("routing", "sla", "notify")
-APP_IDS = {"routing": "pronto-routing", "sla": "pronto-sla", "notify": "pronto-notify"}
+APP_IDS = {"routing": routing_app.APP_ID, "sla": sla_app.APP_ID, "notify": notify_app.APP_ID}
 INPUTS = {"routing": topics.ROUTING, "sla": topics.CLOCKS, "notify": topics.NOTIFY}
 # Which service's merge reads which source topic (services/*/app.py).
 READERS = {
