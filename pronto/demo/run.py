@@ -76,6 +76,9 @@ class DemoOptions:
     query_http_port: int = 8084
     inbox_port: int = 8090
     progress_every: float = 2.0
+    # Called at every progress line with the running simulation and the broker (``bench.soak``
+    # samples the acknowledgement latencies and the broker's CPU with it).
+    observe: Callable[[Simulation, EmbeddedBroker], None] | None = None
 
 
 def accepted_by_channel(metrics_text: str) -> Counter[str]:
@@ -159,7 +162,7 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             _announce(say, broker, ingest, routing, sla, notify, query, simulation, run_dir, options)
             interrupted_task = asyncio.create_task(_stop_when(interrupted, simulation.stop))
             traffic = asyncio.create_task(simulation.run())
-            await _report_progress(say, services, simulation, traffic, options)
+            await _report_progress(say, services, simulation, traffic, options, broker)
             interrupted_task.cancel()
             if not interrupted.is_set():
                 await simulation.inbox.settle(say, assigned(_scrape(f"{routing.http_url}/metrics")))
@@ -311,6 +314,7 @@ async def _report_progress(
     simulation: Simulation,
     traffic: asyncio.Task[TrafficStats],
     options: DemoOptions,
+    broker: EmbeddedBroker,
 ) -> None:
     ingest, routing, sla, _ = services
     stats, team = simulation.stats, simulation.team
@@ -318,6 +322,8 @@ async def _report_progress(
     while not traffic.done():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(traffic), options.progress_every)
+        if options.observe is not None:
+            options.observe(simulation, broker)
         if await asyncio.to_thread(http_status, ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - simulation.started

@@ -69,6 +69,9 @@ class Team:
     counts: Counter[str] = field(default_factory=Counter)
     _away: set[str] = field(default_factory=set)
     _tasks: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
+    # Set by ``stop``: assignments told afterwards (the inbox still hears them while the run settles)
+    # are not answered, since the client is closing.
+    _stopped: bool = False
 
     def __post_init__(self) -> None:
         self._random = random.Random(f"team-{self.seed}")
@@ -102,7 +105,9 @@ class Team:
     def assigned(self, operator_id: str, conversation_id: str, language: str) -> None:
         """Notify told ``operator_id`` of a new conversation: they will answer it after a handling time."""
         key = (conversation_id, operator_id)
-        if operator_id not in self._members or operator_id in self._away or key in self._tasks:
+        if self._stopped or key in self._tasks:
+            return
+        if operator_id not in self._members or operator_id in self._away:
             return
         self.counts["assignments told"] += 1
         task = asyncio.create_task(self._answer(conversation_id, operator_id, language))
@@ -132,6 +137,7 @@ class Team:
             self.counts[f"reply failed: {exc.code().name}"] += 1
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
