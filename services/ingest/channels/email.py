@@ -2,7 +2,8 @@
 
 Parsing is Python's ``email`` package (``policy.default``): multipart,
 quoted-printable and base64, any declared charset. The text is the plain
-part, or the HTML part reduced to text when there is no plain one;
+part, or the HTML part reduced to text when there is no plain one or it is
+empty;
 attachments are kept as metadata (name, type, size).
 
 Threading: a reply continues the conversation of the message it answers.
@@ -40,7 +41,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import HeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
@@ -242,16 +243,35 @@ def parse_raw(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
     return [message]
 
 
+def best_text(plain: str, html: str) -> str:
+    """The plain text when it says something, else the HTML reduced to text.
+
+    Mail clients and shop platforms often send an empty (or whitespace-only) text/plain
+    alternative beside the real HTML body (issue #19): preferring plain by MIME type alone then
+    loses every word the customer wrote.
+    """
+    return plain if plain.strip() else html_to_text(html)
+
+
 def _body_text(parsed: EmailMessage) -> tuple[str, list[str]]:
-    """The text, and what had to be changed to read it.
+    """The text (the first non-empty of the plain and the HTML body), and what had to be changed
+    to read it."""
+    notes: list[str] = []
+    plain = _part_text(parsed.get_body(preferencelist=("plain",)), notes)
+    if plain.strip():
+        return plain, notes
+    html = _part_text(parsed.get_body(preferencelist=("html",)), notes)
+    return best_text(plain, html), notes
+
+
+def _part_text(body: MIMEPart | None, notes: list[str]) -> str:
+    """One body part's text; a note in ``notes`` when its charset had to be guessed.
 
     A charset Python does not know (``x-no-such-charset``, a mail client's own name) is read as
     UTF-8 with replacement characters: the customer's words mostly survive, refusing loses them all.
     """
-    body = parsed.get_body(preferencelist=("plain", "html"))
     if body is None:
-        return "", []
-    notes = []
+        return ""
     try:
         content = body.get_content()
     except LookupError:
@@ -262,9 +282,7 @@ def _body_text(parsed: EmailMessage) -> tuple[str, list[str]]:
             f"the text's charset {charset!r} is unknown: it was read as UTF-8, "
             "undecodable bytes replaced with U+FFFD"
         )
-    if not isinstance(content, str):
-        return "", notes
-    return (html_to_text(content) if body.get_content_subtype() == "html" else content), notes
+    return content if isinstance(content, str) else ""
 
 
 def _attachment(part: EmailMessage) -> common_pb2.Attachment:
@@ -290,10 +308,8 @@ def parse_json(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
         f"{sender.str('Name', '')} <{sender.str('Email')}>" if sender is not None else body.str("From")
     )
     own_id = (message_ids(headers.get("message-id")) or [f"<{body.str('MessageID')}@postmark>"])[0]
-    text = (
-        body.str("StrippedTextReply", "")
-        or body.str("TextBody", "")
-        or html_to_text(body.str("HtmlBody", ""))
+    text = best_text(
+        body.str("StrippedTextReply", "").strip() or body.str("TextBody", ""), body.str("HtmlBody", "")
     )
     attachments = [
         common_pb2.Attachment(
@@ -388,8 +404,9 @@ def parse_mailgun(tenant: str, form: forms.Form) -> list[events_pb2.MessageRecei
     own_id = (message_ids(_lookup(found, "Message-Id")) or [""])[0]
     if not own_id:
         raise MalformedPayload("Message-Id is required (a field of its own or in message-headers)")
-    text = (
-        fields.get("stripped-text") or fields.get("body-plain") or html_to_text(fields.get("body-html", ""))
+    text = best_text(
+        (fields.get("stripped-text") or "").strip() or fields.get("body-plain", ""),
+        fields.get("body-html", ""),
     )
     count = fields.get("attachment-count", "0")
     if not count.isdigit() or int(count) > MAX_ATTACHMENTS:
@@ -486,7 +503,7 @@ def parse_sendgrid(tenant: str, form: forms.Form) -> list[events_pb2.MessageRece
         tenant,
         sender=str(headers.get("From") or "") or text_of("from"),
         subject=str(headers.get("Subject") or "") or text_of("subject"),
-        text=text_of("text") or html_to_text(text_of("html")),
+        text=plain if (plain := text_of("text")).strip() else best_text("", text_of("html")),
         message_id=own_id,
         in_reply_to=str(headers.get("In-Reply-To") or ""),
         references=str(headers.get("References") or ""),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pronto.v1 import events_pb2
-from services.ingest.channels.language import LanguageDetector
+from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels.language import LanguageDetector, settled
 from services.ingest.channels.topics import topic_hints
 
 # Enough text to tell a language or a topic; detection cost grows with length (long e-mails).
 _SAMPLE_CHARS = 1_000
+# Channels whose language tag is the sender's software's setting (e-mail's Content-Language, the
+# mail client's locale), to be checked against the text. A chat platform's tag is left as it is.
+_DECLARED_BY_SOFTWARE = frozenset({common_pb2.CHANNEL_EMAIL})
 
 
 class Enricher:
@@ -21,5 +24,15 @@ class Enricher:
             words = f"{message.subject}\n{message.text}".strip()[:_SAMPLE_CHARS]
             if not message.language:
                 message.language = self._detector.detect(words)
+            elif message.channel in _DECLARED_BY_SOFTWARE:
+                declared = message.language
+                message.language = settled(
+                    declared, self._detector.detect(words), words, self._detector.languages
+                )
+                if message.language != declared:
+                    message.notes.append(
+                        f"declared language {declared!r} (Content-Language), "
+                        f"but the text reads as {message.language!r}"
+                    )
             if not message.topic_hints:
                 message.topic_hints.extend(topic_hints(words))  # type: ignore[arg-type]
