@@ -137,6 +137,33 @@ class WebhookPartDeadLettered(_message.Message):
     received_at: _timestamp_pb2.Timestamp
     def __init__(self, channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., route: _Optional[str] = ..., path: _Optional[str] = ..., reason: _Optional[str] = ..., body: _Optional[bytes] = ..., content_type: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class RecordDeadLettered(_message.Message):
+    __slots__ = ("processor", "topic", "partition", "event_id", "event_type", "reason", "headers", "value")
+    class Header(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bytes
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+    PROCESSOR_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    processor: str
+    topic: str
+    partition: int
+    event_id: str
+    event_type: str
+    reason: str
+    headers: _containers.RepeatedCompositeFieldContainer[RecordDeadLettered.Header]
+    value: bytes
+    def __init__(self, processor: _Optional[str] = ..., topic: _Optional[str] = ..., partition: _Optional[int] = ..., event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., reason: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[RecordDeadLettered.Header, _Mapping]]] = ..., value: _Optional[bytes] = ...) -> None: ...
+
 class LanguageSkill(_message.Message):
     __slots__ = ("language", "proficiency")
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]

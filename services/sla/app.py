@@ -24,12 +24,15 @@ from pronto.channels import NAMES
 from pronto.envelope import Envelope
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
-from services.sla.domain.windows import figures
+from pronto.validation_errors import PlainErrorsRoute
+from services.sla.domain.windows import EARLIEST, LATEST, figures
 from services.sla.metrics import SlaMetrics
 from services.sla.settings import PolicyConfig, SlaSettings
 from services.sla.worker import Outcome, Worker
 
 APP_ID = "pronto-sla"
+# How often the records the worker gave up on are written to the dead-letter topic and counted.
+DEAD_LETTERS_EVERY_S = 0.5
 
 
 def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
@@ -74,6 +77,21 @@ class Sla:
             replayed=self.metrics.replayed,
         )
         self.app = self.folding.app
+        self._counted_invalid = 0
+        self.app.timer(interval=DEAD_LETTERS_EVERY_S)(self._write_dead_letters)
+
+    async def _write_dead_letters(self) -> None:
+        """What the worker gave up on, counted and written to ``support.deadletter.v1``.
+
+        The fold writes to its output topic only, so dead letters wait in the worker until this
+        timer takes them; the producer is flushed before every commit, but a crash within
+        ``DEAD_LETTERS_EVERY_S`` of the failure can lose a dead letter (the count is logged)."""
+        invalid = self.worker.invalid
+        if invalid > self._counted_invalid:
+            self.metrics.invalid(invalid - self._counted_invalid)
+        self._counted_invalid = invalid
+        for out in self.worker.take_dead_letters():
+            await self.app.producer.send(topics.DEADLETTER.name, out.key, out.value, None, None, out.headers)
 
     def _published(self, out: Out) -> None:
         if isinstance(out.emitted, Outcome):
@@ -94,7 +112,7 @@ class Sla:
 
     def _admin_router(self, settings: SlaSettings) -> APIRouter:
         """``PUT /v1/admin/sla-policy``: a shop changes its policy at run time, as an event."""
-        router = APIRouter(prefix="/v1/admin", tags=["admin"])
+        router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=PlainErrorsRoute)
         source = f"/pronto/sla/{settings.instance}"
 
         @router.put("/sla-policy", status_code=202, dependencies=[Depends(self._authenticate)])
@@ -128,7 +146,7 @@ class Sla:
         return router
 
     def _windows_router(self) -> APIRouter:
-        router = APIRouter(prefix="/v1/sla", tags=["sla"])
+        router = APIRouter(prefix="/v1/sla", tags=["sla"], route_class=PlainErrorsRoute)
 
         @router.get("/windows", dependencies=[Depends(self._authenticate)])
         async def windows(
@@ -149,6 +167,8 @@ class Sla:
             now = at or datetime.now(UTC)
             if now.tzinfo is None:
                 raise HTTPException(422, "at needs a time zone, e.g. 2026-11-24T09:30:00+01:00")
+            if not EARLIEST <= now <= LATEST:
+                raise HTTPException(422, f"at must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
             states = list(self.worker.partitions.values())
             channels = (
                 [channel] if channel else sorted({c for s in states for c in s.windows.channels(tenant)})

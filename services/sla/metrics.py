@@ -67,8 +67,8 @@ class SlaMetrics:
                     output.elapsed.total_seconds(), exemplar=None if output.met else exemplar
                 )
 
-    def invalid(self) -> None:
-        self._invalid.inc()
+    def invalid(self, count: int = 1) -> None:
+        self._invalid.inc(count)
 
     def replayed(self, count: int) -> None:
         self._replayed.inc(count)

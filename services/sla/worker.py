@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from google.protobuf.message import Message
+from pydantic import ValidationError
 
 from pronto import envelope
 from pronto.channels import channel_name, channel_value
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out, Seen
 from pronto.v1 import common_pb2, events_pb2
+from services.sla.dead_letters import dead_letter, unreadable_reason
 from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
 from services.sla.domain.policy import Metric, Policy
 from services.sla.domain.windows import ResponseWindows
@@ -39,6 +41,11 @@ METRICS = {
     Metric.NEXT_RESPONSE: events_pb2.SLA_METRIC_NEXT_RESPONSE,
     Metric.RESOLUTION: events_pb2.SLA_METRIC_RESOLUTION,
 }
+
+
+def _reason(exc: Exception) -> str:
+    """What failed, for the dead letter: pydantic's own text names the field of a refused policy."""
+    return str(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,8 @@ class Worker(FoldBase):
     invalid: int = 0
     # Tenant -> the latest policy set through the admin API, as it was given (for reading it back).
     changed: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Records given up on live, until the adapter takes them (``take_dead_letters``).
+    dead_letters: list[Out] = field(default_factory=list)
 
     def policy(self, tenant: str, state: PartitionState | None = None) -> Policy:
         if state is not None and tenant in state.policies:
@@ -92,20 +101,54 @@ class Worker(FoldBase):
 
     def apply(self, partition: int, headers: Headers, value: bytes | None) -> list[Out]:
         state = self.partitions.setdefault(partition, PartitionState())
+        invalid = self.invalid
         event = self.first_time(state.seen, headers, value)
         if event is None:
+            if self.invalid > invalid:
+                self._give_up(partition, headers, value, unreadable_reason(headers, value), None, state)
             return []
+        clock = state.clock
         now = state.clock = max(state.clock or event.time, event.time)
         try:
             outcomes = self._apply(state, event, now)
-        except Exception:
-            # One event's failure must not stop every clock of the partition; a replay skips it the same way.
+        except Exception as exc:
+            # One event's failure must not stop every clock of the partition, nor move its time; a
+            # replay skips it the same way. Ours to say why: dead-lettered with the reason.
             self.invalid += 1
-            log.exception("SLA failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant)
+            state.clock = clock
+            if not isinstance(exc, ValidationError):
+                log.exception("SLA failed on event %s (%s) of %s", event.id, event.type, event.tenant)
+            self._give_up(partition, headers, value, _reason(exc), event, state)
             return []
         return [
             self.derived(event, i, o.conversation_id, o.tenant, o.payload, o) for i, o in enumerate(outcomes)
         ]
+
+    def take_dead_letters(self) -> list[Out]:
+        """The dead letters of records given up on since the last call, for ``support.deadletter.v1``
+        (the fold writes outputs to one topic: the adapter writes these)."""
+        taken, self.dead_letters = self.dead_letters, []
+        return taken
+
+    def _give_up(
+        self,
+        partition: int,
+        headers: Headers,
+        value: bytes | None,
+        reason: str,
+        event: Envelope | None,
+        state: PartitionState,
+    ) -> None:
+        """Log a record given up on and dead-letter it, once: a replay gave up on it live already."""
+        if self.replaying:
+            return
+        about = f"event {event.id} ({event.type}) of {event.tenant}" if event else "a record it cannot read"
+        log.warning("SLA gave up on %s of partition %d, dead-lettered: %s", about, partition, reason)
+        self.dead_letters.append(
+            dead_letter(
+                self.source, partition, headers, value, reason, event, state.clock or datetime.now(UTC)
+            )
+        )
 
     def restore(self, partition: int, state: PartitionState) -> None:
         self.partitions[partition] = state

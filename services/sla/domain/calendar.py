@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,8 +25,27 @@ MINUTES_PER_DAY = 24 * 60
 HORIZON = timedelta(days=3 * 366)
 
 
+# A calendar must open at least once in any such span from now on, or it is refused: a target in
+# business time would have no deadline, and every clock of the shop would fail.
+OPEN_AT_LEAST_ONCE_IN = timedelta(days=366)
+# The days a closure may name. Business time is computed day by day up to HORIZON past an instant,
+# which must stay inside the years ``datetime`` holds (1 to 9999).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(8999, 12, 31)
+
+
 class NeverOpen(ValueError):
     """The calendar has no open time within the horizon: no business deadline exists."""
+
+
+def merged(closures: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Closures as the shop is closed: overlapping or back-to-back ranges joined, in order."""
+    joined: list[tuple[date, date]] = []
+    for first, last in sorted(closures):
+        if joined and first <= joined[-1][1] + timedelta(days=1):
+            joined[-1] = (joined[-1][0], max(joined[-1][1], last))
+        else:
+            joined.append((first, last))
+    return joined
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,14 @@ class BusinessCalendar:
 
     def is_open(self, at: datetime) -> bool:
         return next(self.intervals(at, at + timedelta(microseconds=1)), None) is not None
+
+    def never_open_from(self, starts: Iterable[datetime]) -> datetime | None:
+        """The first of ``starts`` after which the calendar stays closed for ``OPEN_AT_LEAST_ONCE_IN``,
+        or None. Each search stops at the first open interval: a normal calendar costs a day or so."""
+        for start in starts:
+            if next(self.intervals(start, start + OPEN_AT_LEAST_ONCE_IN), None) is None:
+                return start
+        return None
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` if open then, else when the shop next opens."""

@@ -13,11 +13,15 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 SIZES = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 ANSWERED_WITHIN = timedelta(hours=24)
 KEEP = timedelta(days=2)
+# The instants a window may be asked about: a day's room inside what ``datetime`` holds, since a
+# window's bounds are computed around the instant (year 1 and 9999 overflowed into a 500).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 @dataclass
