@@ -24,21 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pronto/v1/common.proto\x12\tpronto.v1\"o\n\x06Sender\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12%\n\x04tier\x18\x05 \x01(\x0e\x32\x17.pronto.v1.CustomerTier\"U\n\nAttachment\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x0b\n\x03url\x18\x04 \x01(\t*\xf3\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x14\n\x10\x43HANNEL_WEB_CHAT\x10\x02\x12\x18\n\x14\x43HANNEL_CONTACT_FORM\x10\x03\x12\x11\n\rCHANNEL_PHONE\x10\x04\x12\x14\n\x10\x43HANNEL_FACEBOOK\x10\x05\x12\x15\n\x11\x43HANNEL_INSTAGRAM\x10\x06\x12\r\n\tCHANNEL_X\x10\x07\x12\x14\n\x10\x43HANNEL_WHATSAPP\x10\x08\x12\x14\n\x10\x43HANNEL_TELEGRAM\x10\t\x12\x11\n\rCHANNEL_VIBER\x10\n*\x92\x01\n\x0c\x43ustomerTier\x12\x1d\n\x19\x43USTOMER_TIER_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_TIER_STANDARD\x10\x01\x12\x18\n\x14\x43USTOMER_TIER_SILVER\x10\x02\x12\x16\n\x12\x43USTOMER_TIER_GOLD\x10\x03\x12\x15\n\x11\x43USTOMER_TIER_VIP\x10\x04*\xed\x01\n\x0cSupportTopic\x12\x1d\n\x19SUPPORT_TOPIC_UNSPECIFIED\x10\x00\x12\x18\n\x14SUPPORT_TOPIC_ORDERS\x10\x01\x12\x1a\n\x16SUPPORT_TOPIC_PAYMENTS\x10\x02\x12\x1a\n\x16SUPPORT_TOPIC_SHIPPING\x10\x03\x12\x19\n\x15SUPPORT_TOPIC_RETURNS\x10\x04\x12\x19\n\x15SUPPORT_TOPIC_ACCOUNT\x10\x05\x12\x19\n\x15SUPPORT_TOPIC_PRODUCT\x10\x06\x12\x1b\n\x17SUPPORT_TOPIC_COMPLAINT\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pronto/v1/common.proto\x12\tpronto.v1\"o\n\x06Sender\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12%\n\x04tier\x18\x05 \x01(\x0e\x32\x17.pronto.v1.CustomerTier\"U\n\nAttachment\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x0b\n\x03url\x18\x04 \x01(\t\"\xa7\x01\n\x08Referral\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0b\n\x03ref\x18\x03 \x01(\t\x12\r\n\x05\x61\x64_id\x18\x04 \x01(\t\x12\x0f\n\x07post_id\x18\x05 \x01(\t\x12\x0b\n\x03url\x18\x06 \x01(\t\x12\x10\n\x08headline\x18\x07 \x01(\t\x12\x0c\n\x04\x62ody\x18\x08 \x01(\t\x12\x11\n\tmedia_url\x18\t \x01(\t\x12\x10\n\x08\x63lick_id\x18\n \x01(\t*\xf3\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x14\n\x10\x43HANNEL_WEB_CHAT\x10\x02\x12\x18\n\x14\x43HANNEL_CONTACT_FORM\x10\x03\x12\x11\n\rCHANNEL_PHONE\x10\x04\x12\x14\n\x10\x43HANNEL_FACEBOOK\x10\x05\x12\x15\n\x11\x43HANNEL_INSTAGRAM\x10\x06\x12\r\n\tCHANNEL_X\x10\x07\x12\x14\n\x10\x43HANNEL_WHATSAPP\x10\x08\x12\x14\n\x10\x43HANNEL_TELEGRAM\x10\t\x12\x11\n\rCHANNEL_VIBER\x10\n*\x92\x01\n\x0c\x43ustomerTier\x12\x1d\n\x19\x43USTOMER_TIER_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_TIER_STANDARD\x10\x01\x12\x18\n\x14\x43USTOMER_TIER_SILVER\x10\x02\x12\x16\n\x12\x43USTOMER_TIER_GOLD\x10\x03\x12\x15\n\x11\x43USTOMER_TIER_VIP\x10\x04*\xed\x01\n\x0cSupportTopic\x12\x1d\n\x19SUPPORT_TOPIC_UNSPECIFIED\x10\x00\x12\x18\n\x14SUPPORT_TOPIC_ORDERS\x10\x01\x12\x1a\n\x16SUPPORT_TOPIC_PAYMENTS\x10\x02\x12\x1a\n\x16SUPPORT_TOPIC_SHIPPING\x10\x03\x12\x19\n\x15SUPPORT_TOPIC_RETURNS\x10\x04\x12\x19\n\x15SUPPORT_TOPIC_ACCOUNT\x10\x05\x12\x19\n\x15SUPPORT_TOPIC_PRODUCT\x10\x06\x12\x1b\n\x17SUPPORT_TOPIC_COMPLAINT\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pronto.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=238
-  _globals['_CHANNEL']._serialized_end=481
-  _globals['_CUSTOMERTIER']._serialized_start=484
-  _globals['_CUSTOMERTIER']._serialized_end=630
-  _globals['_SUPPORTTOPIC']._serialized_start=633
-  _globals['_SUPPORTTOPIC']._serialized_end=870
+  _globals['_CHANNEL']._serialized_start=408
+  _globals['_CHANNEL']._serialized_end=651
+  _globals['_CUSTOMERTIER']._serialized_start=654
+  _globals['_CUSTOMERTIER']._serialized_end=800
+  _globals['_SUPPORTTOPIC']._serialized_start=803
+  _globals['_SUPPORTTOPIC']._serialized_end=1040
   _globals['_SENDER']._serialized_start=37
   _globals['_SENDER']._serialized_end=148
   _globals['_ATTACHMENT']._serialized_start=150
   _globals['_ATTACHMENT']._serialized_end=235
+  _globals['_REFERRAL']._serialized_start=238
+  _globals['_REFERRAL']._serialized_end=405
 # @@protoc_insertion_point(module_scope)

@@ -87,3 +87,27 @@ class Attachment(_message.Message):
     size_bytes: int
     url: str
     def __init__(self, filename: _Optional[str] = ..., content_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., url: _Optional[str] = ...) -> None: ...
+
+class Referral(_message.Message):
+    __slots__ = ("source", "type", "ref", "ad_id", "post_id", "url", "headline", "body", "media_url", "click_id")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    AD_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_URL_FIELD_NUMBER: _ClassVar[int]
+    CLICK_ID_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    type: str
+    ref: str
+    ad_id: str
+    post_id: str
+    url: str
+    headline: str
+    body: str
+    media_url: str
+    click_id: str
+    def __init__(self, source: _Optional[str] = ..., type: _Optional[str] = ..., ref: _Optional[str] = ..., ad_id: _Optional[str] = ..., post_id: _Optional[str] = ..., url: _Optional[str] = ..., headline: _Optional[str] = ..., body: _Optional[str] = ..., media_url: _Optional[str] = ..., click_id: _Optional[str] = ...) -> None: ...

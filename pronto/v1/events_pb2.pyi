@@ -90,7 +90,7 @@ DELIVERY_STATUS_READ: DeliveryStatus
 DELIVERY_STATUS_FAILED: DeliveryStatus
 
 class MessageReceived(_message.Message):
-    __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject", "notes")
+    __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject", "notes", "reply_to_message_id", "original_message_id", "referral")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +104,9 @@ class MessageReceived(_message.Message):
     TOPIC_HINTS_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: _common_pb2.Channel
     channel_message_id: str
@@ -117,7 +120,10 @@ class MessageReceived(_message.Message):
     topic_hints: _containers.RepeatedScalarFieldContainer[_common_pb2.SupportTopic]
     subject: str
     notes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
+    reply_to_message_id: str
+    original_message_id: str
+    referral: _common_pb2.Referral
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., reply_to_message_id: _Optional[str] = ..., original_message_id: _Optional[str] = ..., referral: _Optional[_Union[_common_pb2.Referral, _Mapping]] = ...) -> None: ...
 
 class WebhookPartDeadLettered(_message.Message):
     __slots__ = ("channel", "route", "path", "reason", "body", "content_type", "received_at")

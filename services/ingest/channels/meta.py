@@ -7,6 +7,11 @@ customer message becomes one MessageReceived; what is not a customer
 message (echoes of our own replies, deliveries, reads, WhatsApp statuses)
 is acknowledged and left out. Timestamps: Messenger and Instagram DMs in
 milliseconds, comments and WhatsApp in seconds.
+
+What the operator needs to read a message in its context travels with it: the
+message it replies to (``reply_to_message_id``), the message an edit or a
+deletion changes (``original_message_id``), and the ad, post or link that
+brought the customer (``referral``, see ``referral_of``).
 """
 
 from __future__ import annotations
@@ -110,14 +115,18 @@ def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> 
         )
     if (edit := event.maybe("message_edit")) is not None:
         number = edit.int("num_edit", 1)
-        yield _with(
+        edited = _with(
             base, f"{edit.str('mid')}#edit{number}", events_pb2.MESSAGE_KIND_EDITED, edit.str("text", "")
         )
+        edited.original_message_id = edit.str("mid")
+        yield edited
     elif (message := event.maybe("message")) is not None:
         if message.data.get("is_echo"):
             return
         if message.data.get("is_deleted"):
-            yield _with(base, f"{message.str('mid')}#deleted", events_pb2.MESSAGE_KIND_DELETED, "")
+            deleted = _with(base, f"{message.str('mid')}#deleted", events_pb2.MESSAGE_KIND_DELETED, "")
+            deleted.original_message_id = message.str("mid")
+            yield deleted
             return
         attachments = message.list("attachments", required=False)
         kind = events_pb2.MESSAGE_KIND_TEXT
@@ -127,13 +136,87 @@ def _direct(tenant: str, label: str, channel: int, account: str, event: Obj) -> 
             kind = _ATTACHMENT_KINDS.get(attachments[0].str("type", "file"), events_pb2.MESSAGE_KIND_FILE)
         result = _with(base, message.str("mid"), kind, message.str("text", "") or _quick_reply(message))
         result.attachments.extend(_meta_attachment(a) for a in attachments)
+        result.reply_to_message_id = _replied_to(message)
+        _refer(result, message.maybe("referral") or event.maybe("referral"))
         yield result
     elif (postback := event.maybe("postback")) is not None:
         # A button the customer pressed: its title is what they "said".
         mid = postback.str("mid", "") or f"postback:{customer}:{event.int('timestamp')}"
-        yield _with(
+        pressed = _with(
             base, mid, events_pb2.MESSAGE_KIND_TEXT, postback.str("title", postback.str("payload", ""))
         )
+        _refer(pressed, postback.maybe("referral"))  # Get Started from an ad or an m.me link
+        yield pressed
+    elif (referral := event.maybe("referral")) is not None:
+        yield _arrival(base, referral, event)
+
+
+def _replied_to(message: Obj) -> str:
+    """The message this one answers: ``reply_to.mid``; an Instagram reply to a story names the
+    story instead (``reply_to.story.id``), marked as such."""
+    reply = message.maybe("reply_to")
+    if reply is None:
+        return ""
+    if reply.has("mid"):
+        return reply.str("mid")
+    story = reply.maybe("story")
+    return f"story:{story.str('id')}" if story is not None and story.has("id") else ""
+
+
+def referral_of(referral: Obj) -> common_pb2.Referral:
+    """Meta's referral object, of either family, as one shape.
+
+    Messenger and Instagram (``messaging_referrals``, a postback's or a message's ``referral``):
+    ``ref``, ``source`` (ADS, SHORTLINK, CUSTOMER_CHAT_PLUGIN...), ``type``, ``ad_id``,
+    ``referer_uri`` and ``ads_context_data`` (ad_title, photo_url, video_url, post_id).
+    WhatsApp's Click-to-WhatsApp ads and posts: ``source_type``, ``source_id``, ``source_url``,
+    ``headline``, ``body``, ``image_url``/``video_url``/``thumbnail_url``, ``ctwa_clid``.
+    """
+    ads = referral.maybe("ads_context_data")
+    context = ads.str if ads is not None else (lambda _key, default="": default)
+    media = (
+        referral.str("image_url", "")
+        or referral.str("video_url", "")
+        or referral.str("thumbnail_url", "")
+        or context("photo_url", "")
+        or context("video_url", "")
+    )
+    return common_pb2.Referral(
+        source=referral.str("source", "") or referral.str("source_type", ""),
+        type=referral.str("type", ""),
+        ref=referral.str("ref", ""),
+        ad_id=referral.str("ad_id", "") or referral.str("source_id", ""),
+        post_id=context("post_id", ""),
+        url=referral.str("source_url", "") or referral.str("referer_uri", ""),
+        headline=referral.str("headline", "") or context("ad_title", ""),
+        body=referral.str("body", ""),
+        media_url=media,
+        click_id=referral.str("ctwa_clid", ""),
+    )
+
+
+def _refer(message: Message, referral: Obj | None) -> None:
+    if referral is not None:
+        message.referral.CopyFrom(referral_of(referral))
+
+
+def _arrival(base: Message, referral: Obj, event: Obj) -> Message:
+    """A customer with a thread already open came back through an ad or a link, without writing
+    (``messaging_referrals``): recorded in the conversation, as a platform's notice rather than the
+    customer's words (``MESSAGE_KIND_AUTOMATIC``), so it opens nothing and starts no clock."""
+    found = referral_of(referral)
+    what = f"the ad {found.headline or found.ad_id}" if found.ad_id else f"a link ({found.source})"
+    if found.ref:
+        what += f", ref {found.ref}"
+    notice = _with(
+        base,
+        f"referral:{base.sender.id}:{event.int('timestamp')}",
+        events_pb2.MESSAGE_KIND_AUTOMATIC,
+        f"(came back to the conversation through {what})",
+    )
+    notice.referral.CopyFrom(found)
+    notice.notes.append("a referral notice from the platform: the customer wrote nothing")
+    return notice
 
 
 def _quick_reply(message: Obj) -> str:
@@ -190,6 +273,7 @@ def _feed_comment(tenant: str, page: str, value: Obj, entry_time: int) -> Iterat
         text="" if verb == "remove" else value.str("message", ""),
         kind=kind,
         is_public=True,
+        original_message_id=value.str("comment_id") if verb != "add" else "",
     )
     if value.has("created_time"):
         message.sent_at.CopyFrom(from_epoch(value.int("created_time"), f"{value.path}.created_time"))
@@ -294,6 +378,8 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
         kind=kind,  # type: ignore[arg-type]
     )
     message.sent_at.CopyFrom(from_epoch(item.int("timestamp"), f"{item.path}.timestamp"))
+    message.reply_to_message_id, message.original_message_id = _whatsapp_links(item, kind_name)
+    _refer(message, item.maybe("referral"))
     if kind_name == "location":
         message.attachments.append(_whatsapp_place(item.obj("location")))
         return message
@@ -310,6 +396,18 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
             )
         )
     return message
+
+
+def _whatsapp_links(item: Obj, kind_name: str) -> tuple[str, str]:
+    """(the message replied to, the message edited or revoked): ``context.id`` (a reply, also
+    inside an edit's new message) and ``original_message_id`` of an ``edit`` or a ``revoke``."""
+    changed = item.maybe(kind_name) if kind_name in ("edit", "revoke") else None
+    inner = changed.maybe("message") if changed is not None else None
+    context = (inner or item).maybe("context")
+    return (
+        context.str("id", "") if context is not None else "",
+        changed.str("original_message_id", "") if changed is not None else "",
+    )
 
 
 def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
