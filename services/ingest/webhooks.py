@@ -51,6 +51,8 @@ Verify = Callable[[ChannelSecrets, bytes, Request], None]
 Parse = Callable[[str, bytes, Request], Sequence[events_pb2.MessageReceived | Unreadable]]
 # The platforms' reports about what Pronto sent (statuses, deliveries, reads) in the same webhooks.
 Reports = Callable[[bytes], Sequence[events_pb2.DeliveryStatusReported | Unreadable]]
+# What the platform should do next, answered in the response itself (Telegram's Bot API call).
+Answer = Callable[[list[events_pb2.MessageReceived]], dict[str, str]]
 T = TypeVar("T")
 
 
@@ -116,6 +118,7 @@ class Webhooks:
         verify: Verify,
         parse: Parse,
         reports: Reports | None = None,
+        answer: Answer | None = None,
     ) -> Response:
         with self.metrics.in_flight(f"http.{label}"):
             try:
@@ -163,6 +166,9 @@ class Webhooks:
             except BrokerUnavailable as exc:
                 retry = max(1, round(self.retry_after_s))
                 return _error(503, "unavailable", f"{exc}; retry later", {"Retry-After": str(retry)})
+            if answer is not None and (call := answer(messages)):
+                # The platform reads the response as a request (Telegram's Bot API): only its call.
+                return JSONResponse(call)
             return JSONResponse(
                 {
                     # Every event written: customer messages and delivery reports.
@@ -213,9 +219,16 @@ def _shop_signed(secrets: ChannelSecrets, body: bytes, request: Request) -> None
 def webhook_router(hooks: Webhooks) -> APIRouter:
     router = APIRouter(prefix="/webhooks/{tenant}", tags=["channel webhooks"])
 
-    def route(path: str, label: str, verify: Verify, parse: Parse, reports: Reports | None = None) -> None:
+    def route(
+        path: str,
+        label: str,
+        verify: Verify,
+        parse: Parse,
+        reports: Reports | None = None,
+        answer: Answer | None = None,
+    ) -> None:
         async def endpoint(tenant: str, request: Request) -> Response:
-            return await hooks.handle(request, tenant, label, verify, parse, reports)
+            return await hooks.handle(request, tenant, label, verify, parse, reports, answer)
 
         router.add_api_route(path, endpoint, methods=["POST"], name=f"{label} webhook")
 
@@ -268,7 +281,14 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             "X-Telegram-Bot-Api-Secret-Token",
         )
 
-    route("/telegram", "telegram", telegram_verify, lambda t, b, _: telegram.parse(t, b))
+    # A button press is answered in the response (answerCallbackQuery), once it is on the broker.
+    route(
+        "/telegram",
+        "telegram",
+        telegram_verify,
+        lambda t, b, _: telegram.parse(t, b),
+        answer=telegram.webhook_answer,
+    )
 
     def viber_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_prefixed_hex(

@@ -10,9 +10,12 @@ from services.ingest.channels.topics import topic_hints
 
 # Enough text to tell a language or a topic; detection cost grows with length (long e-mails).
 _SAMPLE_CHARS = 1_000
-# Channels whose language tag is the sender's software's setting (e-mail's Content-Language, the
-# mail client's locale), to be checked against the text. A chat platform's tag is left as it is.
-_DECLARED_BY_SOFTWARE = frozenset({common_pb2.CHANNEL_EMAIL})
+# Channels whose language tag is the sender's software's setting, to be checked against the text:
+# e-mail's Content-Language (the mail client's locale), Viber's sender language (the phone's).
+_DECLARED_BY_SOFTWARE = {
+    common_pb2.CHANNEL_EMAIL: "Content-Language",
+    common_pb2.CHANNEL_VIBER: "the sender's Viber language",
+}
 
 
 class Enricher:
@@ -31,7 +34,7 @@ class Enricher:
                 )
                 if message.language != declared:
                     message.notes.append(
-                        f"declared language {declared!r} (Content-Language), "
+                        f"declared language {declared!r} ({_DECLARED_BY_SOFTWARE[message.channel]}), "
                         f"but the text reads as {message.language!r}"
                     )
             if not message.topic_hints:

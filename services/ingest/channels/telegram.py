@@ -4,6 +4,16 @@ The chat is the conversation; ``chat.id:message_id`` identifies a message,
 and an edit keeps the message id, so it is told apart by its ``edit_date``.
 Updates that are not a customer's message (a bot added to a group, a
 channel post, a poll) are acknowledged and left out. Times are in seconds.
+
+A reply names the message it answers (``reply_to_message``), an edit the
+message it changes. A ``callback_query`` (the customer pressed an inline
+keyboard button under one of the shop's messages) is the customer's answer:
+recorded as a message whose text is the button's label, replying to the
+message that carried the keyboard. Telegram shows a spinner on the button
+until the bot calls ``answerCallbackQuery``; ingest answers it in the webhook's
+own response (``webhook_answer``), which the Bot API allows for any method:
+no bot token in ingest, no second request, and the spinner stops as soon as
+the press is safely on the broker.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived | Unreadab
 
 
 def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
+    if (query := update.maybe("callback_query")) is not None:
+        return [_pressed(tenant, query)]
     edited = update.maybe("edited_message")
     message = edited or update.maybe("message")
     if message is None:
@@ -60,7 +72,10 @@ def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
         attachments=attachments,
         kind=events_pb2.MESSAGE_KIND_EDITED if edited else kind,  # type: ignore[arg-type]
         is_public=chat.str("type", "private") != "private",
+        original_message_id=key if edited else "",
     )
+    if (answered := message.maybe("reply_to_message")) is not None:
+        result.reply_to_message_id = f"{chat_id}:{answered.int('message_id')}"
     result.sent_at.CopyFrom(
         from_epoch(message.int("edit_date" if edited else "date"), f"{message.path}.date")
     )
@@ -89,3 +104,51 @@ def _content(message: Obj) -> tuple[int, list[common_pb2.Attachment]]:
             )
         ]
     return events_pb2.MESSAGE_KIND_TEXT, []
+
+
+CALLBACK_PREFIX = "callback:"
+
+
+def _pressed(tenant: str, query: Obj) -> events_pb2.MessageReceived:
+    """An inline keyboard button pressed: its label is what the customer said (``data`` when the
+    keyboard is not in the update), in the chat of the message that carried it (the presser's
+    private chat for a button under an inline-mode message, which has none)."""
+    author = query.obj("from")
+    carrier = query.maybe("message")
+    chat_id = carrier.obj("chat").str("id") if carrier is not None else author.str("id")
+    data = query.str("data", "") or query.str("game_short_name", "")
+    name = " ".join(filter(None, (author.str("first_name", ""), author.str("last_name", ""))))
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id(tenant, "telegram", chat_id),
+        channel=common_pb2.CHANNEL_TELEGRAM,
+        channel_message_id=CALLBACK_PREFIX + query.str("id"),
+        sender=common_pb2.Sender(id=author.str("id"), display_name=name or author.str("username", "")),
+        text=(_label(carrier, data) if carrier is not None else "") or data,
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+    )
+    if carrier is not None:
+        message.reply_to_message_id = f"{chat_id}:{carrier.int('message_id')}"
+    return message
+
+
+def _label(carrier: Obj, data: str) -> str:
+    """The text of the button whose ``callback_data`` is ``data``, in the message's keyboard."""
+    markup = carrier.maybe("reply_markup")
+    for row in markup.data.get("inline_keyboard", []) if markup is not None else []:
+        for button in row if isinstance(row, list) else []:
+            if isinstance(button, dict) and button.get("callback_data") == data:
+                return str(button.get("text", ""))
+    return ""
+
+
+def webhook_answer(messages: list[events_pb2.MessageReceived]) -> dict[str, str]:
+    """The Bot API call to make in the webhook's response: ``answerCallbackQuery`` for a button
+    press (one update holds at most one), so the customer's button stops spinning; {} otherwise.
+
+    https://core.telegram.org/bots/api#making-requests-when-getting-updates
+    """
+    for message in messages:
+        if message.channel_message_id.startswith(CALLBACK_PREFIX):
+            query_id = message.channel_message_id.removeprefix(CALLBACK_PREFIX)
+            return {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    return {}

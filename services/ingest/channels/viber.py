@@ -4,7 +4,8 @@ Only ``message`` events are customer messages; ``webhook`` (the set-up
 check), ``conversation_started``, ``delivered``, ``seen``, ``subscribed``,
 ``unsubscribed`` and ``failed`` are acknowledged and left out. The
 ``message_token`` is a 64-bit integer: it is kept as a string. Times are in
-milliseconds.
+milliseconds. The sender's ``language`` (their phone's) is the message's
+language unless the text says otherwise.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def _message(tenant: str, body: Obj) -> list[events_pb2.MessageReceived]:
         else content.str("text", ""),
         attachments=attachments,
         kind=_KINDS.get(kind_name, events_pb2.MESSAGE_KIND_FILE),
+        # The phone's language: a hint the text may contradict (services/ingest/channels/enrich.py).
+        language=sender.str("language", ""),
     )
     message.sent_at.CopyFrom(from_epoch(body.int("timestamp"), "body.timestamp", milliseconds=True))
     return [message]

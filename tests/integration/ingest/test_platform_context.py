@@ -357,3 +357,197 @@ async def test_an_instagram_reply_names_its_message_and_a_story_reply_its_story(
     assert to_message.reply_to_message_id == f"aWdf{run}-ours"
     assert to_story.reply_to_message_id == f"story:story-{run}"
     assert to_story.text == "Bellissimo! C'è in blu?"
+
+
+# ---------------------------------------------------------------- Telegram
+
+
+def telegram_chat(chat_id: int) -> dict[str, object]:
+    return {"id": chat_id, "first_name": "Marta", "last_name": "Nowak", "type": "private"}
+
+
+def telegram_user(user_id: int) -> dict[str, object]:
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": "Marta",
+        "last_name": "Nowak",
+        "username": "marta_n",
+        "language_code": "pl",
+    }
+
+
+async def test_a_telegram_reply_and_an_edit_name_their_messages(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A reply to the shop's bot message (``reply_to_message``, itself a whole Message) and an edit
+    (``edited_message``, same message_id, with ``edit_date``).
+
+    Shapes: https://core.telegram.org/bots/api#update and https://core.telegram.org/bots/api#message
+    (reply_to_message, edit_date)
+    """
+    run = uuid.uuid4().hex[:12]
+    chat = 700_000_000 + int(run[:6], 16)
+    bot = {"id": 7_000_000_001, "is_bot": True, "first_name": "Sklep", "username": "sklep_bot"}
+    reply = {
+        "update_id": 900_000_001,
+        "message": {
+            "message_id": 58,
+            "from": telegram_user(chat),
+            "chat": telegram_chat(chat),
+            "date": 1794821647,
+            "reply_to_message": {
+                "message_id": 57,
+                "from": bot,
+                "chat": telegram_chat(chat),
+                "date": 1794821600,
+                "text": "Jaki jest numer zamówienia?",
+            },
+            "text": "Numer zamówienia to 10422",
+        },
+    }
+    edit = {
+        "update_id": 900_000_002,
+        "edited_message": {
+            "message_id": 58,
+            "from": telegram_user(chat),
+            "chat": telegram_chat(chat),
+            "date": 1794821647,
+            "edit_date": 1794821700,
+            "text": "Numer zamówienia to 10423",
+        },
+    }
+
+    answers = [await deliver(ingest, "telegram", json.dumps(u).encode()) for u in (reply, edit)]
+
+    assert [status for status, _ in answers] == [200, 200], answers
+    replied, edited = await messages(broker, [a["event_ids"][0] for _, a in answers])
+    conversation = conversation_id("shop-a", "telegram", str(chat))
+    sender = C.Sender(id=str(chat), display_name="Marta Nowak")
+    assert (replied.conversation_id, edited.conversation_id) == (conversation, conversation)
+    assert (replied.sender, edited.sender) == (sender, sender)
+    assert replied.channel_message_id == f"{chat}:58"
+    assert replied.text == "Numer zamówienia to 10422"
+    assert replied.kind == K.MESSAGE_KIND_TEXT
+    assert replied.reply_to_message_id == f"{chat}:57"
+    assert replied.original_message_id == ""
+    assert replied.sent_at == at(1794821647)
+    assert edited.channel_message_id == f"{chat}:58#edit1794821700"
+    assert edited.kind == K.MESSAGE_KIND_EDITED
+    assert edited.text == "Numer zamówienia to 10423"
+    assert edited.original_message_id == f"{chat}:58"
+    assert edited.sent_at == at(1794821700)
+
+
+async def test_a_telegram_button_press_is_recorded_and_answered(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A ``callback_query``: the customer pressed an inline keyboard button under the shop's
+    message. It is recorded as the customer's answer (the button's label, replying to the message
+    that carried it), and the webhook's response is the ``answerCallbackQuery`` call, so the
+    button stops spinning; a retry of the update is answered again and written once.
+
+    Shapes: https://core.telegram.org/bots/api#callbackquery, https://core.telegram.org/bots/api#inlinekeyboardbutton;
+    the answer: https://core.telegram.org/bots/api#making-requests-when-getting-updates and
+    https://core.telegram.org/bots/api#answercallbackquery
+    """
+    run = uuid.uuid4().hex[:12]
+    chat = 710_000_000 + int(run[:6], 16)
+    query_id = f"{int(run, 16)}"
+    update = {
+        "update_id": 900_000_003,
+        "callback_query": {
+            "id": query_id,
+            "from": telegram_user(chat),
+            "message": {
+                "message_id": 61,
+                "from": {"id": 7_000_000_001, "is_bot": True, "first_name": "Sklep", "username": "sklep_bot"},
+                "chat": telegram_chat(chat),
+                "date": 1794821600,
+                "text": "Czy problem został rozwiązany?",
+                "reply_markup": {
+                    "inline_keyboard": [
+                        [
+                            {"text": "Tak, dziękuję", "callback_data": "resolved:yes"},
+                            {"text": "Nie, nadal czekam", "callback_data": "resolved:no"},
+                        ]
+                    ]
+                },
+            },
+            "chat_instance": "-8344565178901234567",
+            "data": "resolved:no",
+        },
+    }
+    body = json.dumps(update).encode()
+
+    first = await deliver(ingest, "telegram", body)
+    again = await deliver(ingest, "telegram", body)
+
+    call = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    assert first == (200, call)
+    assert again == (200, call)
+    event_id = event_ids.from_channel_message("shop-a", "telegram", f"callback:{query_id}")
+    (pressed,) = await messages(broker, [event_id])
+    assert pressed.conversation_id == conversation_id("shop-a", "telegram", str(chat))
+    assert pressed.channel == C.CHANNEL_TELEGRAM
+    assert pressed.channel_message_id == f"callback:{query_id}"
+    assert pressed.sender == C.Sender(id=str(chat), display_name="Marta Nowak")
+    assert pressed.text == "Nie, nadal czekam"
+    assert pressed.kind == K.MESSAGE_KIND_TEXT
+    assert pressed.reply_to_message_id == f"{chat}:61"
+    assert not pressed.is_public
+
+
+# ---------------------------------------------------------------- Viber
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected", "notes"),
+    [
+        # The phone's language, and a text too short to contradict it.
+        ("pl", "Dzięki!", "pl", []),
+        # A phone set to English, a customer writing Italian: the text wins, with a note.
+        (
+            "en",
+            "Buongiorno, il mio ordine non è ancora arrivato, potete controllare?",
+            "it",
+            ["declared language 'en' (the sender's Viber language), but the text reads as 'it'"],
+        ),
+    ],
+)
+async def test_the_viber_senders_language_is_the_messages_unless_the_text_says_otherwise(
+    ingest: IngestService, broker: EmbeddedBroker, language: str, text: str, expected: str, notes: list[str]
+) -> None:
+    """Shape: https://developers.viber.com/docs/api/rest-bot-api/#receive-message-from-user
+    (``sender.language``: "User's phone language")
+    """
+    run = uuid.uuid4().hex[:12]
+    token = 4_912_661_846_655_238_145 - int(run[:8], 16)
+    body = {
+        "event": "message",
+        "timestamp": 1794821647123,
+        "chat_hostname": "SN-376_",
+        "message_token": token,
+        "sender": {
+            "id": f"{run}A=",
+            "name": "Anna",
+            "avatar": "https://avatar.example.com/anna.jpg",
+            "country": "IT",
+            "language": language,
+            "api_version": 1,
+        },
+        "message": {"type": "text", "text": text},
+        "silent": False,
+    }
+
+    status, answer = await deliver(ingest, "viber", json.dumps(body).encode())
+
+    assert status == 200, answer
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message.channel == C.CHANNEL_VIBER
+    assert message.channel_message_id == str(token)
+    assert message.sender == C.Sender(id=f"{run}A=", display_name="Anna")
+    assert message.text == text
+    assert message.language == expected
+    assert list(message.notes) == notes
+    assert message.sent_at.ToMilliseconds() == 1794821647123
