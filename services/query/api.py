@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pronto.auth import TokenAuthenticator, Unauthenticated
 from pronto.channels import NAMES
 from pronto.ops import ops_router
+from pronto.security_headers import SecurityHeaders
 from services.query.domain import conversation, operator
 from services.query.domain.entries import Doc
 from services.query.store.port import MAX_PAGE, ConversationQuery, OperatorQuery, ReportQuery, Store
@@ -319,6 +320,7 @@ def create_app(
         "Send `Authorization: Bearer <token>`.",
     )
     app.state.tokens = tokens
+    app.add_middleware(SecurityHeaders)
     app.include_router(router)
     app.include_router(ops_router(registry, ready))
     return app

@@ -24,6 +24,7 @@ from services.query.console import wallboard
 from services.query.console.actions import OperatorActions
 from services.query.console.auth import Caller, ConsoleAuth
 from services.query.console.changes import Changes
+from services.query.console.tickets import TICKET_LIFETIME_S, Tickets
 from services.query.domain import conversation
 from services.query.domain.entries import Doc
 from services.query.store.port import ConversationQuery, OperatorQuery, Page, ReportQuery, Store
@@ -87,6 +88,7 @@ def install(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     app.state.console_auth = auth
+    tickets = Tickets()
     # The page's own API, not part of the query API's published schema.
     router = APIRouter(prefix="/console/api", tags=["console"], include_in_schema=False)
 
@@ -193,17 +195,24 @@ def install(
         await actions.resolve(caller.tenant, caller.operator_id, conversation_id, body.key)
         return {"conversation_id": conversation_id}
 
+    @router.post("/events/ticket", status_code=201)
+    async def ticket(caller: AnyCaller) -> dict[str, Any]:
+        """A ticket that opens one event stream within ``TICKET_LIFETIME_S`` (``tickets``)."""
+        return {"ticket": tickets.issue(caller), "expires_in_s": TICKET_LIFETIME_S}
+
     @router.get("/events", response_class=StreamingResponse)
     async def events(
-        request: Request, token: Annotated[str, Query(description="the caller's token")]
+        request: Request,
+        ticket: Annotated[str, Query(max_length=64, description="from POST /events/ticket")] = "",
     ) -> StreamingResponse:
         """Server-sent ``changed`` events whenever the caller's shop's read models change (at most
         twice a second): the page fetches what it shows again. EventSource cannot send headers,
-        hence the token in the query."""
-        try:
-            caller = auth.caller(token)
-        except Unauthenticated as exc:
-            raise HTTPException(401, str(exc)) from exc
+        and a token in a URL is kept by logs and histories: the stream takes a single-use ticket."""
+        caller = tickets.redeem(ticket)
+        if caller is None:
+            raise HTTPException(
+                401, "ask POST /console/api/events/ticket for a ticket; each opens one stream"
+            )
 
         async def stream() -> AsyncIterator[bytes]:
             seen = changes.version(caller.tenant)

@@ -57,7 +57,8 @@ const channel = (name) => TEXT[state.language].channels?.[name] ?? name;
 const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 const serverNow = () => new Date(Date.now() + state.offset);
 
-const state = { offset: 0, token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null };
+// ``session`` counts sign-ins and sign-outs: an answer to a request of an earlier one is dropped.
+const state = { offset: 0, token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null, session: 0 };
 if (!TEXT[state.language]) state.language = "en";
 window.prontoLoadedAt = Date.now(); // tests check the page is never reloaded
 
@@ -106,12 +107,16 @@ function showError(error) { $("#error").textContent = error ? String(error.messa
 async function refresh() {
   if (state.refreshing) { state.again = true; return; }
   state.refreshing = true;
+  // A refresh started before a sign-out (the wallboard's, say) must not be drawn in the next view.
+  const session = state.session;
   try {
-    state.data = await api(state.role === "supervisor" ? "/console/api/wallboard" : "/console/api/me");
+    const data = await api(state.role === "supervisor" ? "/console/api/wallboard" : "/console/api/me");
+    if (session !== state.session) return;
+    state.data = data;
     state.offset = Date.parse(state.data.now) - Date.now(); // the server's clock counts, not the browser's
     render();
   } catch (error) {
-    if (error.message !== "unauthenticated") showError(error);
+    if (session === state.session && error.message !== "unauthenticated") showError(error);
   } finally {
     state.refreshing = false;
     if (state.again) { state.again = false; refresh(); }
@@ -233,18 +238,39 @@ function conversationCard(c) {
   return card;
 }
 
-function listen() {
+// The event stream is opened with a ticket the page asks for with its token (EventSource cannot
+// send headers, and a token in a URL ends up in logs and histories). A ticket opens one stream and
+// expires within seconds; when the browser's own reconnection is refused, the page asks for another.
+async function listen() {
+  const session = state.session;
   if (state.events) state.events.close();
-  state.events = new EventSource(`/console/api/events?token=${encodeURIComponent(state.token)}`);
-  state.events.addEventListener("changed", refresh);
-  state.events.onopen = () => { $("#live").textContent = ""; refresh(); }; // catch up after a reconnection
-  state.events.onerror = () => { $("#live").textContent = t("reconnecting"); };
+  state.events = null;
+  let ticket;
+  try {
+    ticket = (await api("/console/api/events/ticket", { method: "POST" })).ticket;
+  } catch (error) {
+    if (session !== state.session) return;
+    $("#live").textContent = t("reconnecting");
+    setTimeout(() => { if (session === state.session) listen(); }, 2000);
+    return;
+  }
+  if (session !== state.session) return;
+  const events = state.events = new EventSource(`/console/api/events?ticket=${encodeURIComponent(ticket)}`);
+  events.addEventListener("changed", refresh);
+  events.onopen = () => { $("#live").textContent = ""; refresh(); }; // catch up after a reconnection
+  events.onerror = () => {
+    $("#live").textContent = t("reconnecting");
+    if (events.readyState === EventSource.CLOSED && state.events === events) setTimeout(() => { if (state.events === events) listen(); }, 2000);
+  };
 }
 
 async function signIn(token) {
+  state.session += 1;
   state.token = token;
   const who = await api("/console/api/whoami");
   sessionStorage.setItem("pronto-token", token);
+  $("#token").value = ""; // kept in memory and this tab's session storage only, not in the page
+  showError("");
   state.role = who.role;
   $("#who").textContent = t("signedInAs", who.operator_id || who.tenant, t(who.role === "operator" ? "operatorRole" : "supervisor"));
   $("#sign-in").hidden = true;
@@ -261,7 +287,9 @@ function signOut(message = "") {
   if (state.role === "operator" && state.token) api("/console/api/me/status", { method: "POST", body: JSON.stringify({ status: "offline" }) }).catch(() => {});
   sessionStorage.removeItem("pronto-token");
   if (state.events) state.events.close();
-  Object.assign(state, { token: "", role: "", data: null, events: null });
+  Object.assign(state, { token: "", role: "", data: null, events: null, session: state.session + 1 });
+  $("#token").value = "";
+  showError("");
   $("#sign-in").hidden = false;
   $("#sign-out").hidden = true;
   $("#wallboard").hidden = true;
