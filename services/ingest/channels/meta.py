@@ -68,8 +68,13 @@ def _page_entry(tenant: str, entry: Obj) -> Read:
 
 
 def _page_change(tenant: str, page: str, entry: Obj, change: Obj) -> Iterator[Message]:
-    if change.str("field") == "feed":
-        yield from _feed_comment(tenant, page, change.obj("value"), entry.int("time", 0))
+    if change.str("field") != "feed":
+        return
+    value = change.obj("value")
+    if value.str("item", "") in _VISITOR_POSTS:
+        yield from _visitor_post(tenant, page, value, entry.int("time", 0))
+    else:
+        yield from _feed_comment(tenant, page, value, entry.int("time", 0))
 
 
 def _instagram_entry(tenant: str, entry: Obj) -> Read:
@@ -275,6 +280,41 @@ def _feed_comment(tenant: str, page: str, value: Obj, entry_time: int) -> Iterat
         is_public=True,
         original_message_id=value.str("comment_id") if verb != "add" else "",
     )
+    if value.has("created_time"):
+        message.sent_at.CopyFrom(from_epoch(value.int("created_time"), f"{value.path}.created_time"))
+    yield message
+
+
+# Feed items a visitor posts on the Page itself: text (status, post), a photo, a video, a link.
+_VISITOR_POSTS = {"status", "post", "photo", "video", "share"}
+
+
+def _visitor_post(tenant: str, page: str, value: Obj, entry_time: int) -> Iterator[Message]:
+    """A visitor's post on the Page's timeline, its edits and its removal: public, like a comment,
+    and the conversation is the post's thread with its author (their comments under it join it).
+    A photo, video or link comes as ``link`` (and ``photo_id`` / ``video_id``): an attachment."""
+    verb = value.str("verb", "add")
+    author = value.maybe("from")
+    if verb not in _FEED_KINDS or author is None or author.str("id") == page:
+        return  # the Page's own posts, and what is not a post's life (hide, unhide...)
+    kind, suffix = _FEED_KINDS[verb]
+    post = value.str("post_id")
+    message = Message(
+        conversation_id=conversation_id(tenant, "facebook", f"post:{post}:{author.str('id')}"),
+        channel=common_pb2.CHANNEL_FACEBOOK,
+        channel_message_id=post + suffix.format(time=entry_time),
+        sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("name", "")),
+        text="" if verb == "remove" else value.str("message", ""),
+        kind=kind,
+        is_public=True,
+        original_message_id=post if verb != "add" else "",
+    )
+    item = value.str("item")
+    if verb != "remove" and value.str("link", ""):
+        media = value.str("photo_id", "") or value.str("video_id", "")
+        message.attachments.add(filename=media, content_type=item, url=value.str("link"))
+        if kind == events_pb2.MESSAGE_KIND_TEXT and item in ("photo", "video"):
+            message.kind = _ATTACHMENT_KINDS["image" if item == "photo" else "video"]
     if value.has("created_time"):
         message.sent_at.CopyFrom(from_epoch(value.int("created_time"), f"{value.path}.created_time"))
     yield message

@@ -3,10 +3,18 @@
 Verified by x-twitter-webhooks-signature (base64 HMAC-SHA256 of the body
 with the consumer secret); the GET challenge-response check is answered by
 the entry point. Our own messages (sender is ``for_user_id``) are left out.
+
+Media (photos, videos, GIFs) attached to a tweet (``extended_entities.media``,
+in ``extended_tweet`` for long tweets) or a direct message
+(``message_data.attachment.media``) become attachments: the picture's
+``media_url_https``, or a video's best MP4 variant. Direct-message media are
+only readable with the account's OAuth credentials (X's rule), which notify
+holds; the URL is kept as X gave it.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from email.utils import parsedate_to_datetime
 
 from pronto.v1 import common_pb2, events_pb2
@@ -42,13 +50,17 @@ def _direct_message(
     if sender_id == account:
         return None
     user = users.maybe(sender_id) if users is not None else None
+    data = create.obj("message_data")
+    attachment = data.maybe("attachment")
+    media = [attachment.obj("media")] if attachment is not None and attachment.has("media") else []
     message = events_pb2.MessageReceived(
         conversation_id=conversation_id(tenant, "x", f"dm:{sender_id}"),
         channel=common_pb2.CHANNEL_X,
         channel_message_id=event.str("id"),
         sender=common_pb2.Sender(id=sender_id, display_name=user.str("name", "") if user else ""),
-        text=create.obj("message_data").str("text", ""),
-        kind=events_pb2.MESSAGE_KIND_TEXT,
+        text=data.str("text", ""),
+        kind=_kind(media),
+        attachments=[_attachment(m) for m in media],
     )
     message.sent_at.CopyFrom(
         from_epoch(event.int("created_timestamp"), f"{event.path}.created_timestamp", True)
@@ -69,8 +81,10 @@ def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceive
         channel_message_id=tweet.str("id_str"),
         sender=common_pb2.Sender(id=_id(author), display_name=author.str("name", "")),
         text=_tweet_text(tweet),
-        kind=events_pb2.MESSAGE_KIND_TEXT,
+        kind=_kind(media := _tweet_media(tweet)),
+        attachments=[_attachment(m) for m in media],
         is_public=True,
+        reply_to_message_id=tweet.str("in_reply_to_status_id_str", "") or "",
     )
     if tweet.has("created_at"):
         try:
@@ -89,3 +103,45 @@ def _id(user: Obj) -> str:
 def _tweet_text(tweet: Obj) -> str:
     extended = tweet.maybe("extended_tweet")
     return extended.str("full_text", "") if extended is not None else tweet.str("text", "")
+
+
+_MEDIA_KINDS: dict[str, events_pb2.MessageKind] = {
+    "photo": events_pb2.MESSAGE_KIND_IMAGE,
+    "video": events_pb2.MESSAGE_KIND_VIDEO,
+    "animated_gif": events_pb2.MESSAGE_KIND_VIDEO,
+}
+
+
+def _tweet_media(tweet: Obj) -> list[Obj]:
+    """Every medium of the tweet: ``extended_entities`` lists them all (``entities`` only the
+    first), inside ``extended_tweet`` when the tweet is over 140 characters."""
+    for holder in (tweet.maybe("extended_tweet"), tweet):
+        if holder is None:
+            continue
+        for key in ("extended_entities", "entities"):
+            entities = holder.maybe(key)
+            if entities is not None and entities.has("media"):
+                return entities.list("media")
+    return []
+
+
+def _kind(media: list[Obj]) -> events_pb2.MessageKind:
+    if not media:
+        return events_pb2.MESSAGE_KIND_TEXT
+    return _MEDIA_KINDS.get(media[0].str("type", "photo"), events_pb2.MESSAGE_KIND_FILE)
+
+
+def _attachment(media: Obj) -> common_pb2.Attachment:
+    """A picture's HTTPS URL, or for a video or GIF its MP4 variant of the highest bitrate."""
+    url = media.str("media_url_https", "") or media.str("media_url", "")
+    content_type = mimetypes.guess_type(url)[0] or ""
+    video = media.maybe("video_info")
+    if video is not None:
+        variants = [v for v in video.list("variants", required=False) if v.has("url")]
+        mp4 = [v for v in variants if v.str("content_type", "") == "video/mp4"] or variants
+        if mp4:
+            best = max(mp4, key=lambda v: v.int("bitrate", 0))
+            url, content_type = best.str("url"), best.str("content_type", "")
+    return common_pb2.Attachment(
+        filename=media.str("id_str", ""), content_type=content_type or media.str("type", ""), url=url
+    )

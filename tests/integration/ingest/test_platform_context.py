@@ -551,3 +551,261 @@ async def test_the_viber_senders_language_is_the_messages_unless_the_text_says_o
     assert message.language == expected
     assert list(message.notes) == notes
     assert message.sent_at.ToMilliseconds() == 1794821647123
+
+
+# ---------------------------------------------------------------- X media
+
+
+X_ACCOUNT = "1587342901136441344"
+
+
+def photo(media_id: str) -> dict[str, object]:
+    """A photo entity as X describes it (https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/entities#media)."""
+    return {
+        "id": int(media_id),
+        "id_str": media_id,
+        "indices": [40, 63],
+        "media_url": f"http://pbs.twimg.com/media/{media_id}.jpg",
+        "media_url_https": f"https://pbs.twimg.com/media/{media_id}.jpg",
+        "url": "https://t.co/5J1WJSRCy9",
+        "display_url": "pic.twitter.com/5J1WJSRCy9",
+        "expanded_url": f"https://twitter.com/javimorales_tf/status/{media_id}/photo/1",
+        "type": "photo",
+        "sizes": {"large": {"w": 1536, "h": 2048, "resize": "fit"}},
+    }
+
+
+async def test_x_media_on_tweets_and_direct_messages_are_attachments(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A mention in reply to one of the shop's tweets with a photo and a video (every medium is in
+    ``extended_entities``, ``entities`` names only the first), and a direct message with a photo
+    (``message_data.attachment``).
+
+    Shapes: https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/account-activity-data-objects
+    (tweet_create_events, direct_message_events), https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/extended-entities
+    (media, video_info.variants) and https://developer.x.com/en/docs/direct-messages/sending-and-receiving/guides/message-create-object
+    (attachment: type media)
+    """
+    run = uuid.uuid4().hex[:12]
+    tweet_id, dm_id = str(2_122_274_088_546_076_834 + int(run[:8], 16)), str(1_900_000_000 + int(run[:6], 16))
+    author = {
+        "id": 1455102983311872005,
+        "id_str": "1455102983311872005",
+        "name": "Javier Morales",
+        "screen_name": "javimorales_tf",
+    }
+    video = {
+        **photo("1930077847535812611"),
+        "type": "video",
+        "video_info": {
+            "aspect_ratio": [9, 16],
+            "duration_millis": 10704,
+            "variants": [
+                {
+                    "content_type": "application/x-mpegURL",
+                    "url": "https://video.twimg.com/ext_tw_video/1/pl/a.m3u8",
+                },
+                {
+                    "bitrate": 632000,
+                    "content_type": "video/mp4",
+                    "url": "https://video.twimg.com/ext_tw_video/1/vid/320x568/a.mp4",
+                },
+                {
+                    "bitrate": 2176000,
+                    "content_type": "video/mp4",
+                    "url": "https://video.twimg.com/ext_tw_video/1/vid/720x1280/a.mp4",
+                },
+            ],
+        },
+    }
+    tweets = {
+        "for_user_id": X_ACCOUNT,
+        "tweet_create_events": [
+            {
+                "created_at": "Mon Nov 16 10:22:27 +0000 2026",
+                "id": int(tweet_id),
+                "id_str": tweet_id,
+                "text": "@prontoshop_help la caja llegó así 😡 https://t.co/5J1WJSRCy9",
+                "in_reply_to_status_id": 2122274088546070000,
+                "in_reply_to_status_id_str": "2122274088546070000",
+                "in_reply_to_user_id_str": X_ACCOUNT,
+                "user": author,
+                "entities": {
+                    "hashtags": [],
+                    "urls": [],
+                    "user_mentions": [],
+                    "media": [photo("1930077847535812610")],
+                },
+                "extended_entities": {"media": [photo("1930077847535812610"), video]},
+            }
+        ],
+    }
+    dms = {
+        "for_user_id": X_ACCOUNT,
+        "direct_message_events": [
+            {
+                "type": "message_create",
+                "id": dm_id,
+                "created_timestamp": "1794821647000",
+                "message_create": {
+                    "target": {"recipient_id": X_ACCOUNT},
+                    "sender_id": "1455102983311872005",
+                    "message_data": {
+                        "text": "Aquí está la foto del ticket https://t.co/6K2XKTSDz0",
+                        "entities": {"hashtags": [], "symbols": [], "urls": [], "user_mentions": []},
+                        "attachment": {"type": "media", "media": photo("1930077847535812612")},
+                    },
+                },
+            }
+        ],
+        "users": {"1455102983311872005": {**author, "id": "1455102983311872005"}},
+    }
+
+    answers = [await deliver(ingest, "x", json.dumps(body).encode()) for body in (tweets, dms)]
+
+    assert [status for status, _ in answers] == [200, 200], answers
+    found = {m.channel_message_id: m for m in await messages(broker, [a["event_ids"][0] for _, a in answers])}
+    tweet, dm = found[tweet_id], found[dm_id]
+    assert tweet.channel_message_id == tweet_id
+    assert tweet.kind == K.MESSAGE_KIND_IMAGE
+    assert tweet.is_public
+    assert tweet.reply_to_message_id == "2122274088546070000"
+    assert list(tweet.attachments) == [
+        C.Attachment(
+            filename="1930077847535812610",
+            content_type="image/jpeg",
+            url="https://pbs.twimg.com/media/1930077847535812610.jpg",
+        ),
+        C.Attachment(
+            filename="1930077847535812611",
+            content_type="video/mp4",
+            url="https://video.twimg.com/ext_tw_video/1/vid/720x1280/a.mp4",
+        ),
+    ]
+    assert dm.channel_message_id == dm_id
+    assert dm.conversation_id == conversation_id("shop-a", "x", "dm:1455102983311872005")
+    assert dm.sender == C.Sender(id="1455102983311872005", display_name="Javier Morales")
+    assert dm.text == "Aquí está la foto del ticket https://t.co/6K2XKTSDz0"
+    assert dm.kind == K.MESSAGE_KIND_IMAGE
+    assert not dm.is_public
+    assert list(dm.attachments) == [
+        C.Attachment(
+            filename="1930077847535812612",
+            content_type="image/jpeg",
+            url="https://pbs.twimg.com/media/1930077847535812612.jpg",
+        )
+    ]
+    assert dm.sent_at.ToMilliseconds() == 1794821647000
+
+
+# ---------------------------------------------------------------- Facebook visitor posts
+
+
+async def test_a_visitors_post_on_the_page_is_a_public_message(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A visitor posts on the Page (text, then a photo), edits the text post, and the Page's own post
+    is left out.
+
+    Shape: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed (``feed``:
+    from, post_id, verb, item status/photo/post, message, link, photo_id, created_time) and
+    https://developers.facebook.com/docs/pages-api/webhooks-for-pages
+    """
+    run = uuid.uuid4().hex[:12]
+    visitor = f"81{int(run[:8], 16):014d}"
+    post, picture = f"{PAGE}_{int(run[:10], 16)}", f"{PAGE}_{int(run[2:12], 16)}"
+
+    def change(value: dict[str, object]) -> dict[str, object]:
+        return {"field": "feed", "value": value}
+
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE,
+                    "time": 1794820950,
+                    "changes": [
+                        change(
+                            {
+                                "from": {"id": visitor, "name": "Paolo Verdi"},
+                                "post_id": post,
+                                "verb": "add",
+                                "item": "status",
+                                "created_time": 1794820944,
+                                "message": "Ordine 10422 mai arrivato e nessuno risponde alle mail!",
+                                "published": 1,
+                            }
+                        ),
+                        change(
+                            {
+                                "from": {"id": visitor, "name": "Paolo Verdi"},
+                                "link": "https://scontent.xx.fbcdn.net/v/t39.30808-6/pacco.jpg",
+                                "message": "Ecco com'è arrivato il pacco",
+                                "post_id": picture,
+                                "created_time": 1794820946,
+                                "item": "photo",
+                                "photo_id": "122187452390118299",
+                                "published": 1,
+                                "verb": "add",
+                            }
+                        ),
+                        change(
+                            {
+                                "from": {"id": PAGE, "name": "Pronto Shop"},
+                                "post_id": f"{PAGE}_1",
+                                "verb": "add",
+                                "item": "status",
+                                "created_time": 1794820947,
+                                "message": "Saldi d'inverno!",
+                                "published": 1,
+                            }
+                        ),
+                        change(
+                            {
+                                "from": {"id": visitor, "name": "Paolo Verdi"},
+                                "post_id": post,
+                                "verb": "edited",
+                                "item": "status",
+                                "created_time": 1794820948,
+                                "message": "Ordine 10422 mai arrivato!",
+                                "published": 1,
+                            }
+                        ),
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (3, 0)
+    found = {m.channel_message_id: m for m in await messages(broker, answer["event_ids"])}
+    text, image, edited = found[post], found[picture], found[f"{post}#edit1794820950"]
+    sender = C.Sender(id=visitor, display_name="Paolo Verdi")
+    assert text.conversation_id == conversation_id("shop-a", "facebook", f"post:{post}:{visitor}")
+    assert edited.conversation_id == text.conversation_id
+    assert image.conversation_id == conversation_id("shop-a", "facebook", f"post:{picture}:{visitor}")
+    for message in (text, image, edited):
+        assert message.channel == C.CHANNEL_FACEBOOK
+        assert message.sender == sender
+        assert message.is_public
+    assert text.text == "Ordine 10422 mai arrivato e nessuno risponde alle mail!"
+    assert text.kind == K.MESSAGE_KIND_TEXT
+    assert list(text.attachments) == []
+    assert text.sent_at == at(1794820944)
+    assert image.text == "Ecco com'è arrivato il pacco"
+    assert image.kind == K.MESSAGE_KIND_IMAGE
+    assert list(image.attachments) == [
+        C.Attachment(
+            filename="122187452390118299",
+            content_type="photo",
+            url="https://scontent.xx.fbcdn.net/v/t39.30808-6/pacco.jpg",
+        )
+    ]
+    assert edited.kind == K.MESSAGE_KIND_EDITED
+    assert edited.text == "Ordine 10422 mai arrivato!"
+    assert edited.original_message_id == post
