@@ -84,6 +84,7 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         max_body_bytes=settings.ingest_max_body_bytes,
         retry_after_s=settings.ingest_retry_after_s,
         public_url=settings.ingest_public_url,
+        phone_language=settings.ingest_phone_language or (settings.ingest_languages or ["en"])[0],
     )
     operators = OperatorRest(ingest, auth, settings.ingest_retry_after_s)
     return IngestProcess(settings, producer, webhooks, operators, server, health_servicer, registry)

@@ -69,6 +69,8 @@ class IngestSettings(CommonSettings):
     ingest_languages: list[str] = Field(
         default_factory=lambda: ["it", "pl", "en", "es", "de", "fr", "pt", "nl"]
     )
+    # The language the phone line's menu speaks (BCP 47); empty: the first of ingest_languages.
+    ingest_phone_language: str = ""
     # The public base URL the platforms call (Twilio signs the full URL), when behind a proxy.
     ingest_public_url: str = ""
 

@@ -37,6 +37,7 @@ from services.ingest.channels import (
     viber,
     x,
 )
+from services.ingest.channels import twiml as twiml_answers
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
 from services.ingest.channels.payload import LONE_SURROGATES_NOTE, Unreadable, has_lone_surrogates
@@ -51,8 +52,9 @@ Verify = Callable[[ChannelSecrets, bytes, Request], None]
 Parse = Callable[[str, bytes, Request], Sequence[events_pb2.MessageReceived | Unreadable]]
 # The platforms' reports about what Pronto sent (statuses, deliveries, reads) in the same webhooks.
 Reports = Callable[[bytes], Sequence[events_pb2.DeliveryStatusReported | Unreadable]]
-# What the platform should do next, answered in the response itself (Telegram's Bot API call).
-Answer = Callable[[list[events_pb2.MessageReceived]], dict[str, str]]
+# What the platform should do next, answered in the response itself instead of the counts (a
+# Telegram Bot API call, Twilio's TwiML), or None when it expects nothing.
+Answer = Callable[[bytes, Request, list[events_pb2.MessageReceived]], Response | None]
 T = TypeVar("T")
 
 
@@ -107,6 +109,8 @@ class Webhooks:
     max_body_bytes: int
     retry_after_s: float
     public_url: str = ""
+    # The language the phone line speaks (its TwiML menu), a BCP 47 tag.
+    phone_language: str = "en"
     # Mailgun's tokens within their replay window: one signature, one message (issue #26).
     mailgun_tokens: replays.SeenTokens = field(default_factory=replays.SeenTokens)
 
@@ -166,9 +170,8 @@ class Webhooks:
             except BrokerUnavailable as exc:
                 retry = max(1, round(self.retry_after_s))
                 return _error(503, "unavailable", f"{exc}; retry later", {"Retry-After": str(retry)})
-            if answer is not None and (call := answer(messages)):
-                # The platform reads the response as a request (Telegram's Bot API): only its call.
-                return JSONResponse(call)
+            if answer is not None and (instructions := answer(body, request, messages)) is not None:
+                return instructions
             return JSONResponse(
                 {
                     # Every event written: customer messages and delivery reports.
@@ -248,7 +251,21 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
             request.headers.get("x-twilio-signature"), token, hooks.url_of(request), params
         )
 
-    route("/phone", "phone", twilio_verify, lambda t, b, _: phone.parse_voice(t, phone.form_params(b)))
+    def twiml(body: bytes, request: Request, _: list[events_pb2.MessageReceived]) -> Response | None:
+        """TwiML when Twilio asks what to do (the Voice URL, a Gather, Record or Dial action)."""
+        params = dict(phone.form_params(body))
+        if not twiml_answers.wants_instructions(params):
+            return None
+        spoken = twiml_answers.answer(params, hooks.phone_language, hooks.url_of(request))
+        return Response(spoken, media_type="application/xml")
+
+    route(
+        "/phone",
+        "phone",
+        twilio_verify,
+        lambda t, b, _: phone.parse_voice(t, phone.form_params(b), hooks.phone_language),
+        answer=twiml,
+    )
 
     def meta_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:
         signatures.check_prefixed_hex(
@@ -287,7 +304,9 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         "telegram",
         telegram_verify,
         lambda t, b, _: telegram.parse(t, b),
-        answer=telegram.webhook_answer,
+        answer=lambda _b, _r, messages: (
+            JSONResponse(call) if (call := telegram.webhook_answer(messages)) else None
+        ),
     )
 
     def viber_verify(secrets: ChannelSecrets, body: bytes, request: Request) -> None:

@@ -10,7 +10,9 @@ JSON shape, sent by the shop's site:
      "note": "Chiamatemi per il reso", "requested_at": "2026-11-23T10:15:00Z"}
 
 The caller's number is the conversation: a missed call and the voicemail
-that follows it land in the same one.
+that follows it land in the same one. A caller who presses 1 in the line's
+menu (``twiml.py``, the Gather's ``Digits``) has asked to be called back: a
+callback request, in the language the line spoke to them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, from_iso, load_json
+from services.ingest.channels.twiml import CALLBACK_DIGIT
 
 MISSED = {"no-answer", "busy", "failed", "canceled"}
 
@@ -39,8 +42,11 @@ def _required(params: dict[str, str], name: str) -> str:
     return value
 
 
-def parse_voice(tenant: str, params: list[tuple[str, str]]) -> list[events_pb2.MessageReceived]:
-    """A Twilio voice callback: a message for a missed call or a voicemail; nothing for other call states.
+def parse_voice(
+    tenant: str, params: list[tuple[str, str]], language: str = ""
+) -> list[events_pb2.MessageReceived]:
+    """A Twilio voice request: a message for a missed call, a voicemail, or a callback asked for in
+    the line's menu (``language`` is the one it speaks); nothing for other call states.
 
     An inbound call nobody answered shows as DialCallStatus (the <Dial> action) or CallStatus.
     """
@@ -66,6 +72,11 @@ def parse_voice(tenant: str, params: list[tuple[str, str]]) -> list[events_pb2.M
     elif recording:
         message.channel_message_id = fields.get("RecordingSid") or f"{call}:recording"
         message.kind = events_pb2.MESSAGE_KIND_VOICEMAIL
+    elif fields.get("Digits") == CALLBACK_DIGIT:
+        message.channel_message_id = f"{call}:callback"
+        message.kind = events_pb2.MESSAGE_KIND_CALLBACK_REQUEST
+        message.language = language
+        message.text = "(pressed 1 in the phone line's menu: call me back)"
     elif status in MISSED:
         message.channel_message_id = f"{call}:{status}"
         message.kind = events_pb2.MESSAGE_KIND_MISSED_CALL
