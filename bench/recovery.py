@@ -6,10 +6,10 @@ For each history (1 day, 30 days) on its own fresh embedded broker:
 1. The shop's history is made in this process (``bench.shop_history``): customers write (by
    default 20,000 messages a day, two per conversation, on e-mail, web chat and WhatsApp), a team in
    three shifts replies and resolves, and every event goes through the services' own workers (the
-   pure folds of ``services/*/worker.py``) exactly as the merge agents would feed them, ticks
-   included (at most one per second, only when something is due, as the live timers do). Each
-   service's input topic (``support.routing.v1``, ``support.clocks.v1``, ``support.notify.v1``) gets
-   every record, produced in batches.
+   pure folds of ``services/*/worker.py``) in the order the services would read them, ticks
+   included (at most one per second, only when something is due, as the live timers do). Every
+   record is produced in batches where the services would find it: the source topics, routing's
+   merge copies, and the journals of SLA's and notify's direct folds (``pronto.journal``).
 2. Each partition's state is checkpointed the way the services do it (``pronto.snapshots``, on
    ``support.snapshots.v1``) at the moment their snapshot interval allows at the latest: one
    interval (``PRONTO_SNAPSHOT_EVERY_S``, 300 s of shop time) before the end of the history. The
@@ -91,8 +91,8 @@ async def one_history(days: int, per_day: int, run_dir: Path, report: Report) ->
         written = await write_history(
             broker.bootstrap_servers, history, end, snapshot_at=end - timedelta(seconds=SNAPSHOT_EVERY_S)
         )
-        for service in SERVICES:
-            report.figures[f"history_records_{days}_days_{service}"] = written[service]
+        for topic, count in sorted(written.items()):
+            report.figures[f"history_records_{days}_days_{topic.removeprefix('support.')}"] = count
         progress(f"{days} day(s): written {written}")
         for service in SERVICES:
             ready_s, replayed, loaded = await restart(service, broker.bootstrap_servers, run_dir / f"{days}d")

@@ -4,14 +4,18 @@
 rate (two messages each, on e-mail, web chat and WhatsApp, in Italian, English and German), a team
 of three eight-hour shifts comes online and goes offline, and whoever routing assigned replies,
 hears back from the customer, replies again and resolves. Every event goes through the routing, SLA
-and notify workers in-process, in the order their merge agents would give them (a source event to
-each service that reads its topic, then what routing decided, then what SLA decided), and ticks go
-to routing and SLA when something is due (at most once a shop-second, as the live timers do).
+and notify workers in-process, in the order the services would read them (a source event to each
+service that reads its topic, then what routing decided, then what SLA decided), and ticks go to
+routing and SLA when something is due (at most once a shop-second, as the live timers do).
 
-``write_history`` produces the records each worker was fed onto its input topic, keeps every
-partition's state as it was at ``snapshot_at`` and writes it as the service would
-(``pronto.kafka.snapshots``), and commits each service's consumer group at the end of its input,
-as a service that had handled it all would leave it. Used by ``bench.recovery``.
+``write_history`` produces every record where the services would have it: customers' messages,
+operators' status and replies, routing's and SLA's decisions on their topics; routing's merge
+copies on ``support.routing.v1``; SLA's ticks and the journals of SLA's and notify's direct folds
+(``pronto.journal``, an entry per partition every ``JOURNAL_EVERY`` records, as batches would) on
+their input topics. It keeps every partition's state as it was at ``snapshot_at`` and writes it as
+the service would (``pronto.kafka.snapshots``), and commits each service's consumer group at the
+end of every topic it reads, as a service that had handled it all would leave it. Used by
+``bench.recovery``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
 
 from bench.common import progress
-from pronto import envelope, snapshots, topics
+from pronto import envelope, journal, snapshots, topics
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out
 from pronto.kafka import snapshots as kafka_snapshots
@@ -56,7 +60,7 @@ SOURCE = "/pronto/bench/history"
 SERVICES = ("routing", "sla", "notify")
 APP_IDS = {"routing": routing_app.APP_ID, "sla": sla_app.APP_ID, "notify": notify_app.APP_ID}
 INPUTS = {"routing": topics.ROUTING, "sla": topics.CLOCKS, "notify": topics.NOTIFY}
-# Which service's merge reads which source topic (services/*/app.py).
+# Which service reads which source topic (services/*/app.py); routing through its merge.
 READERS = {
     topics.INBOUND.name: ("routing", "sla", "notify"),
     topics.OPERATORS.name: ("routing",),
@@ -64,6 +68,9 @@ READERS = {
     topics.CONVERSATIONS.name: ("sla", "notify"),
     topics.SLA.name: ("notify",),
 }
+DIRECT = ("sla", "notify")
+# Records of a partition a direct fold's journal entry lists (a batch's worth).
+JOURNAL_EVERY = 20
 CHANNELS: tuple[common_pb2.Channel, ...] = (
     common_pb2.CHANNEL_EMAIL,
     common_pb2.CHANNEL_WEB_CHAT,
@@ -84,7 +91,7 @@ class _Due:
 
 @dataclass
 class Record:
-    service: str
+    topic: str
     partition: int
     key: bytes
     headers: Headers
@@ -106,9 +113,12 @@ class ShopHistory:
             "notify": NotifyWorker(lambda tenant: notify_settings.shop(tenant).shop(), SOURCE),
         }
         self.partitioner = DefaultPartitioner()
-        self.partitions = {service: list(range(INPUTS[service].partitions)) for service in SERVICES}
-        # Service -> partition -> records fed so far (the next offset, the topics being fresh).
-        self.offsets: dict[str, dict[int, int]] = {s: defaultdict(int) for s in SERVICES}
+        # Topic -> partition -> records written so far (the next offset, the topics being fresh).
+        self.offsets: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        # Service -> partition -> records its worker was given (a snapshot's ``records``).
+        self.applied: dict[str, dict[int, int]] = {s: defaultdict(int) for s in SERVICES}
+        # Direct fold -> partition -> what it applied since its last journal entry.
+        self.runs: dict[str, dict[int, journal.Runs]] = {s: defaultdict(journal.Runs) for s in DIRECT}
         self.assignee: dict[str, str] = {}
         # Conversation -> its channel and language, while it is open.
         self.open: dict[str, tuple[common_pb2.Channel, str]] = {}
@@ -154,6 +164,10 @@ class ShopHistory:
             due = heapq.heappop(self._queue)
             yield from self._ticks(due.at)
             yield from self._happen(due, operators)
+
+    def finish(self, end: datetime) -> Iterator[tuple[datetime, Record]]:
+        """The journal entries of what the direct folds applied since their last one."""
+        yield from self._journal(end, every=1)
 
     def _happen(self, due: _Due, operators: list[str]) -> Iterator[tuple[datetime, Record]]:
         at, conversation = due.at, due.conversation
@@ -215,28 +229,47 @@ class ShopHistory:
     def _deliver(
         self, at: datetime, topic: str, key: bytes, headers: Headers, value: bytes
     ) -> Iterator[tuple[datetime, Record]]:
-        """One source record to every service whose merge reads ``topic``, then what they decided
+        """One source record, given to every service that reads ``topic``, then what they decided
         (so a decision never reaches a service before its cause)."""
+        partition = self._partition(topic, key)
+        offset = self.offsets[topic][partition]
+        yield at, self._write(topic, partition, key, headers, value)
         decided = []
         for service in READERS[topic]:
+            if service == "routing":
+                # Routing's merge copies it, re-keyed by shop, onto routing's input topic.
+                copy = self._partition(topics.ROUTING.name, TENANT.encode())
+                yield at, self._write(topics.ROUTING.name, copy, TENANT.encode(), headers, value)
+                decided.append((service, self._apply(service, copy, headers, value)))
+                continue
+            self.runs[service][partition].add(topic, offset)
             if service == "notify" and not notify_wanted(headers, value):
-                continue  # notify's merge leaves it out (services/notify/app.py)
-            input_key = TENANT.encode() if service == "routing" else key
-            record, outs = self._feed(service, input_key, headers, value)
-            yield at, record
-            decided.append((service, outs))
+                continue  # read, journaled, and left out (services/notify/app.py)
+            decided.append((service, self._apply(service, partition, headers, value)))
         for service, outs in decided:
             yield from self._decided(at, service, outs)
+        yield from self._journal(at)
 
-    def _feed(
-        self, service: str, key: bytes, headers: Headers, value: bytes, partition: int | None = None
-    ) -> tuple[Record, list[Out]]:
-        """The record as the service's input topic holds it, and what its worker emits for it."""
-        if partition is None:
-            partition = self.partitioner(key, self.partitions[service], self.partitions[service])
-        self.offsets[service][partition] += 1
-        outs = self.workers[service].apply(partition, headers, value)
-        return Record(service, partition, key, headers, value), outs
+    def _partition(self, topic: str, key: bytes) -> int:
+        partitions = list(range(topics.by_name(topic).partitions))
+        return int(self.partitioner(key, partitions, partitions))
+
+    def _write(self, topic: str, partition: int, key: bytes, headers: Headers, value: bytes) -> Record:
+        self.offsets[topic][partition] += 1
+        return Record(topic, partition, key, headers, value)
+
+    def _apply(self, service: str, partition: int, headers: Headers, value: bytes) -> list[Out]:
+        self.applied[service][partition] += 1
+        return self.workers[service].apply(partition, headers, value)
+
+    def _journal(self, at: datetime, every: int = JOURNAL_EVERY) -> Iterator[tuple[datetime, Record]]:
+        """The direct folds' journal entries of the partitions that applied ``every`` records."""
+        for service in DIRECT:
+            for partition, runs in self.runs[service].items():
+                if runs and sum(int(run[2]) for run in runs.runs) >= every:
+                    input_topic = INPUTS[service].name
+                    yield at, self._write(input_topic, partition, b"journal", journal.HEADERS, runs.encode())
+                    self.runs[service][partition] = journal.Runs()
 
     def _decided(self, at: datetime, service: str, outs: list[Out]) -> Iterator[tuple[datetime, Record]]:
         if service == "routing":
@@ -272,9 +305,14 @@ class ShopHistory:
                     if not ticks:
                         break
                     for tick in ticks:
-                        record, outs = self._feed(service, tick.key, tick.headers, tick.value, partition)
-                        yield at, record
-                        yield from self._decided(at, service, outs)
+                        topic = INPUTS[service].name
+                        offset = self.offsets[topic][partition]
+                        yield at, self._write(topic, partition, tick.key, tick.headers, tick.value)
+                        if service in DIRECT:
+                            self.runs[service][partition].add(topic, offset)
+                        yield from self._decided(
+                            at, service, self._apply(service, partition, tick.headers, tick.value)
+                        )
 
     def _next_due(self, service: str, partition: int) -> datetime | None:
         state: Any = self.workers[service].partitions.get(partition)
@@ -287,40 +325,40 @@ class ShopHistory:
 async def write_history(
     bootstrap_servers: str, history: ShopHistory, end: datetime, snapshot_at: datetime
 ) -> dict[str, int]:
-    """Produce the history onto the input topics, snapshot it at ``snapshot_at``, commit at the end;
-    returns the records written per service."""
+    """Produce the history, snapshot it at ``snapshot_at``, commit at the end; returns the records
+    written per topic."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, linger_ms=20, max_batch_size=1 << 20, acks=1
     )
     await producer.start()
     pending: list[Any] = []
-    taken: dict[str, dict[int, tuple[bytes, int]]] | None = None
-    written = dict.fromkeys(SERVICES, 0)
+    taken: dict[str, dict[int, Taken]] | None = None
+    written: dict[str, int] = defaultdict(int)
     try:
-        for at, record in history.records(end):
+        for at, record in itertools.chain(history.records(end), history.finish(end)):
             if taken is None and at >= snapshot_at:
                 taken = _take(history)
             pending.append(
                 await producer.send(
-                    INPUTS[record.service].name,
+                    record.topic,
                     record.value,
                     key=record.key,
                     partition=record.partition,
                     headers=record.headers,
                 )
             )
-            written[record.service] += 1
+            written[record.topic] += 1
             if len(pending) >= 20_000:
                 await _settle(pending)
                 progress(f"history: {sum(written.values()):,} records written, shop time {at:%Y-%m-%d %H:%M}")
         await _settle(pending)
         for service in SERVICES:
-            for partition, (pickled, offset) in (taken or _take(history))[service].items():
-                await _snapshot(producer, history, service, partition, pickled, offset)
+            for partition, snapshot in (taken or _take(history))[service].items():
+                await _snapshot(producer, history, service, partition, snapshot)
     finally:
         await producer.stop()
     await _commit(bootstrap_servers, history)
-    return written
+    return dict(written)
 
 
 async def _settle(pending: list[Any]) -> None:
@@ -329,34 +367,46 @@ async def _settle(pending: list[Any]) -> None:
     pending.clear()
 
 
-def _take(history: ShopHistory) -> dict[str, dict[int, tuple[bytes, int]]]:
-    """Every partition's state as it is now, and the next offset it covers."""
-    return {
-        service: {
-            partition: (snapshots.dump(state), history.offsets[service][partition])
+@dataclass(frozen=True)
+class Taken:
+    """A partition's state as it was, the input offset it covers, and the sources' (direct folds)."""
+
+    pickled: bytes
+    next_offset: int
+    source_offsets: dict[str, int]
+    records: int
+
+
+def _take(history: ShopHistory) -> dict[str, dict[int, Taken]]:
+    """Every partition's state as it is now, and the offsets it covers."""
+    taken: dict[str, dict[int, Taken]] = {}
+    for service in SERVICES:
+        sources = [t for t, readers in READERS.items() if service in readers] if service in DIRECT else []
+        taken[service] = {
+            partition: Taken(
+                snapshots.dump(state),
+                history.offsets[INPUTS[service].name][partition],
+                {topic: history.offsets[topic][partition] for topic in sources},
+                history.applied[service][partition],
+            )
             for partition, state in history.workers[service].partitions.items()
         }
-        for service in SERVICES
-    }
+    return taken
 
 
 async def _snapshot(
-    producer: AIOKafkaProducer,
-    history: ShopHistory,
-    service: str,
-    partition: int,
-    pickled: bytes,
-    offset: int,
+    producer: AIOKafkaProducer, history: ShopHistory, service: str, partition: int, taken: Taken
 ) -> None:
     worker = history.workers[service]
     data = snapshots.frame(
-        pickled,
+        taken.pickled,
         processor=APP_IDS[service],
         partition=partition,
-        next_offset=offset,
-        records=offset,
+        next_offset=taken.next_offset,
+        records=taken.records,
         state_version=worker.state_version,
         schema=worker.schema,
+        source_offsets=taken.source_offsets,
     )
 
     async def send(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
@@ -368,16 +418,18 @@ async def _snapshot(
 
 
 async def _commit(bootstrap_servers: str, history: ShopHistory) -> None:
-    """Each service's group committed at the end of its input, as after handling all of it."""
+    """Each service's group committed at the end of every topic it reads, as after handling all."""
     for service in SERVICES:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers, group_id=APP_IDS[service], enable_auto_commit=False
         )
         await consumer.start()
         try:
+            read = [INPUTS[service].name, *(t for t, readers in READERS.items() if service in readers)]
             offsets = {
-                TopicPartition(INPUTS[service].name, partition): OffsetAndMetadata(offset, "")
-                for partition, offset in history.offsets[service].items()
+                TopicPartition(topic, partition): OffsetAndMetadata(offset, "")
+                for topic in read
+                for partition, offset in history.offsets[topic].items()
             }
             consumer.assign(list(offsets))
             await consumer.commit(offsets)

@@ -1,40 +1,51 @@
-"""A Faust app whose state is a deterministic fold of one input topic, rebuilt by replaying it.
+"""A Faust app whose state is a deterministic fold of its input, rebuilt from a snapshot and a replay.
 
 Routing, SLA and notify work this way:
 
-- a ``merge`` agent copies every record of the source topics that the fold
-  reads (``FoldSpec.wanted``) onto the service's own input topic, re-keyed as
-  the service needs (by tenant for routing, unchanged for SLA and notify):
-  one partition's order is then fixed once, and a replay sees exactly what
-  the live run saw;
-- a ``fold`` agent feeds that topic to the worker, which returns the records
-  to write to the output topic;
+- the fold must see one partition's records in an order that a replay can
+  repeat. Two ways (``FoldSpec.direct``):
+  - routing re-keys its sources by shop, so a ``merge`` agent copies every
+    record of the source topics that the fold reads (``FoldSpec.wanted``) onto
+    the service's own input topic; one partition's order is then fixed once;
+  - SLA and notify read topics that are all keyed by conversation and have as
+    many partitions as their input topic (co-partitioned): the ``fold`` agent
+    reads them and the input topic together, and after each batch writes to
+    the input topic, per partition, a journal entry of the order it applied
+    them in (``pronto.journal``): one small record per batch instead of a copy
+    per record;
+- the ``fold`` agent feeds the records to the worker, which returns the
+  records to write to the output topic;
 - both agents take their records in lists (``Stream.take_events``: what
   arrived within a few milliseconds, up to ``batch_max``), handle them in a
   plain loop and queue what they write straight on the producer, which
   batches per partition; Faust acknowledges a list once it is handled, and
-  flushes the producer before every commit. Per-partition order is the
-  consumer's, as before;
+  flushes the producer before every commit (so a batch's outputs and journal
+  entries are written before its offsets are committed). Per-partition order
+  is the consumer's, as before;
 - a timer asks the worker for tick records, written to the input topic, so
   that time passing is part of what a replay sees;
 - every ``snapshot_every_records`` records or ``snapshot_every_s`` seconds,
-  the fold agent checkpoints a partition's state with the input offset it
-  covers (``pronto.snapshots``, written by ``pronto.kafka.snapshots``): it
-  pickles the state between two records, flushes the producer so that every
-  output of the records before that offset is acknowledged, then writes the
-  snapshot and waits for its acknowledgement;
+  the fold agent checkpoints a partition's state with the offsets it covers
+  (the input topic's, and a direct fold's sources') (``pronto.snapshots``,
+  written by ``pronto.kafka.snapshots``): it pickles the state between two
+  records, flushes the producer so that every output of the records before
+  it is acknowledged, then writes the snapshot and waits for its
+  acknowledgement;
 - when a partition is assigned, the worker loads its newest readable snapshot
-  (or starts empty) and replays the input from the snapshot's offset up to the
-  offset the consumer group committed, emitting nothing: that rebuilds the
-  state it had at the commit, in time bounded by the snapshot interval, not by
-  history. Faust then redelivers what follows and the worker decides again,
-  emitting events with the same ids as before (consumers deduplicate). Faust
-  flushes its producer before every commit, so nothing before the commit can
-  be missing downstream. A snapshot may cover records past the commit: Faust
-  redelivers them, and the worker, which remembers the ids it has seen, drops
-  them. The rebuild is a task the fold agent awaits before its first record of
-  the partition, because Faust may resume fetching before the assignment
-  signal's handlers finish.
+  (or starts empty) and replays what follows it up to the offsets the consumer
+  group committed, emitting nothing: the input topic in its order, or, for a
+  direct fold, the records its journal lists, in the journal's order (a direct
+  fold first writes a ``resumed`` entry with the commits it resumes from; see
+  ``pronto.journal``). That rebuilds the state it had at the commit, in time
+  bounded by the snapshot interval, not by history. Faust then redelivers what
+  follows and the worker decides again, emitting events with the same ids as
+  before (consumers deduplicate). A snapshot may cover records past the
+  commit: Faust redelivers them, and the worker, which remembers the ids it
+  has seen, drops them. The rebuild is a task the fold agent awaits before its
+  first record of the partition, because Faust may resume fetching before the
+  assignment signal's handlers finish. A direct fold that finds its input
+  holding copies from before journals (an upgrade) replays those once and
+  checkpoints at once.
 
 We do not use Faust tables: on the embedded broker their changelog recovery
 stops short (its end offsets lag), and writing state to a changelog on every
@@ -63,14 +74,17 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pronto import envelope, event_ids, snapshots, streams, topics
+from pronto import envelope, event_ids, journal, snapshots, streams, topics
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.kafka import snapshots as kafka_snapshots
-from pronto.kafka.reader import committed_offset, read_until
+from pronto.kafka.reader import committed_offsets, read_until
 from pronto.ops import ops_router, serve_http
 from pronto.settings import HttpLimits
+from pronto.v1 import snapshot_pb2
 
 Headers = list[tuple[str, bytes]]
+# The key of journal entries (``pronto.journal``); they go to a chosen partition.
+JOURNAL_KEY = b"journal"
 # Event ids a worker remembers per partition to drop redeliveries: those of the last SEEN_FOR of
 # event time, and never more than SEEN_CAPACITY. Redeliveries come within seconds to minutes (the
 # uncommitted tail after a restart, a merge or an upstream fold sending again after its own
@@ -229,6 +243,11 @@ class FoldSpec:
     wanted: Callable[[Headers, bytes | None], bool] = lambda _headers, _value: True
     # What one request to the HTTP port may send (``pronto.http_limits``).
     http_limits: HttpLimits = field(default_factory=HttpLimits)
+    # True: the sources are co-partitioned with the input topic (same key, same partitions) and the
+    # fold reads them itself, writing the order it applied them in as a journal (``pronto.journal``)
+    # instead of a merge agent copying them; ``rekey`` is then not used. False: a merge agent copies
+    # (and re-keys) every wanted source record onto the input topic.
+    direct: bool = False
 
 
 def batches(stream: faust.StreamT[bytes], spec: FoldSpec) -> AsyncIterator[Sequence[faust.EventT[bytes]]]:
@@ -299,8 +318,9 @@ class FoldingApp:
         registry.register(ConsumerLag(spec.app_id, self))
         # Partition -> the task rebuilding its state; the fold agent waits for it.
         self.loading: dict[int, asyncio.Task[None]] = {}
-        # Partition -> the next input offset its state has not applied, and the records it has applied.
-        self.applied: dict[int, int] = {}
+        # Partition -> the next offset its state has not applied, per topic it folds (the input topic's,
+        # and in a direct fold the sources' too), and the records it has applied.
+        self.positions: dict[int, dict[str, int]] = {}
         self.records: dict[int, int] = {}
         # Partition -> (monotonic time, records) of its last snapshot, and the slot the next goes to.
         self.checkpointed: dict[int, tuple[float, int]] = {}
@@ -331,28 +351,38 @@ class FoldingApp:
     def _wire(self) -> None:
         app, spec = self.app, self.spec
 
-        @app.agent(app.topic(*spec.sources), name="merge")
-        async def merge(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-            async for events in batches(stream, spec):
-                for event in events:
-                    message = event.message
-                    self.handled[(message.topic, message.partition)] = message.offset
-                    headers = headers_of(event)
-                    if not spec.wanted(headers, event.value):
-                        continue
-                    key = spec.rekey(message.key, headers)
-                    if key is None:
-                        self._skipped()
-                        self.log.warning("skipping a record of %s that cannot be keyed", message.topic)
-                        continue
-                    await self._send(spec.input_topic, key, event.value, headers)
-                yield None
+        if not spec.direct:
 
-        @app.agent(self.input, name="fold")
+            @app.agent(app.topic(*spec.sources), name="merge")
+            async def merge(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+                async for events in batches(stream, spec):
+                    for event in events:
+                        message = event.message
+                        self.handled[(message.topic, message.partition)] = message.offset
+                        headers = headers_of(event)
+                        if not spec.wanted(headers, event.value):
+                            continue
+                        key = spec.rekey(message.key, headers)
+                        if key is None:
+                            self._skipped()
+                            self.log.warning("skipping a record of %s that cannot be keyed", message.topic)
+                            continue
+                        await self._send(spec.input_topic, key, event.value, headers)
+                    yield None
+
+        folded = app.topic(*spec.sources, spec.input_topic) if spec.direct else self.input
+
+        @app.agent(folded, name="fold")
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for events in batches(stream, spec):
+                order: dict[int, journal.Runs] = {}
                 for event in events:
-                    await self._fold(event)
+                    await self._fold(event, order)
+                for partition, runs in order.items():
+                    if runs:  # sent before the batch is acknowledged: flushed before its commit
+                        await self._send(
+                            spec.input_topic, JOURNAL_KEY, runs.encode(), journal.HEADERS, partition
+                        )
                 yield None
 
         @app.timer(interval=spec.tick_s)  # type: ignore[untyped-decorator]
@@ -375,15 +405,24 @@ class FoldingApp:
 
         app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]
 
-    async def _fold(self, event: faust.EventT[bytes]) -> None:
-        """One input record through the worker: its outputs queued on the producer, its offset noted."""
-        partition, offset = event.message.partition, event.message.offset
+    async def _fold(self, event: faust.EventT[bytes], order: dict[int, journal.Runs]) -> None:
+        """One record through the worker: its outputs queued on the producer, its offset noted (and
+        in a direct fold its place in the partition's journal)."""
+        message = event.message
+        topic, partition, offset = message.topic, message.partition, message.offset
         await self._loaded(partition)
-        self.handled[(event.message.topic, partition)] = offset
-        for out in self.worker.apply(partition, headers_of(event), event.value):
+        self.handled[(topic, partition)] = offset
+        self.positions[partition][topic] = max(self.positions[partition].get(topic, 0), offset + 1)
+        headers = headers_of(event)
+        if self.spec.direct:
+            if topic == self.spec.input_topic and journal.is_entry(headers):
+                return
+            order.setdefault(partition, journal.Runs()).add(topic, offset)
+            if not self.spec.wanted(headers, event.value):
+                return
+        for out in self.worker.apply(partition, headers, event.value):
             await self._send(self.spec.output_topic, out.key, out.value, out.headers)
             self._published(out)
-        self.applied[partition] = max(self.applied.get(partition, 0), offset + 1)
         self.records[partition] = self.records.get(partition, 0) + 1
         if self._snapshot_due(partition):
             await self.snapshot(partition)
@@ -426,7 +465,8 @@ class FoldingApp:
             return
         started = time.monotonic()
         pickled = snapshots.dump(state)
-        next_offset, records = self.applied[partition], self.records[partition]
+        positions, records = dict(self.positions[partition]), self.records[partition]
+        next_offset = positions.pop(self.spec.input_topic, 0)
         self.checkpointed[partition] = (started, records)
         await self.app.producer.flush()
         data = await asyncio.to_thread(
@@ -438,6 +478,7 @@ class FoldingApp:
             records=records,
             state_version=self.worker.state_version,
             schema=self._schema,
+            source_offsets=positions,
         )
         slot = self.slots.get(partition, 0)
 
@@ -451,44 +492,111 @@ class FoldingApp:
         self.metrics.written(len(data), time.monotonic() - started)
 
     async def _replay(self, partition: int) -> None:
-        tp = TopicPartition(self.spec.input_topic, partition)
-        servers = self.spec.bootstrap_servers
+        spec, servers = self.spec, self.spec.bootstrap_servers
         started = time.monotonic()
         found = await kafka_snapshots.newest(
             servers,
-            self.spec.snapshot_topic,
+            spec.snapshot_topic,
             partition,
-            self.spec.app_id,
+            spec.app_id,
             state_version=self.worker.state_version,
             schema=self._schema,
             unreadable=lambda reason: self._unreadable(partition, reason),
         )
-        end = await committed_offset(servers, self.spec.app_id, tp)
+        folded = (*spec.sources, spec.input_topic) if spec.direct else (spec.input_topic,)
+        tps = {topic: TopicPartition(topic, partition) for topic in folded}
+        committed = {
+            tp.topic: o
+            for tp, o in (await committed_offsets(servers, spec.app_id, list(tps.values()))).items()
+        }
         self.worker.drop([partition])
-        start = records = 0
+        start: dict[str, int] = {}
+        records = 0
         if found is not None:
             self.worker.restore(partition, found.state)
-            start, records = found.frame.next_offset, found.frame.records
+            start = {spec.input_topic: found.frame.next_offset, **found.frame.source_offsets}
+            records = found.frame.records
             self.slots[partition] = 1 - found.slot
-        count = 0
-        async for batch in read_until(servers, tp, end, start=start):
-            if count == 0 and batch[0].offset > start:
-                self._history_lost(partition, start, batch[0].offset)
-            count += self.worker.replay(partition, ((list(r.headers), r.value) for r in batch))
-        self.applied[partition] = max(start, end)
+        if spec.direct:
+            count, legacy = await self._replay_journal(partition, start, committed, found is not None)
+        else:
+            count, legacy = (
+                await self._replay_input(partition, start.get(spec.input_topic, 0), committed),
+                False,
+            )
+        self.positions[partition] = {t: max(start.get(t, 0), committed[t]) for t in folded}
         self.records[partition] = records + count
         self.checkpointed[partition] = (time.monotonic(), records + count)
+        if legacy:
+            # Copies from before direct folds: checkpoint now, so that no later replay needs them.
+            await self.snapshot(partition)
         self._replayed(count)
         self.metrics.restored(time.monotonic() - started, count)
         self.log.info(
-            "partition %d: %s, replayed %d records from offset %d to %d in %.2f s",
+            "partition %d: %s, replayed %d records up to offsets %s in %.2f s",
             partition,
-            f"snapshot of offset {start} loaded" if found else "no snapshot",
+            f"snapshot of offset {start.get(spec.input_topic, 0)} loaded" if found else "no snapshot",
             count,
-            start,
-            end,
+            committed,
             time.monotonic() - started,
         )
+
+    async def _replay_input(self, partition: int, start: int, committed: Mapping[str, int]) -> int:
+        """Replay the input topic from ``start`` to the group's commit, in its order."""
+        tp = TopicPartition(self.spec.input_topic, partition)
+        count = 0
+        async for batch in read_until(self.spec.bootstrap_servers, tp, committed[tp.topic], start=start):
+            if count == 0 and batch[0].offset > start:
+                self._history_lost(partition, start, batch[0].offset)
+            records = ((list(r.headers), r.value) for r in batch)
+            count += self.worker.replay(partition, records)
+        return count
+
+    async def _replay_journal(
+        self, partition: int, start: Mapping[str, int], committed: Mapping[str, int], snapshot: bool
+    ) -> tuple[int, bool]:
+        """Replay what the journal lists after the snapshot, in its order, up to the group's commits;
+        returns the records replayed and whether the input held copies from before direct folds."""
+        spec, servers = self.spec, self.spec.bootstrap_servers
+        # Written first: its offset bounds the entries to read (the embedded broker's reported end
+        # lags), and it cuts back what earlier workers applied past the commits.
+        resumed = await self.app.producer.send_and_wait(
+            spec.input_topic, JOURNAL_KEY, journal.resumed(committed), partition, None, journal.HEADERS
+        )
+        entries: list[snapshot_pb2.FoldJournal] = []
+        inputs: dict[int, tuple[Headers, bytes | None]] = {}
+        input_tp = TopicPartition(spec.input_topic, partition)
+        async for batch in read_until(
+            servers, input_tp, resumed.offset, start=start.get(spec.input_topic, 0)
+        ):
+            for record in batch:
+                headers = list(record.headers)
+                if journal.is_entry(headers):
+                    entries.append(journal.decode(record.value))
+                else:
+                    inputs[record.offset] = (headers, record.value)
+        if not (snapshot and start.keys() - {spec.input_topic}) and not any(e.runs for e in entries):
+            copies = [r for o, r in sorted(inputs.items()) if o < committed[spec.input_topic]]
+            if copies:
+                self.log.warning(
+                    "partition %d: replaying %d records copied before direct folds", partition, len(copies)
+                )
+                return self.worker.replay(partition, copies), True
+        order = journal.replay_order(entries, start, committed)
+        found: dict[str, dict[int, tuple[Headers, bytes | None]]] = {spec.input_topic: inputs}
+        for topic in spec.sources:
+            wanted = [o for t, o in order if t == topic]
+            if not wanted:
+                continue
+            kept = found[topic] = {}
+            tp = TopicPartition(topic, partition)
+            async for batch in read_until(servers, tp, max(wanted) + 1, start=min(wanted)):
+                kept.update((r.offset, (list(r.headers), r.value)) for r in batch)
+        missing = [(t, o) for t, o in order if o not in found.get(t, {})]
+        if missing:
+            self._history_lost(partition, missing[0][1], missing[-1][1] + 1)
+        records = (found[t][o] for t, o in order if o in found.get(t, {}))
+        return self.worker.replay(partition, (r for r in records if spec.wanted(*r))), False
 
     def _unreadable(self, partition: int, reason: str) -> None:
         self.metrics.unreadable.inc()

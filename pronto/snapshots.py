@@ -32,7 +32,7 @@ import pickle
 import typing
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -143,6 +143,7 @@ def frame(
     state_version: int,
     schema: str,
     taken_at: datetime | None = None,
+    source_offsets: Mapping[str, int] | None = None,
 ) -> bytes:
     """The serialized ``PartitionSnapshot`` around a pickle; compresses, so a thread may do it."""
     body = zlib.compress(pickled, 1)
@@ -156,6 +157,7 @@ def frame(
         records=records,
         state_crc32=zlib.crc32(body),
         state=body,
+        source_offsets=dict(source_offsets or {}),
     )
     snapshot.taken_at.FromDatetime(taken_at or datetime.now(UTC))
     return snapshot.SerializeToString()

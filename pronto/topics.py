@@ -30,9 +30,11 @@ INBOUND = TopicSpec("support.inbound.v1", 6, "conversation id", _retained(7))
 # What operators did: replies to deliver and resolutions.
 OUTBOUND = TopicSpec("support.outbound.v1", 6, "conversation id", _retained(7))
 OPERATORS = TopicSpec("support.operators.v1", 3, "operator id", _retained(30))
-# SLA's own input: customer messages, operator replies and resolutions, routing's decisions and
-# ticks, merged in one order per conversation. A restart replays it from SLA's newest snapshot on:
-# it must keep well over two snapshot intervals (minutes), and as long as SLA may be down.
+# SLA's own input: its ticks, the shops' policy changes, and the journal of the order in which it
+# read its sources (customer messages, operator replies and resolutions, routing's decisions:
+# ``pronto.journal``). A restart replays the sources in that order from SLA's newest snapshot on:
+# this topic and the sources must keep well over two snapshot intervals (minutes), and as long as
+# SLA may be down.
 CLOCKS = TopicSpec("support.clocks.v1", 6, "conversation id", _retained(7))
 CONVERSATIONS = TopicSpec("support.conversations.v1", 6, "conversation id", _retained(7))
 SLA = TopicSpec("support.sla.v1", 6, "conversation id", _retained(7))
@@ -43,8 +45,9 @@ NOTIFICATIONS = TopicSpec("support.notifications.v1", 6, "tenant/recipient kind/
 # that one partition (one worker) decides for a shop. A restart replays it from routing's newest
 # snapshot on (retention as for support.clocks.v1).
 ROUTING = TopicSpec("support.routing.v1", 6, "tenant", _retained(7))
-# Notify's own input: customer messages, operators' replies, routing's and SLA's events, merged in
-# one order per conversation; a restart replays it from notify's newest snapshot on.
+# Notify's own input: the journal of the order in which it read its sources (customer messages,
+# operators' replies, routing's and SLA's events); a restart replays them in that order from
+# notify's newest snapshot on (retention as for support.clocks.v1).
 NOTIFY = TopicSpec("support.notify.v1", 6, "conversation id", _retained(7))
 # Snapshots of routing's, SLA's and notify's partition states (``pronto.kafka.snapshots``): partition
 # p holds those of input partition p, so it has as many partitions as their inputs. Compacted: the

@@ -73,6 +73,20 @@ async def committed_offset(bootstrap_servers: str, group_id: str, partition: Top
         await consumer.stop()
 
 
+async def committed_offsets(
+    bootstrap_servers: str, group_id: str, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """``committed_offset`` of several partitions, asked with one consumer."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        return {tp: await consumer.committed(tp) or 0 for tp in partitions}
+    finally:
+        await consumer.stop()
+
+
 def partition_reader(bootstrap_servers: str) -> AIOKafkaConsumer:
     """A consumer for reading assigned partitions through once: no group, no commits, short fetch
     waits, large fetches, and the oldest record kept when asked for one no longer there."""

@@ -25,13 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pronto/v1/snapshot.proto\x12\tpronto.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\x01\n\x11PartitionSnapshot\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\r\x12\x11\n\tprocessor\x18\x02 \x01(\t\x12\x0e\n\x06schema\x18\x03 \x01(\t\x12\x15\n\rstate_version\x18\x04 \x01(\r\x12\x11\n\tpartition\x18\x05 \x01(\x05\x12\x13\n\x0bnext_offset\x18\x06 \x01(\x03\x12,\n\x08taken_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07records\x18\x08 \x01(\x03\x12\x13\n\x0bstate_crc32\x18\t \x01(\r\x12\r\n\x05state\x18\n \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pronto/v1/snapshot.proto\x12\tpronto.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x02\n\x11PartitionSnapshot\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\r\x12\x11\n\tprocessor\x18\x02 \x01(\t\x12\x0e\n\x06schema\x18\x03 \x01(\t\x12\x15\n\rstate_version\x18\x04 \x01(\r\x12\x11\n\tpartition\x18\x05 \x01(\x05\x12\x13\n\x0bnext_offset\x18\x06 \x01(\x03\x12,\n\x08taken_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07records\x18\x08 \x01(\x03\x12\x13\n\x0bstate_crc32\x18\t \x01(\r\x12\r\n\x05state\x18\n \x01(\x0c\x12G\n\x0esource_offsets\x18\x0b \x03(\x0b\x32/.pronto.v1.PartitionSnapshot.SourceOffsetsEntry\x1a\x34\n\x12SourceOffsetsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xd1\x01\n\x0b\x46oldJournal\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.pronto.v1.FoldJournal.Run\x12\x34\n\x07resumed\x18\x02 \x03(\x0b\x32#.pronto.v1.FoldJournal.ResumedEntry\x1a\x32\n\x03Run\x12\r\n\x05topic\x18\x01 \x01(\t\x12\r\n\x05\x66irst\x18\x02 \x01(\x03\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x1a.\n\x0cResumedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pronto.v1.snapshot_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_PARTITIONSNAPSHOT_SOURCEOFFSETSENTRY']._loaded_options = None
+  _globals['_PARTITIONSNAPSHOT_SOURCEOFFSETSENTRY']._serialized_options = b'8\001'
+  _globals['_FOLDJOURNAL_RESUMEDENTRY']._loaded_options = None
+  _globals['_FOLDJOURNAL_RESUMEDENTRY']._serialized_options = b'8\001'
   _globals['_PARTITIONSNAPSHOT']._serialized_start=73
-  _globals['_PARTITIONSNAPSHOT']._serialized_end=305
+  _globals['_PARTITIONSNAPSHOT']._serialized_end=432
+  _globals['_PARTITIONSNAPSHOT_SOURCEOFFSETSENTRY']._serialized_start=380
+  _globals['_PARTITIONSNAPSHOT_SOURCEOFFSETSENTRY']._serialized_end=432
+  _globals['_FOLDJOURNAL']._serialized_start=435
+  _globals['_FOLDJOURNAL']._serialized_end=644
+  _globals['_FOLDJOURNAL_RUN']._serialized_start=546
+  _globals['_FOLDJOURNAL_RUN']._serialized_end=596
+  _globals['_FOLDJOURNAL_RESUMEDENTRY']._serialized_start=598
+  _globals['_FOLDJOURNAL_RESUMEDENTRY']._serialized_end=644
 # @@protoc_insertion_point(module_scope)

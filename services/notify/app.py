@@ -1,7 +1,8 @@
 """The notify service: a folding Faust app that decides, and a delivery worker that sends.
 
 Customer messages, operators' replies, routing's decisions and SLA's events are
-merged, keyed by conversation, onto ``support.notify.v1``; the fold writes
+all keyed by conversation; the fold reads them directly (its journal of the
+order goes to ``support.notify.v1``, ``pronto.journal``) and writes
 ``NotificationRequested`` records to ``support.notifications.v1`` (keyed by
 recipient). The deliverer, a task of the same process with its own consumer
 group, sends them and records their outcomes on the same topic.
@@ -34,7 +35,7 @@ def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
 
 
 # Events notify's decisions answer with nothing and no change of state (``domain/decide.py``): the
-# merge leaves them out of support.notify.v1. Resolution clocks' starts are left out the same way.
+# fold reads them and leaves them out. Resolution clocks' starts are left out the same way.
 UNREAD = frozenset(
     t.DESCRIPTOR.full_name.encode()
     for t in (
@@ -76,6 +77,7 @@ class Notify:
             bootstrap_servers=settings.bootstrap_servers,
             sources=(topics.INBOUND.name, topics.OUTBOUND.name, topics.CONVERSATIONS.name, topics.SLA.name),
             input_topic=topics.NOTIFY.name,
+            direct=True,
             output_topic=topics.NOTIFICATIONS.name,
             rekey=same_key,
             wanted=wanted,

@@ -1,7 +1,7 @@
 """Notify's decisions as a fold over ``support.notify.v1``: who hears what, once per trigger.
 
-Customer messages, routing's decisions and SLA's events
-are merged, keyed by conversation, onto ``support.notify.v1``. The fold keeps
+Customer messages, routing's decisions and SLA's events, all keyed by
+conversation, are read together (``pronto.folding``, direct). The fold keeps
 what it knows of each conversation's customer (name, language, channel, last
 place in the queue) and turns each event into ``NotificationRequested``
 records whose ids derive from the event: a replay or a redelivery requests
@@ -35,10 +35,10 @@ from services.notify.domain.decide import (
 
 log = logging.getLogger("pronto.notify")
 # Customers remembered per partition, the least recently heard from forgotten first. A resolved
-# conversation is kept too: topics interleave freely, so its resolution may be merged after the
+# conversation is kept too: topics interleave freely, so its resolution may be read after the
 # customer's next message, whose assignment must still find them.
 CUSTOMER_CAPACITY = 200_000
-# Events about a conversation whose first message has not been merged yet, per conversation, and
+# Events about a conversation whose first message has not been read yet, per conversation, and
 # how many such conversations are kept waiting.
 EARLY_CAPACITY = 20
 EARLY_CONVERSATIONS = 10_000

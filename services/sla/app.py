@@ -1,7 +1,8 @@
-"""The SLA service: a folding Faust app (``pronto.folding``) over ``support.clocks.v1``.
+"""The SLA service: a folding Faust app (``pronto.folding``), direct over its sources.
 
 Customer messages, operator replies and resolutions, and routing's decisions
-are merged, still keyed by conversation, onto ``support.clocks.v1``; the fold
+are all keyed by conversation; the fold reads them together with
+``support.clocks.v1`` (its ticks, the shops' policy changes and its journal),
 runs each conversation's clocks and writes started, warning, breached, met
 and missed events to ``support.sla.v1``. The HTTP side serves the
 first-response windows.
@@ -52,6 +53,7 @@ class Sla:
             bootstrap_servers=settings.bootstrap_servers,
             sources=(topics.INBOUND.name, topics.OUTBOUND.name, topics.CONVERSATIONS.name),
             input_topic=topics.CLOCKS.name,
+            direct=True,
             output_topic=topics.SLA.name,
             rekey=same_key,
             tick_s=settings.sla_tick_s,
