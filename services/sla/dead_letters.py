@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pronto import envelope, event_ids, topics
+from pronto import envelope, event_ids
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.folding import Headers, Out
 from pronto.v1 import events_pb2
@@ -41,10 +41,11 @@ def dead_letter(
     event: Envelope | None,
     now: datetime,
 ) -> Out:
-    """The dead letter of one input record of ``support.clocks.v1``; ``event`` None: unreadable."""
+    """The dead letter of one input record of partition ``partition``; ``event`` None: unreadable.
+    The fold reads its sources and ``support.clocks.v1`` together and does not say which topic a
+    record came from, so the dead letter names none (its event type tells)."""
     letter = events_pb2.RecordDeadLettered(
         processor=PROCESSOR,
-        topic=topics.CLOCKS.name,
         partition=partition,
         event_id=event.id if event else "",
         event_type=event.type if event else "",
