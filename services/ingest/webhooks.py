@@ -47,7 +47,7 @@ from services.ingest.validation import InvalidEvent
 
 log = logging.getLogger("pronto.ingest.webhooks")
 Verify = Callable[[ChannelSecrets, bytes, Request], None]
-# A channel that batches (Meta) or sends one event a request (Telegram, Viber) also returns the
+# A channel that batches (Meta, X) or sends one event a request (Telegram, Viber) also returns the
 # parts it cannot read, to be dead-lettered while the rest is accepted.
 Parse = Callable[[str, bytes, Request], Sequence[events_pb2.MessageReceived | Unreadable]]
 # The platforms' reports about what Pronto sent (statuses, deliveries, reads) in the same webhooks.

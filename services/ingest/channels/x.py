@@ -10,45 +10,51 @@ in ``extended_tweet`` for long tweets) or a direct message
 ``media_url_https``, or a video's best MP4 variant. Direct-message media are
 only readable with the account's OAuth credentials (X's rule), which notify
 holds; the URL is kept as X gave it.
+
+One delivery may batch several direct messages (``direct_message_events``) and tweets
+(``tweet_create_events``): each is read on its own, and one Pronto cannot read is returned as
+Unreadable (dead-lettered by the webhook) instead of refusing the readable ones with it, as for
+Meta's batches (issue #19).
 """
 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
+from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
-from services.ingest.channels.payload import Obj, from_epoch, load_json, timestamp
+from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json, timestamp
+
+Message = events_pb2.MessageReceived
 
 
-def parse(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:
+def parse(tenant: str, raw: bytes) -> list[Message | Unreadable]:
+    """Every customer message of the delivery, and the events that cannot be read as Unreadable.
+
+    A body that is not X's shape at all (not JSON, no ``for_user_id``, an event list or ``users``
+    that is not one) is refused whole; past that, each direct message and tweet is read on its own.
+    """
     body = Obj(load_json(raw))
     account = body.str("for_user_id")
     users = body.maybe("users")
-    messages = [
-        m
-        for event in body.list("direct_message_events", required=False)
-        if (m := _direct_message(tenant, account, event, users)) is not None
+    channel = common_pb2.CHANNEL_X
+    return [
+        *each_part(body, "direct_message_events", channel, partial(_direct_message, tenant, account, users)),
+        *each_part(body, "tweet_create_events", channel, partial(_mention, tenant, account)),
     ]
-    messages += [
-        m
-        for tweet in body.list("tweet_create_events", required=False)
-        if (m := _mention(tenant, account, tweet))
-    ]
-    return messages
 
 
-def _direct_message(
-    tenant: str, account: str, event: Obj, users: Obj | None
-) -> events_pb2.MessageReceived | None:
+def _direct_message(tenant: str, account: str, users: Obj | None, event: Obj) -> Iterator[Message]:
     if event.str("type") != "message_create":
-        return None
+        return
     create = event.obj("message_create")
     sender_id = create.str("sender_id")
     if sender_id == account:
-        return None
+        return
     user = users.maybe(sender_id) if users is not None else None
     data = create.obj("message_data")
     attachment = data.maybe("attachment")
@@ -65,13 +71,13 @@ def _direct_message(
     message.sent_at.CopyFrom(
         from_epoch(event.int("created_timestamp"), f"{event.path}.created_timestamp", True)
     )
-    return message
+    yield message
 
 
-def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceived | None:
+def _mention(tenant: str, account: str, tweet: Obj) -> Iterator[Message]:
     author = tweet.obj("user")
     if _id(author) == account:
-        return None
+        return
     thread = tweet.str("in_reply_to_status_id_str", "") or tweet.str("id_str")
     message = events_pb2.MessageReceived(
         conversation_id=conversation_id(
@@ -93,7 +99,7 @@ def _mention(tenant: str, account: str, tweet: Obj) -> events_pb2.MessageReceive
             raise MalformedPayload(
                 f"{tweet.path}.created_at is not a date: {tweet.str('created_at')!r}"
             ) from exc
-    return message
+    yield message
 
 
 def _id(user: Obj) -> str:

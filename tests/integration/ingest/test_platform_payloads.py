@@ -12,12 +12,14 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.request
 import uuid
 from typing import Any
 from urllib.parse import unquote, urlencode
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, event_ids, topics
 from pronto.broker.embedded import EmbeddedBroker
@@ -277,6 +279,137 @@ async def test_an_update_or_event_that_cannot_be_read_is_dead_lettered_not_refus
         reason,
         raw,
     )
+
+
+X_ACCOUNT = "1587342901136441344"
+
+
+def counted(ingest: IngestService, name: str, **labels: str) -> float:
+    """The value of ingest's counter ``name`` with these labels, 0 when it was never counted."""
+    with urllib.request.urlopen(f"{ingest.http_url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    wanted = {"service": "ingest", **labels}
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and s.labels == wanted
+    )
+
+
+async def test_an_x_delivery_keeps_the_direct_message_it_can_read_and_dead_letters_the_other(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """Two direct messages in one Account Activity delivery, the second without its
+    ``message_create.sender_id``: the first is published once, the second is dead-lettered with the
+    body as it came, the answer is 200 (X would otherwise retry both and then drop them), and both
+    are counted. A retry of the delivery writes nothing new.
+
+    Shape: https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/account-activity-data-objects
+    (for_user_id, direct_message_events, users) and
+    https://developer.x.com/en/docs/direct-messages/sending-and-receiving/guides/message-create-object
+    (type message_create, id, created_timestamp, message_create.target.recipient_id, sender_id,
+    message_data.text and entities)
+    """
+    run = uuid.uuid4().hex[:12]
+    customer = str(1_322_081_944_190_853_123 + int(run[:8], 16))
+    readable_id, broken_id = (str(2_122_273_670_143_280_441 + int(run[:8], 16) * 2 + i) for i in range(2))
+    readable = {
+        "type": "message_create",
+        "id": readable_id,
+        "created_timestamp": "1794824447557",
+        "message_create": {
+            "target": {"recipient_id": X_ACCOUNT},
+            "sender_id": customer,
+            "source_app_id": "268278",
+            "message_data": {
+                "text": "Hello, my parcel never arrived and the tracking page has not changed for a week.",
+                "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
+            },
+        },
+    }
+    create = readable["message_create"]
+    assert isinstance(create, dict)
+    broken = {
+        **readable,
+        "id": broken_id,
+        "message_create": {k: v for k, v in create.items() if k != "sender_id"},
+    }
+    body = json.dumps(
+        {
+            "for_user_id": X_ACCOUNT,
+            "direct_message_events": [readable, broken],
+            "users": {
+                customer: {
+                    "id": customer,
+                    "created_timestamp": "1604412455108",
+                    "name": "Sarah O'Connor",
+                    "screen_name": "sarahoc_dublin",
+                    "protected": False,
+                    "verified": False,
+                },
+                X_ACCOUNT: {
+                    "id": X_ACCOUNT,
+                    "created_timestamp": "1667215502114",
+                    "name": "Pronto Shop Help",
+                    "screen_name": "prontoshop_help",
+                    "protected": False,
+                    "verified": False,
+                },
+            },
+        }
+    ).encode()
+    accepted_before = counted(ingest, "pronto_events_accepted_total", channel="x")
+    dead_before = counted(ingest, "pronto_events_rejected_total", channel="x", reason="dead_lettered")
+
+    status, answer = await deliver(ingest, "x", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["duplicates"], answer["dead_lettered"]) == (1, 0, 1)
+    assert counted(ingest, "pronto_events_accepted_total", channel="x") - accepted_before == 1
+    assert (
+        counted(ingest, "pronto_events_rejected_total", channel="x", reason="dead_lettered") - dead_before
+        == 1
+    )
+    retried_status, retried = await deliver(ingest, "x", body)
+    assert retried_status == 200, retried
+    assert (retried["accepted"], retried["duplicates"], retried["dead_lettered"]) == (0, 1, 1)
+    assert retried["event_ids"] == answer["event_ids"]
+
+    (published,) = await records(broker, topics.INBOUND.name, answer["event_ids"])
+    assert published.id == event_ids.from_channel_message("shop-a", "x", readable_id)
+    assert published.tenant == "shop-a"
+    message = published.payload
+    assert isinstance(message, K.MessageReceived)
+    assert message.conversation_id == conversation_id("shop-a", "x", f"dm:{customer}")
+    assert message.channel == C.CHANNEL_X
+    assert message.channel_message_id == readable_id
+    assert message.sender == C.Sender(id=customer, display_name="Sarah O'Connor")
+    assert message.text == "Hello, my parcel never arrived and the tracking page has not changed for a week."
+    assert list(message.attachments) == []
+    assert message.language == "en"
+    assert message.kind == K.MESSAGE_KIND_TEXT
+    assert message.sent_at.ToMilliseconds() == 1794824447557
+    assert not message.is_public
+    assert list(message.topic_hints) == [C.SUPPORT_TOPIC_SHIPPING]
+    assert message.subject == ""
+    assert list(message.notes) == []
+    assert message.reply_to_message_id == ""
+    assert message.original_message_id == ""
+    assert not message.HasField("referral")
+
+    path = "body.direct_message_events[1]"
+    (dead,) = await records(broker, topics.DEADLETTER.name, [dead_letter_id("x", body, path)])
+    assert dead.tenant == "shop-a"
+    letter = dead.payload
+    assert isinstance(letter, K.WebhookPartDeadLettered)
+    assert letter.channel == C.CHANNEL_X
+    assert letter.route == "x"
+    assert letter.path == path
+    assert letter.reason == f"{path}.message_create.sender_id is required"
+    assert letter.body == body, "the raw payload, as it came and as it was signed"
+    assert letter.content_type == "application/json"
+    assert letter.received_at.seconds > 0
 
 
 # ---------------------------------------------------------------- 2. WhatsApp locations and contact cards
