@@ -27,7 +27,7 @@ HORIZON = timedelta(days=3 * 366)
 
 # A calendar must open at least once in any such span from now on, or it is refused: a target in
 # business time would have no deadline, and every clock of the shop would fail.
-OPEN_AT_LEAST_ONCE_IN = timedelta(days=366)
+OPEN_AT_LEAST_ONCE_IN = timedelta(days=365)
 # The days a closure may name. Business time is computed day by day up to HORIZON past an instant,
 # which must stay inside the years ``datetime`` holds (1 to 9999).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(8999, 12, 31)
