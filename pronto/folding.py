@@ -11,32 +11,33 @@ Routing, SLA and notify work this way:
     many partitions as their input topic (co-partitioned): the ``fold`` agent
     reads them and the input topic together, and after each batch writes to
     the input topic, per partition, a journal entry of the order it applied
-    them in (``pronto.journal``): one small record per batch instead of a copy
-    per record;
+    them in (``pronto.journal``), waiting for the broker's acknowledgement
+    before it sends the batch's outputs: one small record per partition and
+    batch instead of a copy per record;
 - the ``fold`` agent feeds the records to the worker, which returns the
   records to write to the output topic;
 - both agents take their records in lists (``Stream.take_events``: what
   arrived within a few milliseconds, up to ``batch_max``), handle them in a
   plain loop and queue what they write straight on the producer, which
   batches per partition; Faust acknowledges a list once it is handled, and
-  flushes the producer before every commit (so a batch's outputs and journal
-  entries are written before its offsets are committed). Per-partition order
-  is the consumer's, as before;
+  flushes the producer before every commit (so outputs and journal entries
+  are written before the offsets of what caused them are committed).
+  Per-partition order is the consumer's;
 - a timer asks the worker for tick records, written to the input topic, so
   that time passing is part of what a replay sees;
 - every ``snapshot_every_records`` records or ``snapshot_every_s`` seconds,
   the fold agent checkpoints a partition's state with the offsets it covers
   (the input topic's, and a direct fold's sources') (``pronto.snapshots``,
   written by ``pronto.kafka.snapshots``): it pickles the state between two
-  records, flushes the producer so that every output of the records before
-  it is acknowledged, then writes the snapshot and waits for its
-  acknowledgement;
+  records (a direct fold: after a batch, its journal entries acknowledged),
+  flushes the producer so that every output of the records before it is
+  acknowledged, then writes the snapshot and waits for its acknowledgement;
 - when a partition is assigned, the worker loads its newest readable snapshot
   (or starts empty) and replays what follows it up to the offsets the consumer
   group committed, emitting nothing: the input topic in its order, or, for a
-  direct fold, the records its journal lists, in the journal's order (a direct
-  fold first writes a ``resumed`` entry with the commits it resumes from; see
-  ``pronto.journal``). That rebuilds the state it had at the commit, in time
+  direct fold, the records its journal lists, in the journal's order; a direct
+  fold then applies again, emitting, what its journal lists past the commits
+  (``pronto.journal``). That rebuilds the state it had at the commit, in time
   bounded by the snapshot interval, not by history. Faust then redelivers what
   follows and the worker decides again, emitting events with the same ids as
   before (consumers deduplicate). A snapshot may cover records past the
@@ -322,6 +323,7 @@ class FoldingApp:
         # and in a direct fold the sources' too), and the records it has applied.
         self.positions: dict[int, dict[str, int]] = {}
         self.records: dict[int, int] = {}
+
         # Partition -> (monotonic time, records) of its last snapshot, and the slot the next goes to.
         self.checkpointed: dict[int, tuple[float, int]] = {}
         self.slots: dict[int, int] = {}
@@ -375,14 +377,11 @@ class FoldingApp:
         @app.agent(folded, name="fold")
         async def fold(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             async for events in batches(stream, spec):
-                order: dict[int, journal.Runs] = {}
-                for event in events:
-                    await self._fold(event, order)
-                for partition, runs in order.items():
-                    if runs:  # sent before the batch is acknowledged: flushed before its commit
-                        await self._send(
-                            spec.input_topic, JOURNAL_KEY, runs.encode(), journal.HEADERS, partition
-                        )
+                if spec.direct:
+                    await self._fold_direct(events)
+                else:
+                    for event in events:
+                        await self._fold(event)
                 yield None
 
         @app.timer(interval=spec.tick_s)  # type: ignore[untyped-decorator]
@@ -405,27 +404,55 @@ class FoldingApp:
 
         app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]
 
-    async def _fold(self, event: faust.EventT[bytes], order: dict[int, journal.Runs]) -> None:
-        """One record through the worker: its outputs queued on the producer, its offset noted (and
-        in a direct fold its place in the partition's journal)."""
+    async def _fold(self, event: faust.EventT[bytes]) -> None:
+        """One input record through the worker: its outputs queued on the producer, its offset noted."""
+        message = event.message
+        partition = message.partition
+        outs = await self._apply(event)
+        for out in outs:
+            await self._send(self.spec.output_topic, out.key, out.value, out.headers)
+            self._published(out)
+        if self._snapshot_due(partition):
+            await self.snapshot(partition)
+
+    async def _fold_direct(self, events: Sequence[faust.EventT[bytes]]) -> None:
+        """A batch through the worker, then each partition's journal entry, acknowledged by the broker
+        before any output of the batch is sent: whatever a restart finds published, the journal says
+        in which order its causes were applied, and the restart applies them in that order again."""
+        spec = self.spec
+        order: dict[int, journal.Runs] = {}
+        outs: list[Out] = []
+        for event in events:
+            message = event.message
+            if not (message.topic == spec.input_topic and journal.is_entry(headers_of(event))):
+                order.setdefault(message.partition, journal.Runs()).add(message.topic, message.offset)
+            outs += await self._apply(event)
+        sent = [
+            await self.app.producer.send(
+                spec.input_topic, JOURNAL_KEY, runs.encode(), partition, None, journal.HEADERS
+            )
+            for partition, runs in order.items()
+        ]
+        await asyncio.gather(*sent)
+        for out in outs:
+            await self._send(spec.output_topic, out.key, out.value, out.headers)
+            self._published(out)
+        for partition in order:
+            if self._snapshot_due(partition):
+                await self.snapshot(partition)
+
+    async def _apply(self, event: faust.EventT[bytes]) -> list[Out]:
+        """The worker's outputs for one record (none for what the fold does not read), its offset noted."""
         message = event.message
         topic, partition, offset = message.topic, message.partition, message.offset
         await self._loaded(partition)
         self.handled[(topic, partition)] = offset
         self.positions[partition][topic] = max(self.positions[partition].get(topic, 0), offset + 1)
         headers = headers_of(event)
-        if self.spec.direct:
-            if topic == self.spec.input_topic and journal.is_entry(headers):
-                return
-            order.setdefault(partition, journal.Runs()).add(topic, offset)
-            if not self.spec.wanted(headers, event.value):
-                return
-        for out in self.worker.apply(partition, headers, event.value):
-            await self._send(self.spec.output_topic, out.key, out.value, out.headers)
-            self._published(out)
+        if not self.spec.wanted(headers, event.value) or journal.is_entry(headers):
+            return []
         self.records[partition] = self.records.get(partition, 0) + 1
-        if self._snapshot_due(partition):
-            await self.snapshot(partition)
+        return self.worker.apply(partition, headers, event.value)
 
     async def _send(
         self, topic: str, key: bytes, value: bytes | None, headers: Headers, partition: int | None = None
@@ -439,6 +466,7 @@ class FoldingApp:
         mine = {tp.partition for tp in assigned if tp.topic == self.spec.input_topic}
         for partition in set(self.loading) - mine:
             self.loading.pop(partition).cancel()
+
         self.worker.drop(set(self.worker.partitions) - mine)
         for partition in mine - set(self.loading):
             self.loading[partition] = asyncio.create_task(self._replay(partition))
@@ -517,14 +545,17 @@ class FoldingApp:
             start = {spec.input_topic: found.frame.next_offset, **found.frame.source_offsets}
             records = found.frame.records
             self.slots[partition] = 1 - found.slot
+        reached: dict[str, int] = {}
         if spec.direct:
-            count, legacy = await self._replay_journal(partition, start, committed, found is not None)
+            count, legacy, reached = await self._replay_journal(
+                partition, start, committed, found is not None
+            )
         else:
             count, legacy = (
                 await self._replay_input(partition, start.get(spec.input_topic, 0), committed),
                 False,
             )
-        self.positions[partition] = {t: max(start.get(t, 0), committed[t]) for t in folded}
+        self.positions[partition] = {t: max(start.get(t, 0), committed[t], reached.get(t, 0)) for t in folded}
         self.records[partition] = records + count
         self.checkpointed[partition] = (time.monotonic(), records + count)
         if legacy:
@@ -554,12 +585,12 @@ class FoldingApp:
 
     async def _replay_journal(
         self, partition: int, start: Mapping[str, int], committed: Mapping[str, int], snapshot: bool
-    ) -> tuple[int, bool]:
-        """Replay what the journal lists after the snapshot, in its order, up to the group's commits;
-        returns the records replayed and whether the input held copies from before direct folds."""
+    ) -> tuple[int, bool, dict[str, int]]:
+        """Apply what the journal lists after the snapshot, in its order: silently up to the group's
+        commits, emitting again past them (``pronto.journal``). Returns the records applied, whether
+        the input held copies from before direct folds, and the next offset reached per topic."""
         spec, servers = self.spec, self.spec.bootstrap_servers
-        # Written first: its offset bounds the entries to read (the embedded broker's reported end
-        # lags), and it cuts back what earlier workers applied past the commits.
+        # Written first: its offset bounds the entries to read (the embedded broker's reported end lags).
         resumed = await self.app.producer.send_and_wait(
             spec.input_topic, JOURNAL_KEY, journal.resumed(committed), partition, None, journal.HEADERS
         )
@@ -581,22 +612,34 @@ class FoldingApp:
                 self.log.warning(
                     "partition %d: replaying %d records copied before direct folds", partition, len(copies)
                 )
-                return self.worker.replay(partition, copies), True
-        order = journal.replay_order(entries, start, committed)
+                return self.worker.replay(partition, copies), True, {}
+        order = journal.replay_order(entries, start)
         found: dict[str, dict[int, tuple[Headers, bytes | None]]] = {spec.input_topic: inputs}
+        reached: dict[str, int] = {}
         for topic in spec.sources:
-            wanted = [o for t, o in order if t == topic]
-            if not wanted:
+            offsets = [o for t, o in order if t == topic]
+            if not offsets:
                 continue
+            reached[topic] = max(offsets) + 1
             kept = found[topic] = {}
             tp = TopicPartition(topic, partition)
-            async for batch in read_until(servers, tp, max(wanted) + 1, start=min(wanted)):
+            async for batch in read_until(servers, tp, reached[topic], start=min(offsets)):
                 kept.update((r.offset, (list(r.headers), r.value)) for r in batch)
-        missing = [(t, o) for t, o in order if o not in found.get(t, {})]
-        if missing:
-            self._history_lost(partition, missing[0][1], missing[-1][1] + 1)
-        records = (found[t][o] for t, o in order if o in found.get(t, {}))
-        return self.worker.replay(partition, (r for r in records if spec.wanted(*r))), False
+        kept_order = [(t, o) for t, o in order if o in found.get(t, {})]
+        if len(kept_order) < len(order):
+            lost = [o for t, o in order if o not in found.get(t, {})]
+            self._history_lost(partition, min(lost), max(lost) + 1)
+        silent = journal.committed_prefix(kept_order, committed)
+        records = [found[t][o] for t, o in kept_order]
+        count = self.worker.replay(partition, (r for r in records[:silent] if spec.wanted(*r)))
+        again = [r for r in records[silent:] if spec.wanted(*r)]
+        if again:
+            self.log.info("partition %d: applying %d records past the commit again", partition, len(again))
+        for headers, value in again:
+            for out in self.worker.apply(partition, headers, value):
+                await self._send(spec.output_topic, out.key, out.value, out.headers)
+                self._published(out)
+        return count + len(again), False, reached
 
     def _unreadable(self, partition: int, reason: str) -> None:
         self.metrics.unreadable.inc()

@@ -8,17 +8,22 @@ the fold's decisions depend on it. Copying every record onto the service's own
 input topic fixed the order, at the price of one more write and read per
 record and service (half of the records written per customer message). Here the
 worker writes, after each batch, one small ``FoldJournal`` record per partition
-to its input topic: the runs of offsets it applied, in order. A restart loads a
-snapshot (with the offsets it covers on every topic) and replays the records
-the journal lists after it, in the journal's order, up to the group's commits.
+to its input topic: the runs of offsets it applied, in order; and it sends the
+batch's outputs only once the broker has acknowledged those entries. So every
+output anyone may have seen has its cause in the journal, in order.
 
-When a worker rebuilds a partition it first writes a ``resumed`` entry with the
-offsets it resumes from (the group's commits). Entries before it may list
-records past those offsets (applied, but not committed when that worker
-stopped): they are not part of the state it resumed with, so a later replay
-drops them there too, and every replay rebuilds exactly what the live worker
-had. Records of the input topic itself (ticks, policy changes) are listed like
-any other; journal entries are not.
+A restart loads a snapshot (with the offsets it covers on every topic) and
+applies, in the journal's order, every record the journal lists after it:
+silently up to the group's commits (their outputs were flushed before the
+commit), and emitting again past them (the same events with the same ids,
+which consumers deduplicate; some may never have been flushed). Records the
+journal does not list had no output sent, and come again in whatever order
+the consumer gives them. A record listed twice (applied, then delivered again
+after a restart) is dropped the second time by the worker's memory of event
+ids, live and in every replay alike. Before it replays, a worker writes a
+``resumed`` entry with the commits it resumes from: it bounds what the replay
+reads (the embedded broker's reported end lags) and tells a reader of the
+topic where each run of a worker began.
 
 This module is the pure part: encoding, and the order to replay
 (``replay_order``); ``pronto.folding`` reads and writes the records.
@@ -78,19 +83,21 @@ def decode(value: bytes | None) -> snapshot_pb2.FoldJournal:
     return entry
 
 
-def replay_order(
-    entries: Iterable[snapshot_pb2.FoldJournal], start: Mapping[str, int], committed: Mapping[str, int]
-) -> list[Position]:
-    """The records to replay, in the order the live worker applied them: those the entries list at
-    or after ``start`` (what the snapshot covers; 0 for a topic it does not name), cut back to the
-    offsets of every ``resumed`` entry as it comes, and at last to ``committed``."""
+def replay_order(entries: Iterable[snapshot_pb2.FoldJournal], start: Mapping[str, int]) -> list[Position]:
+    """The records to replay, in the order the live workers applied them: those the entries list at
+    or after ``start`` (what the snapshot covers; 0 for a topic it does not name)."""
     order: list[Position] = []
     for entry in entries:
-        if entry.resumed:
-            cut = entry.resumed
-            order = [(t, o) for t, o in order if o < cut.get(t, 0)]
-            continue
         for run in entry.runs:
             first = max(run.first, start.get(run.topic, 0))
             order.extend((run.topic, o) for o in range(first, run.first + run.count))
-    return [(t, o) for t, o in order if o < committed.get(t, 0)]
+    return order
+
+
+def committed_prefix(order: list[Position], committed: Mapping[str, int]) -> int:
+    """How many of ``order``'s first records are all below the commits: those are replayed without
+    emitting; from the first one past them on, a restart emits again."""
+    for index, (topic, offset) in enumerate(order):
+        if offset >= committed.get(topic, 0):
+            return index
+    return len(order)
