@@ -26,7 +26,7 @@ from pronto.envelope import Envelope
 from pronto.kafka.producer import BrokerUnavailable, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
-from pronto.v1 import events_pb2, ingest_pb2, operator_pb2
+from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 from services.ingest import validation
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
@@ -148,14 +148,18 @@ class Ingest:
         """Parts of a webhook delivery no parser could read, on the dead-letter topic.
 
         The id comes from the body and the part's place in it, so the platform's retry of the
-        same delivery (after a 503) writes no second dead letter.
+        same delivery (after a 503) writes no second dead letter. A part is counted under the
+        channel it belongs to (``whatsapp``, ``facebook``, ``instagram`` for Meta's route), where
+        the messages accepted next to it are counted; under the route only when no channel is known.
         """
         writes = []
         for part in parts:
             about = f"deadletter:{hashlib.sha256(part.body).hexdigest()}:{part.path}"
             event_id = event_ids.from_channel_message(tenant, part.route, about)
             envelope = self._envelope(tenant, event_id, part, traceparent)
-            writes.append(Write(topics.DEADLETTER.name, f"{tenant}/{part.route}", part.route, envelope, True))
+            known = part.channel != common_pb2.CHANNEL_UNSPECIFIED
+            label = channel_label(part.channel) if known else part.route
+            writes.append(Write(topics.DEADLETTER.name, f"{tenant}/{part.route}", label, envelope, True))
         settled = await self.settle(await self.begin(writes))
         for result in settled:
             if isinstance(result, BrokerUnavailable):

@@ -117,6 +117,10 @@ async def test_a_whatsapp_batch_keeps_what_it_can_read_and_dead_letters_the_rest
     text is published once, the other is dead-lettered with the body as it came, and the answer is 200,
     so that Meta does not retry the text forever. A retry of the delivery writes nothing new.
 
+    Both are counted under the channel they belong to, ``whatsapp``, not under Meta's route: the
+    dead letter next to the accepted text, none under ``channel="meta"``; the retry's two parts are
+    counted as deduplicated.
+
     Shape: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/text
     """
     run = uuid.uuid4().hex[:12]
@@ -129,14 +133,28 @@ async def test_a_whatsapp_batch_keeps_what_it_can_read_and_dead_letters_the_rest
     }
     broken = {**text, "id": f"wamid.{run}-broken", "timestamp": "yesterday"}
     body = json.dumps(whatsapp(run, text, broken)).encode()
+    labels = {"whatsapp": {"channel": "whatsapp"}, "meta": {"channel": "meta"}}
+    before = {
+        (name, route): counted(ingest, f"pronto_events_{name}_total", **labels[route], **extra)
+        for name, extra in (("accepted", {}), ("rejected", {"reason": "dead_lettered"}), ("deduplicated", {}))
+        for route in labels
+    }
+
+    def added(name: str, route: str) -> float:
+        extra = {"reason": "dead_lettered"} if name == "rejected" else {}
+        return counted(ingest, f"pronto_events_{name}_total", **labels[route], **extra) - before[name, route]
 
     status, answer = await deliver(ingest, "meta", body)
     assert status == 200, answer
     assert (answer["accepted"], answer["duplicates"], answer["dead_lettered"]) == (1, 0, 1)
+    assert (added("accepted", "whatsapp"), added("rejected", "whatsapp")) == (1, 1)
+    assert (added("accepted", "meta"), added("rejected", "meta")) == (0, 0)
     retried_status, retried = await deliver(ingest, "meta", body)
     assert retried_status == 200, retried
     assert (retried["accepted"], retried["duplicates"], retried["dead_lettered"]) == (0, 1, 1)
     assert retried["event_ids"] == answer["event_ids"]
+    assert (added("accepted", "whatsapp"), added("rejected", "whatsapp")) == (1, 1)
+    assert (added("deduplicated", "whatsapp"), added("deduplicated", "meta")) == (2, 0)
 
     (published,) = await records(broker, topics.INBOUND.name, answer["event_ids"])
     assert published.id == event_ids.from_channel_message("shop-a", "whatsapp", f"wamid.{run}-text")
