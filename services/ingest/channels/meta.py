@@ -16,6 +16,8 @@ brought the customer (``referral``, see ``referral_of``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from urllib.parse import quote
@@ -64,17 +66,17 @@ def _page_entry(tenant: str, entry: Obj) -> Read:
     page = entry.str("id")
     facebook = common_pb2.CHANNEL_FACEBOOK
     yield from each_part(entry, "messaging", facebook, partial(_direct, tenant, "facebook", facebook, page))
-    yield from each_part(entry, "changes", facebook, partial(_page_change, tenant, page, entry))
+    yield from each_part(entry, "changes", facebook, partial(_page_change, tenant, page))
 
 
-def _page_change(tenant: str, page: str, entry: Obj, change: Obj) -> Iterator[Message]:
+def _page_change(tenant: str, page: str, change: Obj) -> Iterator[Message]:
     if change.str("field") != "feed":
         return
     value = change.obj("value")
     if value.str("item", "") in _VISITOR_POSTS:
-        yield from _visitor_post(tenant, page, value, entry.int("time", 0))
+        yield from _visitor_post(tenant, page, value)
     else:
-        yield from _feed_comment(tenant, page, value, entry.int("time", 0))
+        yield from _feed_comment(tenant, page, value)
 
 
 def _instagram_entry(tenant: str, entry: Obj) -> Read:
@@ -253,27 +255,51 @@ def _with(base: Message, mid: str, kind: int, text: str) -> Message:
 
 
 _FEED_KINDS = {
-    "add": (events_pb2.MESSAGE_KIND_TEXT, ""),
-    "edited": (events_pb2.MESSAGE_KIND_EDITED, "#edit{time}"),
-    "remove": (events_pb2.MESSAGE_KIND_DELETED, "#deleted"),
+    "add": events_pb2.MESSAGE_KIND_TEXT,
+    "edited": events_pb2.MESSAGE_KIND_EDITED,
+    "remove": events_pb2.MESSAGE_KIND_DELETED,
 }
 
+# What an edit of a feed item says: its content and its time.
+_EDIT_FIELDS = ("created_time", "message", "link", "photo_id", "video_id")
 
-def _feed_comment(tenant: str, page: str, value: Obj, entry_time: int) -> Iterator[Message]:
-    """A public comment, its edits (each one an event: the entry time tells them apart) and its removal."""
+
+def _feed_id(item: str, verb: str, value: Obj) -> str:
+    """The id of a comment's or a visitor post's event: the item's own id when it is added,
+    ``#deleted`` after it for its removal, and for each edit ``#edit:`` and a digest of what the
+    edit says (its ``created_time``, text, link and media).
+
+    The edit id must tell two edits of one item apart even when Meta batches them in one entry
+    (the entry's ``time`` is the same for both, so it cannot), and must be the same when Meta retries
+    the delivery, or sends the change again in another entry (with another ``time``, at another
+    index), or the retry would be a second edit. The change's own content is both: it is what
+    Meta sends again, whatever the batch around it. Two edits saying the same thing at the same
+    time are one edit as far as the operator can tell.
+    """
+    if verb == "add":
+        return item
+    if verb == "remove":
+        return f"{item}#deleted"
+    said = {field: value.data[field] for field in _EDIT_FIELDS if field in value.data}
+    digest = hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()[:20]
+    return f"{item}#edit:{digest}"
+
+
+def _feed_comment(tenant: str, page: str, value: Obj) -> Iterator[Message]:
+    """A public comment, its edits (each one an event, told apart by what it says) and its removal."""
     verb = value.str("verb", "add")
     if value.str("item", "") != "comment" or verb not in _FEED_KINDS:
         return
     author = value.obj("from")
     if author.str("id") == page:
         return  # the page answering in public
-    kind, suffix = _FEED_KINDS[verb]
+    kind = _FEED_KINDS[verb]
     message = Message(
         conversation_id=conversation_id(
             tenant, "facebook", f"post:{value.str('post_id')}:{author.str('id')}"
         ),
         channel=common_pb2.CHANNEL_FACEBOOK,
-        channel_message_id=value.str("comment_id") + suffix.format(time=entry_time),
+        channel_message_id=_feed_id(value.str("comment_id"), verb, value),
         sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("name", "")),
         text="" if verb == "remove" else value.str("message", ""),
         kind=kind,
@@ -289,7 +315,7 @@ def _feed_comment(tenant: str, page: str, value: Obj, entry_time: int) -> Iterat
 _VISITOR_POSTS = {"status", "post", "photo", "video", "share"}
 
 
-def _visitor_post(tenant: str, page: str, value: Obj, entry_time: int) -> Iterator[Message]:
+def _visitor_post(tenant: str, page: str, value: Obj) -> Iterator[Message]:
     """A visitor's post on the Page's timeline, its edits and its removal: public, like a comment,
     and the conversation is the post's thread with its author (their comments under it join it).
     A photo, video or link comes as ``link`` (and ``photo_id`` / ``video_id``): an attachment."""
@@ -297,12 +323,12 @@ def _visitor_post(tenant: str, page: str, value: Obj, entry_time: int) -> Iterat
     author = value.maybe("from")
     if verb not in _FEED_KINDS or author is None or author.str("id") == page:
         return  # the Page's own posts, and what is not a post's life (hide, unhide...)
-    kind, suffix = _FEED_KINDS[verb]
+    kind = _FEED_KINDS[verb]
     post = value.str("post_id")
     message = Message(
         conversation_id=conversation_id(tenant, "facebook", f"post:{post}:{author.str('id')}"),
         channel=common_pb2.CHANNEL_FACEBOOK,
-        channel_message_id=post + suffix.format(time=entry_time),
+        channel_message_id=_feed_id(post, verb, value),
         sender=common_pb2.Sender(id=author.str("id"), display_name=author.str("name", "")),
         text="" if verb == "remove" else value.str("message", ""),
         kind=kind,

@@ -784,7 +784,9 @@ async def test_a_visitors_post_on_the_page_is_a_public_message(
     assert status == 200, answer
     assert (answer["accepted"], answer["dead_lettered"]) == (3, 0)
     found = {m.channel_message_id: m for m in await messages(broker, answer["event_ids"])}
-    text, image, edited = found[post], found[picture], found[f"{post}#edit1794820950"]
+    (edit_id,) = set(found) - {post, picture}
+    text, image, edited = found[post], found[picture], found[edit_id]
+    assert edit_id.startswith(f"{post}#edit:")
     sender = C.Sender(id=visitor, display_name="Paolo Verdi")
     assert text.conversation_id == conversation_id("shop-a", "facebook", f"post:{post}:{visitor}")
     assert edited.conversation_id == text.conversation_id
@@ -809,3 +811,81 @@ async def test_a_visitors_post_on_the_page_is_a_public_message(
     assert edited.kind == K.MESSAGE_KIND_EDITED
     assert edited.text == "Ordine 10422 mai arrivato!"
     assert edited.original_message_id == post
+
+
+async def test_two_edits_of_one_post_or_comment_in_one_entry_are_two_events(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """Meta batches changes: one entry (one ``time``) can hold two edits of a visitor's post and two of
+    a comment. Each edit is its own event; a retry of the delivery, or the same edit sent again in
+    another entry with another ``time``, is a duplicate.
+
+    Shape: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed (``feed``:
+    from, post_id, comment_id, verb ``edited``, item status/comment, message, created_time)
+    """
+    run = uuid.uuid4().hex[:12]
+    visitor = f"81{int(run[:8], 16):014d}"
+    post = f"{PAGE}_{int(run[:10], 16)}"
+    comment = f"{int(run[:10], 16)}_{int(run[2:12], 16)}"
+    author = {"id": visitor, "name": "Paolo Verdi"}
+    post_edits: list[dict[str, object]] = [
+        {
+            "from": author,
+            "post_id": post,
+            "verb": "edited",
+            "item": "status",
+            "created_time": 1794820948,
+            "message": "Ordine 10422 mai arrivato!",
+            "published": 1,
+        },
+        {
+            "from": author,
+            "post_id": post,
+            "verb": "edited",
+            "item": "status",
+            "created_time": 1794820949,
+            "message": "Ordine 10422 mai arrivato! Aiuto!",
+            "published": 1,
+        },
+    ]
+    comment_edits: list[dict[str, object]] = [
+        {
+            "from": author,
+            "post_id": post,
+            "comment_id": comment,
+            "parent_id": post,
+            "verb": "edited",
+            "item": "comment",
+            "created_time": 1794820944,
+            "message": text,
+        }
+        for text in ("Dove è il mio pacco?", "Dov'è il mio pacco?")
+    ]
+
+    def delivery(time: int, *values: dict[str, object]) -> bytes:
+        changes = [{"field": "feed", "value": value} for value in values]
+        return json.dumps(
+            {"object": "page", "entry": [{"id": PAGE, "time": time, "changes": changes}]}
+        ).encode()
+
+    body = delivery(1794820950, *post_edits, *comment_edits)
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["duplicates"], answer["dead_lettered"]) == (4, 0, 0)
+    assert len(set(answer["event_ids"])) == 4
+    found = await messages(broker, answer["event_ids"])
+    assert sorted((m.original_message_id, m.text) for m in found) == sorted(
+        [(post, str(v["message"])) for v in post_edits]
+        + [(comment, str(v["message"])) for v in comment_edits]
+    )
+    assert all(m.kind == K.MESSAGE_KIND_EDITED and m.is_public for m in found)
+
+    retried_status, retried = await deliver(ingest, "meta", body)
+    assert retried_status == 200, retried
+    assert (retried["accepted"], retried["duplicates"]) == (0, 4)
+    assert retried["event_ids"] == answer["event_ids"]
+    again_status, again = await deliver(ingest, "meta", delivery(1794821010, post_edits[1]))
+    assert again_status == 200, again
+    assert (again["accepted"], again["duplicates"]) == (0, 1)
+    assert again["event_ids"] == answer["event_ids"][1:2]
