@@ -41,6 +41,22 @@ class Customer(BaseModel):
     tier: str
 
 
+class Referral(BaseModel):
+    """The ad, post or link that brought the customer, as the platform named it ("" for what it left
+    out): ``source`` is the platform's word for its kind (WhatsApp "ad", Messenger "ADS"...)."""
+
+    source: str = ""
+    type: str = ""
+    ref: str = ""
+    ad_id: str = ""
+    post_id: str = ""
+    url: str = ""
+    headline: str = ""
+    body: str = ""
+    media_url: str = ""
+    click_id: str = ""
+
+
 class Person(BaseModel):
     id: str
     name: str
@@ -76,6 +92,8 @@ class ConversationSummary(BaseModel):
     language: str
     subject: str
     topics: list[str]
+    # The first referral a customer message of it named: which ad or link brought the customer.
+    referral: Referral | None = None
     operator: Person | None
     queue: Queue | None
     created_at: datetime
@@ -94,6 +112,10 @@ class ConversationSummary(BaseModel):
 
 class Conversation(ConversationSummary):
     # Entries by ``seq``: each has ``id`` (the event id), ``at``, ``type`` and the event's own fields.
+    # A customer message (``type`` "message") has, besides its text, the channel's ids of itself
+    # (``channel_message_id``), of the message it answers (``reply_to_message_id``) and, for an edit
+    # or a deletion, of the message it changes (``original_message_id``), "" when none, and its
+    # ``referral`` (a Referral's fields, or null). Entries written before these were kept lack them.
     timeline: list[dict[str, Any]]
 
 

@@ -257,21 +257,38 @@ def _conversation(doc: Doc) -> dict[str, Any]:
         key=lambda mc: mc[1].get("started_at") or datetime.min.replace(tzinfo=UTC),
         default=None,
     )
+    # A reply or an edit names the message it refers to by the channel's id: shown by its text when
+    # the conversation holds it (a customer's message), else by that id.
+    said = {
+        e["channel_message_id"]: e["text"]
+        for e in doc["timeline"]
+        if e["type"] == "message" and e.get("channel_message_id")
+    }
     return {
         "conversation_id": doc["conversation_id"],
         "channel": doc["channel"],
         "customer": doc["customer"],
         "language": doc["language"],
         "subject": doc["subject"],
+        "referral": doc.get("referral"),
         "messages": [
             {
                 "from": "customer" if e["type"] == "message" else "operator",
                 "operator_id": e.get("operator_id", ""),
                 "at": e["at"],
                 "text": e["text"],
+                "reply_to": _quoted(said, e.get("reply_to_message_id", "")),
+                "changes": _quoted(said, e.get("original_message_id", "")),
             }
             for e in doc["timeline"]
             if e["type"] in ("message", "reply")
         ],
         "sla": running or (latest[1] | {"metric": latest[0]} if latest else None),
     }
+
+
+def _quoted(said: dict[str, str], message_id: str) -> dict[str, str] | None:
+    """The message ``message_id`` names: its id, and its text when the conversation holds it."""
+    if not message_id:
+        return None
+    return {"id": message_id, "text": said.get(message_id, "")}

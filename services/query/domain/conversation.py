@@ -72,6 +72,8 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
         "language": "",
         "subject": "",
         "topics": [],
+        # The ad, post or link that brought the customer: the first one a message of it named.
+        "referral": None,
         "operator": None,
         "queue": None,
         # Routing's latest decision (assigned or queued), with its candidates and reasons.
@@ -120,6 +122,7 @@ def _message(doc: Doc, e: Doc) -> None:
     doc["language"] = e["language"] or doc["language"]
     doc["subject"] = doc["subject"] or e["subject"]
     doc["topics"] = sorted(set(doc["topics"]) | set(e["topics"]))
+    doc["referral"] = doc["referral"] or e.get("referral")  # entries written before it had none
     if doc["status"] == "resolved":  # written again: it is open, and routing finds it someone anew
         doc["operator"] = doc["resolved_at"] = doc["resolved_by"] = None
     if doc["status"] in ("new", "resolved"):

@@ -57,10 +57,39 @@ def _candidates(candidates: Any) -> list[Doc]:
     ]
 
 
+# A referral's fields, as the read models keep them (every one, empty when the platform left it out).
+REFERRAL_FIELDS = (
+    "source",
+    "type",
+    "ref",
+    "ad_id",
+    "post_id",
+    "url",
+    "headline",
+    "body",
+    "media_url",
+    "click_id",
+)
+
+
+def _referral(p: events_pb2.MessageReceived) -> Doc | None:
+    """The ad, post or link that brought the customer, None when the message names none."""
+    if not p.HasField("referral"):
+        return None
+    referral = {name: getattr(p.referral, name) for name in REFERRAL_FIELDS}
+    return referral if any(referral.values()) else None
+
+
 def _message(p: events_pb2.MessageReceived) -> Doc:
     return {
         "type": "message",
         "channel": channel_name(p.channel),
+        # The channel's ids: this message's, the one it answers, and for an edit or a deletion the
+        # message it changes ("" when none).
+        "channel_message_id": p.channel_message_id,
+        "reply_to_message_id": p.reply_to_message_id,
+        "original_message_id": p.original_message_id,
+        "referral": _referral(p),
         "text": p.text,
         "subject": p.subject,
         "kind": enum_name(events_pb2.MessageKind, p.kind, "MESSAGE_KIND_"),

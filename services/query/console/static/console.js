@@ -25,6 +25,8 @@ const TEXT = {
     first_response: "First response", next_response: "Next response", resolution: "Resolution",
     signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisor", operatorRole: "operator",
     badToken: "This token is not known here.", none: "—", sent: "Sent.",
+    inReplyTo: (what) => `↩ in reply to ${what}`, changes: (what) => `✎ changes ${what}`,
+    fromAd: (what) => `from ad: ${what}`, referredBy: (what) => `came from: ${what}`,
   },
   it: {
     console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
@@ -49,6 +51,8 @@ const TEXT = {
     first_response: "Prima risposta", next_response: "Risposta successiva", resolution: "Risoluzione",
     signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisore", operatorRole: "operatore",
     badToken: "Questo token non è conosciuto qui.", none: "—", sent: "Inviata.",
+    inReplyTo: (what) => `↩ in risposta a ${what}`, changes: (what) => `✎ modifica ${what}`,
+    fromAd: (what) => `da annuncio: ${what}`, referredBy: (what) => `arrivato da: ${what}`,
   },
 };
 
@@ -185,11 +189,37 @@ function updateCard(card, c, now) {
   sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
   sla.dataset.state = c.sla?.state || "none";
   sla.textContent = slaText(c.sla, now);
+  const referral = card.querySelector(".referral");
+  referral.textContent = referralText(c.referral);
+  referral.hidden = !referral.textContent;
   const author = (m) => (m.from === "customer" ? t("customer") : m.operator_id === state.data.operator_id ? t("you") : m.operator_id);
-  card.querySelector("ol").replaceChildren(...c.messages.map((m) => { const li = document.createElement("li"); li.className = m.from; li.textContent = `${author(m)} (${clock(m.at)}): ${m.text}`; return li; }));
+  card.querySelector("ol").replaceChildren(...c.messages.map((m) => {
+    const li = document.createElement("li");
+    li.className = m.from;
+    li.textContent = `${author(m)} (${clock(m.at)}): ${m.text}`;
+    // What it answers or changes, above it: the quoted text when the conversation holds it, else the channel's id.
+    for (const [key, about] of [["inReplyTo", m.reply_to], ["changes", m.changes]]) {
+      if (!about) continue;
+      const note = document.createElement("span");
+      note.className = "context";
+      note.textContent = t(key, about.text ? `“${short(about.text)}”` : about.id);
+      li.prepend(note);
+    }
+    return li;
+  }));
   card.querySelector("label").textContent = t("replyTo", who);
   card.querySelector("button[type=submit]").textContent = t("send");
   card.querySelector("button.secondary").textContent = t("resolve");
+}
+
+const short = (text) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
+
+// The ad, post or link that brought the customer: its headline, else where it is, else its ids.
+function referralText(r) {
+  if (!r) return "";
+  const what = r.headline || r.url || r.ad_id || r.post_id || r.ref || r.source;
+  if (!what) return "";
+  return /^ads?$/i.test(r.source) || r.ad_id ? t("fromAd", what) : t("referredBy", what);
 }
 
 function conversationCard(c) {
@@ -199,6 +229,8 @@ function conversationCard(c) {
   const title = document.createElement("h3");
   const sla = document.createElement("p");
   sla.className = "sla";
+  const referral = document.createElement("p");
+  referral.className = "referral";
   const list = document.createElement("ol");
   const form = document.createElement("form");
   const id = `reply-${c.conversation_id}`;
@@ -234,7 +266,7 @@ function conversationCard(c) {
       $("#operator-title").focus();
     } catch (error) { showError(error); resolve.disabled = false; }
   });
-  card.append(title, sla, list, form);
+  card.append(title, referral, sla, list, form);
   return card;
 }
 
