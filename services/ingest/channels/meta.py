@@ -504,12 +504,13 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
         interactive = item.obj("interactive")
         reply = interactive.maybe("button_reply") or interactive.maybe("list_reply")
         return events_pb2.MESSAGE_KIND_TEXT, reply.str("title", "") if reply else "", "interactive"
-    # "unsupported" and types newer than this code: keep the message, and say what it was.
+    # "unsupported" and types newer than this code: keep the message, and say what it was (in words
+    # that need no article: "an order", "a sticker"...).
     errors = item.list("errors", required=False)
     reason = errors[0].str("title", "") if errors else ""
     return (
         events_pb2.MESSAGE_KIND_FILE,
-        f"(a {kind_name} message{': ' + reason if reason else ''})",
+        f"(message of type {kind_name}{': ' + reason if reason else ''})",
         kind_name,
     )
 
