@@ -36,12 +36,12 @@ def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
 
 # Events notify's decisions answer with nothing and no change of state (``domain/decide.py``): the
 # fold reads them and leaves them out. Resolution clocks' starts are left out the same way.
+# (A resolution is read: it starts the time after which the customer is forgotten, ``worker.py``.)
 UNREAD = frozenset(
     t.DESCRIPTOR.full_name.encode()
     for t in (
         events_pb2.SlaMet,
         events_pb2.SlaMissed,
-        events_pb2.ConversationResolved,
         events_pb2.ConversationWidened,
     )
 )

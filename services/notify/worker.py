@@ -15,7 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from pronto import event_ids
@@ -38,6 +38,12 @@ log = logging.getLogger("pronto.notify")
 # conversation is kept too: topics interleave freely, so its resolution may be read after the
 # customer's next message, whose assignment must still find them.
 CUSTOMER_CAPACITY = 200_000
+# A resolved conversation's customer is forgotten this long (in event time) after the resolution,
+# unless they write again: as long as the topics keep their messages (``pronto.topics``, 7 days),
+# so that a rebuild without a snapshot would know no more. An operator's follow-up within it is
+# delivered; one later waits for the customer's next message. Without it a month of history made
+# notify's snapshots, and its restarts, three times those of a day (``bench.recovery``).
+RESOLVED_KEPT = timedelta(days=7)
 # Events about a conversation whose first message has not been read yet, per conversation, and
 # how many such conversations are kept waiting.
 EARLY_CAPACITY = 20
@@ -63,6 +69,8 @@ class PartitionState:
     customers: OrderedDict[tuple[str, str], Customer] = field(default_factory=OrderedDict)
     early: OrderedDict[tuple[str, str], list[Envelope]] = field(default_factory=OrderedDict)
     seen: Seen = field(default_factory=OrderedDict)
+    # Resolved conversations' customers -> when resolved, oldest first (forgotten after RESOLVED_KEPT).
+    resolved: OrderedDict[tuple[str, str], datetime] = field(default_factory=OrderedDict)
 
 
 @dataclass
@@ -95,8 +103,15 @@ class Worker(FoldBase):
         if not conversation_id or not event.tenant:
             return []
         key = (event.tenant, conversation_id)
+        self._forget_resolved(state, event.time)
+        if isinstance(payload, events_pb2.ConversationResolved):
+            if key in state.customers:
+                state.resolved[key] = event.time
+                state.resolved.move_to_end(key)
+            return []
         if isinstance(payload, events_pb2.MessageReceived):
             if payload.kind not in NOT_WRITTEN_BY_CUSTOMER:
+                state.resolved.pop(key, None)
                 self._customer_wrote(state, key, payload, event.time)
             return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]
         if key not in state.customers:
@@ -107,6 +122,15 @@ class Worker(FoldBase):
                 state.early.popitem(last=False)
             return []
         return self._decide(state, event)
+
+    @staticmethod
+    def _forget_resolved(state: PartitionState, now: datetime) -> None:
+        while state.resolved:
+            key, at = next(iter(state.resolved.items()))
+            if at >= now - RESOLVED_KEPT:
+                return
+            del state.resolved[key]
+            state.customers.pop(key, None)
 
     @staticmethod
     def _customer_wrote(
