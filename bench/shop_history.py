@@ -266,7 +266,7 @@ class ShopHistory:
         """The direct folds' journal entries of the partitions that applied ``every`` records."""
         for service in DIRECT:
             for partition, runs in self.runs[service].items():
-                if runs and sum(int(run[2]) for run in runs.runs) >= every:
+                if sum(run.count for run in runs.entry.runs) >= every:
                     input_topic = INPUTS[service].name
                     yield at, self._write(input_topic, partition, b"journal", journal.HEADERS, runs.encode())
                     self.runs[service][partition] = journal.Runs()

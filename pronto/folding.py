@@ -547,9 +547,7 @@ class FoldingApp:
             self.slots[partition] = 1 - found.slot
         reached: dict[str, int] = {}
         if spec.direct:
-            count, legacy, reached = await self._replay_journal(
-                partition, start, committed, found is not None
-            )
+            count, legacy, reached = await self._replay_journal(partition, start, committed)
         else:
             count, legacy = (
                 await self._replay_input(partition, start.get(spec.input_topic, 0), committed),
@@ -584,7 +582,7 @@ class FoldingApp:
         return count
 
     async def _replay_journal(
-        self, partition: int, start: Mapping[str, int], committed: Mapping[str, int], snapshot: bool
+        self, partition: int, start: Mapping[str, int], committed: Mapping[str, int]
     ) -> tuple[int, bool, dict[str, int]]:
         """Apply what the journal lists after the snapshot, in its order: silently up to the group's
         commits, emitting again past them (``pronto.journal``). Returns the records applied, whether
@@ -606,7 +604,8 @@ class FoldingApp:
                     entries.append(journal.decode(record.value))
                 else:
                     inputs[record.offset] = (headers, record.value)
-        if not (snapshot and start.keys() - {spec.input_topic}) and not any(e.runs for e in entries):
+        # A snapshot of a direct fold names its sources' offsets; none, and no journal: an upgrade.
+        if not start.keys() - {spec.input_topic} and not any(e.runs for e in entries):
             copies = [r for o, r in sorted(inputs.items()) if o < committed[spec.input_topic]]
             if copies:
                 self.log.warning(

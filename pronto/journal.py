@@ -50,26 +50,20 @@ class Runs:
     """A partition's records in the order one batch applied them, as runs of consecutive offsets."""
 
     def __init__(self) -> None:
-        self.runs: list[list[str | int]] = []  # [topic, first, count]
+        self.entry = snapshot_pb2.FoldJournal()
 
     def add(self, topic: str, offset: int) -> None:
-        if self.runs:
-            last = self.runs[-1]
-            if last[0] == topic and int(last[1]) + int(last[2]) == offset:
-                last[2] = int(last[2]) + 1
-                return
-        self.runs.append([topic, offset, 1])
+        runs = self.entry.runs
+        if runs and runs[-1].topic == topic and runs[-1].first + runs[-1].count == offset:
+            runs[-1].count += 1
+        else:
+            runs.add(topic=topic, first=offset, count=1)
 
     def __bool__(self) -> bool:
-        return bool(self.runs)
+        return bool(self.entry.runs)
 
     def encode(self) -> bytes:
-        return snapshot_pb2.FoldJournal(
-            runs=[
-                snapshot_pb2.FoldJournal.Run(topic=str(t), first=int(f), count=int(c))
-                for t, f, c in self.runs
-            ]
-        ).SerializeToString()
+        return self.entry.SerializeToString()
 
 
 def resumed(offsets: Mapping[str, int]) -> bytes:

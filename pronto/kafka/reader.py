@@ -61,22 +61,10 @@ def header(record: Record, name: str) -> str:
     raise KeyError(f"record has no header {name!r}: {[k for k, _ in record.headers]}")
 
 
-async def committed_offset(bootstrap_servers: str, group_id: str, partition: TopicPartition) -> int:
-    """Where ``group_id`` will resume reading ``partition``: 0 when it never committed there."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        return await consumer.committed(partition) or 0
-    finally:
-        await consumer.stop()
-
-
 async def committed_offsets(
     bootstrap_servers: str, group_id: str, partitions: list[TopicPartition]
 ) -> dict[TopicPartition, int]:
-    """``committed_offset`` of several partitions, asked with one consumer."""
+    """Where ``group_id`` will resume reading each partition: 0 where it never committed."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
     )

@@ -27,7 +27,7 @@ from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import read_records
 from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
-from tests.integration.sla.test_sla_worker import POLICY, TENANT, TOKENS, Driver, tomorrow_at
+from tests.integration.sla.test_sla_worker import TENANT, TOKENS, Driver, sla_env, tomorrow_at
 from tests.support.webhooks import get, post
 
 pytestmark = pytest.mark.integration
@@ -49,15 +49,7 @@ SUNDAYS_CLOSED = _sundays_closed(2)
 
 @pytest.fixture
 def sla(private_broker: EmbeddedBroker, tmp_path: Path) -> Iterator[SlaService]:
-    service = SlaService(
-        private_broker.bootstrap_servers,
-        tmp_path / "sla.log",
-        env={
-            "PRONTO_SLA_POLICIES": json.dumps(POLICY),
-            "PRONTO_SLA_TICK_S": "0.2",
-            "PRONTO_SLA_TOKENS": json.dumps(TOKENS),
-        },
-    )
+    service = SlaService(private_broker.bootstrap_servers, tmp_path / "sla.log", env=sla_env(0.2))
     service.start().wait_ready(timeout=60)
     yield service
     service.stop()

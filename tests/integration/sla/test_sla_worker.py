@@ -61,17 +61,18 @@ def tomorrow_at(hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ROME)
 
 
+def sla_env(tick_s: float) -> dict[str, str]:
+    """The test shop's policy and tokens, and how often the worker's own timer ticks."""
+    return {
+        "PRONTO_SLA_POLICIES": json.dumps(POLICY),
+        "PRONTO_SLA_TICK_S": str(tick_s),
+        "PRONTO_SLA_TOKENS": json.dumps(TOKENS),
+    }
+
+
 @pytest.fixture
 def sla(private_broker: EmbeddedBroker, tmp_path: Path) -> Iterator[SlaService]:
-    service = SlaService(
-        private_broker.bootstrap_servers,
-        tmp_path / "sla.log",
-        env={
-            "PRONTO_SLA_POLICIES": json.dumps(POLICY),
-            "PRONTO_SLA_TICK_S": "60",
-            "PRONTO_SLA_TOKENS": json.dumps(TOKENS),
-        },
-    )
+    service = SlaService(private_broker.bootstrap_servers, tmp_path / "sla.log", env=sla_env(60))
     service.start().wait_ready(timeout=60)
     yield service
     service.stop()

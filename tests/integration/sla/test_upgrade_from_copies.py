@@ -10,7 +10,6 @@ passes; a second restart loads that checkpoint and replays no copy again.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -26,10 +25,9 @@ from pronto.v1 import common_pb2, events_pb2
 from services.sla.app import APP_ID
 from tests.integration.sla.test_sla_worker import (
     FIRST,
-    POLICY,
-    TOKENS,
     Driver,
     kinds,
+    sla_env,
     sla_events,
     tomorrow_at,
 )
@@ -62,12 +60,7 @@ async def test_copies_from_before_journals_are_replayed_once_and_checkpointed(
     t0 = tomorrow_at(10)
     producer = AIOKafkaProducer(bootstrap_servers=private_broker.bootstrap_servers, linger_ms=0)
     await producer.start()
-    env = {
-        "PRONTO_SLA_POLICIES": json.dumps(POLICY),
-        "PRONTO_SLA_TICK_S": "60",
-        "PRONTO_SLA_TOKENS": json.dumps(TOKENS),
-        "PRONTO_LOG_LEVEL": "INFO",
-    }
+    env = {**sla_env(60), "PRONTO_LOG_LEVEL": "INFO"}
     try:
         shop = Driver(producer)
         for conversation in CONVERSATIONS:  # what the old merge wrote: the message, on the input topic
