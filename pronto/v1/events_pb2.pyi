@@ -374,6 +374,30 @@ class SlaClockStarted(_message.Message):
     opens_at: _timestamp_pb2.Timestamp
     def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ..., opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class SlaClockRetargeted(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "target", "warn_at", "deadline", "business_time", "elapsed", "tier", "switched_off")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    WARN_AT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_TIME_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    SWITCHED_OFF_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    target: _duration_pb2.Duration
+    warn_at: _timestamp_pb2.Timestamp
+    deadline: _timestamp_pb2.Timestamp
+    business_time: bool
+    elapsed: _duration_pb2.Duration
+    tier: _common_pb2.CustomerTier
+    switched_off: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tier: _Optional[_Union[_common_pb2.CustomerTier, str]] = ..., switched_off: _Optional[bool] = ...) -> None: ...
+
 class SlaWarning(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "deadline", "predicted", "operator_id")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from pronto import envelope, topics
 from pronto.auth import TokenAuthenticator, Unauthenticated
@@ -25,7 +26,8 @@ from pronto.channels import NAMES
 from pronto.envelope import Envelope
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
-from pronto.validation_errors import PlainErrorsRoute
+from pronto.validation_errors import PlainErrorsRoute, plain
+from services.sla import ical
 from services.sla.domain.windows import EARLIEST, LATEST, figures
 from services.sla.metrics import SlaMetrics
 from services.sla.settings import PolicyConfig, SlaSettings
@@ -34,6 +36,8 @@ from services.sla.worker import Outcome, Worker
 APP_ID = "pronto-sla"
 # How often the records the worker gave up on are written to the dead-letter topic and counted.
 DEAD_LETTERS_EVERY_S = 0.5
+# An iCalendar file of special days: a thousand events take some 300 KB.
+MAX_ICAL_BYTES = 1024 * 1024
 
 
 def same_key(key: bytes | None, _headers: Headers) -> bytes | None:
@@ -66,7 +70,7 @@ class Sla:
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
             batch_max=settings.stream_batch_max,
-            batch_within_s=settings.stream_batch_within_ms / 1000,
+            batch_within_s=settings.sla_batch_within_ms / 1000,
             routes=[self._windows_router(), self._admin_router(settings)],
         )
         self.folding = FoldingApp(
@@ -117,10 +121,43 @@ class Sla:
         router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=PlainErrorsRoute)
         source = f"/pronto/sla/{settings.instance}"
 
+        def in_force(tenant: str) -> dict[str, Any]:
+            if tenant in self.worker.changed:
+                return self.worker.changed[tenant]
+            configured = settings.sla_policies.get(tenant, settings.sla_default_policy)
+            return configured.model_dump(mode="json")
+
         @router.put("/sla-policy", status_code=202, dependencies=[Depends(self._authenticate)])
         async def set_policy(request: Request, policy: PolicyConfig) -> dict[str, str]:
             """The shop's calendar and targets from now on; clocks already running keep their deadlines."""
+            return await publish(request.state.tenant, policy)
+
+        @router.put(
+            "/sla-policy/special-days",
+            status_code=202,
+            dependencies=[Depends(self._authenticate)],
+            openapi_extra={"requestBody": {"content": {"text/calendar": {"schema": {"type": "string"}}}}},
+        )
+        async def import_special_days(request: Request) -> dict[str, str]:
+            """The policy in force with its special days replaced by those of an iCalendar file
+            (``services/sla/ical.py`` says how events read); the rest of the policy stays."""
             tenant: str = request.state.tenant
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_ICAL_BYTES:
+                    raise HTTPException(413, f"an iCalendar file of at most {MAX_ICAL_BYTES} bytes")
+            current = in_force(tenant)
+            try:
+                days = ical.special_days(bytes(body), str(current.get("timezone", "UTC")))
+                policy = PolicyConfig.model_validate(current | {"special_days": days})
+            except ValidationError as exc:
+                raise HTTPException(422, plain(exc.errors())) from exc
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from exc
+            return await publish(tenant, policy)
+
+        async def publish(tenant: str, policy: PolicyConfig) -> dict[str, str]:
             changed = events_pb2.SlaPolicyChanged(policy_json=policy.model_dump_json())
             event = Envelope(str(uuid.uuid4()), source, tenant, changed, datetime.now(UTC))
             headers, value = envelope.encode(event)
@@ -139,11 +176,7 @@ class Sla:
         @router.get("/sla-policy", dependencies=[Depends(self._authenticate)])
         async def get_policy(request: Request) -> dict[str, Any]:
             """The policy in force: the latest set here, else the configured one."""
-            tenant: str = request.state.tenant
-            if tenant in self.worker.changed:
-                return self.worker.changed[tenant]
-            configured = settings.sla_policies.get(tenant, settings.sla_default_policy)
-            return configured.model_dump(mode="json")
+            return in_force(request.state.tenant)
 
         return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.sla.domain.clocks import RESPONSES, Breached, Started, Stopped, Warned
+from services.sla.domain.clocks import RESPONSES, Breached, Retargeted, Started, Stopped, Warned
 from services.sla.worker import Outcome
 
 # Seconds: chat targets are a minute, social 15 minutes, e-mail 30 business minutes, resolution hours.
@@ -23,7 +23,8 @@ class SlaMetrics:
         self._outcomes = Counter(
             "pronto_sla_outcomes",
             "Clocks by outcome: started, met, missed (stopped late), warned, predicted (warned from the "
-            "queue estimate), breached. Breach-related ones carry the conversation id as an exemplar.",
+            "queue estimate), breached, retargeted (the customer's tier changed the target), switched_off "
+            "(the new tier has no target). Breach-related ones carry the conversation id as an exemplar.",
             ["tenant", "channel", "metric", "outcome"],
             registry=registry,
         )
@@ -52,6 +53,8 @@ class SlaMetrics:
         if isinstance(output, Started):
             self._outcomes.labels(*labels, "started").inc()
             self._target.labels(*labels).set(output.target.duration.total_seconds())
+        elif isinstance(output, Retargeted):
+            self._outcomes.labels(*labels, "retargeted" if output.target else "switched_off").inc()
         elif isinstance(output, Warned):
             self._outcomes.labels(*labels, "predicted" if output.predicted else "warned").inc(
                 exemplar=exemplar

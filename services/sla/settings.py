@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -18,6 +19,7 @@ from services.sla.domain.calendar import (
     BusinessCalendar,
     NeverOpen,
     Period,
+    SpecialDay,
     merged,
     weekly_hours,
     zone_named,
@@ -29,11 +31,23 @@ from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Met
 MAX_TARGET_MINUTES = 366 * 24 * 60
 
 
+# How a target is switched off: null where the target would be (README, SLA).
+SWITCH_OFF = "write null instead of the target to switch it off"
+
+
+def _positive(minutes: float | None) -> float | None:
+    if minutes is not None and minutes <= 0:
+        raise ValueError(f"minutes must be more than 0; {SWITCH_OFF}")
+    return minutes
+
+
 class TargetConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minutes: float = Field(gt=0, le=MAX_TARGET_MINUTES, allow_inf_nan=False)
+    minutes: float = Field(le=MAX_TARGET_MINUTES, allow_inf_nan=False)
     business: bool = True
+
+    _more_than_zero = field_validator("minutes")(_positive)
 
     def target(self) -> Target:
         return Target(timedelta(minutes=self.minutes), self.business)
@@ -42,12 +56,68 @@ class TargetConfig(BaseModel):
 TIERS = ("standard", "silver", "gold", "vip")
 
 
-class PriorityTargetConfig(TargetConfig):
-    """A tighter target for a customer tier, e.g. VIP e-mails answered within 10 minutes."""
+class PriorityTargetConfig(BaseModel):
+    """A customer tier's own target, e.g. VIP e-mails answered within 10 minutes; ``minutes`` null
+    switches the metric off for the tier (required: an entry without it is a mistake, not "off")."""
+
+    model_config = ConfigDict(extra="forbid")
 
     channel: str
     tier: Literal["standard", "silver", "gold", "vip"]
     metric: Metric
+    minutes: float | None = Field(le=MAX_TARGET_MINUTES, allow_inf_nan=False)
+    business: bool = True
+
+    _more_than_zero = field_validator("minutes")(_positive)
+
+    def target(self) -> Target | None:
+        return None if self.minutes is None else Target(timedelta(minutes=self.minutes), self.business)
+
+
+def _targets_or_null(value: Any) -> Any:
+    """Each channel's target is an object or null (no target): a number, a string, false or an empty
+    object are mistakes, refused by name (the value is not echoed)."""
+    if not isinstance(value, dict):
+        return value
+    for channel, target in value.items():
+        if target is not None and not (isinstance(target, dict) and target):
+            raise ValueError(
+                f'{channel}: a target is an object like {{"minutes": 30, "business": true}}, '
+                f"or null for no target, not {type(target).__name__ if target != {} else 'an empty object'}"
+            )
+    return value
+
+
+# Opening periods a special day may list: a split day has two or three; 24 is plenty.
+MAX_DAY_PERIODS = 24
+
+
+class SpecialDayConfig(BaseModel):
+    """One date's exception (``BusinessCalendar.hours_on`` says how it combines with the rest):
+    ``{"date": "2026-12-24", "hours": ["09:00-13:00"]}`` a half day; ``"hours": []`` closed;
+    ``"holiday": false`` a public holiday worked with the weekday's hours, ``true`` a holiday of the
+    shop's own; ``"closed": ["15:00-17:00"]`` part of the day closed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    hours: list[str] | None = Field(default=None, max_length=MAX_DAY_PERIODS)
+    holiday: bool | None = None
+    closed: list[str] = Field(default_factory=list, max_length=MAX_DAY_PERIODS)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        if not FIRST_DAY <= self.date <= LAST_DAY:
+            raise ValueError(f"{self.date} is outside {FIRST_DAY} to {LAST_DAY}")
+        self.special_day()
+        return self
+
+    def special_day(self) -> SpecialDay:
+        hours = None if self.hours is None else tuple(Period.parse(p) for p in self.hours)
+        try:
+            return SpecialDay(hours, self.holiday, tuple(Period.parse(p) for p in self.closed))
+        except ValueError as exc:
+            raise ValueError(f"{self.date}: {exc}") from exc
 
 
 class PolicyConfig(BaseModel):
@@ -65,10 +135,26 @@ class PolicyConfig(BaseModel):
     # Each search for a deadline scans them for every day it crosses: a few hundred at most.
     closures: list[tuple[date, date]] = Field(default_factory=list, max_length=400)
     warn_fraction: float = Field(default=0.8, gt=0, lt=1)
-    response: dict[str, TargetConfig] = Field(default_factory=dict, max_length=len(NAMES))
-    resolution: dict[str, TargetConfig] = Field(default_factory=dict, max_length=len(NAMES))
+    # Channel -> its target; null: no target (no clock runs); a channel left out keeps its default.
+    response: dict[str, TargetConfig | None] = Field(default_factory=dict, max_length=len(NAMES))
+    resolution: dict[str, TargetConfig | None] = Field(default_factory=dict, max_length=len(NAMES))
     by_tier: list[PriorityTargetConfig] = Field(default_factory=list, max_length=3 * len(NAMES) * len(TIERS))
     pause_when_awaiting_customer: bool = True
+    # Dates with hours of their own: half days, Sunday openings, holidays worked or kept, parts of
+    # days closed. One entry per date; a year's worth of every day fits.
+    special_days: list[SpecialDayConfig] = Field(default_factory=list, max_length=1000)
+
+    _null_or_target = field_validator("response", "resolution", mode="before")(_targets_or_null)
+
+    @field_validator("special_days")
+    @classmethod
+    def _one_entry_per_date(cls, value: list[SpecialDayConfig]) -> list[SpecialDayConfig]:
+        seen: set[dt.date] = set()
+        for day in value:
+            if day.date in seen:
+                raise ValueError(f"{day.date} is listed twice; give each date one entry")
+            seen.add(day.date)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -115,10 +201,9 @@ class PolicyConfig(BaseModel):
         from a closure's first day, and business targets it cannot reach within ``HORIZON``: the
         worker would fail on every clock of the shop."""
         now = datetime.now(UTC)
+        firsts = [first for first, _ in merged(self.closures)] + [day.date for day in self.special_days]
         starts = [now] + [
-            datetime.combine(first, time(0), calendar.zone)
-            for first, _ in merged(self.closures)
-            if first > now.date()
+            datetime.combine(first, time(0), calendar.zone) for first in sorted(firsts) if first > now.date()
         ]
         closed = calendar.never_open_from(starts)
         if closed is not None:
@@ -126,8 +211,12 @@ class PolicyConfig(BaseModel):
                 f"the calendar (hours, country, closures) is never open within "
                 f"{OPEN_AT_LEAST_ONCE_IN.days} days of {closed.date()}"
             )
-        targets = [*self.response.values(), *self.resolution.values(), *self.by_tier]
-        longest = max((t.minutes for t in targets if t.business), default=0.0)
+        targets: list[TargetConfig | PriorityTargetConfig | None] = [
+            *self.response.values(),
+            *self.resolution.values(),
+            *self.by_tier,
+        ]
+        longest = max((t.minutes for t in targets if t and t.business and t.minutes), default=0.0)
         try:
             calendar.add(now, timedelta(minutes=longest))
         except NeverOpen as exc:
@@ -141,7 +230,12 @@ class PolicyConfig(BaseModel):
         # No hours: open around the clock, yet closed on the country's holidays and the closures.
         around_the_clock = {day: (Period(0, 24 * 60),) for day in range(7)}
         calendar = BusinessCalendar(
-            self.timezone, hours or around_the_clock, self.country, self.subdivision, tuple(self.closures)
+            self.timezone,
+            hours or around_the_clock,
+            self.country,
+            self.subdivision,
+            tuple(self.closures),
+            {day.date: day.special_day() for day in self.special_days},
         )
         try:
             calendar.is_closed_day(date.today())  # an unknown country fails here, not later
@@ -149,12 +243,19 @@ class PolicyConfig(BaseModel):
             raise ValueError(f"no public holidays known for country {self.country!r}: {exc}") from exc
         return Policy(
             calendar=calendar,
-            response=DEFAULT_RESPONSE | {c: t.target() for c, t in self.response.items()},
-            resolution=DEFAULT_RESOLUTION | {c: t.target() for c, t in self.resolution.items()},
+            response=_with_defaults(DEFAULT_RESPONSE, self.response),
+            resolution=_with_defaults(DEFAULT_RESOLUTION, self.resolution),
             by_priority={(t.channel, TIERS.index(t.tier), t.metric): t.target() for t in self.by_tier},
             warn_fraction=self.warn_fraction,
             pause_when_awaiting_customer=self.pause_when_awaiting_customer,
         )
+
+
+def _with_defaults(
+    defaults: dict[str, Target], given: dict[str, TargetConfig | None]
+) -> dict[str, Target | None]:
+    """Every channel's default, replaced by the target given for it, or switched off by its null."""
+    return {**defaults, **{c: None if t is None else t.target() for c, t in given.items()}}
 
 
 class SlaSettings(CommonSettings):
@@ -169,7 +270,10 @@ class SlaSettings(CommonSettings):
     sla_tokens: dict[str, SecretStr] = Field(
         default_factory=lambda: {"demo-shop": SecretStr("demo-sla-token")}
     )
-    sla_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
+    # SLA's deadlines are minutes away: it waits longer than routing for its records, and so takes
+    # them in fewer, larger batches, each one journal entry (README, Stream core: what a record costs).
+    sla_fetch_wait_ms: int = Field(default=100, ge=1, le=1500)
+    sla_batch_within_ms: float = Field(default=100.0, gt=0, le=1_000)
     sla_linger_ms: int = Field(default=5, ge=0, le=1000)
     sla_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
 

@@ -26,7 +26,15 @@ from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out, Seen
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.dead_letters import dead_letter, unreadable_reason
-from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
+from services.sla.domain.clocks import (
+    Breached,
+    ConversationClocks,
+    Output,
+    Retargeted,
+    Started,
+    Stopped,
+    Warned,
+)
 from services.sla.domain.policy import Metric, Policy
 from services.sla.domain.windows import ResponseWindows
 from services.sla.settings import PolicyConfig
@@ -200,12 +208,15 @@ class Worker(FoldBase):
         if isinstance(payload, events_pb2.MessageReceived):
             if payload.kind in RECORDED_ONLY:
                 return []
+            # Priority 0 (standard) .. 3 (VIP), as policies name tiers; unspecified is standard.
+            tier = max(0, payload.sender.tier - common_pb2.CUSTOMER_TIER_STANDARD)
             if tracked is None:
-                # Priority 0 (standard) .. 3 (VIP), as policies name tiers; unspecified is standard.
-                tier = max(0, payload.sender.tier - common_pb2.CUSTOMER_TIER_STANDARD)
                 clocks = ConversationClocks(conversation_id, channel_name(payload.channel), tier)
                 tracked = state.conversations[(event.tenant, conversation_id)] = Tracked(event.tenant, clocks)
-            outputs = tracked.clocks.customer_wrote(now, policy)
+            elif payload.sender.tier != common_pb2.CUSTOMER_TIER_UNSPECIFIED:
+                # A later message naming another tier changes the priority; one naming none keeps it.
+                outputs = tracked.clocks.reprioritized(now, tier, policy)
+            outputs += tracked.clocks.customer_wrote(now, policy)
             if any(isinstance(o, Started) and o.metric is Metric.FIRST_RESPONSE for o in outputs):
                 tracked.started_at = now
                 state.windows.started(event.tenant, tracked.clocks.channel, now)
@@ -269,6 +280,22 @@ class Worker(FoldBase):
             if output.opens_at is not None:
                 started.opens_at.FromDatetime(output.opens_at)
             return started
+        if isinstance(output, Retargeted):
+            retargeted = events_pb2.SlaClockRetargeted(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                business_time=output.target is not None and output.target.business,
+                tier=output.priority + common_pb2.CUSTOMER_TIER_STANDARD,  # type: ignore[arg-type]
+                switched_off=output.target is None,
+            )
+            retargeted.elapsed.FromTimedelta(output.elapsed)
+            if output.target is not None:
+                retargeted.target.FromTimedelta(output.target.duration)
+            if output.warn_at is not None and output.deadline is not None:
+                retargeted.warn_at.FromDatetime(output.warn_at)
+                retargeted.deadline.FromDatetime(output.deadline)
+            return retargeted
         if isinstance(output, Warned):
             warned = events_pb2.SlaWarning(
                 conversation_id=conversation_id,

@@ -97,6 +97,45 @@ def _minutes(clock: str) -> int:
     return hours * 60 + minutes
 
 
+@dataclass(frozen=True)
+class SpecialDay:
+    """One date's exception to the weekly hours, in the shop's wall-clock time.
+
+    ``hours``: that day's opening periods instead of the weekday's, whatever else the date is (a
+    public holiday, inside a closure); ``()`` closes the whole day. ``None``: the day as it would be.
+    ``holiday``: True closes the whole day as a public holiday of the shop's own (a patron saint);
+    False opens a public holiday of the country with the weekday's hours; None: as the country says.
+    ``closed``: periods closed that day (a staff meeting, an early closing), taken out of its hours.
+    """
+
+    hours: tuple[Period, ...] | None = None
+    holiday: bool | None = None
+    closed: tuple[Period, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.hours is None and self.holiday is None and not self.closed:
+            raise ValueError("a special day needs hours, holiday or closed")
+        if self.holiday and self.hours is not None:
+            raise ValueError("a special day closed as a holiday cannot have opening hours")
+        for name, periods in (("hours", self.hours or ()), ("closed", self.closed)):
+            ordered = sorted(periods, key=lambda p: p.start)
+            if any(a.end > b.start for a, b in itertools.pairwise(ordered)):
+                raise ValueError(f"{name} periods overlap: {periods}")
+
+
+def without(periods: Iterable[Period], closed: Iterable[Period]) -> tuple[Period, ...]:
+    """``periods`` less the ``closed`` ones, in order: what stays open of a day."""
+    spans = [(p.start, p.end) for p in sorted(periods, key=lambda p: p.start)]
+    for cut in closed:
+        spans = [
+            part
+            for start, end in spans
+            for part in ((start, min(end, cut.start)), (max(start, cut.end), end))
+            if part[0] < part[1]
+        ]
+    return tuple(Period(start, end) for start, end in spans)
+
+
 @functools.lru_cache(maxsize=256)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
@@ -112,6 +151,9 @@ class BusinessCalendar:
     subdivision: str | None = None
     # Closures of the shop's own: inclusive ranges of local dates.
     closures: tuple[tuple[date, date], ...] = ()
+    # Local date -> its exception to all of the above (half days, a Sunday opening, a holiday the
+    # shop works or keeps, closures that are parts of days): ``hours_on`` says how they combine.
+    special: Mapping[date, SpecialDay] = field(default_factory=dict)
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -132,9 +174,26 @@ class BusinessCalendar:
         return cls("UTC", {day: (Period(0, MINUTES_PER_DAY),) for day in range(7)})
 
     def is_closed_day(self, day: date) -> bool:
+        """Closed all day by a closure or a public holiday, before any special day is considered."""
         if any(first <= day <= last for first, last in self.closures):
             return True
         return self.country is not None and day in _public_holidays(self.country, self.subdivision, day.year)
+
+    def hours_on(self, day: date) -> tuple[Period, ...]:
+        """The periods open on local ``day``. The most specific rule wins: the special day's own hours
+        (or its ``holiday: true``); else a closure; else a public holiday, unless the special day
+        says ``holiday: false``; else the weekday's hours. The special day's ``closed`` periods are
+        then taken out, whichever of these gave the hours."""
+        special = self.special.get(day)
+        if special is not None and special.hours is not None:
+            periods: tuple[Period, ...] = special.hours
+        elif self._closed_all_day(day, special):
+            periods = ()
+        else:
+            periods = self.hours.get(day.weekday(), ())
+        if special is not None and special.closed:
+            return without(periods, special.closed)
+        return tuple(sorted(periods, key=lambda p: p.start))
 
     def intervals(self, start: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals overlapping ``[start, until)``, clipped to it, in order, in UTC.
@@ -195,6 +254,13 @@ class BusinessCalendar:
 
     # ---------------------------------------------------------------- internals
 
+    def _closed_all_day(self, day: date, special: SpecialDay | None) -> bool:
+        if special is not None and special.holiday is not None:
+            if special.holiday:
+                return True
+            return any(first <= day <= last for first, last in self.closures)  # a holiday worked
+        return self.is_closed_day(day)
+
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
 
@@ -210,9 +276,7 @@ class BusinessCalendar:
         return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.zone).astimezone(UTC)
 
     def _day(self, day: date) -> list[tuple[datetime, datetime]]:
-        if self.is_closed_day(day):
-            return []
-        periods = sorted(self.hours.get(day.weekday(), ()), key=lambda p: p.start)
+        periods = self.hours_on(day)
         spans = [(self._local(day, p.start), self._local(day, p.end)) for p in periods]
         return [(opens, closes) for opens, closes in spans if closes > opens]
 

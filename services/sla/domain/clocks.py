@@ -54,7 +54,25 @@ class Stopped:
     met: bool
 
 
-Output = Started | Warned | Breached | Stopped
+@dataclass(frozen=True)
+class Retargeted:
+    """A clock's target changed with the conversation's priority (the customer's tier).
+
+    The time counted so far carries over (``elapsed``); the new target counts the rest from the
+    change, so ``deadline`` is where the remainder runs out (the change itself when the new target
+    is already spent), None while the clock is paused. ``target`` None: the new priority has no
+    target for this metric, and the clock ended without a result.
+    """
+
+    metric: Metric
+    target: Target | None
+    elapsed: timedelta
+    priority: int
+    warn_at: datetime | None = None
+    deadline: datetime | None = None
+
+
+Output = Started | Warned | Breached | Stopped | Retargeted
 
 
 @dataclass
@@ -106,6 +124,21 @@ class Clock:
         self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
         return late
 
+    def retarget(self, at: datetime, target: Target, policy: Policy) -> list[Output]:
+        """Follow ``target`` from ``at`` on, as a clock started then that had counted ``elapsed(at)``
+        already: the policy in force gives its calendar and warning fraction. A breach of the old
+        target no tick saw pass fires first; a warning or breach already fired is not fired again."""
+        running = self.running_since is not None
+        late = self.overdue(at)
+        self.consumed = self.elapsed(at)
+        self.target = target
+        self.calendar = policy.calendar if target.business else ALWAYS
+        self.warn_fraction = policy.warn_fraction
+        self.running_since = self.deadline = self.warn_at = self.warn_fires = self.breach_fires = None
+        if running:
+            self.run(at)
+        return late
+
     def overdue(self, at: datetime) -> list[Output]:
         """The breach, if the target was exceeded by ``at`` and no tick fired it (the worker was behind).
 
@@ -136,6 +169,29 @@ class ConversationClocks:
     answered: bool = False
 
     # ---------------------------------------------------------------- events in
+
+    def reprioritized(self, at: datetime, priority: int, policy: Policy) -> list[Output]:
+        """The conversation's priority changed: each clock follows its new target (``Clock.retarget``),
+        or ends without a result where the new priority has none. Clocks the old priority had no
+        target for start when the customer next writes, as any clock does."""
+        if priority == self.priority:
+            return []
+        self.priority = priority
+        outputs: list[Output] = []
+        for metric, clock in list(self.clocks.items()):
+            target = policy.target(self.channel, priority, metric)
+            if target == clock.target:
+                continue
+            if target is None:
+                outputs += clock.overdue(at)
+                del self.clocks[metric]
+                outputs.append(Retargeted(metric, None, clock.elapsed(at), priority))
+                continue
+            outputs += clock.retarget(at, target, policy)
+            outputs.append(
+                Retargeted(metric, target, clock.consumed, priority, clock.warn_at, clock.deadline)
+            )
+        return outputs
 
     def customer_wrote(self, at: datetime, policy: Policy) -> list[Output]:
         outputs: list[Output] = []
@@ -222,4 +278,6 @@ class ConversationClocks:
         clock = self.clocks.pop(metric)
         elapsed = clock.elapsed(at)
         late = clock.overdue(at)
-        return [*late, Stopped(metric, elapsed, clock.target, met=elapsed <= clock.target.duration)]
+        # A clock breached under a target its priority later loosened stays breached.
+        met = elapsed <= clock.target.duration and not clock.breached
+        return [*late, Stopped(metric, elapsed, clock.target, met=met)]

@@ -51,13 +51,19 @@ DEFAULT_RESOLUTION: dict[str, Target] = {
 
 @dataclass(frozen=True)
 class Policy:
-    """A shop's targets. Priority (0 standard .. 3 VIP) may tighten them: ``by_priority`` wins."""
+    """A shop's targets. Priority (0 standard .. 3 VIP) may tighten them: ``by_priority`` wins.
+
+    A target of None is switched off: no clock runs for that channel (and priority), which is not
+    the same as a channel left out of a table, which has no target either but is never configured
+    so (the settings fill every channel with its default, ``services/sla/settings.py``).
+    """
 
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar.always_open)
-    response: Mapping[str, Target] = field(default_factory=lambda: dict(DEFAULT_RESPONSE))
-    resolution: Mapping[str, Target] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION))
-    # (channel, priority, metric) -> target, for the exceptions (VIP customers answered sooner).
-    by_priority: Mapping[tuple[str, int, Metric], Target] = field(default_factory=dict)
+    response: Mapping[str, Target | None] = field(default_factory=lambda: dict(DEFAULT_RESPONSE))
+    resolution: Mapping[str, Target | None] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION))
+    # (channel, priority, metric) -> target, for the exceptions (VIP customers answered sooner);
+    # None switches the metric off for that channel and priority.
+    by_priority: Mapping[tuple[str, int, Metric], Target | None] = field(default_factory=dict)
     warn_fraction: float = 0.8
     # While the operator waits on the customer, the resolution clock stands still.
     pause_when_awaiting_customer: bool = True
@@ -67,8 +73,8 @@ class Policy:
             raise ValueError(f"warn_fraction must be between 0 and 1, not {self.warn_fraction}")
 
     def target(self, channel: str, priority: int, metric: Metric) -> Target | None:
-        """The target for a conversation; None when the shop sets none for this channel."""
-        if (special := self.by_priority.get((channel, priority, metric))) is not None:
-            return special
+        """The target for a conversation; None when the shop sets none for this channel (and priority)."""
+        if (channel, priority, metric) in self.by_priority:
+            return self.by_priority[(channel, priority, metric)]
         table = self.resolution if metric is Metric.RESOLUTION else self.response
         return table.get(channel)

@@ -9,12 +9,12 @@ import pytest
 
 from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.clocks import Breached, ConversationClocks, Started, Stopped, Warned
-from services.sla.domain.policy import Metric, Policy, Target
+from services.sla.domain.policy import DEFAULT_RESPONSE, Metric, Policy, Target
 
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
 POLICY = Policy(calendar=BusinessCalendar("Europe/Rome", OFFICE, country="IT"))
-EMAIL_TARGET = POLICY.response["email"]
+EMAIL_TARGET = DEFAULT_RESPONSE["email"]
 
 
 def rome(*args: int) -> datetime:
@@ -55,9 +55,7 @@ def test_a_reply_in_time_meets_the_target() -> None:
 
     [stopped] = clocks.operator_replied(rome(2026, 11, 23, 10, 12), awaiting_customer=False, policy=POLICY)
 
-    assert stopped == Stopped(
-        Metric.FIRST_RESPONSE, timedelta(minutes=12), POLICY.response["email"], met=True
-    )
+    assert stopped == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=12), EMAIL_TARGET, met=True)
 
 
 def test_warning_and_breach_fire_once_each_from_time_alone() -> None:
@@ -75,16 +73,14 @@ def test_warning_and_breach_fire_once_each_from_time_alone() -> None:
     ]
     assert clocks.tick(rome(2026, 11, 23, 11, 0)) == []
     [late] = clocks.operator_replied(rome(2026, 11, 23, 10, 45), awaiting_customer=False, policy=POLICY)
-    assert late == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), POLICY.response["email"], met=False)
+    assert late == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), EMAIL_TARGET, met=False)
 
 
 def test_an_answer_at_exactly_the_target_is_in_time() -> None:
     clocks = email()
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
     [stopped] = clocks.operator_replied(rome(2026, 11, 23, 10, 30), awaiting_customer=False, policy=POLICY)
-    assert stopped == Stopped(
-        Metric.FIRST_RESPONSE, timedelta(minutes=30), POLICY.response["email"], met=True
-    )
+    assert stopped == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=30), EMAIL_TARGET, met=True)
 
 
 def test_a_late_answer_no_tick_saw_coming_is_a_breach_then_its_result() -> None:
@@ -94,7 +90,7 @@ def test_a_late_answer_no_tick_saw_coming_is_a_breach_then_its_result() -> None:
     late = clocks.operator_replied(rome(2026, 11, 23, 10, 45), awaiting_customer=False, policy=POLICY)
     assert late == [
         Breached(Metric.FIRST_RESPONSE, rome(2026, 11, 23, 10, 30)),
-        Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), POLICY.response["email"], met=False),
+        Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=45), EMAIL_TARGET, met=False),
     ]
 
 
@@ -178,7 +174,7 @@ def test_priority_can_tighten_a_target_and_a_channel_without_one_has_no_clock() 
     vip = Target(timedelta(minutes=10), business=False)
     policy = Policy(
         calendar=POLICY.calendar,
-        response={"email": POLICY.response["email"]},
+        response={"email": EMAIL_TARGET},
         resolution={},
         by_priority={("email", 3, Metric.FIRST_RESPONSE): vip},
     )
@@ -214,9 +210,7 @@ def test_a_budget_ending_at_closing_breaches_at_the_next_opening_and_a_reply_whi
     ]
 
     [stopped] = answered.operator_replied(rome(2026, 11, 20, 19, 0), awaiting_customer=False, policy=POLICY)
-    assert stopped == Stopped(
-        Metric.FIRST_RESPONSE, timedelta(minutes=30), POLICY.response["email"], met=True
-    )
+    assert stopped == Stopped(Metric.FIRST_RESPONSE, timedelta(minutes=30), EMAIL_TARGET, met=True)
 
 
 def test_a_clock_started_while_closed_says_when_the_shop_opens() -> None:

@@ -27,17 +27,17 @@ from services.sla.worker import Worker
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
 OFFICE_CALENDAR = BusinessCalendar("Europe/Rome", OFFICE, country="IT")
+RESOLUTION_TARGET = Target(timedelta(hours=2), business=True)
 # Short targets, so that random histories pass deadlines often, in business and in calendar time.
 BUSINESS = Policy(
     calendar=OFFICE_CALENDAR,
     response={"email": Target(timedelta(minutes=30), business=True)},
-    resolution={"email": Target(timedelta(hours=2), business=True)},
+    resolution={"email": RESOLUTION_TARGET},
 )
 CALENDAR_TIME = Policy(
     response={"email": Target(timedelta(minutes=20), business=False)},
     resolution={"email": Target(timedelta(minutes=90), business=False)},
 )
-RESOLUTION_TARGET = BUSINESS.resolution["email"]
 # How soon after a due moment a worker that keeps up ticks.
 PROMPTLY = timedelta(microseconds=1)
 
