@@ -44,10 +44,8 @@ class CommonSettings(BaseSettings):
     snapshot_every_records: int = Field(50_000, ge=1)
     snapshot_every_s: float = Field(300.0, gt=0)
     # Their agents take at most this many records at once (``pronto.folding``; 1 is one by one),
-    # waiting this long for more: a hop's added latency at most, against the idle cost of waking
-    # (measured idle, SLA: 6% of a core one by one, 7% at 50 ms, 10% at 10 ms, 12% at 5 ms).
+    # waiting for more as long as each service's ``<service>_batch_within_ms`` says.
     stream_batch_max: int = Field(1_000, ge=1)
-    stream_batch_within_ms: float = Field(10.0, gt=0, le=1_000)
     # Every HTTP port (ingest, routing, SLA, notify with web chat, query with the console) refuses
     # requests over these at once, before reading the rest (issue #26).
     http_max_request_line_bytes: int = Field(8 * 1024, ge=1024)

@@ -91,7 +91,7 @@ class Notify:
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
             batch_max=settings.stream_batch_max,
-            batch_within_s=settings.stream_batch_within_ms / 1000,
+            batch_within_s=settings.notify_batch_within_ms / 1000,
             routes=[webchat_router(self.webchat, settings)],
         )
         self.folding = FoldingApp(

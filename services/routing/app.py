@@ -60,7 +60,7 @@ class Routing:
             snapshot_every_records=settings.snapshot_every_records,
             snapshot_every_s=settings.snapshot_every_s,
             batch_max=settings.stream_batch_max,
-            batch_within_s=settings.stream_batch_within_ms / 1000,
+            batch_within_s=settings.routing_batch_within_ms / 1000,
         )
         self.folding = FoldingApp(
             spec,

@@ -43,7 +43,9 @@ class RoutingSettings(CommonSettings):
     routing_position_every_s: float = Field(default=10.0, gt=0)
     # Per channel (JSON), the team that serves it first; other teams only after the last widening.
     routing_channel_teams: dict[str, str] = {}
+    # Routing is on the path from a customer's message to an operator: it waits little for records.
     routing_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
+    routing_batch_within_ms: float = Field(default=10.0, gt=0, le=1_000)
     routing_linger_ms: int = Field(default=5, ge=0, le=1000)
     routing_session_timeout_s: float = Field(default=3.0, ge=1.0, le=300.0)
 
