@@ -176,6 +176,9 @@ class ShopConfig(BaseModel):
     limit_count: int = Field(default=5, ge=1)
     limit_window_s: float = Field(default=600.0, gt=0)
     queue_threshold: int = Field(default=20, ge=1)
+    # A waiting customer hears their place in the queue again at most this often (and only when it
+    # moved by a tenth, or the wait by a fifth).
+    position_every_s: float = Field(default=120.0, gt=0)
     # Kind ("acknowledged", "assigned", ...) -> language -> template (README, Notify).
     templates: dict[Kind, dict[str, str]] = Field(default_factory=dict)
 
@@ -207,7 +210,12 @@ class ShopConfig(BaseModel):
     def shop(self) -> Shop:
         unreachable = frozenset() if self.customer_webhook("phone") else frozenset({"phone"})
         return Shop(
-            ZoneInfo(self.timezone), Templates(self.templates), self.queue_threshold, self.name, unreachable
+            ZoneInfo(self.timezone),
+            Templates(self.templates),
+            self.queue_threshold,
+            self.name,
+            unreachable,
+            timedelta(seconds=self.position_every_s),
         )
 
     def limit(self) -> Limit:
@@ -247,8 +255,9 @@ class NotifySettings(CommonSettings):
     # The longest wait a platform's Retry-After (or its own hint, e.g. X's rate-limit reset) is
     # honoured for; beyond it the delivery waits this long and tries again.
     notify_retry_after_max_s: float = Field(default=900.0, gt=0)
-    # Deliveries in flight at once.
+    # Deliveries in flight at once to customers, and apart from them to operators and supervisors.
     notify_concurrency: int = Field(default=32, ge=1, le=1024)
+    notify_staff_concurrency: int = Field(default=16, ge=1, le=1024)
     # What this worker delivered, written the moment each delivery is answered: after a crash it
     # sends nothing again that it already sent (README, Notify).
     notify_journal: Path = Path("var/notify-delivered.journal")

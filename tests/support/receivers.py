@@ -25,6 +25,9 @@ from aiosmtpd.controller import Controller
 
 from pronto.broker.embedded import free_port
 
+# How long a receiver's "/slow..." paths take to answer.
+SLOW_S = 0.5
+
 
 @dataclass(frozen=True)
 class Received:
@@ -79,6 +82,8 @@ def http_receiver() -> Iterator[HttpReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path.startswith("/slow"):  # a platform taking its time: SLOW_S per request
+                time.sleep(SLOW_S)
             status = receiver.answer(self.path, dict(self.headers.items()), body)
             self.send_response(status)
             self.send_header("Content-Length", "2")

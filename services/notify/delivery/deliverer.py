@@ -134,7 +134,9 @@ class Deliverer:
         self.partitions: dict[int, PartitionState] = {}
         self.gate: Gate[Request] = Gate(self._limit, self._awake)
         self._calendars: dict[str, BusinessCalendar | None] = {}
-        self._slots = asyncio.Semaphore(settings.notify_concurrency)
+        # Two lanes: what staff must act on never waits behind what customers are told (issue #26).
+        self._customer_slots = asyncio.Semaphore(settings.notify_concurrency)
+        self._staff_slots = asyncio.Semaphore(settings.notify_staff_concurrency)
         self._smtp = Smtp(
             settings.notify_smtp_host,
             settings.notify_smtp_port,
@@ -464,7 +466,7 @@ class Deliverer:
             async for attempt in self._retrying():
                 with attempt:
                     attempts += 1
-                    async with self._slots:
+                    async with self._slots(request):
                         sent = await adapter.template_instead(_message([request]))
         except DeliveryError as exc:
             await self._failed([request], adapter.name, attempts, exc.reason, exc.code, index=2)
@@ -534,7 +536,7 @@ class Deliverer:
                         attempts += 1
                         # A slot per attempt, not across the waits between them: a platform asking
                         # for minutes of patience does not hold up everyone else's deliveries.
-                        async with self._slots:
+                        async with self._slots(first):
                             sent = await self._attempt(adapter, message, requests, attempts)
             except DeliveryError as exc:
                 await self._failed(
@@ -550,6 +552,10 @@ class Deliverer:
             await self._delivered(
                 requests, adapter.name, attempts, message.id if len(requests) > 1 else "", sent
             )
+
+    def _slots(self, request: Request) -> asyncio.Semaphore:
+        customer = request.request.recipient_kind == events_pb2.RECIPIENT_KIND_CUSTOMER
+        return self._customer_slots if customer else self._staff_slots
 
     @contextlib.asynccontextmanager
     async def _busy(self, partition: int) -> AsyncIterator[None]:

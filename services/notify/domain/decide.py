@@ -68,8 +68,10 @@ class Customer:
     name: str
     language: str
     channel: str
-    # (position, wait rounded to minutes) last told, so that unchanged estimates are not repeated.
+    # (position, wait rounded to minutes) last told, and when: updates are spaced and must say
+    # something new (``_position``).
     told_position: tuple[int, int] | None = None
+    told_position_at: datetime | None = None
     # Its latest place in the queue (0: not queued), to see the queue cross the threshold.
     position: int = 0
     operator_id: str = ""
@@ -101,6 +103,9 @@ class Shop:
     # Channels on which nothing can be written to a customer (phone, without a webhook for it):
     # they are told nothing there; an operator's answer is their callback task.
     unreachable: frozenset[str] = frozenset()
+    # A waiting customer hears their place again at most this often, and only when it moved by a
+    # tenth (or the wait by a fifth): a long queue does not become a stream of messages (issue #26).
+    position_every: timedelta = timedelta(minutes=2)
 
 
 def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
@@ -129,7 +134,8 @@ def _decide(
             return [say.customer(Kind.NOBODY_ONLINE), *crossed]
         if customer.offered_email:
             return crossed
-        return [*_position(say, customer, event.position, event.estimated_wait.ToTimedelta()), *crossed]
+        told = _position(say, customer, event.position, event.estimated_wait.ToTimedelta(), now, shop)
+        return [*told, *crossed]
     if isinstance(event, events_pb2.SlaWarning):
         deadline = _local(event.deadline, shop)
         if event.predicted:
@@ -169,7 +175,7 @@ def _introduce(
     customer.operator_id, customer.assigned_at, customer.offered_email = operator_id, now, False
     if name:
         customer.operator_names[operator_id] = name
-    customer.told_position, customer.position = None, 0
+    customer.told_position, customer.told_position_at, customer.position = None, None, 0
     return [
         say.customer(Kind.ASSIGNED, operator=name or operator_id),
         say.operator(operator_id, Kind.NEW_ASSIGNMENT),
@@ -189,12 +195,23 @@ def _acknowledge(
     return [say.customer(Kind.ACKNOWLEDGED, when=deadline)]
 
 
-def _position(say: _Speaker, customer: Customer, position: int, wait: timedelta) -> list[Notification]:
-    """Told again only when the place or the wait (in whole minutes) moved."""
+def _position(
+    say: _Speaker, customer: Customer, position: int, wait: timedelta, now: datetime, shop: Shop
+) -> list[Notification]:
+    """The first place in the queue at once; after that, at most every ``shop.position_every`` and
+    only when the place moved by a tenth or the wait (in whole minutes) by a fifth, at least one."""
     now_told = (position, round(wait.total_seconds() / 60))
     if position <= 0 or now_told == customer.told_position:
         return []
-    customer.told_position = now_told
+    if customer.told_position is not None and customer.told_position_at is not None:
+        told_place, told_minutes = customer.told_position
+        if now - customer.told_position_at < shop.position_every:
+            return []
+        if abs(position - told_place) < max(1, told_place // 10) and abs(now_told[1] - told_minutes) < max(
+            1, told_minutes // 5
+        ):
+            return []
+    customer.told_position, customer.told_position_at = now_told, now
     return [say.customer(Kind.QUEUE_POSITION, position=position, wait=wait)]
 
 

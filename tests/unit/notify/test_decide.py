@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import SUPERVISORS, Customer, Recipient, Shop, customer_of, decide
@@ -105,17 +108,59 @@ def test_nobody_online_offers_email() -> None:
     assert "e-mailem" in text
 
 
+def position(place: int, minutes: float) -> events_pb2.QueuePositionChanged:
+    event = events_pb2.QueuePositionChanged(conversation_id="c1", position=place)
+    event.estimated_wait.FromTimedelta(timedelta(minutes=minutes))
+    return event
+
+
 def test_the_queue_position_is_told_again_only_when_it_moved() -> None:
-    customer = anna()
+    customer, start = anna(), at(2026, 11, 23, 10, 0)
 
-    def moved(position: int, minutes: float) -> list[Kind]:
-        event = events_pb2.QueuePositionChanged(conversation_id="c1", position=position)
-        event.estimated_wait.FromTimedelta(timedelta(minutes=minutes))
-        return [kind for _, _, kind, _ in one(event, customer, at(2026, 11, 23, 10, 0))]
+    def moved(place: int, minutes: float, after_s: float) -> list[Kind]:
+        told = one(position(place, minutes), customer, start + timedelta(seconds=after_s))
+        return [kind for _, _, kind, _ in told]
 
-    assert moved(3, 6) == [Kind.QUEUE_POSITION]
-    assert moved(3, 6.2) == []  # the same place and minute
-    assert moved(2, 4) == [Kind.QUEUE_POSITION]
+    assert moved(3, 6, 0) == [Kind.QUEUE_POSITION]
+    assert moved(3, 6.2, 300) == []  # the same place and minute
+    assert moved(2, 4, 300) == [Kind.QUEUE_POSITION]
+
+
+def test_a_long_queue_is_told_its_place_every_two_minutes_at_most_and_only_when_it_moved() -> None:
+    customer, start = anna(), at(2026, 11, 23, 10, 0)
+
+    def moved(place: int, minutes: float, after_s: float) -> bool:
+        return bool(one(position(place, minutes), customer, start + timedelta(seconds=after_s)))
+
+    assert moved(72, 98, 0)  # the first place at once
+    assert not moved(60, 80, 60)  # moved, but a minute later
+    assert not moved(68, 90, 130)  # two minutes on, but 4 places of 72 and 8 minutes of 98: barely
+    assert moved(60, 80, 140)
+    assert not moved(59, 79, 400)  # long after, but one place of 60
+    assert moved(59, 97, 400)  # the wait grew by a fifth (80 to 97 minutes): said
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 500), st.integers(0, 120), st.floats(0, 600, allow_nan=False)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_a_waiting_customer_hears_their_place_at_most_once_per_interval(
+    updates: list[tuple[int, int, float]],
+) -> None:
+    """Whatever routing says and however often, the customer hears their place at most once per
+    ``position_every`` (two minutes), plus the first time."""
+    customer, now = anna(), at(2026, 11, 23, 10, 0)
+    told: list[datetime] = []
+    for place, minutes, after_s in updates:
+        now += timedelta(seconds=after_s)
+        if one(position(place, minutes), customer, now):
+            told.append(now)
+    assert all(b - a >= SHOP.position_every for a, b in itertools.pairwise(told))
+    assert len(told) <= 1 + (now - at(2026, 11, 23, 10, 0)) / SHOP.position_every
 
 
 def test_warnings_go_to_the_operator_and_breaches_to_the_supervisors() -> None:
