@@ -314,7 +314,13 @@ async def test_a_shop_changes_its_policy_at_run_time(private_broker: EmbeddedBro
         sla.http_url, "/v1/admin/sla-policy", json.dumps({"timezone": "Mars/Olympus"}).encode(), auth, "PUT"
     )
     changed = await put(sla.http_url, "/v1/admin/sla-policy", json.dumps(faster).encode(), auth, "PUT")
-    status, body = await asyncio.to_thread(_get_with, f"{sla.http_url}/v1/admin/sla-policy", auth)
+    # 202 says Kafka has the change; the policy in force is the one the worker applied, which takes
+    # the worker's wait for more records (100 ms) and a fetch: read until it shows, for ten seconds.
+    for _ in range(50):
+        status, body = await asyncio.to_thread(_get_with, f"{sla.http_url}/v1/admin/sla-policy", auth)
+        if "email" in json.loads(body)["response"]:
+            break
+        await asyncio.sleep(0.2)
 
     assert unauthenticated[0] == 401
     assert invalid[0] == 422
