@@ -85,6 +85,7 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         retry_after_s=settings.ingest_retry_after_s,
         public_url=settings.ingest_public_url,
         phone_language=settings.ingest_phone_language or (settings.ingest_languages or ["en"])[0],
+        phone_languages=settings.ingest_phone_languages,
     )
     operators = OperatorRest(ingest, auth, settings.ingest_retry_after_s)
     return IngestProcess(settings, producer, webhooks, operators, server, health_servicer, registry)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from pronto.auth import token_problem
 from pronto.settings import CommonSettings
+from services.ingest.channels import twiml
 
 # The demo's tenant and token: refused in production.
 DEVELOPMENT_TOKENS = {"demo-shop": SecretStr("demo-token")}
@@ -71,8 +72,21 @@ class IngestSettings(CommonSettings):
     )
     # The language the phone line's menu speaks (BCP 47); empty: the first of ingest_languages.
     ingest_phone_language: str = ""
+    # Tenant -> its own line's language, for shops that speak another (JSON: {"shop-pl": "pl"}).
+    ingest_phone_languages: dict[str, str] = Field(default_factory=dict)
     # The public base URL the platforms call (Twilio signs the full URL), when behind a proxy.
     ingest_public_url: str = ""
+
+    @model_validator(mode="after")
+    def _spoken_phone_languages(self) -> Self:
+        """A shop's line in a language Pronto has no words for would greet its callers in English."""
+        unknown = {t: lang for t, lang in self.ingest_phone_languages.items() if not twiml.speaks(lang)}
+        if unknown:
+            raise ValueError(
+                f"PRONTO_INGEST_PHONE_LANGUAGES: no phone menu in {unknown}; "
+                f"the line speaks {', '.join(sorted(twiml.PHRASES))}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _usable_tokens(self) -> Self:

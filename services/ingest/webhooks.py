@@ -109,8 +109,9 @@ class Webhooks:
     max_body_bytes: int
     retry_after_s: float
     public_url: str = ""
-    # The language the phone line speaks (its TwiML menu), a BCP 47 tag.
+    # The language the phone line speaks (its TwiML menu), a BCP 47 tag; per tenant where it differs.
     phone_language: str = "en"
+    phone_languages: dict[str, str] = field(default_factory=dict)
     # Mailgun's tokens within their replay window: one signature, one message (issue #26).
     mailgun_tokens: replays.SeenTokens = field(default_factory=replays.SeenTokens)
 
@@ -256,14 +257,17 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         params = dict(phone.form_params(body))
         if not twiml_answers.wants_instructions(params):
             return None
-        spoken = twiml_answers.answer(params, hooks.phone_language, hooks.url_of(request))
+        language = hooks.phone_languages.get(request.path_params.get("tenant", ""), hooks.phone_language)
+        spoken = twiml_answers.answer(params, language, hooks.url_of(request))
         return Response(spoken, media_type="application/xml")
 
     route(
         "/phone",
         "phone",
         twilio_verify,
-        lambda t, b, _: phone.parse_voice(t, phone.form_params(b), hooks.phone_language),
+        lambda t, b, _: phone.parse_voice(
+            t, phone.form_params(b), hooks.phone_languages.get(t, hooks.phone_language)
+        ),
         answer=twiml,
     )
 

@@ -37,8 +37,15 @@ def start_ingest(bootstrap_servers: str, log_path: Path, **env: str) -> IngestSe
         "PRONTO_INGEST_TOKENS": json.dumps(TOKENS),
         # shop-fuzz: the same secrets, so that the property tests never write the ids other tests expect.
         "PRONTO_INGEST_CHANNELS": json.dumps(
-            {"shop-a": CHANNEL_SECRETS, "shop-fuzz": CHANNEL_SECRETS, "shop-b": {}}
+            {
+                "shop-a": CHANNEL_SECRETS,
+                "shop-fuzz": CHANNEL_SECRETS,
+                "shop-pl": CHANNEL_SECRETS,
+                "shop-b": {},
+            }
         ),
+        # shop-pl's phone line speaks Polish; the others the first of the languages, Italian.
+        "PRONTO_INGEST_PHONE_LANGUAGES": json.dumps({"shop-pl": "pl"}),
         "PRONTO_INGEST_MAX_BODY_BYTES": str(64 * 1024),
         **env,
     }

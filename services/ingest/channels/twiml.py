@@ -93,9 +93,18 @@ PHRASES = {
 }
 
 
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def speaks(language: str) -> bool:
+    """Whether the line has its words in ``language`` (a BCP 47 tag)."""
+    return _primary(language) in PHRASES
+
+
 def phrases(language: str) -> Phrases:
     """The line's words in ``language`` (a BCP 47 tag), English when Pronto has none in it."""
-    return PHRASES.get(language.replace("_", "-").split("-")[0].lower(), PHRASES["en"])
+    return PHRASES.get(_primary(language), PHRASES["en"])
 
 
 def wants_instructions(params: Mapping[str, str]) -> bool:

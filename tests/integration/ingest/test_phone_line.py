@@ -16,12 +16,12 @@ from xml.etree import ElementTree
 
 import pytest
 
-from pronto import event_ids
+from pronto import event_ids, topics
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.identity import conversation_id
-from tests.integration.ingest.test_platform_payloads import messages
+from tests.integration.ingest.test_platform_payloads import messages, records
 from tests.support.webhooks import _send, fixture, signed_headers
 
 pytestmark = pytest.mark.integration
@@ -51,10 +51,10 @@ def call(run: str, caller: str, **fields: str) -> dict[str, str]:
     }
 
 
-async def ask(ingest: IngestService, params: dict[str, str]) -> tuple[int, str, Any]:
+async def ask(ingest: IngestService, params: dict[str, str], path: str = PATH) -> tuple[int, str, Any]:
     """Post ``params`` as Twilio does; the status, the content type and the TwiML (or JSON) answer."""
     body = urlencode(params).encode()
-    url = ingest.http_url + PATH
+    url = ingest.http_url + path
     status, raw, headers = await asyncio.to_thread(
         _send, url, body, signed_headers("phone", body, url), "POST"
     )
@@ -137,6 +137,50 @@ async def test_a_call_in_gets_the_menu_and_pressing_1_is_a_callback_request(
     assert request.language == "it"
     assert request.text == "(pressed 1 in the phone line's menu: call me back)"
     assert list(request.attachments) == []
+
+
+async def test_a_shop_whose_line_speaks_polish_greets_and_records_in_polish(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """``PRONTO_INGEST_PHONE_LANGUAGES`` gives shop-pl a Polish line in the same ingest as shop-a's
+    Italian one: the menu, the goodbye and the callback request's language are Polish.
+
+    Shapes as in the test above (https://www.twilio.com/docs/voice/twiml#request-parameters,
+    https://www.twilio.com/docs/voice/twiml/say ``language``).
+    """
+    run = uuid.uuid4().hex
+    caller = f"+48601{int(run[:6], 16) % 1_000_000:06d}"
+    path = "/webhooks/shop-pl/phone"
+    url = ingest.http_url + path
+
+    _, _, twiml = await ask(ingest, call(run, caller), path)
+
+    assert verbs(twiml)[:2] == [
+        ("Gather", {"input": "dtmf", "numDigits": "1", "timeout": "6", "action": url, "method": "POST"}, ""),
+        (
+            "Say",
+            {"language": "pl-PL"},
+            "Dziękujemy za telefon. Aby zamówić oddzwonienie, naciśnij 1. "
+            "Lub pozostań na linii, aby zostawić wiadomość.",
+        ),
+    ]
+    _, _, twiml = await ask(ingest, call(run, caller, CallStatus="in-progress", Digits="1"), path)
+    assert verbs(twiml) == [
+        ("Say", {"language": "pl-PL"}, "Dziękujemy. Oddzwonimy najszybciej, jak to możliwe. Do widzenia."),
+        ("Hangup", {}, ""),
+    ]
+    (event,) = await records(
+        broker, topics.INBOUND.name, [event_ids.from_channel_message("shop-pl", "phone", f"CA{run}:callback")]
+    )
+    request = event.payload
+    assert event.tenant == "shop-pl"
+    assert isinstance(request, K.MessageReceived)
+    assert request.conversation_id == conversation_id("shop-pl", "phone", caller)
+    assert request.kind == K.MESSAGE_KIND_CALLBACK_REQUEST
+    assert request.language == "pl"
+    # shop-a, in the same process, still speaks Italian.
+    _, _, twiml = await ask(ingest, call(uuid.uuid4().hex, caller))
+    assert verbs(twiml) == menu(ingest.http_url + PATH)
 
 
 async def test_a_voicemail_left_after_the_menu_is_kept_and_the_caller_thanked(

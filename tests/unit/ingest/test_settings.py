@@ -132,3 +132,15 @@ def test_an_invalid_configuration_ends_the_service_with_one_line(monkeypatch: py
     assert message.startswith("pronto-ingest: invalid configuration: ")
     assert '"ingest_tokens"' in message
     assert "Expecting property name" in message
+
+
+def test_a_shop_phone_line_in_a_language_without_a_menu_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PRONTO_INGEST_PHONE_LANGUAGES", json.dumps({"shop-pl": "pl-PL", "shop-jp": "ja"}))
+    with pytest.raises(
+        ValidationError, match=r"no phone menu in \{'shop-jp': 'ja'\}; the line speaks de, en"
+    ):
+        IngestSettings()
+    monkeypatch.setenv("PRONTO_INGEST_PHONE_LANGUAGES", json.dumps({"shop-pl": "pl-PL"}))
+    assert IngestSettings().ingest_phone_languages == {"shop-pl": "pl-PL"}
