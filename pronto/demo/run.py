@@ -50,14 +50,16 @@ CONSOLE_OPERATOR = events_pb2.OperatorProfileUpdated(
 )
 CONSOLE_OPERATOR_TOKEN = "demo-operator-sam"
 # The demo shop is Italian: open every day around the clock, closed on Italian public holidays (so a
-# demo run at night still shows clocks moving). Its operators answer in seconds, not minutes, so its
-# chat target is five seconds (instead of a minute) for some answers to come late; the rest are the
-# defaults (e-mail 30 minutes...).
+# demo run at night still shows clocks moving). Its operators answer in seconds, not minutes (one to
+# six after they are told), so its chat target is ten seconds instead of a minute: met while the team
+# keeps up, breached where the simulation makes it late (a break, a shift's end, a rate above what
+# the team can answer). At five seconds a quarter of every run came late and the demo read as broken
+# (issue #26). The other channels keep the defaults (e-mail 30 minutes...).
 DEMO_SLA_POLICY = {
     "timezone": "Europe/Rome",
     "country": "IT",
     "hours": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-    "response": {"web_chat": {"minutes": 5 / 60, "business": False}},
+    "response": {"web_chat": {"minutes": 10 / 60, "business": False}},
 }
 DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 
