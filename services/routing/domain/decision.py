@@ -1,10 +1,17 @@
-"""The routing decision: a pure function of the conversation, the operators and the time.
+"""The routing decision: a pure function of the conversation, the operators, the time and the rules.
 
 Eligible operators are online, handle the channel, have room on it, speak
 the conversation's language and cover its topic, within the widening level
 the conversation has reached (``Level``). Among them the one who last served
-the customer wins (sticky), then the lowest load ratio, then the longest idle.
-Nobody eligible: the conversation waits, with a priority.
+the customer wins (sticky, unless the shop switched it off), then the shop's
+fairness rule (``Fairness``, lowest load ratio by default) with its
+tie-breakers, and the id last. While a conversation is held for its previous
+operator (``Rules.sticky_hold``) nobody else is eligible. Nobody eligible: the
+conversation waits, with a priority.
+
+``decide`` is the definition, by scanning the operators it is given; a shop
+decides with its index instead (``services.routing.domain.index``), which
+must choose the same and is tested against ``decide``.
 
 Every decision carries the best ranked candidates and the first refused, with
 why each won or lost, and how many were considered, so that fairness and
@@ -15,8 +22,8 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from datetime import datetime
-from enum import IntEnum
+from datetime import datetime, timedelta
+from enum import Enum, IntEnum
 
 from services.routing.domain.model import Conversation, Operator, Status
 
@@ -33,6 +40,71 @@ class Level(IntEnum):
     ANY_TOPIC = 1
     FALLBACK_LANGUAGE = 2
     ANY_TEAM = 3
+
+
+class Fairness(Enum):
+    """Which eligible operator a shop prefers, after the sticky one.
+
+    Ties are broken by the rules after the chosen one in this order, then by the operator id:
+    round robin, most spare, lowest load, longest idle. (Lowest load is therefore ranked as it
+    always was: load ratio, then longest idle, then id.)
+    """
+
+    # Least recently assigned first (never assigned before anyone); coming online does not count.
+    ROUND_ROBIN = "round_robin"
+    # Most free slots on the conversation's channel.
+    MOST_SPARE = "most_spare"
+    # Lowest share of the whole capacity in use (assigned over total capacity).
+    LOWEST_LOAD = "lowest_load"
+    # Longest since their last assignment or since coming online, whichever is later.
+    LONGEST_IDLE = "longest_idle"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A shop's choice among eligible operators."""
+
+    fairness: Fairness = Fairness.LOWEST_LOAD
+    # The operator who last served the customer goes first when eligible.
+    sticky: bool = True
+    # How long a returning customer's conversation is offered only to that operator (while they
+    # are online) before everyone eligible may take it; zero: no hold, they are only preferred.
+    sticky_hold: timedelta = timedelta(0)
+
+
+DEFAULT_RULES = Rules()
+
+# Lower is better; the id last. Fixed width so that every key compares with every other.
+Key = tuple[float, float, float, float, str]
+
+
+def _stamp(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else float("-inf")
+
+
+def order(operator: Operator, channel: str, fairness: Fairness) -> Key:
+    """Where ``operator`` ranks for a conversation on ``channel`` by ``fairness``, sticky aside."""
+    idle = _stamp(operator.idle_since)
+    if fairness is Fairness.LOWEST_LOAD:
+        return operator.ratio, idle, 0.0, 0.0, operator.id
+    if fairness is Fairness.LONGEST_IDLE:
+        return idle, 0.0, 0.0, 0.0, operator.id
+    spare = float(-operator.free(channel))
+    if fairness is Fairness.MOST_SPARE:
+        return spare, operator.ratio, idle, 0.0, operator.id
+    return _stamp(operator.last_assigned), spare, operator.ratio, idle, operator.id
+
+
+def held_for(conversation: Conversation, now: datetime) -> str:
+    """The previous operator while ``conversation`` is held for them, else ""."""
+    hold = conversation.hold_until
+    return conversation.last_operator_id if hold is not None and now < hold else ""
+
+
+def held_reason(conversation: Conversation) -> str:
+    hold = conversation.hold_until
+    until = hold.strftime("%H:%M:%S") if hold is not None else ""
+    return f"held for {conversation.last_operator_id}, who served this customer before, until {until}"
 
 
 @dataclass(frozen=True)
@@ -119,15 +191,18 @@ def fits(operator: Operator, conversation: Conversation) -> bool:
     return not (level < Level.ANY_TEAM and conversation.team and operator.team != conversation.team)
 
 
-def _rank(operator: Operator, conversation: Conversation) -> tuple[int, float, float, str]:
-    """Lower is better: sticky first, then load ratio, then longest idle; the id breaks ties."""
-    sticky = 0 if operator.id == conversation.last_operator_id else 1
-    idle = operator.idle_since.timestamp() if operator.idle_since else float("-inf")
-    return sticky, operator.ratio, idle, operator.id
+def _rank(operator: Operator, conversation: Conversation, rules: Rules) -> tuple[int, Key]:
+    """Lower is better: sticky first (unless switched off), then the fairness rule (``order``)."""
+    sticky = 0 if rules.sticky and operator.id == conversation.last_operator_id else 1
+    return sticky, order(operator, conversation.channel, rules.fairness)
 
 
 def decide(
-    conversation: Conversation, operators: list[Operator], now: datetime, anyone_online: bool | None = None
+    conversation: Conversation,
+    operators: list[Operator],
+    now: datetime,
+    anyone_online: bool | None = None,
+    rules: Rules = DEFAULT_RULES,
 ) -> Decision:
     """Every operator given is considered; the decision lists the best ranked and the first refused.
 
@@ -135,42 +210,75 @@ def decide(
     """
     eligible = []
     refused: list[Candidate] = []
+    held = held_for(conversation, now)
     for operator in operators:
-        if fits(operator, conversation):
+        if fits(operator, conversation) and (not held or operator.id == held):
             eligible.append(operator)
         elif len(refused) < LISTED:
-            refused.append(Candidate(operator.id, 0.0, refusal(operator, conversation)))
+            refused.append(
+                Candidate(operator.id, 0.0, refusal(operator, conversation) or held_reason(conversation))
+            )
     if eligible:
-        ranked = heapq.nsmallest(LISTED, eligible, key=lambda o: _rank(o, conversation))
-        winner = ranked[0]
-        scored = tuple(
-            Candidate(o.id, round(1.0 - o.ratio, 4), _why(o, winner, conversation), eligible=True)
-            for o in ranked
-        )
-        return Assign(
-            conversation.id,
-            winner.id,
-            scored + tuple(refused),
-            _why(winner, winner, conversation),
-            considered=len(operators),
-        )
+        ranked = heapq.nsmallest(LISTED, eligible, key=lambda o: _rank(o, conversation, rules))
+        return assign(conversation, ranked, tuple(refused), len(operators), rules)
     online = any(o.status is Status.ONLINE for o in operators) if anyone_online is None else anyone_online
-    return Wait(
+    return wait(conversation, now, tuple(refused), len(operators), online)
+
+
+def assign(
+    conversation: Conversation,
+    ranked: list[Operator],
+    refused: tuple[Candidate, ...],
+    considered: int,
+    rules: Rules,
+) -> Assign:
+    """The assignment to ``ranked[0]``, listing ``ranked`` (best first) and then ``refused``."""
+    winner = ranked[0]
+    scored = tuple(
+        Candidate(o.id, round(1.0 - o.ratio, 4), _why(o, winner, conversation, rules), eligible=True)
+        for o in ranked
+    )
+    return Assign(
         conversation.id,
-        priority(conversation, now),
-        tuple(refused),
-        "nobody online" if not online else f"no eligible operator at level {Level(conversation.level).name}",
-        nobody_online=not online and conversation.channel in LIVE_CHANNELS,
-        considered=len(operators),
+        winner.id,
+        scored + refused,
+        _why(winner, winner, conversation, rules),
+        considered=considered,
     )
 
 
-def _why(operator: Operator, winner: Operator, conversation: Conversation) -> str:
+def wait(
+    conversation: Conversation, now: datetime, refused: tuple[Candidate, ...], considered: int, online: bool
+) -> Wait:
+    """Nobody eligible: ``conversation`` waits, and says why."""
+    if not online:
+        reason = "nobody online"
+    elif held_for(conversation, now):
+        reason = held_reason(conversation)
+    else:
+        reason = f"no eligible operator at level {Level(conversation.level).name}"
+    return Wait(
+        conversation.id,
+        priority(conversation, now),
+        refused,
+        reason,
+        nobody_online=not online and conversation.channel in LIVE_CHANNELS,
+        considered=considered,
+    )
+
+
+def _why(operator: Operator, winner: Operator, conversation: Conversation, rules: Rules) -> str:
     if operator.id != winner.id:
         return "eligible, ranked lower"
-    if operator.id == conversation.last_operator_id:
+    if rules.sticky and operator.id == conversation.last_operator_id:
         return "served this customer before"
-    return f"lowest load ({operator.load_ratio():.2f}), then longest idle"
+    if rules.fairness is Fairness.LOWEST_LOAD:
+        return f"lowest load ({operator.load_ratio():.2f}), then longest idle"
+    if rules.fairness is Fairness.MOST_SPARE:
+        return f"most spare capacity on {conversation.channel} ({operator.free(conversation.channel)})"
+    if rules.fairness is Fairness.ROUND_ROBIN:
+        return "least recently assigned (round robin)"
+    return "idle the longest"
 
 
 def priority(conversation: Conversation, now: datetime) -> float:

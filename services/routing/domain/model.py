@@ -28,6 +28,8 @@ class Operator:
     load: dict[str, int] = field(default_factory=dict)
     # When the operator last got a conversation (or came online): the longest idle goes first.
     idle_since: datetime | None = None
+    # When the operator last got a conversation (coming online does not count): round robin.
+    last_assigned: datetime | None = None
 
     # Share of the whole capacity in use, computed once: ranking reads it for every decision.
     ratio: float = field(init=False, repr=False, compare=False)
@@ -45,7 +47,9 @@ class Operator:
     def with_load(self, channel: str, delta: int, now: datetime | None = None) -> Operator:
         load = dict(self.load)
         load[channel] = max(0, load.get(channel, 0) + delta)
-        return replace(self, load=load, idle_since=now if now is not None and delta > 0 else self.idle_since)
+        if now is None or delta <= 0:
+            return replace(self, load=load)
+        return replace(self, load=load, idle_since=now, last_assigned=now)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Conversation:
     level: int = 0
     # Operators who had it and let it go unanswered: not given it again.
     excluded: frozenset[str] = frozenset()
+    # Until then only ``last_operator_id`` may take it (the shop's sticky hold, ``Rules.sticky_hold``).
+    hold_until: datetime | None = None
     # Its place in the queue, which does not change with time: see ``urgency``.
     urgency: int = field(init=False, repr=False, compare=False)
 

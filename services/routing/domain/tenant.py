@@ -8,18 +8,28 @@ and feeds it the tenant's events in order.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from services.routing.domain.decision import (
     FALLBACK_LANGUAGE,
+    LISTED,
     Assign,
+    Candidate,
     Decision,
     Level,
+    Rules,
     Wait,
-    decide,
+    assign,
+    fits,
+    held_for,
+    held_reason,
     priority,
+    refusal,
+    wait,
 )
+from services.routing.domain.index import Index
 from services.routing.domain.model import Conversation, Operator, Status
 
 
@@ -63,8 +73,36 @@ class TenantRouting:
     assigned: dict[str, Assignment] = field(default_factory=dict)
     boosted: set[str] = field(default_factory=set)
     # Language -> the operators speaking it (ids in a dict: its order, unlike a set's, is the same in
-    # every process, which replays rely on). A decision only looks at those who could match.
+    # every process, which replays rely on): the order in which a waiting conversation lists refusals.
     speakers: dict[str, dict[str, None]] = field(default_factory=dict)
+    # Fairness, sticky operator and hold: set by the shop's configuration (``configure``).
+    rules: Rules = field(default_factory=Rules)
+    # The candidates in ranking order, derived from ``operators``: not in snapshots, rebuilt on load.
+    index: Index = field(default_factory=Index, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(vars(self))
+        del state["index"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        self._rebuild()
+
+    def configure(self, rules: Rules) -> None:
+        """The shop's rules; a new fairness rule re-sorts the index."""
+        if rules == self.rules:
+            return
+        fairness_changed = rules.fairness is not self.rules.fairness
+        self.rules = rules
+        if fairness_changed:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        rules = vars(self).get("rules")
+        self.index = Index(rules.fairness if isinstance(rules, Rules) else Rules().fairness)
+        for operator in self.operators.values():
+            self.index.put(operator)
 
     # ---------------------------------------------------------------- events in
 
@@ -72,7 +110,8 @@ class TenantRouting:
         """A customer wrote. Already assigned or waiting: nothing changes (order and capacity hold)."""
         if conversation.id in self.assigned or conversation.id in self.waiting:
             return []
-        conversation = replace(conversation, waiting_since=conversation.waiting_since or now)
+        since = conversation.waiting_since or now
+        conversation = replace(conversation, waiting_since=since, hold_until=self._hold(conversation, since))
         return self._place(conversation, now)
 
     def operator_changed(self, operator: Operator, now: datetime) -> list[Output]:
@@ -83,12 +122,19 @@ class TenantRouting:
         was_online = previous is not None and previous.status is Status.ONLINE
         came_online = operator.status is Status.ONLINE and not was_online
         idle = now if came_online else (previous.idle_since if previous else None)
-        self.operators[operator.id] = replace(operator, load=load, idle_since=idle)
+        last_assigned = previous.last_assigned if previous else operator.last_assigned
+        self._set(replace(operator, load=load, idle_since=idle, last_assigned=last_assigned))
         self._index(previous, operator)
         outputs: list[Output] = []
         if operator.status is not Status.ONLINE:
             for conversation_id in theirs:
                 outputs += self._release(conversation_id, f"operator went {operator.status.value}", now)
+            # Held for them: nobody else may take it while they are away, so the hold ends now.
+            for conversation in list(self.waiting.values()):
+                if conversation.hold_until is not None and conversation.last_operator_id == operator.id:
+                    self.waiting[conversation.id] = replace(conversation, hold_until=None)
+                    reason = f"held for {operator.id}, who went {operator.status.value}: offered to everyone"
+                    outputs.append(Widened(conversation.id, Level(conversation.level), reason))
             return outputs + self.drain(now)
         # Still online, maybe with less room: the newest conversations beyond capacity go back.
         by_channel: dict[str, list[str]] = {}
@@ -137,8 +183,17 @@ class TenantRouting:
             level = _level_for(conversation, now, ladder)
             excluded = frozenset() if level >= last else conversation.excluded
             widened, forgives = level > conversation.level, excluded != conversation.excluded
-            if widened or forgives:
-                self.waiting[conversation.id] = replace(conversation, level=level, excluded=excluded)
+            hold = conversation.hold_until
+            unheld = hold is not None and now >= hold
+            if widened or forgives or unheld:
+                self.waiting[conversation.id] = replace(
+                    conversation, level=level, excluded=excluded, hold_until=None if unheld else hold
+                )
+            if unheld:
+                reason = (
+                    f"held {self.rules.sticky_hold} for {conversation.last_operator_id}: offered to everyone"
+                )
+                outputs.append(Widened(conversation.id, Level(conversation.level), reason))
             if widened:
                 outputs.append(Widened(conversation.id, level, f"waited past {ladder.after[level - 1]}"))
             forgiven = forgiven or forgives
@@ -174,30 +229,82 @@ class TenantRouting:
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
         outputs: list[Output] = []
-        # Only operators with room who speak the language can take anything: with a long queue and
-        # many operators, deciding against all of them for every waiting conversation costs seconds.
-        available = self._available()
-        for conversation in self.queue(now) if available else ():
-            candidates = [o for o in self._candidates(conversation) if o.id in available]
-            if not candidates:
-                continue
-            decision = decide(conversation, candidates, now, anyone_online=True)
+        # Only operators online with room can take anything: once none is left, nothing can.
+        for conversation in self.queue(now) if self.index.available else ():
+            decision = self.decide(conversation, now, drained=True)
             if isinstance(decision, Assign):
                 del self.waiting[conversation.id]
                 self.boosted.discard(conversation.id)
                 self._assign(conversation, decision, now)
                 outputs.append(decision)
-                if not (available := self._available()):
+                if not self.index.available:
                     break
         return outputs
 
-    def _available(self) -> set[str]:
-        """The operators online with room on some channel."""
-        return {
-            o.id
-            for o in self.operators.values()
-            if o.status is Status.ONLINE and any(o.free(channel) > 0 for channel in o.capacities)
-        }
+    # ---------------------------------------------------------------- the decision
+
+    def decide(self, conversation: Conversation, now: datetime, drained: bool = False) -> Decision:
+        """``decision.decide`` over the operators who could match, read from the index in ranking order.
+
+        The same choice as the scan, and the same listing of the best ranked; an assignment lists as
+        refused those met before its last listed candidate (the scan listed the first refused in the
+        shop's order), a wait the first refused in the shop's order, as the scan did. ``drained``:
+        the queue drains into freed capacity, only operators online with room are counted as
+        considered, as before, and a wait (which a drain does not emit) lists no refusals.
+        """
+        rules = self.rules
+        held = held_for(conversation, now)
+        preferred = held or (conversation.last_operator_id if rules.sticky else "")
+        first = self.operators.get(preferred) if preferred else None
+        ranked = [first] if first is not None and fits(first, conversation) else []
+        refused: list[Candidate] = []
+        considered = self._considered(conversation, drained)
+        if not held:
+            for operator_id in self.index.walk(conversation):
+                if len(ranked) >= LISTED:
+                    break
+                operator = self.operators[operator_id]
+                if operator is first:
+                    continue
+                if fits(operator, conversation):
+                    ranked.append(operator)
+                elif len(refused) < LISTED:
+                    refused.append(Candidate(operator_id, 0.0, refusal(operator, conversation)))
+        if ranked:
+            return assign(conversation, ranked, tuple(refused), considered, rules)
+        # Nobody eligible: every candidate is refused, and the first ones in the shop's order are
+        # listed. A drain emits no waits: it lists none.
+        refused = []
+        for operator in () if drained else self._candidates(conversation):
+            if len(refused) >= LISTED:
+                break
+            refused.append(
+                Candidate(operator.id, 0.0, refusal(operator, conversation) or held_reason(conversation))
+            )
+        online = drained or self.index.online > 0
+        return wait(conversation, now, tuple(refused), considered, online)
+
+    def _considered(self, conversation: Conversation, drained: bool) -> int:
+        """How many operators the scan was given: who speak the language (or the fallback language,
+        once widened that far), of those only the ones online with room when the queue drains."""
+        index, language = self.index, conversation.language
+        if drained:
+            speaking, bilingual, everyone = (
+                index.available_speaking,
+                index.available_bilingual,
+                index.available,
+            )
+        else:
+            speaking = {
+                lang: len(ids) for lang, ids in self.speakers.items() if lang in (language, FALLBACK_LANGUAGE)
+            }
+            bilingual, everyone = index.bilingual, len(self.operators)
+        if not language:
+            return everyone
+        count = speaking.get(language, 0)
+        if conversation.level >= Level.FALLBACK_LANGUAGE:
+            count += speaking.get(FALLBACK_LANGUAGE, 0) - bilingual.get(language, 0)
+        return count
 
     # ---------------------------------------------------------------- internals
 
@@ -207,18 +314,35 @@ class TenantRouting:
         for language in operator.languages:
             self.speakers.setdefault(language, {})[operator.id] = None
 
-    def _candidates(self, conversation: Conversation) -> list[Operator]:
-        """Who speaks the conversation's language, or the fallback language once it is widened that far."""
+    def _candidates(self, conversation: Conversation) -> Iterator[Operator]:
+        """Who speaks the conversation's language, or the fallback language once it is widened that
+        far, in the shop's order: only a wait reads them, and only the first few."""
         if not conversation.language:
-            return list(self.operators.values())
-        ids = dict(self.speakers.get(conversation.language, {}))
+            yield from self.operators.values()
+            return
+        speakers = self.speakers.get(conversation.language, {})
+        for operator_id in speakers:
+            yield self.operators[operator_id]
         if conversation.level >= Level.FALLBACK_LANGUAGE:
-            ids |= self.speakers.get(FALLBACK_LANGUAGE, {})
-        return [self.operators[i] for i in ids]
+            for operator_id in self.speakers.get(FALLBACK_LANGUAGE, {}):
+                if operator_id not in speakers:
+                    yield self.operators[operator_id]
+
+    def _hold(self, conversation: Conversation, since: datetime) -> datetime | None:
+        """Until when an arriving conversation is offered only to its previous operator: while the
+        shop holds for them and they are online (TaskRouter's preferred worker step, skipped when
+        that worker is not available)."""
+        rules, previous = self.rules, self.operators.get(conversation.last_operator_id)
+        if not (rules.sticky and rules.sticky_hold and previous and previous.status is Status.ONLINE):
+            return None
+        return since + rules.sticky_hold
+
+    def _set(self, operator: Operator) -> None:
+        self.operators[operator.id] = operator
+        self.index.put(operator)
 
     def _place(self, conversation: Conversation, now: datetime) -> list[Output]:
-        anyone_online = any(o.status is Status.ONLINE for o in self.operators.values())
-        decision: Decision = decide(conversation, self._candidates(conversation), now, anyone_online)
+        decision = self.decide(conversation, now)
         if isinstance(decision, Assign):
             self._assign(conversation, decision, now)
         else:
@@ -243,7 +367,7 @@ class TenantRouting:
         self._load(assignment.operator_id, assignment.channel, -1, now)
         self.boosted.add(conversation_id)
         # The one who just left is no longer "last served": they may be why it is released.
-        conversation = replace(assignment.conversation, last_operator_id="")
+        conversation = replace(assignment.conversation, last_operator_id="", hold_until=None)
         if exclude:
             conversation = replace(conversation, excluded=conversation.excluded | {assignment.operator_id})
         outputs: list[Output] = [Reassigned(conversation_id, assignment.operator_id, reason)]
@@ -253,7 +377,7 @@ class TenantRouting:
     def _load(self, operator_id: str, channel: str, delta: int, now: datetime) -> None:
         operator = self.operators.get(operator_id)
         if operator is not None:
-            self.operators[operator_id] = operator.with_load(channel, delta, now)
+            self._set(operator.with_load(channel, delta, now))
 
 
 def _last_step(ladder: Ladder) -> Level:

@@ -342,7 +342,10 @@ def test_emitted_event_ids_derive_from_their_cause() -> None:
     assert (decoded.time, decoded.tenant, out.key) == (cause.time, "shop", b"c1")
 
 
-def test_the_decision_log_keeps_the_best_and_some_refusals_of_many_operators() -> None:
+def test_the_decision_log_keeps_the_best_of_many_operators_and_a_wait_the_first_refusals() -> None:
+    """An assignment lists the five best ranked, read from the index without meeting anyone offline
+    (issue #20: before, every speaker was scanned and the first five refused were listed too); a
+    wait lists the first five refused, in the order operators joined."""
     shop = Shop(POLICY)
     online(shop, *(profile(f"on{n:02}") for n in range(8)))
     for n in range(6):
@@ -350,12 +353,16 @@ def test_the_decision_log_keeps_the_best_and_some_refusals_of_many_operators() -
     online(shop, *(profile(f"de{n:02}", ("de",)) for n in range(8)))
 
     [assigned] = payloads(shop.apply(event(message("c1"), 1.0)))
+    [queued] = payloads(shop.apply(event(message("c2", channel=common_pb2.CHANNEL_EMAIL), 1.0)))
 
     assert isinstance(assigned, events_pb2.ConversationAssigned)
-    # Only those who speak the language are considered at all.
+    # Only those who speak the language are counted as considered.
     assert assigned.candidates_considered == 14
-    assert [c.operator_id[:2] for c in assigned.candidates] == ["on"] * 5 + ["of"] * 5
-    assert {c.reason for c in assigned.candidates[5:]} == {"offline"}
+    assert [c.operator_id[:2] for c in assigned.candidates] == ["on"] * 5
+    assert isinstance(queued, events_pb2.ConversationQueued)
+    assert queued.candidates_considered == 14
+    assert [c.operator_id for c in queued.candidates] == [f"on{n:02}" for n in range(5)]
+    assert {c.reason for c in queued.candidates} == {"does not handle email"}
 
 
 def test_a_conversation_widened_and_assigned_in_the_same_tick_gives_both_events() -> None:
