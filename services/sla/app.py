@@ -148,9 +148,14 @@ class Sla:
                 if len(body) > MAX_ICAL_BYTES:
                     raise HTTPException(413, f"an iCalendar file of at most {MAX_ICAL_BYTES} bytes")
             current = in_force(tenant)
-            try:
+
+            def imported() -> PolicyConfig:
                 days = ical.special_days(bytes(body), str(current.get("timezone", "UTC")))
-                policy = PolicyConfig.model_validate(current | {"special_days": days})
+                return PolicyConfig.model_validate(current | {"special_days": days})
+
+            try:
+                # A large file takes a while to read: not on the event loop the clocks run on.
+                policy = await asyncio.to_thread(imported)
             except ValidationError as exc:
                 raise HTTPException(422, plain(exc.errors())) from exc
             except ValueError as exc:
