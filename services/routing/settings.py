@@ -5,14 +5,37 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pronto.channels import NAMES
 from pronto.settings import CommonSettings
+from services.routing.domain.decision import Fairness, Rules
 from services.routing.domain.tenant import Ladder
 from services.routing.shop import Policy
 
 CHANNELS = frozenset(NAMES)
+
+
+class ShopRules(BaseModel):
+    """How one shop chooses among eligible operators (README, Routing: policies and switches)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # round_robin, most_spare, lowest_load or longest_idle; ties go to the rules after it, then the id.
+    fairness: Fairness = Fairness.LOWEST_LOAD
+    # Whether the operator who last served the customer goes first when eligible.
+    sticky: bool = True
+    # Seconds a returning customer's conversation is offered only to that operator (while online).
+    sticky_hold_s: float = Field(default=0.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _hold_needs_sticky(self) -> Self:
+        if self.sticky_hold_s and not self.sticky:
+            raise ValueError("sticky_hold_s: a hold for the previous operator needs sticky: true")
+        return self
+
+    def rules(self) -> Rules:
+        return Rules(self.fairness, self.sticky, timedelta(seconds=self.sticky_hold_s))
 
 
 class RoutingSettings(CommonSettings):
@@ -43,6 +66,9 @@ class RoutingSettings(CommonSettings):
     routing_position_every_s: float = Field(default=10.0, gt=0)
     # Per channel (JSON), the team that serves it first; other teams only after the last widening.
     routing_channel_teams: dict[str, str] = {}
+    # How shops choose among eligible operators (JSON): every shop's, and tenant -> its own.
+    routing_default_shop: ShopRules = Field(default_factory=ShopRules)
+    routing_shops: dict[str, ShopRules] = Field(default_factory=dict)
     # Routing is on the path from a customer's message to an operator: it waits little for records.
     routing_fetch_wait_ms: int = Field(default=20, ge=1, le=1500)
     routing_batch_within_ms: float = Field(default=10.0, gt=0, le=1_000)
@@ -66,4 +92,6 @@ class RoutingSettings(CommonSettings):
             handling_time={c: timedelta(seconds=s) for c, s in self.routing_handling_time_s.items()},
             position_every=timedelta(seconds=self.routing_position_every_s),
             channel_teams=dict(self.routing_channel_teams),
+            rules=self.routing_default_shop.rules(),
+            shops={tenant: shop.rules() for tenant, shop in self.routing_shops.items()},
         )

@@ -21,7 +21,7 @@ from pronto.channels import channel_value
 from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
 from services.routing import translate
-from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Wait
+from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Rules, Wait
 from services.routing.domain.model import Conversation, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
 
@@ -46,6 +46,15 @@ class Policy:
     # Channel -> the team that serves it first (e.g. phone -> "callback desk"); others only once a
     # conversation is widened to any team.
     channel_teams: Mapping[str, str] = field(default_factory=dict)
+    # Fairness, sticky operator and hold: this shop's (``for_tenant``), else every shop's.
+    rules: Rules = field(default_factory=Rules)
+    # Tenant -> its own rules, where they differ from ``rules``.
+    shops: Mapping[str, Rules] = field(default_factory=dict)
+
+    def for_tenant(self, tenant: str) -> Policy:
+        """The policy one shop decides by: its own rules if it has some."""
+        rules = self.shops.get(tenant, self.rules)
+        return self if rules == self.rules else replace(self, rules=rules)
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,8 @@ class Shop:
         if event.id in self.seen.items:
             return []
         self.seen.put(event.id)
+        if self.routing.rules != self.policy.rules:
+            self.routing.configure(self.policy.rules)
         now = self.clock = max(self.clock or event.time, event.time)
         payload = event.payload
         if isinstance(payload, events_pb2.MessageReceived):
@@ -107,9 +118,10 @@ class Shop:
         """The earliest moment time alone changes something, or None while nothing can.
 
         Routing writes a tick only once this moment has come (``Worker.ticks``), so an idle shop
-        writes no tick records: a conversation's next widening step, an unanswered assignment's
-        reply deadline, and while anyone waits the next re-publication of queue positions (or at
-        once, when a silent operator is to be forgiven at the last step).
+        writes no tick records: a conversation's next widening step or the end of its hold for its
+        previous operator, an unanswered assignment's reply deadline, and while anyone waits the
+        next re-publication of queue positions (or at once, when a silent operator is to be
+        forgiven at the last step).
         """
         moments: list[datetime] = []
         ladder, routing = self.policy.ladder, self.routing
@@ -123,6 +135,8 @@ class Shop:
                 continue
             if conversation.excluded and conversation.level >= last:
                 moments.append(since)
+            if conversation.hold_until is not None:
+                moments.append(conversation.hold_until)
             for step, threshold in enumerate(ladder.after, start=1):
                 if Level(min(step, Level.ANY_TEAM)) > conversation.level:
                     moments.append(since + threshold)

@@ -39,7 +39,9 @@ class Worker(FoldBase):
         if event is None:
             return []
         shops = self.partitions.setdefault(partition, {})
-        shop = shops.get(event.tenant) or shops.setdefault(event.tenant, Shop(self.policy))
+        shop = shops.get(event.tenant) or shops.setdefault(
+            event.tenant, Shop(self.policy.for_tenant(event.tenant))
+        )
         try:
             emitted = shop.apply(event)
         except Exception:
@@ -55,8 +57,8 @@ class Worker(FoldBase):
 
     def restore(self, partition: int, state: dict[str, Shop]) -> None:
         """A snapshot's shops, deciding by the policy configured now (not the one pickled with them)."""
-        for shop in state.values():
-            shop.policy = self.policy
+        for tenant, shop in state.items():
+            shop.policy = self.policy.for_tenant(tenant)
         self.partitions[partition] = state
 
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
