@@ -194,6 +194,27 @@ def test_a_paused_clock_takes_the_new_target_and_counts_it_when_it_runs_again() 
     assert clocks.clocks[Metric.RESOLUTION].deadline == rome(2026, 11, 24, 10, 30)
 
 
+def test_a_clock_the_old_tier_had_no_target_for_starts_with_the_message_naming_the_new_tier() -> None:
+    vip_only = Policy(
+        calendar=CALENDAR,
+        response={"email": None},
+        resolution={"email": None},
+        by_priority={("email", VIP, Metric.FIRST_RESPONSE): TEN_CALENDAR},
+    )
+    clocks = ConversationClocks("c", "email", STANDARD)
+    assert clocks.customer_wrote(MONDAY_10, vip_only) == []
+    later = MONDAY_10 + timedelta(minutes=20)
+    assert clocks.reprioritized(later, VIP, vip_only) == []  # nothing running to retarget
+    [started] = clocks.customer_wrote(later, vip_only)
+    assert started == Started(
+        Metric.FIRST_RESPONSE,
+        TEN_CALENDAR,
+        later + timedelta(minutes=8),
+        later + timedelta(minutes=10),
+        later,
+    )
+
+
 def test_the_same_tier_again_changes_nothing() -> None:
     clocks = ConversationClocks("c", "email", STANDARD)
     clocks.customer_wrote(MONDAY_10, POLICY)
