@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from google.protobuf.message import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, run_state_machine_as_test
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from pronto import envelope
+from pronto.envelope import Envelope
+from pronto.v1.events_pb2 import RoutingTick
 from services.routing.domain.decision import Assign, Fairness, Rules, Wait, decide, fits
 from services.routing.domain.model import Operator, Status
 from services.routing.domain.tenant import Ladder, Output, TenantRouting, Widened
+from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings, ShopRules
+from services.routing.shop import Policy
+from services.routing.worker import Worker
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
 from tests.unit.routing.test_invariants import ShopMachine
+from tests.unit.routing.test_shop import message, profile, status
 
 HOLD = Rules(sticky_hold=timedelta(seconds=30))
 LADDER = Ladder()
@@ -299,3 +309,39 @@ def test_shops_are_configured_apart_and_others_get_the_default() -> None:
 def test_bad_shop_rules_are_refused_with_a_clear_error(shop: dict[str, object], error: str) -> None:
     with pytest.raises(ValidationError, match=error):
         RoutingSettings.model_validate({"routing_shops": {"a": shop}})
+
+
+@pytest.mark.parametrize(("tenant", "held"), [("held", True), ("other", False)])
+def test_each_tenant_decides_by_its_own_rules_and_a_hold_is_due_for_a_tick(tenant: str, held: bool) -> None:
+    """Through the fold: the customer's second conversation waits for zoe in the shop that holds."""
+    policy = Policy(position_every=timedelta(minutes=5), shops={"held": HOLD})
+    worker = Worker(policy, RoutingMetrics(CollectorRegistry()), "/test")
+
+    def apply(payload: Message, minute: float) -> list[Message]:
+        encoded = envelope.encode(Envelope(str(uuid.uuid4()), "/test", tenant, payload, at(minute)))
+        return [envelope.decode(out.headers, out.value).payload for out in worker.apply(0, *encoded)]
+
+    apply(profile("zoe", chats=1), 0)
+    apply(status("zoe"), 0)
+    assert kinds_of(apply(message("c1", customer="walt"), 0)) == ["ConversationAssigned"]
+    apply(profile("ana"), 0)
+    apply(status("ana"), 0)
+
+    second = apply(message("c2", customer="walt"), 1)
+
+    shop = worker.partitions[0][tenant]
+    if not held:
+        assert [(type(p).__name__, getattr(p, "operator_id", "")) for p in second] == [
+            ("ConversationAssigned", "ana")
+        ]
+        return
+    assert kinds_of(second) == ["ConversationQueued"]
+    assert apply(RoutingTick(), 1) == []  # its position was published with it
+    assert shop.due() == at(1.5)
+    ticked = apply(RoutingTick(), 1.5)
+    assert kinds_of(ticked)[:2] == ["ConversationWidened", "ConversationAssigned"]
+    assert ticked[1].operator_id == "ana"  # type: ignore[attr-defined]
+
+
+def kinds_of(payloads: list[Message]) -> list[str]:
+    return [type(p).__name__ for p in payloads]
