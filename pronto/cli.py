@@ -132,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     options = DemoOptions(duration=args.duration, rate=args.rate, seed=args.seed)
     stats = asyncio.run(run_demo(options, say=lambda line: print(line, flush=True)))
-    return 0 if stats.accepted > 0 else 1
+    return 0 if stats.accepted > 0 and not stats.stopped_early else 1
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

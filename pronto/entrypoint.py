@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import TypeVar
 
 import faust
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsError
+
+from pronto.logs import limit_repeats
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -25,7 +28,8 @@ def settings_or_exit(settings_class: type[S], program: str) -> S:
 
 
 def faust_worker(app: faust.App, log_level: str) -> faust.Worker:
-    """Faust's worker, logging at ``log_level``.
+    """Faust's worker, logging at ``log_level``, a message repeated over and over only a few times a
+    minute (``pronto.logs``).
 
     Faust's terminal spinner, which it keeps at WARNING and above, sets the root logger to DEBUG
     so that it sees every record: every debug call in Faust and aiokafka then builds a record, and
@@ -33,6 +37,13 @@ def faust_worker(app: faust.App, log_level: str) -> faust.Worker:
     """
     worker = faust.Worker(app, loglevel=log_level, quiet=True, redirect_stdouts=False)
     worker.spinner = None
+    configured = worker.on_setup_root_logger
+
+    def with_repeats_limited(logger: logging.Logger, level: int) -> None:
+        configured(logger, level)
+        limit_repeats(logger)
+
+    worker.on_setup_root_logger = with_repeats_limited  # type: ignore[method-assign]
     return worker
 
 

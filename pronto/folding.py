@@ -79,6 +79,7 @@ from pronto import envelope, event_ids, journal, snapshots, streams, topics
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.kafka import snapshots as kafka_snapshots
 from pronto.kafka.reader import committed_offsets, read_until
+from pronto.kafka.watch import BrokerWatch
 from pronto.ops import ops_router, serve_http
 from pronto.settings import HttpLimits
 from pronto.v1 import snapshot_pb2
@@ -329,6 +330,7 @@ class FoldingApp:
         self.slots: dict[int, int] = {}
         self._schema = worker.schema
         self.metrics = SnapshotMetrics(registry, spec.app_id)
+        self.broker = BrokerWatch(spec.bootstrap_servers)
         self._wire()
 
     def highwater(self, topic: str, partition: int) -> int | None:
@@ -340,9 +342,11 @@ class FoldingApp:
         return int(value) if value is not None else None
 
     def ready(self) -> bool:
-        """Partitions assigned and their state rebuilt (and whatever else the service waits for)."""
+        """The broker answering, partitions assigned and their state rebuilt (and whatever else the
+        service waits for)."""
         return (
-            bool(self.assigned_partitions)
+            self.broker.answers
+            and bool(self.assigned_partitions)
             and self._also_ready()
             and all(
                 task.done() and not task.cancelled() and task.exception() is None
@@ -390,6 +394,10 @@ class FoldingApp:
             for out in self.worker.ticks(loaded):
                 await self._send(spec.input_topic, out.key, out.value, out.headers, out.partition)
             self._ticked()
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def watch_broker() -> None:
+            await self.broker.run()
 
         @app.task  # type: ignore[untyped-decorator]
         async def operations() -> None:

@@ -96,6 +96,11 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """How the process ended (negative: the signal that killed it), or None while it runs."""
+        return self._process.poll() if self._process is not None else None
+
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         if self.running:
             return self

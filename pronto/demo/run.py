@@ -166,11 +166,11 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             traffic = asyncio.create_task(simulation.run())
             await _report_progress(say, services, simulation, traffic, options, broker)
             interrupted_task.cancel()
-            if not interrupted.is_set():
+            if not interrupted.is_set() and broker.running:
                 await simulation.inbox.settle(say, assigned(_scrape(f"{routing.http_url}/metrics")))
         stats = simulation.stats
         elapsed = time.monotonic() - simulation.started
-        stored = await _stored(broker, stats.accepted - stats.duplicates, say)
+        stored = await _stored(broker, stats.accepted - stats.duplicates, say) if broker.running else -1
         _summarise(say, stats, elapsed, stored, accepted_by_channel(_scrape(f"{ingest.http_url}/metrics")))
         _summarise_routing(say, simulation, _scrape(f"{routing.http_url}/metrics"))
         _summarise_sla(say, first_responses(_scrape(f"{sla.http_url}/metrics")))
@@ -326,6 +326,15 @@ async def _report_progress(
             await asyncio.wait_for(asyncio.shield(traffic), options.progress_every)
         if options.observe is not None:
             options.observe(simulation, broker)
+        if not broker.running:
+            say(
+                f"the embedded broker has stopped (exit code {broker.exit_code}, its log {broker.log_path}): "
+                "nothing can be accepted, routed or told any more, so the demo stops here"
+            )
+            stats.stopped_early = "the embedded broker stopped"
+            simulation.stop.set()
+            await asyncio.wait({traffic}, timeout=10)
+            return
         if await asyncio.to_thread(http_status, ingest.ready_url) != 200:
             say("ingest is not ready (broker unreachable?)")
         elapsed = time.monotonic() - simulation.started
@@ -402,7 +411,7 @@ def _summarise(
         stored == new: "  (every accepted event stored, once)",
         stored > new: "  (more than accepted: some written twice)",
         0 <= stored < new: "  (MISSING RECORDS)",
-        stored < 0: "  (not counted)",
+        stored < 0: "  (not counted: the broker had stopped)",
     }[True]
     say(f"  records in {topics.INBOUND.name}: {stored}{verdict}")
     unanswered = stats.sent - stats.accepted - sum(stats.refused.values())

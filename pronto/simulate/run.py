@@ -82,6 +82,8 @@ class TrafficStats:
     refused: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
+    # Why the run ended before its time (the demo's broker died), or "".
+    stopped_early: str = ""
 
     def percentile(self, q: float) -> float:
         if len(self.latencies) < 2:

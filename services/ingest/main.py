@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from pronto.auth import TokenAuthenticator
 from pronto.entrypoint import settings_or_exit
 from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
+from pronto.logs import limit_repeats
 from pronto.metrics import ServiceMetrics
 from pronto.ops import serve_http
 from pronto.tracing import Tracer
@@ -175,6 +176,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
 def main() -> None:
     settings = settings_or_exit(IngestSettings, "pronto-ingest")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    limit_repeats()
 
     async def _main() -> str:
         stop = asyncio.Event()

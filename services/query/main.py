@@ -14,6 +14,8 @@ from tqdm import tqdm
 
 from pronto.auth import TokenAuthenticator
 from pronto.entrypoint import settings_or_exit
+from pronto.kafka.watch import BrokerWatch
+from pronto.logs import limit_repeats
 from pronto.ops import serve_http
 from services.query import api
 from services.query.console import routes as console
@@ -52,14 +54,15 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
     feed = Feed(
         settings.bootstrap_servers, projector, FeedMetrics(registry), group, settings.query_fetch_wait_ms
     )
+    broker = BrokerWatch(settings.bootstrap_servers)
     app = api.create_app(
         store,
         TokenAuthenticator(settings.query_tokens),
         settings.timezone_of,
         registry,
-        # In memory the read models are whole only once the replay has caught up; MongoDB's are served
-        # meanwhile (what the last run left, a little behind).
-        lambda: feed.connected and (feed.caught_up or not in_memory),
+        # In memory the read models are whole only once the replay has caught up, and follow the broker;
+        # MongoDB's are served meanwhile and while the broker is away (what was last read, behind).
+        lambda: (feed.connected and feed.caught_up and broker.answers) if in_memory else feed.connected,
     )
     console.install(
         app,
@@ -72,6 +75,7 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
     )
     publishing = asyncio.create_task(changes.publish())
     following = asyncio.create_task(feed.run(stop))
+    watching = asyncio.create_task(broker.run())
     limits = settings.http_limits()
     http = asyncio.create_task(
         serve_http(app, settings.query_http_host, settings.query_http_port, stop, limits)
@@ -90,7 +94,8 @@ async def serve(settings: QuerySettings, stop: asyncio.Event) -> None:
     finally:
         stop.set()
         publishing.cancel()
-        await asyncio.gather(following, http, publishing, return_exceptions=True)
+        watching.cancel()
+        await asyncio.gather(following, http, publishing, watching, return_exceptions=True)
         await store.close()
 
 
@@ -134,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     command = parser.parse_args(argv).command
     settings = settings_or_exit(QuerySettings, "pronto-query")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    limit_repeats()
     if command == "rebuild":
         sys.exit(asyncio.run(run_rebuild(settings)))
 
