@@ -48,10 +48,11 @@ class Index:
     def put(self, operator: Operator) -> None:
         """List ``operator`` as they are now (after any change of status, profile or load)."""
         previous = self.members.get(operator.id)
-        if previous is not None:
-            self._count(previous, -1)
         self.members[operator.id] = operator
-        self._count(operator, +1)
+        if previous is None or _counted(previous) != _counted(operator):
+            if previous is not None:
+                self._count(previous, -1)
+            self._count(operator, +1)
         places = _places(operator, self.fairness)
         if places == self.placed.get(operator.id, []):
             return
@@ -102,18 +103,24 @@ class Index:
                 del self.buckets[bucket]
 
     def _count(self, operator: Operator, sign: int) -> None:
-        online = operator.status is Status.ONLINE
-        available = online and any(operator.free(channel) > 0 for channel in operator.capacities)
-        bilingual = FALLBACK_LANGUAGE in operator.languages
+        online, available, languages = _counted(operator)
+        bilingual = FALLBACK_LANGUAGE in languages
         self.online += sign * online
         self.available += sign * available
-        for language in operator.languages:
+        for language in languages:
             if available:
                 _add(self.available_speaking, language, sign)
             if bilingual:
                 _add(self.bilingual, language, sign)
                 if available:
                     _add(self.available_bilingual, language, sign)
+
+
+def _counted(operator: Operator) -> tuple[bool, bool, tuple[str, ...]]:
+    """What the counts depend on: online, available (online with room on some channel), languages."""
+    online = operator.status is Status.ONLINE
+    available = online and any(operator.free(channel) > 0 for channel in operator.capacities)
+    return online, available, tuple(operator.languages)
 
 
 def _add(counts: dict[str, int], language: str, sign: int) -> None:
