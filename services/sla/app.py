@@ -122,8 +122,11 @@ class Sla:
         source = f"/pronto/sla/{settings.instance}"
 
         def in_force(tenant: str) -> dict[str, Any]:
-            if tenant in self.worker.changed:
-                return self.worker.changed[tenant]
+            """A change is in force once every partition here has applied it (each applies it at its
+            own place among its records); until then, what a partition not reached yet applies."""
+            given = self.worker.in_force(tenant, self.folding.assigned_partitions)
+            if given is not None:
+                return given
             configured = settings.sla_policies.get(tenant, settings.sla_default_policy)
             return configured.model_dump(mode="json")
 

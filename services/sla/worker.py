@@ -102,6 +102,17 @@ class Worker(FoldBase):
     # Records given up on live, until the adapter takes them (``take_dead_letters``).
     dead_letters: list[Out] = field(default_factory=list)
 
+    def in_force(self, tenant: str, partitions: Iterable[int]) -> dict[str, object] | None:
+        """The policy set through the admin API that all of ``partitions`` apply, as it was given; while
+        a change is on its way, the one a partition it has not reached applies (None: the configured)."""
+        latest = self.changed.get(tenant)
+        for partition in partitions:
+            state = self.partitions.get(partition)
+            current = state.policy_configs.get(tenant) if state is not None else None
+            if current != latest:
+                return current
+        return latest
+
     def policy(self, tenant: str, state: PartitionState | None = None) -> Policy:
         if state is not None and tenant in state.policies:
             return state.policies[tenant]

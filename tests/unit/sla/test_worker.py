@@ -256,3 +256,20 @@ def test_a_tick_at_exactly_a_due_moment_fires_nothing_and_ends() -> None:
     assert decoded(w.apply(0, *record(events_pb2.SlaTick(), warn_at, tenant="*"))) == []
     [warned] = decoded(w.apply(0, *record(events_pb2.SlaTick(), warn_at + timedelta(seconds=1), tenant="*")))
     assert isinstance(warned, events_pb2.SlaWarning)
+
+
+def test_a_policy_change_is_in_force_once_every_partition_has_applied_it() -> None:
+    """The admin API writes the change to each partition, and each applies it at its own place among
+    its records: until the last one has, a message there is still timed by the old policy."""
+    w = worker()
+    faster = PolicyConfig.model_validate({"timezone": "UTC", "response": {"email": {"minutes": 5}}})
+    changed = events_pb2.SlaPolicyChanged(policy_json=faster.model_dump_json())
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert w.in_force("shop", [0, 1]) is None  # nothing set through the API: the configured policy
+
+    w.apply(0, *record(changed, at, event_id="p0"))
+    assert w.in_force("shop", [0, 1]) is None  # partition 1 still applies the configured one
+    assert w.in_force("shop", [0]) == faster.model_dump(mode="json")
+
+    w.apply(1, *record(changed, at, event_id="p1"))
+    assert w.in_force("shop", [0, 1]) == faster.model_dump(mode="json")
