@@ -28,6 +28,7 @@ from services.ingest.channels import email as mail
 from services.ingest.channels import (
     forms,
     meta,
+    payload,
     phone,
     replays,
     shop,
@@ -71,7 +72,7 @@ def _parsed(
     except MalformedPayload:
         raise
     except Exception as exc:  # RecursionError in deep MIME, LookupError in a charset...
-        log.warning("payload refused by the parser: %r", exc)
+        log.warning("payload refused by the parser: %s", payload.loggable(exc))
         raise MalformedPayload(f"the payload cannot be parsed: {type(exc).__name__}: {exc}") from exc
 
 

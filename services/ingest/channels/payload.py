@@ -127,6 +127,16 @@ class Unreadable:
     channel: int
 
 
+def loggable(exc: BaseException) -> builtins.str:
+    """What may be logged of an exception a hostile payload raised: its type and where, never what it
+    quotes (a ``UnicodeDecodeError`` holds the bytes it could not decode, a ``KeyError`` the key)."""
+    if isinstance(exc, UnicodeError):
+        start, end = getattr(exc, "start", None), getattr(exc, "end", None)
+        where = f" at bytes {start}-{end}" if start is not None else ""
+        return f"{type(exc).__name__} ({getattr(exc, 'encoding', '?')}{where})"
+    return type(exc).__name__
+
+
 def guarded(path: builtins.str, channel: int, read: Callable[[], Iterable[T]]) -> list[T | Unreadable]:
     """What ``read`` finds, or the part at ``path`` as Unreadable when it trips over it.
 
@@ -138,7 +148,7 @@ def guarded(path: builtins.str, channel: int, read: Callable[[], Iterable[T]]) -
     except MalformedPayload as exc:
         return [Unreadable(path, str(exc), channel)]
     except Exception as exc:  # RecursionError, ValueError from protobuf...
-        log.warning("a part of a delivery could not be read at %s: %r", path, exc)
+        log.warning("a part of a delivery could not be read at %s: %s", path, loggable(exc))
         return [Unreadable(path, f"{path} cannot be read: {type(exc).__name__}: {exc}", channel)]
 
 
