@@ -109,6 +109,8 @@ class Out:
     emitted: Any = None
     # Ticks aimed at one partition of the input topic; None: the key decides.
     partition: int | None = None
+    # Where an output goes instead of the fold's output topic (a dead letter); None: that topic.
+    topic: str | None = None
 
 
 class Worker(Protocol):
@@ -418,7 +420,7 @@ class FoldingApp:
         partition = message.partition
         outs = await self._apply(event)
         for out in outs:
-            await self._send(self.spec.output_topic, out.key, out.value, out.headers)
+            await self._send(out.topic or self.spec.output_topic, out.key, out.value, out.headers)
             self._published(out)
         if self._snapshot_due(partition):
             await self.snapshot(partition)
@@ -443,7 +445,7 @@ class FoldingApp:
         ]
         await asyncio.gather(*sent)
         for out in outs:
-            await self._send(spec.output_topic, out.key, out.value, out.headers)
+            await self._send(out.topic or spec.output_topic, out.key, out.value, out.headers)
             self._published(out)
         for partition in order:
             if self._snapshot_due(partition):
@@ -644,7 +646,7 @@ class FoldingApp:
             self.log.info("partition %d: applying %d records past the commit again", partition, len(again))
         for headers, value in again:
             for out in self.worker.apply(partition, headers, value):
-                await self._send(spec.output_topic, out.key, out.value, out.headers)
+                await self._send(out.topic or spec.output_topic, out.key, out.value, out.headers)
                 self._published(out)
         return count + len(again), False, reached
 

@@ -34,8 +34,6 @@ from services.sla.settings import PolicyConfig, SlaSettings
 from services.sla.worker import Outcome, Worker
 
 APP_ID = "pronto-sla"
-# How often the records the worker gave up on are written to the dead-letter topic and counted.
-DEAD_LETTERS_EVERY_S = 0.5
 # An iCalendar file of special days: a thousand events take some 300 KB.
 MAX_ICAL_BYTES = 1024 * 1024
 
@@ -83,25 +81,12 @@ class Sla:
             replayed=self.metrics.replayed,
         )
         self.app = self.folding.app
-        self._counted_invalid = 0
-        self.app.timer(interval=DEAD_LETTERS_EVERY_S)(self._write_dead_letters)
-
-    async def _write_dead_letters(self) -> None:
-        """What the worker gave up on, counted and written to ``support.deadletter.v1``.
-
-        The fold writes to its output topic only, so dead letters wait in the worker until this
-        timer takes them; the producer is flushed before every commit, but a crash within
-        ``DEAD_LETTERS_EVERY_S`` of the failure can lose a dead letter (the count is logged)."""
-        invalid = self.worker.invalid
-        if invalid > self._counted_invalid:
-            self.metrics.invalid(invalid - self._counted_invalid)
-        self._counted_invalid = invalid
-        for out in self.worker.take_dead_letters():
-            await self.app.producer.send(topics.DEADLETTER.name, out.key, out.value, None, None, out.headers)
 
     def _published(self, out: Out) -> None:
         if isinstance(out.emitted, Outcome):
             self.metrics.observe(out.emitted)
+        elif isinstance(out.emitted, events_pb2.RecordDeadLettered):
+            self.metrics.invalid(1)
 
     def _ticked(self) -> None:
         running, at_risk = self.worker.open_clocks()

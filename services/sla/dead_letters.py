@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pronto import envelope, event_ids
+from pronto import envelope, event_ids, topics
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.folding import Headers, Out
 from pronto.v1 import events_pb2
@@ -63,4 +63,4 @@ def dead_letter(
     out_headers, out_value = envelope.encode(
         Envelope(letter_id, source, tenant, letter, event.time if event else now)
     )
-    return Out(key.encode(), out_headers, out_value, letter)
+    return Out(key.encode(), out_headers, out_value, letter, topic=topics.DEADLETTER.name)

@@ -40,6 +40,8 @@ from services.sla.domain.windows import ResponseWindows
 from services.sla.settings import PolicyConfig
 
 log = logging.getLogger("pronto.sla")
+# A change restored from a snapshot written before changes carried their time: older than any other.
+_BEFORE_TIMES = datetime.min.replace(tzinfo=UTC)
 AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
 # Amendments and automatic messages (auto-replies, delivery reports) start no clock: nobody owes them
 # an answer.
@@ -86,6 +88,8 @@ class PartitionState:
     # policy as it was given (for reading it back after a restart from a snapshot).
     policies: dict[str, Policy] = field(default_factory=dict)
     policy_configs: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Tenant -> when the change in force was made (its event's time): which of two is the newer.
+    policy_times: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,21 +101,18 @@ class Worker(FoldBase):
     source: str
     partitions: dict[int, PartitionState] = field(default_factory=dict)
     invalid: int = 0
-    # Tenant -> the latest policy set through the admin API, as it was given (for reading it back).
-    changed: dict[str, dict[str, object]] = field(default_factory=dict)
-    # Records given up on live, until the adapter takes them (``take_dead_letters``).
-    dead_letters: list[Out] = field(default_factory=list)
 
     def in_force(self, tenant: str, partitions: Iterable[int]) -> dict[str, object] | None:
         """The policy set through the admin API that all of ``partitions`` apply, as it was given; while
-        a change is on its way, the one a partition it has not reached applies (None: the configured)."""
-        latest = self.changed.get(tenant)
+        a change is on its way, the oldest one a partition still applies (None: the configured one)."""
+        applied: list[tuple[datetime, dict[str, object] | None]] = []
         for partition in partitions:
             state = self.partitions.get(partition)
-            current = state.policy_configs.get(tenant) if state is not None else None
-            if current != latest:
-                return current
-        return latest
+            config = state.policy_configs.get(tenant) if state is not None else None
+            if state is None or config is None:
+                return None
+            applied.append((state.policy_times.get(tenant, _BEFORE_TIMES), config))
+        return min(applied, key=lambda a: a[0])[1] if applied else None
 
     def policy(self, tenant: str, state: PartitionState | None = None) -> Policy:
         if state is not None and tenant in state.policies:
@@ -124,7 +125,8 @@ class Worker(FoldBase):
         event = self.first_time(state.seen, headers, value)
         if event is None:
             if self.invalid > invalid:
-                self._give_up(partition, headers, value, unreadable_reason(headers, value), None, state)
+                reason = unreadable_reason(headers, value)
+                return self._give_up(partition, headers, value, reason, None, state)
             return []
         clock = state.clock
         now = state.clock = max(state.clock or event.time, event.time)
@@ -137,17 +139,10 @@ class Worker(FoldBase):
             state.clock = clock
             if not isinstance(exc, ValidationError):
                 log.exception("SLA failed on event %s (%s) of %s", event.id, event.type, event.tenant)
-            self._give_up(partition, headers, value, _reason(exc), event, state)
-            return []
+            return self._give_up(partition, headers, value, _reason(exc), event, state)
         return [
             self.derived(event, i, o.conversation_id, o.tenant, o.payload, o) for i, o in enumerate(outcomes)
         ]
-
-    def take_dead_letters(self) -> list[Out]:
-        """The dead letters of records given up on since the last call, for ``support.deadletter.v1``
-        (the fold writes outputs to one topic: the adapter writes these)."""
-        taken, self.dead_letters = self.dead_letters, []
-        return taken
 
     def _give_up(
         self,
@@ -157,21 +152,19 @@ class Worker(FoldBase):
         reason: str,
         event: Envelope | None,
         state: PartitionState,
-    ) -> None:
-        """Log a record given up on and dead-letter it, once: a replay gave up on it live already."""
+    ) -> list[Out]:
+        """Log a record given up on and dead-letter it: an output of the fold like any other, sent
+        once its cause is in the journal, and emitted again with the same id if a restart applies
+        the record again past the commit. A silent replay gave up on it live already."""
         if self.replaying:
-            return
+            return []
         about = f"event {event.id} ({event.type}) of {event.tenant}" if event else "a record it cannot read"
         log.warning("SLA gave up on %s of partition %d, dead-lettered: %s", about, partition, reason)
-        self.dead_letters.append(
-            dead_letter(
-                self.source, partition, headers, value, reason, event, state.clock or datetime.now(UTC)
-            )
-        )
+        now = state.clock or datetime.now(UTC)
+        return [dead_letter(self.source, partition, headers, value, reason, event, now)]
 
     def restore(self, partition: int, state: PartitionState) -> None:
         self.partitions[partition] = state
-        self.changed.update(state.policy_configs)
 
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """One tick per owned partition that has something due by now."""
@@ -207,8 +200,8 @@ class Worker(FoldBase):
         if isinstance(payload, events_pb2.SlaPolicyChanged):
             config = PolicyConfig.model_validate_json(payload.policy_json)
             state.policies[event.tenant] = config.policy()
-            given = state.policy_configs[event.tenant] = config.model_dump(mode="json")
-            self.changed[event.tenant] = given
+            state.policy_configs[event.tenant] = config.model_dump(mode="json")
+            state.policy_times[event.tenant] = event.time
             return []
         conversation_id = getattr(payload, "conversation_id", "")
         if not conversation_id or not event.tenant:
