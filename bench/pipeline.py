@@ -263,7 +263,7 @@ def service_env() -> dict[str, dict[str, str]]:
     """Routing never reassigns for silence (the team does not answer), and ``BENCH_ENV``'s settings."""
     env: dict[str, dict[str, str]] = {"routing": {"PRONTO_ROUTING_REPLY_WITHIN_S": "{}"}}
     for service, variables in json.loads(os.environ.get("BENCH_ENV", "{}")).items():
-        env.setdefault(service, {}).update(variables)
+        env.setdefault(service, {}).update({name: str(value) for name, value in variables.items()})
     return env
 
 

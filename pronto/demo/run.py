@@ -411,7 +411,7 @@ def _summarise(
         stored == new: "  (every accepted event stored, once)",
         stored > new: "  (more than accepted: some written twice)",
         0 <= stored < new: "  (MISSING RECORDS)",
-        stored < 0: "  (not counted: the broker had stopped)",
+        stored < 0: "  (not counted)",
     }[True]
     say(f"  records in {topics.INBOUND.name}: {stored}{verdict}")
     unanswered = stats.sent - stats.accepted - sum(stats.refused.values())

@@ -113,6 +113,10 @@ class Webhooks:
     # The language the phone line speaks (its TwiML menu), a BCP 47 tag; per tenant where it differs.
     phone_language: str = "en"
     phone_languages: dict[str, str] = field(default_factory=dict)
+
+    def phone_language_of(self, tenant: str) -> str:
+        return self.phone_languages.get(tenant, self.phone_language)
+
     # Mailgun's tokens within their replay window: one signature, one message (issue #26).
     mailgun_tokens: replays.SeenTokens = field(default_factory=replays.SeenTokens)
 
@@ -258,7 +262,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         params = dict(phone.form_params(body))
         if not twiml_answers.wants_instructions(params):
             return None
-        language = hooks.phone_languages.get(request.path_params.get("tenant", ""), hooks.phone_language)
+        language = hooks.phone_language_of(request.path_params.get("tenant", ""))
         spoken = twiml_answers.answer(params, language, hooks.url_of(request))
         return Response(spoken, media_type="application/xml")
 
@@ -266,9 +270,7 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
         "/phone",
         "phone",
         twilio_verify,
-        lambda t, b, _: phone.parse_voice(
-            t, phone.form_params(b), hooks.phone_languages.get(t, hooks.phone_language)
-        ),
+        lambda t, b, _: phone.parse_voice(t, phone.form_params(b), hooks.phone_language_of(t)),
         answer=twiml,
     )
 

@@ -261,7 +261,8 @@ class NotifySettings(CommonSettings):
     # What this worker delivered, written the moment each delivery is answered: after a crash it
     # sends nothing again that it already sent (README, Notify).
     notify_journal: Path = Path("var/notify-delivered.journal")
-    # As for SLA: a notification a tenth of a second later, in fewer, larger batches.
+    # As for SLA: fewer, larger batches; a notification up to ~0.3 s later (the fold and the deliverer
+    # each wait).
     notify_fetch_wait_ms: int = Field(default=100, ge=1, le=1500)
     notify_batch_within_ms: float = Field(default=100.0, gt=0, le=1_000)
     notify_linger_ms: int = Field(default=5, ge=0, le=1000)

@@ -81,6 +81,7 @@ def _broker_pid(port: int) -> int:
     raise AssertionError(f"no broker process listening on {port}")
 
 
+@pytest.mark.timeout(300)
 def test_the_demo_says_once_that_its_broker_died_and_stops() -> None:
     demo = subprocess.Popen(
         [sys.executable, "-m", "pronto.cli", "demo", "--rate", "20"],
@@ -113,7 +114,7 @@ def test_the_demo_says_once_that_its_broker_died_and_stops() -> None:
     assert demo.returncode == 1, output[-3000:]
     assert output.count("the embedded broker has stopped (exit code -9") == 1, output[-3000:]
     assert "ingest is not ready" not in output, output[-3000:]
-    assert "records in support.inbound.v1: -1  (not counted: the broker had stopped)" in output
+    assert "records in support.inbound.v1: -1  (not counted)" in output
     assert "Unclosed" not in output, output[-3000:]
     assert "stopped. Logs are in" in output
     assert stopped_within < 60, f"the demo took {stopped_within:.0f} s to stop"

@@ -94,6 +94,7 @@ PHRASES = {
 
 
 def _primary(language: str) -> str:
+    """As ``language.primary``, which this module does not import: it would load the detector."""
     return language.replace("_", "-").split("-")[0].lower()
 
 

@@ -5,9 +5,10 @@ A queue of waiting customers whose platform answers slowly (each delivery takes
 every few seconds for each of them; the operator's new assignments are written
 once that backlog has formed. On the real broker with the real notify service:
 
-- every operator hears of each assignment within seconds, because staff
-  notifications have a lane of their own (before, they waited behind every
-  customer message in the one pool of deliveries: tens of seconds here);
+- every operator hears of each assignment while the customers' backlog is
+  still being sent, because staff notifications have a lane of their own
+  (with one pool they waited behind every customer message queued before
+  them: about 100 here, 7.6 s when measured);
 - each waiting customer hears their place once, however often routing moves it
   within the shop's ``position_every_s`` (before: once per move).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -39,7 +39,9 @@ WAITING = 120
 MOVES = 4  # position updates per waiting customer after the first
 CUSTOMER_LANE = 8
 ASSIGNMENTS = 10
-TOLD_WITHIN_S = 5.0
+# Customers' messages answered between the assignments and the last operator told: with one pool the
+# operators wait for the ~100 queued before them; with their own lane, for their own delivery only.
+CUSTOMERS_MEANWHILE_AT_MOST = 40
 
 
 @pytest.fixture
@@ -80,7 +82,6 @@ async def test_operators_hear_at_once_and_customers_once_while_the_queue_is_long
     private_broker: EmbeddedBroker, notify: NotifyService, http: HttpReceiver
 ) -> None:
     producer = await producer_for(private_broker)
-    assigned_at: dict[str, float] = {}
     try:
         shop = Shop(producer, TENANT)
         for n in range(WAITING):
@@ -98,22 +99,20 @@ async def test_operators_hear_at_once_and_customers_once_while_the_queue_is_long
         await asyncio.to_thread(
             wait_for, lambda: len(http.answered("/slow/customers")) >= CUSTOMER_LANE, 60, "customer backlog"
         )
+        customers_before = len(http.answered("/slow/customers"))
         for n in range(ASSIGNMENTS):
             await shop.assigned(f"c{n}", f"op{n}", f"Operator {n}")
-            assigned_at[f"op{n}"] = time.monotonic()
     finally:
         await producer.stop()
 
     await asyncio.to_thread(
-        wait_for,
-        lambda: len(http.answered("/ok/operators")) >= ASSIGNMENTS,
-        TOLD_WITHIN_S * 3,
-        "every operator told",
+        wait_for, lambda: len(http.answered("/ok/operators")) >= ASSIGNMENTS, 120, "every operator told"
     )
-    told = {r.json["recipient"]["id"]: r.at for r in http.answered("/ok/operators")}
-    waited = {operator: told[operator] - at for operator, at in assigned_at.items()}
-    assert max(waited.values()) < TOLD_WITHIN_S, waited
-    assert len(http.answered("/slow/customers")) < WAITING, "the customers' backlog was not still there"
+    customers_meanwhile = len(http.answered("/slow/customers")) - customers_before
+    assert customers_meanwhile <= CUSTOMERS_MEANWHILE_AT_MOST, customers_meanwhile
+    assert {r.json["recipient"]["id"] for r in http.answered("/ok/operators")} == {
+        f"op{n}" for n in range(ASSIGNMENTS)
+    }
 
     # Every waiting customer hears their first place; the moves within two minutes add nothing.
     expected = WAITING + ASSIGNMENTS  # each place, and each assigned customer's operator name
