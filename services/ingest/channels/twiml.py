@@ -90,6 +90,22 @@ PHRASES = {
         "Merci. Nous vous rappellerons dès que possible. Au revoir.",
         "Merci pour votre message. Nous vous répondrons bientôt. Au revoir.",
     ),
+    "pt": Phrases(
+        "pt-PT",
+        "Obrigado pela sua chamada.",
+        "Para que lhe liguemos de volta, prima 1. Ou mantenha-se em linha para deixar uma mensagem.",
+        "Deixe uma mensagem após o sinal e depois desligue.",
+        "Obrigado. Ligaremos de volta o mais breve possível. Adeus.",
+        "Obrigado pela sua mensagem. Responderemos em breve. Adeus.",
+    ),
+    "nl": Phrases(
+        "nl-NL",
+        "Bedankt voor uw oproep.",
+        "Druk op 1 om teruggebeld te worden. Of blijf aan de lijn om een bericht in te spreken.",
+        "Spreek na de toon een bericht in en hang daarna op.",
+        "Dank u. We bellen u zo snel mogelijk terug. Tot ziens.",
+        "Bedankt voor uw bericht. We nemen snel contact met u op. Tot ziens.",
+    ),
 }
 
 

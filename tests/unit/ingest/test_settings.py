@@ -10,6 +10,7 @@ from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
 from pronto.auth import MIN_TOKEN_LENGTH
+from services.ingest.channels import twiml
 from services.ingest.main import main
 from services.ingest.settings import DEVELOPMENT_TOKENS, IngestSettings
 
@@ -144,3 +145,10 @@ def test_a_shop_phone_line_in_a_language_without_a_menu_is_refused_by_name(
         IngestSettings()
     monkeypatch.setenv("PRONTO_INGEST_PHONE_LANGUAGES", json.dumps({"shop-pl": "pl-PL"}))
     assert IngestSettings().ingest_phone_languages == {"shop-pl": "pl-PL"}
+
+
+def test_every_language_ingest_detects_by_default_has_a_phone_menu() -> None:
+    """A shop whose line is set to any of the default languages greets callers in it, not in English."""
+    languages = IngestSettings().ingest_languages
+    assert [lang for lang in languages if not twiml.speaks(lang)] == []
+    assert {twiml.phrases(lang).locale for lang in languages} >= {"pt-PT", "nl-NL"}
