@@ -90,7 +90,7 @@ DELIVERY_STATUS_READ: DeliveryStatus
 DELIVERY_STATUS_FAILED: DeliveryStatus
 
 class MessageReceived(_message.Message):
-    __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject", "notes", "reply_to_message_id", "original_message_id", "referral")
+    __slots__ = ("conversation_id", "channel", "channel_message_id", "sender", "text", "attachments", "language", "kind", "sent_at", "is_public", "topic_hints", "subject", "notes", "reply_to_message_id", "original_message_id", "referral", "forwarded", "referred_product")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,8 @@ class MessageReceived(_message.Message):
     REPLY_TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGINAL_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    FORWARDED_FIELD_NUMBER: _ClassVar[int]
+    REFERRED_PRODUCT_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: _common_pb2.Channel
     channel_message_id: str
@@ -123,7 +125,17 @@ class MessageReceived(_message.Message):
     reply_to_message_id: str
     original_message_id: str
     referral: _common_pb2.Referral
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., reply_to_message_id: _Optional[str] = ..., original_message_id: _Optional[str] = ..., referral: _Optional[_Union[_common_pb2.Referral, _Mapping]] = ...) -> None: ...
+    forwarded: bool
+    referred_product: ProductReference
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., channel_message_id: _Optional[str] = ..., sender: _Optional[_Union[_common_pb2.Sender, _Mapping]] = ..., text: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[_common_pb2.Attachment, _Mapping]]] = ..., language: _Optional[str] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_public: _Optional[bool] = ..., topic_hints: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., subject: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., reply_to_message_id: _Optional[str] = ..., original_message_id: _Optional[str] = ..., referral: _Optional[_Union[_common_pb2.Referral, _Mapping]] = ..., forwarded: _Optional[bool] = ..., referred_product: _Optional[_Union[ProductReference, _Mapping]] = ...) -> None: ...
+
+class ProductReference(_message.Message):
+    __slots__ = ("catalog_id", "product_retailer_id")
+    CATALOG_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_RETAILER_ID_FIELD_NUMBER: _ClassVar[int]
+    catalog_id: str
+    product_retailer_id: str
+    def __init__(self, catalog_id: _Optional[str] = ..., product_retailer_id: _Optional[str] = ...) -> None: ...
 
 class WebhookPartDeadLettered(_message.Message):
     __slots__ = ("channel", "route", "path", "reason", "body", "content_type", "received_at")

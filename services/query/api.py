@@ -114,8 +114,10 @@ class Conversation(ConversationSummary):
     # Entries by ``seq``: each has ``id`` (the event id), ``at``, ``type`` and the event's own fields.
     # A customer message (``type`` "message") has, besides its text, the channel's ids of itself
     # (``channel_message_id``), of the message it answers (``reply_to_message_id``) and, for an edit
-    # or a deletion, of the message it changes (``original_message_id``), "" when none, and its
-    # ``referral`` (a Referral's fields, or null). Entries written before these were kept lack them.
+    # or a deletion, of the message it changes (``original_message_id``), "" when none, its
+    # ``referral`` (a Referral's fields, or null), whether it was ``forwarded`` from elsewhere, and
+    # the catalogue product it asks about (``referred_product``: catalog_id and
+    # product_retailer_id, or null). Entries written before these were kept lack them.
     timeline: list[dict[str, Any]]
 
 

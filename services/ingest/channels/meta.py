@@ -446,6 +446,11 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
     message.sent_at.CopyFrom(from_epoch(item.int("timestamp"), f"{item.path}.timestamp"))
     message.reply_to_message_id, message.original_message_id = _whatsapp_links(item, kind_name)
     _refer(message, item.maybe("referral"))
+    if (context := item.maybe("context")) is not None:
+        message.forwarded = context.flag("forwarded") or context.flag("frequently_forwarded")
+        if (product := context.maybe("referred_product")) is not None:
+            message.referred_product.catalog_id = product.str("catalog_id", "")
+            message.referred_product.product_retailer_id = product.str("product_retailer_id", "")
     if kind_name == "location":
         message.attachments.append(_whatsapp_place(item.obj("location")))
         return message

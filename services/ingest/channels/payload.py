@@ -95,6 +95,10 @@ class Obj:
         except ValueError as exc:
             raise MalformedPayload(f"{self.path}.{key} must be an integer, got {value!r}") from exc
 
+    def flag(self, key: builtins.str) -> bool:
+        """True only when the field is JSON ``true``: absent, false or anything else is False."""
+        return self.data.get(key) is True
+
     def obj(self, key: builtins.str) -> Obj:
         if self.data.get(key) is None:
             raise MalformedPayload(f"{self.path}.{key} is required")

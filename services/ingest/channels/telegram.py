@@ -76,6 +76,8 @@ def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
     )
     if (answered := message.maybe("reply_to_message")) is not None:
         result.reply_to_message_id = f"{chat_id}:{answered.int('message_id')}"
+    # Bot API 7.0's forward_origin, and the forward_* fields it replaced that older payloads carry.
+    result.forwarded = any(message.has(k) for k in ("forward_origin", "forward_from", "forward_date"))
     result.sent_at.CopyFrom(
         from_epoch(message.int("edit_date" if edited else "date"), f"{message.path}.date")
     )

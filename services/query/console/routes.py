@@ -279,6 +279,8 @@ def _conversation(doc: Doc) -> dict[str, Any]:
                 "text": e["text"],
                 "reply_to": _quoted(said, e.get("reply_to_message_id", "")),
                 "changes": _quoted(said, e.get("original_message_id", "")),
+                "forwarded": bool(e.get("forwarded")),
+                "product": (e.get("referred_product") or {}).get("product_retailer_id", ""),
             }
             for e in doc["timeline"]
             if e["type"] in ("message", "reply")

@@ -90,6 +90,16 @@ def _message(p: events_pb2.MessageReceived) -> Doc:
         "reply_to_message_id": p.reply_to_message_id,
         "original_message_id": p.original_message_id,
         "referral": _referral(p),
+        # Passed on from elsewhere (a forward), and the catalogue product it asks about (or None).
+        "forwarded": p.forwarded,
+        "referred_product": (
+            {
+                "catalog_id": p.referred_product.catalog_id,
+                "product_retailer_id": p.referred_product.product_retailer_id,
+            }
+            if p.HasField("referred_product")
+            else None
+        ),
         "text": p.text,
         "subject": p.subject,
         "kind": enum_name(events_pb2.MessageKind, p.kind, "MESSAGE_KIND_"),

@@ -108,6 +108,63 @@ async def test_whatsapp_replies_name_their_message_and_an_ad_click_its_ad(
     assert second.original_message_id == ""
 
 
+async def test_a_whatsapp_product_enquiry_names_its_product_and_a_forward_is_marked(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A message sent with "Message business" from a product of the shop's catalogue
+    (``context.referred_product``) and a forwarded one (``context.forwarded``), in one batch.
+
+    Shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#product-enquiry-messages
+    and https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/text
+    ("context": "forwarded", "frequently_forwarded")
+    """
+    run = uuid.uuid4().hex[:12]
+    customer = f"39348{int(run[:6], 16):07d}"
+    enquiry = {
+        "from": customer,
+        "id": f"wamid.{run}-enquiry",
+        "text": {"body": "Avete questo cappotto nella taglia M?"},
+        "context": {
+            "from": PHONE_NUMBER_ID,
+            "id": f"wamid.{run}-catalogue",
+            "referred_product": {"catalog_id": "1728903746521", "product_retailer_id": "CAPP-NERO-M"},
+        },
+        "timestamp": "1794821700",
+        "type": "text",
+    }
+    forward = {
+        "context": {"forwarded": True},
+        "from": customer,
+        "id": f"wamid.{run}-forward",
+        "timestamp": "1794821760",
+        "text": {"body": "Il tuo pacco è in consegna oggi"},
+        "type": "text",
+    }
+    body = json.dumps(whatsapp(run, enquiry, forward, wa_id=customer)).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (2, 0)
+    asked, forwarded = await messages(broker, answer["event_ids"])
+    conversation = conversation_id("shop-a", "whatsapp", f"{PHONE_NUMBER_ID}:{customer}")
+    assert (asked.conversation_id, forwarded.conversation_id) == (conversation, conversation)
+    assert asked.channel_message_id == f"wamid.{run}-enquiry"
+    assert asked.text == "Avete questo cappotto nella taglia M?"
+    assert asked.referred_product == K.ProductReference(
+        catalog_id="1728903746521", product_retailer_id="CAPP-NERO-M"
+    )
+    assert asked.reply_to_message_id == f"wamid.{run}-catalogue"
+    assert not asked.forwarded
+    assert asked.sent_at == at(1794821700)
+    assert forwarded.channel_message_id == f"wamid.{run}-forward"
+    assert forwarded.text == "Il tuo pacco è in consegna oggi"
+    assert forwarded.forwarded
+    assert not forwarded.HasField("referred_product")
+    assert forwarded.reply_to_message_id == ""
+    assert forwarded.sent_at == at(1794821760)
+
+
 async def test_whatsapp_edits_and_deletions_name_the_original_message(
     ingest: IngestService, broker: EmbeddedBroker
 ) -> None:
@@ -437,6 +494,71 @@ async def test_a_telegram_reply_and_an_edit_name_their_messages(
     assert edited.text == "Numer zamówienia to 10423"
     assert edited.original_message_id == f"{chat}:58"
     assert edited.sent_at == at(1794821700)
+
+
+async def test_a_telegram_forward_is_marked_as_forwarded(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A message the customer forwarded from a channel (``forward_origin``, Bot API 7.0), and one
+    from a client that still sends the older ``forward_from``/``forward_date``.
+
+    Shapes: https://core.telegram.org/bots/api#message (forward_origin) and
+    https://core.telegram.org/bots/api#messageoriginchannel
+    """
+    run = uuid.uuid4().hex[:12]
+    chat = 710_000_000 + int(run[:6], 16)
+    origin = {
+        "type": "channel",
+        "date": 1794821000,
+        "chat": {"id": -1001234567890, "title": "Poczta Polska", "type": "channel"},
+        "message_id": 4410,
+    }
+    updates = [
+        {
+            "update_id": 900_000_011,
+            "message": {
+                "message_id": 61,
+                "from": telegram_user(chat),
+                "chat": telegram_chat(chat),
+                "date": 1794821647,
+                "forward_origin": origin,
+                "text": "Przesyłka zatrzymana w sortowni",
+            },
+        },
+        {
+            "update_id": 900_000_012,
+            "message": {
+                "message_id": 62,
+                "from": telegram_user(chat),
+                "chat": telegram_chat(chat),
+                "date": 1794821650,
+                "forward_from": {"id": 555, "is_bot": False, "first_name": "Kurier"},
+                "forward_date": 1794821100,
+                "text": "Będę jutro",
+            },
+        },
+        {
+            "update_id": 900_000_013,
+            "message": {
+                "message_id": 63,
+                "from": telegram_user(chat),
+                "chat": telegram_chat(chat),
+                "date": 1794821655,
+                "text": "Co mam zrobić?",
+            },
+        },
+    ]
+
+    answers = [await deliver(ingest, "telegram", json.dumps(u).encode()) for u in updates]
+
+    assert [status for status, _ in answers] == [200, 200, 200], answers
+    events = await messages(broker, [a["event_ids"][0] for _, a in answers])
+    assert [(e.channel_message_id, e.text, e.forwarded) for e in events] == [
+        (f"{chat}:61", "Przesyłka zatrzymana w sortowni", True),
+        (f"{chat}:62", "Będę jutro", True),
+        (f"{chat}:63", "Co mam zrobić?", False),
+    ]
+    assert {e.conversation_id for e in events} == {conversation_id("shop-a", "telegram", str(chat))}
 
 
 async def test_a_telegram_button_press_is_recorded_and_answered(

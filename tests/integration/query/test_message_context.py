@@ -44,8 +44,9 @@ AD = common_pb2.Referral(
 
 
 def history(start: datetime) -> list[Envelope]:
-    """A WhatsApp customer who came from an ad, answers their own first message, then edits that answer
-    and replies to a message of the shop's (one the read model does not hold); Lea has it."""
+    """A WhatsApp customer who came from an ad, answers their own first message, then edits that answer,
+    replies to a message of the shop's (one the read model does not hold), asks about a product of the
+    catalogue and forwards a courier's message; Lea has it."""
     sender = common_pb2.Sender(id="393471234567", display_name="Giulia Rossi")
 
     def message(n: int, text: str, **fields: Any) -> Envelope:
@@ -78,6 +79,15 @@ def history(start: datetime) -> list[Envelope]:
             original_message_id="wamid.2",
         ),
         message(4, "Sì, grazie", channel_message_id="wamid.4", reply_to_message_id="wamid.shop-99"),
+        message(
+            5,
+            "C'è la taglia M?",
+            channel_message_id="wamid.5",
+            referred_product=events_pb2.ProductReference(
+                catalog_id="1728903746521", product_retailer_id="CAPP-M"
+            ),
+        ),
+        message(6, "Il pacco è in consegna oggi", channel_message_id="wamid.6", forwarded=True),
     ]
 
 
@@ -103,9 +113,9 @@ def query(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     service.start().wait_ready(timeout=60)
     wait_until(
-        lambda: get(f"{service.http_url}/v1/conversations/{CONVERSATION}")[1].get("messages") == 4,
+        lambda: get(f"{service.http_url}/v1/conversations/{CONVERSATION}")[1].get("messages") == 6,
         timeout=30,
-        what="the conversation's four messages in the query API",
+        what="the conversation's six messages in the query API",
     )
     yield service
     service.stop()
@@ -126,13 +136,25 @@ def test_the_query_api_shows_replies_edits_and_the_referral(query: QueryService)
             m["original_message_id"],
             m["kind"],
             m["referral"],
+            m["forwarded"],
+            m["referred_product"],
         )
         for m in messages
     ] == [
-        ("wamid.1", "", "", "unspecified", referral),
-        ("wamid.2", "wamid.1", "", "unspecified", None),
-        ("wamid.2#edit", "", "wamid.2", "edited", None),
-        ("wamid.4", "wamid.shop-99", "", "unspecified", None),
+        ("wamid.1", "", "", "unspecified", referral, False, None),
+        ("wamid.2", "wamid.1", "", "unspecified", None, False, None),
+        ("wamid.2#edit", "", "wamid.2", "edited", None, False, None),
+        ("wamid.4", "wamid.shop-99", "", "unspecified", None, False, None),
+        (
+            "wamid.5",
+            "",
+            "",
+            "unspecified",
+            None,
+            False,
+            {"catalog_id": "1728903746521", "product_retailer_id": "CAPP-M"},
+        ),
+        ("wamid.6", "", "", "unspecified", None, True, None),
     ]
     status, page = get(f"{query.http_url}/v1/conversations?channel=whatsapp")
     assert status == 200, page
@@ -148,7 +170,7 @@ def test_the_console_shows_what_a_message_answers_or_changes_and_the_ad(query: Q
         field = WebDriverWait(driver, 15).until(ready.element_to_be_clickable((By.ID, "token")))
         field.send_keys(OPERATOR_TOKEN, Keys.ENTER)
         wait = WebDriverWait(driver, 30)
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".conversation li")) == 4)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".conversation li")) == 6)
         card = driver.find_element(By.CSS_SELECTOR, ".conversation")
         assert card.find_element(By.CSS_SELECTOR, ".referral").text == "from ad: Saldi d'inverno: -30%"
         lines = [li.text.splitlines() for li in card.find_elements(By.CSS_SELECTOR, "li")]
@@ -157,7 +179,9 @@ def test_the_console_shows_what_a_message_answers_or_changes_and_the_ad(query: Q
             ["↩ in reply to “Vorrei lo sconto dell'annuncio”"],
             ["✎ changes “Per il cappotto blu”"],
             ["↩ in reply to wamid.shop-99"],
+            ["🛍 about product CAPP-M"],
+            ["⤷ forwarded"],
         ]
-        texts = ["annuncio", "blu", "nero", "grazie"]
+        texts = ["annuncio", "blu", "nero", "grazie", "M?", "oggi"]
         assert all(line[-1].endswith(text) for line, text in zip(lines, texts, strict=True)), lines
         screenshot(driver, "operator-message-context")

@@ -26,6 +26,7 @@ const TEXT = {
     signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisor", operatorRole: "operator",
     badToken: "This token is not known here.", none: "—", sent: "Sent.",
     inReplyTo: (what) => `↩ in reply to ${what}`, changes: (what) => `✎ changes ${what}`,
+    forwarded: "⤷ forwarded", asksAbout: (sku) => `🛍 about product ${sku}`,
     fromAd: (what) => `from ad: ${what}`, referredBy: (what) => `came from: ${what}`,
   },
   it: {
@@ -52,6 +53,7 @@ const TEXT = {
     signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisore", operatorRole: "operatore",
     badToken: "Questo token non è conosciuto qui.", none: "—", sent: "Inviata.",
     inReplyTo: (what) => `↩ in risposta a ${what}`, changes: (what) => `✎ modifica ${what}`,
+    forwarded: "⤷ inoltrato", asksAbout: (sku) => `🛍 sul prodotto ${sku}`,
     fromAd: (what) => `da annuncio: ${what}`, referredBy: (what) => `arrivato da: ${what}`,
   },
 };
@@ -198,11 +200,16 @@ function updateCard(card, c, now) {
     li.className = m.from;
     li.textContent = `${author(m)} (${clock(m.at)}): ${m.text}`;
     // What it answers or changes, above it: the quoted text when the conversation holds it, else the channel's id.
-    for (const [key, about] of [["inReplyTo", m.reply_to], ["changes", m.changes]]) {
-      if (!about) continue;
+    const notes = [
+      m.reply_to && t("inReplyTo", m.reply_to.text ? `“${short(m.reply_to.text)}”` : m.reply_to.id),
+      m.changes && t("changes", m.changes.text ? `“${short(m.changes.text)}”` : m.changes.id),
+      m.forwarded && t("forwarded"),
+      m.product && t("asksAbout", m.product),
+    ];
+    for (const text of notes.filter(Boolean).reverse()) {
       const note = document.createElement("span");
       note.className = "context";
-      note.textContent = t(key, about.text ? `“${short(about.text)}”` : about.id);
+      note.textContent = text;
       li.prepend(note);
     }
     return li;
