@@ -75,7 +75,8 @@ class FirstResponse(BaseModel):
 
 
 class Clock(BaseModel):
-    state: Literal["running", "at_risk", "breached", "met", "missed"]
+    # switched_off: the conversation's new tier has no target for this clock (SlaClockRetargeted).
+    state: Literal["running", "at_risk", "breached", "met", "missed", "switched_off"]
     target_s: float | None = None
     started_at: datetime | None = None
     warn_at: datetime | None = None

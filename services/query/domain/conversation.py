@@ -45,6 +45,7 @@ CAUSAL_ORDER = {
             "queue_position",
             "assigned",
             "sla_started",
+            "sla_retargeted",
             "reply",
             "sla_warning",
             "sla_breached",
@@ -201,6 +202,13 @@ def _sla(state: str) -> Any:
             }
         elif state in ("met", "missed"):
             clock |= {"state": state, "elapsed_s": e["elapsed_s"], "target_s": e["target_s"]}
+        elif state == "retargeted":
+            if clock.get("state") in (None, "met", "missed"):
+                return  # a clock not started here, or already settled
+            # The new target counts from the change; a breach already fired stays one.
+            clock |= {k: e[k] for k in ("target_s", "warn_at", "deadline", "business_time")}
+            if e["switched_off"]:
+                clock["state"] = "switched_off"
         elif clock.get("state") not in ("met", "missed"):
             clock |= {"state": state, "deadline": e["deadline"]}
         doc["sla"] = {**doc["sla"], metric: clock}
@@ -222,6 +230,7 @@ _STEPS = {
     "reply": _reply,
     "resolved": _resolved,
     "sla_started": _sla("running"),
+    "sla_retargeted": _sla("retargeted"),
     "sla_warning": _sla("at_risk"),
     "sla_breached": _sla("breached"),
     "sla_met": _sla("met"),

@@ -175,6 +175,16 @@ def _sla(kind: str, p: Any) -> Doc:
             "deadline": _time(p.deadline),
             "business_time": p.business_time,
         }
+    elif kind == "retargeted":
+        entry |= {
+            "target_s": _seconds(p.target),
+            "warn_at": _time(p.warn_at),
+            "deadline": _time(p.deadline),
+            "business_time": p.business_time,
+            "elapsed_s": _seconds(p.elapsed),
+            "tier": enum_name(common_pb2.CustomerTier, p.tier, "CUSTOMER_TIER_"),
+            "switched_off": p.switched_off,
+        }
     elif kind in ("warning", "breached"):
         entry |= {"deadline": _time(p.deadline)}
     else:
@@ -192,6 +202,7 @@ _TIMELINE: dict[type, Callable[[Any], Doc]] = {
     events_pb2.OperatorReplied: _replied,
     events_pb2.ConversationResolved: _resolved,
     events_pb2.SlaClockStarted: lambda p: _sla("started", p),
+    events_pb2.SlaClockRetargeted: lambda p: _sla("retargeted", p),
     events_pb2.SlaWarning: lambda p: _sla("warning", p),
     events_pb2.SlaBreached: lambda p: _sla("breached", p),
     events_pb2.SlaMet: lambda p: _sla("met", p),

@@ -170,3 +170,52 @@ def test_a_conversation_written_to_again_is_open_and_keeps_its_resolutions() -> 
     twice = fold([*events, later, resolved_by_anna])
     assert twice is not None
     assert [r["operator_id"] for r in twice["resolutions"]] == ["marco", "anna"]
+
+
+def _clock_history(*changes: events_pb2.SlaClockRetargeted) -> list[Envelope]:
+    cid = "conv-tier"
+    started = events_pb2.SlaClockStarted(
+        conversation_id=cid, metric=events_pb2.SLA_METRIC_FIRST_RESPONSE, business_time=True
+    )
+    started.target.FromTimedelta(timedelta(minutes=30))
+    started.deadline.FromDatetime(START + timedelta(minutes=30))
+    message = events_pb2.MessageReceived(
+        conversation_id=cid, channel=common_pb2.CHANNEL_EMAIL, sender=common_pb2.Sender(id="c")
+    )
+    events: list[Message] = [message, started, *changes]
+    return [
+        Envelope(f"tier-{n}", "/test", "shop", e, START + timedelta(minutes=n)) for n, e in enumerate(events)
+    ]
+
+
+def test_a_retargeted_clock_shows_its_new_target_and_a_switched_off_one_says_so() -> None:
+    """SLA's SlaClockRetargeted (a tier raised mid-conversation, issue #21): the running clock's target
+    and deadline are the new ones; a tier without a target leaves it switched off."""
+    vip = events_pb2.SlaClockRetargeted(
+        conversation_id="conv-tier",
+        metric=events_pb2.SLA_METRIC_FIRST_RESPONSE,
+        tier=common_pb2.CUSTOMER_TIER_VIP,
+        business_time=True,
+    )
+    vip.target.FromTimedelta(timedelta(minutes=10))
+    vip.elapsed.FromTimedelta(timedelta(minutes=2))
+    vip.deadline.FromDatetime(START + timedelta(minutes=10))
+    doc = fold(_clock_history(vip))
+    assert doc is not None
+    clock = doc["sla"]["first_response"]
+    assert (clock["state"], clock["target_s"], clock["deadline"]) == (
+        "running",
+        600.0,
+        ms(START + timedelta(minutes=10)),
+    )
+    assert clock["started_at"] == ms(START + timedelta(minutes=1))
+    [entry] = [e for e in doc["timeline"] if e["type"] == "sla_retargeted"]
+    assert (entry["tier"], entry["elapsed_s"], entry["switched_off"]) == ("vip", 120.0, False)
+
+    off = events_pb2.SlaClockRetargeted(
+        conversation_id="conv-tier", metric=events_pb2.SLA_METRIC_FIRST_RESPONSE, switched_off=True
+    )
+    doc = fold(_clock_history(vip, off))
+    assert doc is not None
+    assert doc["sla"]["first_response"]["state"] == "switched_off"
+    assert doc["sla"]["first_response"]["deadline"] is None
