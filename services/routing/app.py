@@ -79,6 +79,9 @@ class Routing:
             return
         payload = emitted.payload
         self.metrics.decided(KINDS.get(type(payload), "other"))
-        if isinstance(payload, events_pb2.ConversationAssigned) and emitted.received_at:
-            latency = time.time() - emitted.received_at.timestamp()
-            self.metrics.assigned(channel_name(payload.channel), latency)
+        if isinstance(payload, events_pb2.ConversationAssigned):
+            channel = channel_name(payload.channel)
+            if emitted.received_at:
+                self.metrics.assigned(channel, time.time() - emitted.received_at.timestamp())
+            if emitted.waited:
+                self.metrics.waited(channel, *emitted.waited)

@@ -21,6 +21,9 @@ from services.routing.domain.model import Status
 from services.routing.shop import Shop
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0)
+# Waited over told: 1 is exact, 2 means twice as long as told, 0.5 half as long.
+RATIO_BUCKETS = (0.25, 0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2.0, 4.0, 8.0)
 
 
 class _StateCollector(Collector):
@@ -47,6 +50,30 @@ class RoutingMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self._waited = Histogram(
+            "pronto_routing_queue_wait_seconds",
+            "How long conversations that waited in the queue waited for their operator, counted from "
+            "the last estimate they were told.",
+            ["channel"],
+            buckets=WAIT_BUCKETS,
+            registry=registry,
+        )
+        self._estimate_error = Histogram(
+            "pronto_routing_wait_estimate_error_seconds",
+            "How far the last estimated wait told to a queued customer was from what they then "
+            "waited (absolute seconds).",
+            ["channel"],
+            buckets=WAIT_BUCKETS,
+            registry=registry,
+        )
+        self._estimate_ratio = Histogram(
+            "pronto_routing_wait_estimate_ratio",
+            "What a queued customer waited over the wait they were last told (above 1: longer "
+            "than told); an estimate of under a second counts as one second.",
+            ["channel"],
+            buckets=RATIO_BUCKETS,
+            registry=registry,
+        )
         self._invalid = Counter(
             "pronto_routing_invalid_records",
             "Input records routing could not read or failed on (skipped; see the log).",
@@ -65,6 +92,12 @@ class RoutingMetrics:
 
     def assigned(self, channel: str, seconds: float) -> None:
         self._latency.labels(channel).observe(max(0.0, seconds))
+
+    def waited(self, channel: str, waited_s: float, told_s: float) -> None:
+        """A queued customer was assigned ``waited_s`` after being told to expect ``told_s``."""
+        self._waited.labels(channel).observe(waited_s)
+        self._estimate_error.labels(channel).observe(abs(waited_s - told_s))
+        self._estimate_ratio.labels(channel).observe(waited_s / max(told_s, 1.0))
 
     def invalid(self) -> None:
         self._invalid.inc()

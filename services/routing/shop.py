@@ -9,7 +9,6 @@ re-emits exactly the same events, which is how the worker recovers.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from services.routing import translate
 from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Rules, Wait
 from services.routing.domain.model import Conversation, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
+from services.routing.domain.waits import QueuePace, Told, estimate
 
 # Input events remembered to recognise a redelivered one (the stream is at-least-once).
 SEEN_CAPACITY = 100_000
@@ -38,7 +38,7 @@ class Policy:
     ladder: Ladder = field(default_factory=Ladder)
     # Channel -> how long an assigned operator has for a first reply before losing the conversation.
     reply_within: Mapping[str, timedelta] = field(default_factory=dict)
-    # Channel -> handling time assumed until resolutions measure it (estimated waits).
+    # Channel -> handling time assumed until resolutions and the queue's pace measure it.
     handling_time: Mapping[str, timedelta] = field(default_factory=dict)
     default_handling_time: timedelta = timedelta(minutes=10)
     # How often queued customers' positions and waits are re-published.
@@ -65,6 +65,8 @@ class Emitted:
     payload: Message
     # Set on assignments: when the customer's message was received, for the latency metric.
     received_at: datetime | None = None
+    # Set on assignments out of the queue: (seconds waited, seconds told) since the last estimate.
+    waited: tuple[float, float] | None = None
 
 
 @dataclass
@@ -88,7 +90,10 @@ class Shop:
     last_served: _Bounded = field(default_factory=lambda: _Bounded(CUSTOMERS_CAPACITY))
     # Channel -> measured handling time in seconds (exponential moving average).
     handling: dict[str, float] = field(default_factory=dict)
+    # Conversation -> (position, seconds) last published; and the wait last told, to measure it against.
     published: dict[str, tuple[int, int]] = field(default_factory=dict)
+    told: dict[str, Told] = field(default_factory=dict)
+    pace: QueuePace = field(default_factory=QueuePace)
     positions_at: datetime | None = None
 
     def apply(self, event: Envelope) -> list[Emitted]:
@@ -109,6 +114,8 @@ class Shop:
             return []
         if isinstance(payload, events_pb2.ConversationResolved):
             self._measure(payload.conversation_id, now)
+            self.published.pop(payload.conversation_id, None)
+            self.told.pop(payload.conversation_id, None)
             return self._emit(self.routing.finished(payload.conversation_id, now), event.id, now)
         if isinstance(payload, events_pb2.RoutingTick):
             return self._tick(event.id, now)
@@ -197,7 +204,7 @@ class Shop:
         assigned_now = {o.conversation_id: o for o in outputs if isinstance(o, Assign)}
         for output in outputs:
             if isinstance(output, Assign):
-                emitted.append(self._assigned(output, trigger, received_at))
+                emitted.append(self._assigned(output, trigger, now, received_at))
             elif isinstance(output, Wait):
                 emitted.append(self._queued(output, trigger, now))
             elif isinstance(output, Widened):
@@ -210,11 +217,19 @@ class Shop:
                 emitted.append(self._requeued(conversation_id, trigger, now))
         return emitted
 
-    def _assigned(self, decision: Assign, trigger: str, received_at: datetime | None) -> Emitted:
+    def _assigned(
+        self, decision: Assign, trigger: str, now: datetime, received_at: datetime | None
+    ) -> Emitted:
         conversation = self._conversation(decision.conversation_id)
         if conversation.customer_id:
             self.last_served.put(conversation.customer_id, decision.operator_id)
-        self.published.pop(decision.conversation_id, None)
+        waited = None
+        if self.published.pop(decision.conversation_id, None) is not None:
+            # It left the queue: one place moved up for everyone behind it on its channel.
+            channel = conversation.channel
+            self.pace.left(channel, now, any(c.channel == channel for c in self.routing.waiting.values()))
+        if (told := self.told.pop(decision.conversation_id, None)) is not None and told.at < now:
+            waited = told.error(now)
         return Emitted(
             decision.conversation_id,
             events_pb2.ConversationAssigned(
@@ -229,12 +244,14 @@ class Shop:
                 level=Level(conversation.level).name,
             ),
             received_at,
+            waited,
         )
 
     def _queued(self, decision: Wait, trigger: str, now: datetime) -> Emitted:
         conversation = self._conversation(decision.conversation_id)
         position, wait = self._position(decision.conversation_id, now)
         self.published[decision.conversation_id] = (position, int(wait.total_seconds()))
+        self.told[decision.conversation_id] = Told(now, wait)
         queued = events_pb2.ConversationQueued(
             conversation_id=decision.conversation_id,
             channel=channel_value(conversation.channel),
@@ -300,6 +317,7 @@ class Shop:
             if before is not None and before[0] == position and abs(before[1] - seconds) < 60:
                 continue
             self.published[conversation_id] = (position, seconds)
+            self.told[conversation_id] = Told(now, wait)
             changed = events_pb2.QueuePositionChanged(
                 conversation_id=conversation_id,
                 channel=channel_value(self.routing.waiting[conversation_id].channel),
@@ -343,14 +361,14 @@ class Shop:
         return capacities
 
     def _estimate(self, channel: str, position: int, capacity: int) -> timedelta:
-        """Turns of the online operators' capacity ahead of this customer, times a handling time."""
+        """The queue's measured pace times the places ahead, else a guess from handling time."""
         measured = self.handling.get(channel)
         handling = (
             timedelta(seconds=measured)
             if measured is not None
             else self.policy.handling_time.get(channel, self.policy.default_handling_time)
         )
-        return handling * (math.ceil(position / capacity) if capacity else position)
+        return estimate(position, self.pace.per_place(channel), handling, capacity)
 
     def _conversation(self, conversation_id: str) -> Conversation:
         """Where it is now. Outputs are turned into events after the whole step: by then a
