@@ -35,12 +35,12 @@ class Running:
         return self.broker.bootstrap_servers
 
 
-def notify_hooks(receiver: HttpReceiver) -> dict[str, Any]:
+def notify_hooks(receiver: HttpReceiver, customers: str = "/ok/customers") -> dict[str, Any]:
     def hook(path: str) -> dict[str, str]:
         return {"url": receiver.url(path), "secret": SECRET}
 
     return {
-        "customer_webhooks": {"*": hook("/ok/customers")},
+        "customer_webhooks": {"*": hook(customers)},
         "operator_default": {"webhook": hook("/ok/operators")},
         "supervisors": {"slack": receiver.url("/ok/supervisors")},
         "limit_count": 1_000_000,
@@ -53,8 +53,10 @@ def whole_system(
     sla_policy: dict[str, Any] | None = None,
     env: dict[str, dict[str, str]] | None = None,
     notify: dict[str, Any] | None = None,
+    customers: str = "/ok/customers",
 ) -> Iterator[Running]:
-    """``notify`` is merged over the shop's notify settings (e.g. ``outbound`` credentials)."""
+    """``notify`` is merged over the shop's notify settings (e.g. ``outbound`` credentials);
+    ``customers``: the receiver's path for customers' webhooks (``/slow/...`` for a slow platform)."""
     with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker, http_receiver() as receiver:
         provision(broker.bootstrap_servers)
         shop = Shop(
@@ -63,7 +65,7 @@ def whole_system(
             DEMO_CHANNEL_SECRETS,
             sla_policy or ALWAYS_OPEN,
             inbox_port=0,
-            notify={**notify_hooks(receiver), **(notify or {})},
+            notify={**notify_hooks(receiver, customers), **(notify or {})},
         )
         system = System(broker.bootstrap_servers, run_dir, shop, env=env).start()
         try:
