@@ -36,6 +36,19 @@ def by_tenant(_key: bytes | None, headers: Headers) -> bytes | None:
     return dict(headers).get("ce_tenant") or None
 
 
+# Of SLA's events, routing reads only those that say when a first response is due.
+DEADLINES = frozenset(
+    t.DESCRIPTOR.full_name.encode() for t in (events_pb2.SlaClockStarted, events_pb2.SlaClockRetargeted)
+)
+SOURCES = (topics.INBOUND.name, topics.OPERATORS.name, topics.OUTBOUND.name)
+
+
+def wanted(headers: Headers, _value: bytes | None) -> bool:
+    """Every record of the sources but SLA's, and of SLA's the clocks' deadlines."""
+    event_type = dict(headers).get("ce_type", b"")
+    return not event_type.startswith(b"pronto.v1.Sla") or event_type in DEADLINES
+
+
 class Routing:
     """The app, its worker and its metrics, built in one place."""
 
@@ -46,7 +59,9 @@ class Routing:
         spec = FoldSpec(
             app_id=APP_ID,
             bootstrap_servers=settings.bootstrap_servers,
-            sources=(topics.INBOUND.name, topics.OPERATORS.name, topics.OUTBOUND.name),
+            # SLA's deadlines only for shops that order their queue by them: copies cost records.
+            sources=SOURCES + ((topics.SLA.name,) if settings.reads_deadlines() else ()),
+            wanted=wanted,
             input_topic=topics.ROUTING.name,
             output_topic=topics.CONVERSATIONS.name,
             rekey=by_tenant,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pronto.channels import NAMES
 from pronto.settings import CommonSettings
-from services.routing.domain.decision import Fairness, Rules
+from services.routing.domain.decision import Fairness, QueueOrder, Rules
 from services.routing.domain.tenant import Ladder
 from services.routing.shop import Policy
 
@@ -27,6 +27,8 @@ class ShopRules(BaseModel):
     sticky: bool = True
     # Seconds a returning customer's conversation is offered only to that operator (while online).
     sticky_hold_s: float = Field(default=0.0, ge=0, le=3600)
+    # weighted, priority_then_age or sla_time_left: which waiting conversation is served first.
+    queue_order: QueueOrder = QueueOrder.WEIGHTED
 
     @model_validator(mode="after")
     def _hold_needs_sticky(self) -> Self:
@@ -35,7 +37,7 @@ class ShopRules(BaseModel):
         return self
 
     def rules(self) -> Rules:
-        return Rules(self.fairness, self.sticky, timedelta(seconds=self.sticky_hold_s))
+        return Rules(self.fairness, self.sticky, timedelta(seconds=self.sticky_hold_s), self.queue_order)
 
 
 class RoutingSettings(CommonSettings):
@@ -84,6 +86,11 @@ class RoutingSettings(CommonSettings):
         if list(self.routing_widen_after_s) != sorted(self.routing_widen_after_s):
             raise ValueError("routing_widen_after_s: each step must come after the one before")
         return self
+
+    def reads_deadlines(self) -> bool:
+        """Whether any shop orders its queue by SLA deadlines: only then does routing read SLA's events."""
+        shops = [self.routing_default_shop, *self.routing_shops.values()]
+        return any(shop.queue_order is QueueOrder.SLA_TIME_LEFT for shop in shops)
 
     def policy(self) -> Policy:
         return Policy(

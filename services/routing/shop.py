@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import Message
 
@@ -29,6 +29,9 @@ from services.routing.domain.waits import QueuePace, Told, estimate
 SEEN_CAPACITY = 100_000
 # Customers remembered for "who served them last".
 CUSTOMERS_CAPACITY = 100_000
+# First-response deadlines SLA sent before routing saw the conversation's message (the two come
+# through different topics), kept until the message comes.
+EARLY_DEADLINES_CAPACITY = 10_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Shop:
     told: dict[str, Told] = field(default_factory=dict)
     pace: QueuePace = field(default_factory=QueuePace)
     positions_at: datetime | None = None
+    early_deadlines: OrderedDict[str, datetime | None] = field(default_factory=OrderedDict)
 
     def apply(self, event: Envelope) -> list[Emitted]:
         """What ``event`` changes, as the events to publish. A redelivered event changes nothing."""
@@ -117,6 +121,12 @@ class Shop:
             self.published.pop(payload.conversation_id, None)
             self.told.pop(payload.conversation_id, None)
             return self._emit(self.routing.finished(payload.conversation_id, now), event.id, now)
+        if isinstance(payload, events_pb2.SlaClockStarted | events_pb2.SlaClockRetargeted):
+            if payload.metric == events_pb2.SLA_METRIC_FIRST_RESPONSE:
+                switched_off = isinstance(payload, events_pb2.SlaClockRetargeted) and payload.switched_off
+                deadline = None if switched_off or not payload.HasField("deadline") else payload.deadline
+                self._due_by(payload.conversation_id, deadline and deadline.ToDatetime(UTC))
+            return []
         if isinstance(payload, events_pb2.RoutingTick):
             return self._tick(event.id, now)
         return []
@@ -161,8 +171,22 @@ class Shop:
             return []
         last = self.last_served.items.get(message.sender.id, "")
         conversation = translate.conversation(message, now, last)
-        conversation = replace(conversation, team=self.policy.channel_teams.get(conversation.channel, ""))
+        conversation = replace(
+            conversation,
+            team=self.policy.channel_teams.get(conversation.channel, ""),
+            deadline=self.early_deadlines.pop(conversation.id, None),
+        )
         return self._emit(self.routing.arrive(conversation, now), event.id, now, event.time)
+
+    def _due_by(self, conversation_id: str, deadline: datetime | None) -> None:
+        """SLA's first-response deadline for the queue's order; kept if its message has not come yet."""
+        routing = self.routing
+        if conversation_id in routing.waiting or conversation_id in routing.assigned:
+            routing.due_by(conversation_id, deadline)
+            return
+        self.early_deadlines[conversation_id] = deadline
+        if len(self.early_deadlines) > EARLY_DEADLINES_CAPACITY:
+            self.early_deadlines.popitem(last=False)
 
     def _operator(
         self,

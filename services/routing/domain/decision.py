@@ -60,9 +60,24 @@ class Fairness(Enum):
     LONGEST_IDLE = "longest_idle"
 
 
+class QueueOrder(Enum):
+    """Which waiting conversation is served first. Conversations taken back from an operator who
+    left go before all others whatever the order; the conversation id breaks the last tie."""
+
+    # Priority points (loyalty tier, public complaints, callbacks) weigh like minutes waited: a
+    # VIP (30 points) goes before a standard customer who has waited under 30 minutes longer.
+    WEIGHTED = "weighted"
+    # The higher priority first, however long the other waited; then the longer wait.
+    PRIORITY_THEN_AGE = "priority_then_age"
+    # The least time left to the first-response deadline SLA computed first (SLA knows the shop's
+    # hours and the targets per channel and tier); conversations without one (no target, or SLA
+    # has not said yet) after those with one; ties by ``WEIGHTED``.
+    SLA_TIME_LEFT = "sla_time_left"
+
+
 @dataclass(frozen=True)
 class Rules:
-    """A shop's choice among eligible operators."""
+    """A shop's choice among eligible operators, and of the next conversation to serve."""
 
     fairness: Fairness = Fairness.LOWEST_LOAD
     # The operator who last served the customer goes first when eligible.
@@ -70,6 +85,7 @@ class Rules:
     # How long a returning customer's conversation is offered only to that operator (while they
     # are online) before everyone eligible may take it; zero: no hold, they are only preferred.
     sticky_hold: timedelta = timedelta(0)
+    queue_order: QueueOrder = QueueOrder.WEIGHTED
 
 
 DEFAULT_RULES = Rules()

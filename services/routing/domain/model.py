@@ -73,6 +73,9 @@ class Conversation:
     excluded: frozenset[str] = frozenset()
     # Until then only ``last_operator_id`` may take it (the shop's sticky hold, ``Rules.sticky_hold``).
     hold_until: datetime | None = None
+    # When its first response is due, as SLA computed it (``QueueOrder.SLA_TIME_LEFT``); None: no
+    # target, or SLA has not said yet.
+    deadline: datetime | None = None
     # Its place in the queue, which does not change with time: see ``urgency``.
     urgency: int = field(init=False, repr=False, compare=False)
 

@@ -7,6 +7,7 @@ and feeds it the tenant's events in order.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from services.routing.domain.decision import (
     Candidate,
     Decision,
     Level,
+    QueueOrder,
     Rules,
     Wait,
     assign,
@@ -221,10 +223,27 @@ class TenantRouting:
         ahead = (c for c in self.waiting.values() if c.channel == mine.channel)
         return 1 + sum(1 for c in ahead if self._order(c, now) < key)
 
-    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, int, datetime, str]:
+    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, float, int, datetime, str]:
+        """Its sort key by the shop's ``QueueOrder``, lower first: ``position`` counts in the order
+        ``queue`` sorts. Time passing changes no key (waiting adds the same to everyone)."""
         # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
         boosted = conversation.id not in self.boosted
-        return boosted, -conversation.urgency, conversation.waiting_since or now, conversation.id
+        order = self.rules.queue_order
+        if order is QueueOrder.SLA_TIME_LEFT:
+            first = conversation.deadline.timestamp() if conversation.deadline else math.inf
+        elif order is QueueOrder.PRIORITY_THEN_AGE:
+            first = -conversation.points()
+        else:
+            first = 0.0
+        return boosted, first, -conversation.urgency, conversation.waiting_since or now, conversation.id
+
+    def due_by(self, conversation_id: str, deadline: datetime | None) -> None:
+        """SLA computed (or changed) when the conversation's first response is due."""
+        if (waiting := self.waiting.get(conversation_id)) is not None:
+            self.waiting[conversation_id] = replace(waiting, deadline=deadline)
+        elif (assignment := self.assigned.get(conversation_id)) is not None:
+            conversation = replace(assignment.conversation, deadline=deadline)
+            self.assigned[conversation_id] = replace(assignment, conversation=conversation)
 
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
