@@ -176,7 +176,8 @@ class Shop:
             team=self.policy.channel_teams.get(conversation.channel, ""),
             deadline=self.early_deadlines.pop(conversation.id, None),
         )
-        return self._emit(self.routing.arrive(conversation, now), event.id, now, event.time)
+        arrived = self.routing.arrive(conversation, now, self.policy.ladder)
+        return self._emit(arrived, event.id, now, event.time)
 
     def _due_by(self, conversation_id: str, deadline: datetime | None) -> None:
         """SLA's first-response deadline for the queue's order; kept if its message has not come yet."""

@@ -184,11 +184,18 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
 
 def fits(operator: Operator, conversation: Conversation) -> bool:
     """``refusal(...) == ""`` without building reasons: it runs for every operator on every decision."""
-    level = conversation.level
     channel = conversation.channel
     if operator.status is not Status.ONLINE or operator.id in conversation.excluded:
         return False
     if operator.capacities.get(channel, 0) - operator.load.get(channel, 0) <= 0:
+        return False
+    return skilled(operator, conversation, Level(conversation.level))
+
+
+def skilled(operator: Operator, conversation: Conversation, level: Level) -> bool:
+    """Whether ``operator`` could take ``conversation`` at ``level`` by channel, language, topic and
+    team alone: whatever their status, load or history with it."""
+    if conversation.channel not in operator.capacities:
         return False
     language = conversation.language
     if (

@@ -29,6 +29,7 @@ from services.routing.domain.decision import (
     held_reason,
     priority,
     refusal,
+    skilled,
     wait,
 )
 from services.routing.domain.index import Index
@@ -108,13 +109,42 @@ class TenantRouting:
 
     # ---------------------------------------------------------------- events in
 
-    def arrive(self, conversation: Conversation, now: datetime) -> list[Output]:
-        """A customer wrote. Already assigned or waiting: nothing changes (order and capacity hold)."""
+    def arrive(self, conversation: Conversation, now: datetime, ladder: Ladder | None = None) -> list[Output]:
+        """A customer wrote. Already assigned or waiting: nothing changes (order and capacity hold).
+
+        With ``ladder``, a conversation that would wait starts past the widening steps at which
+        nobody in the team could ever serve it (``skip``), instead of waiting out their timeouts.
+        """
         if conversation.id in self.assigned or conversation.id in self.waiting:
             return []
         since = conversation.waiting_since or now
         conversation = replace(conversation, waiting_since=since, hold_until=self._hold(conversation, since))
-        return self._place(conversation, now)
+        outputs = self._place(conversation, now)
+        if ladder is not None and isinstance(outputs[-1], Wait):
+            skipped = self.skip(conversation.id, ladder)
+            if skipped:  # decided again at the level it starts from
+                return skipped + self._place(self.waiting.pop(conversation.id), now)
+        return outputs
+
+    def skip(self, conversation_id: str, ladder: Ladder) -> list[Output]:
+        """Move a waiting conversation past the widening steps at which no operator of the shop,
+        online or not, has the skills to take it: waiting there could only end by timing out.
+
+        A step someone could serve (even while offline or busy) is waited out as before; an operator
+        let go unanswered still counts as able (nothing here is about who is available).
+        """
+        conversation = self.waiting[conversation_id]
+        last = _last_step(ladder)
+        level = Level(conversation.level)
+        while level < last and not any(skilled(o, conversation, level) for o in self.operators.values()):
+            level = Level(level + 1)
+        if level == conversation.level:
+            return []
+        self.waiting[conversation_id] = replace(conversation, level=level)
+        reason = f"nobody in the team could serve it at {Level(conversation.level).name}"
+        if level - conversation.level > 1:
+            reason += f" to {Level(level - 1).name}"
+        return [Widened(conversation_id, level, reason + ": skipped")]
 
     def operator_changed(self, operator: Operator, now: datetime) -> list[Output]:
         """A profile or status change. Leaving (away, offline) re-queues their conversations at the front."""

@@ -218,6 +218,7 @@ def test_a_reply_keeps_the_conversation_with_its_operator() -> None:
 def test_waiting_widens_the_match_step_by_step_each_an_event() -> None:
     shop = Shop(POLICY)
     online(shop, profile("ana", languages=("de",)))
+    shop.apply(event(profile("ola", languages=("pl",))))  # could serve it, but is offline: steps are waited out
     shop.apply(event(message("c1", language="pl"), 0.0))
 
     widened = [
@@ -353,12 +354,14 @@ def test_the_decision_log_keeps_the_best_of_many_operators_and_a_wait_the_first_
     online(shop, *(profile(f"de{n:02}", ("de",)) for n in range(8)))
 
     [assigned] = payloads(shop.apply(event(message("c1"), 1.0)))
-    [queued] = payloads(shop.apply(event(message("c2", channel=common_pb2.CHANNEL_EMAIL), 1.0)))
+    # Nobody handles e-mail at all: its widening steps are skipped at once, and it waits.
+    widened, queued = payloads(shop.apply(event(message("c2", channel=common_pb2.CHANNEL_EMAIL), 1.0)))
 
     assert isinstance(assigned, events_pb2.ConversationAssigned)
     # Only those who speak the language are counted as considered.
     assert assigned.candidates_considered == 14
     assert [c.operator_id[:2] for c in assigned.candidates] == ["on"] * 5
+    assert isinstance(widened, events_pb2.ConversationWidened) and widened.level == "ANY_TEAM"
     assert isinstance(queued, events_pb2.ConversationQueued)
     assert queued.candidates_considered == 14
     assert [c.operator_id for c in queued.candidates] == [f"on{n:02}" for n in range(5)]
@@ -370,6 +373,7 @@ def test_a_conversation_widened_and_assigned_in_the_same_tick_gives_both_events(
     conversation was no longer waiting (KeyError, and the step's assignment was lost)."""
     shop = Shop(POLICY)
     online(shop, profile("ana", topics=(common_pb2.SUPPORT_TOPIC_RETURNS,)))
+    shop.apply(event(profile("bea", topics=(common_pb2.SUPPORT_TOPIC_ORDERS,))))  # offline
     question = message("c1")
     question.topic_hints.append(common_pb2.SUPPORT_TOPIC_ORDERS)
     shop.apply(event(question, 0.0))
@@ -390,10 +394,14 @@ def test_a_channel_served_by_a_team_goes_to_others_only_at_the_last_widening() -
     desk = profile("ana")
     desk.capacities.append(events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_PHONE, max_concurrent=1))
     online(shop, desk)  # ana is not in the callbacks team
+    caller = profile("cara")
+    caller.team = "callbacks"
+    caller.capacities[0].channel = common_pb2.CHANNEL_PHONE
+    shop.apply(event(caller))  # the team's own operator, offline: the steps are waited out
 
     [queued] = payloads(shop.apply(event(message("c1", channel=common_pb2.CHANNEL_PHONE), 0.0)))
     assert isinstance(queued, events_pb2.ConversationQueued)
-    assert [c.reason for c in queued.candidates] == ["not in team callbacks"]
+    assert [c.reason for c in queued.candidates] == ["not in team callbacks", "offline"]
 
     out = shop.apply(event(events_pb2.RoutingTick(), 10.5))
     assert kinds(out) == ["ConversationWidened", "ConversationAssigned"]
