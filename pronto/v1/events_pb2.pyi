@@ -36,6 +36,13 @@ class OperatorStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPERATOR_STATUS_AWAY: _ClassVar[OperatorStatus]
     OPERATOR_STATUS_OFFLINE: _ClassVar[OperatorStatus]
 
+class ConversationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONVERSATION_STATE_UNSPECIFIED: _ClassVar[ConversationState]
+    CONVERSATION_STATE_OPEN: _ClassVar[ConversationState]
+    CONVERSATION_STATE_PENDING: _ClassVar[ConversationState]
+    CONVERSATION_STATE_ON_HOLD: _ClassVar[ConversationState]
+
 class SlaMetric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SLA_METRIC_UNSPECIFIED: _ClassVar[SlaMetric]
@@ -75,6 +82,10 @@ OPERATOR_STATUS_UNSPECIFIED: OperatorStatus
 OPERATOR_STATUS_ONLINE: OperatorStatus
 OPERATOR_STATUS_AWAY: OperatorStatus
 OPERATOR_STATUS_OFFLINE: OperatorStatus
+CONVERSATION_STATE_UNSPECIFIED: ConversationState
+CONVERSATION_STATE_OPEN: ConversationState
+CONVERSATION_STATE_PENDING: ConversationState
+CONVERSATION_STATE_ON_HOLD: ConversationState
 SLA_METRIC_UNSPECIFIED: SlaMetric
 SLA_METRIC_FIRST_RESPONSE: SlaMetric
 SLA_METRIC_NEXT_RESPONSE: SlaMetric
@@ -352,6 +363,18 @@ class ConversationResolved(_message.Message):
     resolution: str
     def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...
 
+class ConversationStateChanged(_message.Message):
+    __slots__ = ("conversation_id", "operator_id", "state", "reason")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    operator_id: str
+    state: ConversationState
+    reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class RoutingTick(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -409,6 +432,42 @@ class SlaClockRetargeted(_message.Message):
     tier: _common_pb2.CustomerTier
     switched_off: bool
     def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., target: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_time: _Optional[bool] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tier: _Optional[_Union[_common_pb2.CustomerTier, str]] = ..., switched_off: _Optional[bool] = ...) -> None: ...
+
+class SlaClockPaused(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "elapsed", "state", "reason")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    elapsed: _duration_pb2.Duration
+    state: str
+    reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SlaClockResumed(_message.Message):
+    __slots__ = ("conversation_id", "metric", "channel", "elapsed", "warn_at", "deadline", "state", "reason")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    WARN_AT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    metric: SlaMetric
+    channel: _common_pb2.Channel
+    elapsed: _duration_pb2.Duration
+    warn_at: _timestamp_pb2.Timestamp
+    deadline: _timestamp_pb2.Timestamp
+    state: str
+    reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., metric: _Optional[_Union[SlaMetric, str]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., warn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SlaWarning(_message.Message):
     __slots__ = ("conversation_id", "metric", "channel", "deadline", "predicted", "operator_id")

@@ -95,3 +95,27 @@ class ResolveConversationResponse(_message.Message):
     event_id: str
     duplicate: bool
     def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class SetConversationStateRequest(_message.Message):
+    __slots__ = ("tenant", "conversation_id", "operator_id", "state", "reason", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    conversation_id: str
+    operator_id: str
+    state: _events_pb2.ConversationState
+    reason: str
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., state: _Optional[_Union[_events_pb2.ConversationState, str]] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SetConversationStateResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...

@@ -55,6 +55,11 @@ class OperatorServiceStub:
                 request_serializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.SerializeToString,
                 response_deserializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.FromString,
                 _registered_method=True)
+        self.SetConversationState = channel.unary_unary(
+                '/pronto.v1.OperatorService/SetConversationState',
+                request_serializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.SerializeToString,
+                response_deserializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
@@ -86,6 +91,13 @@ class OperatorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetConversationState(self, request, context):
+        """Open, pending (waiting on the customer) or on hold (waiting on a third party), without a reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperatorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +120,11 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     servicer.ResolveConversation,
                     request_deserializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.FromString,
                     response_serializer=pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.SerializeToString,
+            ),
+            'SetConversationState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetConversationState,
+                    request_deserializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.FromString,
+                    response_serializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +236,33 @@ class OperatorService:
             '/pronto.v1.OperatorService/ResolveConversation',
             pronto_dot_v1_dot_operator__pb2.ResolveConversationRequest.SerializeToString,
             pronto_dot_v1_dot_operator__pb2.ResolveConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetConversationState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pronto.v1.OperatorService/SetConversationState',
+            pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.SerializeToString,
+            pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -220,6 +220,23 @@ class Ingest:
         envelope = self._envelope(tenant, event_id, payload, traceparent)
         return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "resolve", envelope))
 
+    async def set_conversation_state(
+        self, token_tenant: str, request: operator_pb2.SetConversationStateRequest, traceparent: str = ""
+    ) -> Outcome:
+        """Open, pending or on hold: on the conversation's key of the outbound topic, beside its
+        replies and resolutions, so SLA and the read models see them in the order they were made."""
+        tenant = self._checked("state", lambda: resolve_tenant(token_tenant, request.tenant))
+        self._checked("state", lambda: validation.check(validation.state_problems(request)))
+        payload = events_pb2.ConversationStateChanged(
+            conversation_id=request.conversation_id,
+            operator_id=request.operator_id,
+            state=request.state,
+            reason=request.reason,
+        )
+        event_id = self._event_id(tenant, "conversation-state", request.idempotency_key)
+        envelope = self._envelope(tenant, event_id, payload, traceparent)
+        return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "state", envelope))
+
     def check_message(
         self, token_tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = ""
     ) -> Write:

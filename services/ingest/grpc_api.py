@@ -260,6 +260,18 @@ class OperatorServicer(_Base, operator_pb2_grpc.OperatorServiceServicer):
             event_id=outcome.event_id, duplicate=outcome.duplicate
         )
 
+    async def SetConversationState(  # noqa: N802
+        self, request: operator_pb2.SetConversationStateRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.SetConversationStateResponse:
+        outcome = await self._unary(
+            "grpc.SetConversationState",
+            context,
+            lambda t, tp: self._ingest.set_conversation_state(t, request, tp),
+        )
+        return operator_pb2.SetConversationStateResponse(
+            event_id=outcome.event_id, duplicate=outcome.duplicate
+        )
+
 
 def build_server(
     ingest: Ingest,

@@ -34,6 +34,11 @@ STATUS_NAMES = {
     "away": "OPERATOR_STATUS_AWAY",
     "offline": "OPERATOR_STATUS_OFFLINE",
 }
+STATE_NAMES = {
+    "open": "CONVERSATION_STATE_OPEN",
+    "pending": "CONVERSATION_STATE_PENDING",
+    "on_hold": "CONVERSATION_STATE_ON_HOLD",
+}
 
 
 def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -57,6 +62,8 @@ async def _parsed(request: Request, message: M, **path: str) -> M:
     if isinstance(status := body.get("status"), str):
         # The short names (``online``) beside the enum's own (``OPERATOR_STATUS_ONLINE``).
         body["status"] = STATUS_NAMES.get(status.lower(), status)
+    if isinstance(state := body.get("state"), str):
+        body["state"] = STATE_NAMES.get(state.lower(), state)
     try:
         json_format.ParseDict(body, message)
     except json_format.ParseError as exc:
@@ -188,6 +195,26 @@ def operator_router(api: OperatorRest) -> APIRouter:
                 request, operator_pb2.ResolveConversationRequest(), conversation_id=conversation_id
             )
             return await api.ingest.resolve(tenant, body)
+
+        return await api.answer(request, call)
+
+    @router.put(
+        "/conversations/{conversation_id}/state",
+        status_code=202,
+        openapi_extra=_body(
+            {"operatorId": "giulia", "state": "on_hold", "reason": "courier asked"},
+            "SetConversationStateRequest",
+        ),
+    )
+    async def set_state(conversation_id: str, request: Request) -> JSONResponse:
+        """Open, pending (waiting on the customer) or on hold (waiting on a third party), without a
+        reply: the shop's SLA policy says which clocks each pause state stops."""
+
+        async def call(tenant: str) -> Outcome:
+            body = await _parsed(
+                request, operator_pb2.SetConversationStateRequest(), conversation_id=conversation_id
+            )
+            return await api.ingest.set_conversation_state(tenant, body)
 
         return await api.answer(request, call)
 

@@ -34,6 +34,7 @@ TIERS = frozenset(common_pb2.CustomerTier.values())
 TOPICS = frozenset(common_pb2.SupportTopic.values()) - {common_pb2.SUPPORT_TOPIC_UNSPECIFIED}
 KINDS = frozenset(events_pb2.MessageKind.values())
 STATUSES = frozenset(events_pb2.OperatorStatus.values())
+CONVERSATION_STATES = frozenset(events_pb2.ConversationState.values())
 # Kinds that carry no text of their own: a sticker, a missed call, a deletion...
 TEXTLESS_KINDS = {
     events_pb2.MESSAGE_KIND_STICKER,
@@ -233,6 +234,15 @@ def resolve_problems(request: operator_pb2.ResolveConversationRequest) -> list[s
     problems += _identifier(request.operator_id, "operator_id")
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
     return problems + _text(request.resolution, "resolution")
+
+
+def state_problems(request: operator_pb2.SetConversationStateRequest) -> list[str]:
+    problems = _identifier(request.conversation_id, "conversation_id")
+    problems += time_problems(request)
+    problems += _identifier(request.operator_id, "operator_id")
+    problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
+    problems += _enum(request.state, CONVERSATION_STATES, "state", "ConversationState")
+    return problems + _text(request.reason, "reason")
 
 
 def check(problems: list[str]) -> None:

@@ -231,6 +231,65 @@ async def test_the_openapi_schema_shows_what_each_operator_call_takes(ingest: In
         ("/v1/operators/{operator_id}/status", "put"),
         ("/v1/conversations/{conversation_id}/replies", "post"),
         ("/v1/conversations/{conversation_id}/resolution", "post"),
+        ("/v1/conversations/{conversation_id}/state", "put"),
     ):
         body = paths[path][method]["requestBody"]["content"]["application/json"]
         assert body["example"], path
+
+
+async def test_conversation_states_over_grpc_and_rest(ingest: IngestService, broker: EmbeddedBroker) -> None:
+    """Pending, on hold and open again (issue #21): ConversationStateChanged on the conversation's
+    key of the outbound topic, with the operator's reason; REST takes the short names."""
+    run = uuid.uuid4().hex[:8]
+    async with grpc.aio.insecure_channel(ingest.grpc_target) as channel:
+        stub = operator_pb2_grpc.OperatorServiceStub(channel)
+        request = operator_pb2.SetConversationStateRequest(
+            conversation_id=f"c-{run}",
+            operator_id=f"op-{run}",
+            state=events_pb2.CONVERSATION_STATE_ON_HOLD,
+            reason="waiting for the courier",
+            idempotency_key=f"h-{run}",
+        )
+        held = await stub.SetConversationState(request, metadata=bearer("shop-a"))
+        again = await stub.SetConversationState(request, metadata=bearer("shop-a"))
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.SetConversationState(
+                operator_pb2.SetConversationStateRequest(conversation_id=f"c-{run}", operator_id="op"),
+                metadata=bearer("shop-a"),
+            )
+    auth = {"authorization": f"Bearer {TOKENS['shop-a']}"}
+    pending = await _rest(
+        ingest,
+        "PUT",
+        f"/v1/conversations/c-{run}/state",
+        {"operatorId": f"op-{run}", "state": "pending"},
+        **auth,
+    )
+    wrong = await _rest(
+        ingest,
+        "PUT",
+        f"/v1/conversations/c-{run}/state",
+        {"operatorId": f"op-{run}", "state": "asleep"},
+        **auth,
+    )
+
+    assert (again.event_id, again.duplicate) == (held.event_id, True)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "state is required" in (raised.value.details() or "")
+    assert pending[0] == 202
+    assert wrong[0] == 422
+    assert "asleep" in wrong[1]["detail"]
+    records = await read_records(
+        broker.bootstrap_servers, topics.OUTBOUND.name, lambda r: r.key == f"c-{run}".encode(), expect=2
+    )
+    assert [envelope.decode(r.headers, r.value).payload for r in records] == [
+        events_pb2.ConversationStateChanged(
+            conversation_id=f"c-{run}",
+            operator_id=f"op-{run}",
+            state=events_pb2.CONVERSATION_STATE_ON_HOLD,
+            reason="waiting for the courier",
+        ),
+        events_pb2.ConversationStateChanged(
+            conversation_id=f"c-{run}", operator_id=f"op-{run}", state=events_pb2.CONVERSATION_STATE_PENDING
+        ),
+    ]
