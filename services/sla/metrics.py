@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.sla.domain.clocks import RESPONSES, Breached, Retargeted, Started, Stopped, Warned
+from services.sla.domain.clocks import (
+    RESPONSES,
+    Breached,
+    Paused,
+    Resumed,
+    Retargeted,
+    Started,
+    Stopped,
+    Warned,
+)
 from services.sla.worker import Outcome
 
 # Seconds: chat targets are a minute, social 15 minutes, e-mail 30 business minutes, resolution hours.
@@ -61,6 +70,8 @@ class SlaMetrics:
             )
         elif isinstance(output, Breached):
             self._outcomes.labels(*labels, "breached").inc(exemplar=exemplar)
+        elif isinstance(output, Paused | Resumed):
+            self._outcomes.labels(*labels, "paused" if isinstance(output, Paused) else "resumed").inc()
         elif isinstance(output, Stopped):
             self._outcomes.labels(*labels, "met" if output.met else "missed").inc(
                 exemplar=None if output.met else exemplar

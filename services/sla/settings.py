@@ -24,7 +24,14 @@ from services.sla.domain.calendar import (
     weekly_hours,
     zone_named,
 )
-from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
+from services.sla.domain.policy import (
+    DEFAULT_RESOLUTION,
+    DEFAULT_RESPONSE,
+    PAUSE_STATES,
+    Metric,
+    Policy,
+    Target,
+)
 
 # The longest target a policy may set: a year. Longer ones are typing errors (1e308 minutes does not
 # even fit a timedelta), and business time is searched only a few years ahead (``HORIZON``).
@@ -140,6 +147,9 @@ class PolicyConfig(BaseModel):
     resolution: dict[str, TargetConfig | None] = Field(default_factory=dict, max_length=len(NAMES))
     by_tier: list[PriorityTargetConfig] = Field(default_factory=list, max_length=3 * len(NAMES) * len(TIERS))
     pause_when_awaiting_customer: bool = True
+    # Pause state ("pending", "on_hold") -> the metrics whose clocks stand still in it; a state left
+    # out keeps its default (resolution only), [] pauses nothing.
+    pause_states: dict[Literal["pending", "on_hold"], list[Metric]] = Field(default_factory=dict)
     # Dates with hours of their own: half days, Sunday openings, holidays worked or kept, parts of
     # days closed. One entry per date; a year's worth of every day fits.
     special_days: list[SpecialDayConfig] = Field(default_factory=list, max_length=1000)
@@ -154,6 +164,16 @@ class PolicyConfig(BaseModel):
             if day.date in seen:
                 raise ValueError(f"{day.date} is listed twice; give each date one entry")
             seen.add(day.date)
+        return value
+
+    @field_validator("pause_states")
+    @classmethod
+    def _each_metric_once(
+        cls, value: dict[Literal["pending", "on_hold"], list[Metric]]
+    ) -> dict[Literal["pending", "on_hold"], list[Metric]]:
+        for state, metrics in value.items():
+            if len(set(metrics)) != len(metrics):
+                raise ValueError(f"{state} lists a metric twice; give each once")
         return value
 
     @field_validator("timezone")
@@ -248,6 +268,10 @@ class PolicyConfig(BaseModel):
             by_priority={(t.channel, TIERS.index(t.tier), t.metric): t.target() for t in self.by_tier},
             warn_fraction=self.warn_fraction,
             pause_when_awaiting_customer=self.pause_when_awaiting_customer,
+            pause_states=tuple(
+                (state, frozenset(self.pause_states.get(state, [Metric.RESOLUTION])))  # type: ignore[call-overload]
+                for state in PAUSE_STATES
+            ),
         )
 
 

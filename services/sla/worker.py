@@ -30,6 +30,8 @@ from services.sla.domain.clocks import (
     Breached,
     ConversationClocks,
     Output,
+    Paused,
+    Resumed,
     Retargeted,
     Started,
     Stopped,
@@ -46,6 +48,12 @@ AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_
 # Amendments and automatic messages (auto-replies, delivery reports) start no clock: nobody owes them
 # an answer.
 RECORDED_ONLY = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
+# ConversationStateChanged's states, as the clocks and the policy name them.
+STATES = {
+    events_pb2.CONVERSATION_STATE_OPEN: "open",
+    events_pb2.CONVERSATION_STATE_PENDING: "pending",
+    events_pb2.CONVERSATION_STATE_ON_HOLD: "on_hold",
+}
 METRICS = {
     Metric.FIRST_RESPONSE: events_pb2.SLA_METRIC_FIRST_RESPONSE,
     Metric.NEXT_RESPONSE: events_pb2.SLA_METRIC_NEXT_RESPONSE,
@@ -228,6 +236,11 @@ class Worker(FoldBase):
             return []
         elif isinstance(payload, events_pb2.OperatorReplied):
             outputs = tracked.clocks.operator_replied(now, payload.awaiting_customer, policy)
+        elif isinstance(payload, events_pb2.ConversationStateChanged):
+            state_name = STATES.get(payload.state)
+            if state_name is None:
+                raise ValueError(f"unknown conversation state {payload.state}")
+            outputs = tracked.clocks.state_changed(now, state_name, payload.reason, policy)
         elif isinstance(payload, events_pb2.ConversationResolved):
             outputs = tracked.clocks.resolved(now)
             del state.conversations[(event.tenant, conversation_id)]
@@ -300,6 +313,28 @@ class Worker(FoldBase):
                 retargeted.warn_at.FromDatetime(output.warn_at)
                 retargeted.deadline.FromDatetime(output.deadline)
             return retargeted
+        if isinstance(output, Paused):
+            paused = events_pb2.SlaClockPaused(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                state=output.state,
+                reason=output.reason,
+            )
+            paused.elapsed.FromTimedelta(output.elapsed)
+            return paused
+        if isinstance(output, Resumed):
+            resumed = events_pb2.SlaClockResumed(
+                conversation_id=conversation_id,
+                metric=metric,
+                channel=channel,
+                state=output.state,
+                reason=output.reason,
+            )
+            resumed.elapsed.FromTimedelta(output.elapsed)
+            resumed.warn_at.FromDatetime(output.warn_at)
+            resumed.deadline.FromDatetime(output.deadline)
+            return resumed
         if isinstance(output, Warned):
             warned = events_pb2.SlaWarning(
                 conversation_id=conversation_id,

@@ -72,7 +72,34 @@ class Retargeted:
     deadline: datetime | None = None
 
 
-Output = Started | Warned | Breached | Stopped | Retargeted
+@dataclass(frozen=True)
+class Paused:
+    """A running clock stopped counting: ``state`` says why (``pending``, ``on_hold``,
+    ``awaiting_customer``), ``reason`` in the operator's words; ``elapsed`` is what it counted."""
+
+    metric: Metric
+    elapsed: timedelta
+    state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A paused clock counts again from where it stood: ``state`` is what resumed it (``open``, set by
+    the operator, or ``customer_wrote``); the deadline is the new one."""
+
+    metric: Metric
+    elapsed: timedelta
+    warn_at: datetime
+    deadline: datetime
+    state: str
+    reason: str = ""
+
+
+Output = Started | Warned | Breached | Stopped | Retargeted | Paused | Resumed
+OPEN = "open"
+AWAITING_CUSTOMER = "awaiting_customer"
+CUSTOMER_WROTE = "customer_wrote"
 
 
 @dataclass
@@ -97,6 +124,17 @@ class Clock:
     breach_fires: datetime | None = None
     warned: bool = False
     breached: bool = False
+    # What paused it (a pause state, or a reply awaiting the customer); None while it runs. A class
+    # attribute by default, so clocks pickled before it existed read None.
+    paused_by: str | None = None
+
+    @property
+    def paused_for(self) -> str | None:
+        """What keeps it paused, None while it runs; a clock paused in a snapshot from before
+        ``paused_by`` was kept can only have been paused by a reply awaiting the customer."""
+        if self.running_since is not None:
+            return None
+        return self.paused_by or AWAITING_CUSTOMER
 
     @classmethod
     def start(cls, metric: Metric, target: Target, at: datetime, policy: Policy) -> Clock:
@@ -167,6 +205,8 @@ class ConversationClocks:
     clocks: dict[Metric, Clock] = field(default_factory=dict)
     # An operator answered since the conversation (re)opened: the next message starts a next-response clock.
     answered: bool = False
+    # Whom it waits on, as the operator set it: "open", "pending" or "on_hold" (``state_changed``).
+    state: str = OPEN
 
     # ---------------------------------------------------------------- events in
 
@@ -194,15 +234,33 @@ class ConversationClocks:
         return outputs
 
     def customer_wrote(self, at: datetime, policy: Policy) -> list[Output]:
-        outputs: list[Output] = []
+        """The customer wrote: the conversation is the shop's again. Every paused clock counts again
+        (pending and on hold alike: whoever the shop waited on, the customer now waits on it), then
+        the clocks this message starts."""
+        self.state = OPEN
+        outputs = self._resume_all(at, CUSTOMER_WROTE, "")
         response = Metric.NEXT_RESPONSE if self.answered else Metric.FIRST_RESPONSE
         if not any(m in self.clocks for m in RESPONSES):
             outputs += self._start(response, at, policy)
-        resolution = self.clocks.get(Metric.RESOLUTION)
-        if resolution is None:
+        if Metric.RESOLUTION not in self.clocks:
             outputs += self._start(Metric.RESOLUTION, at, policy)
-        elif resolution.running_since is None:
-            resolution.run(at)  # the customer answered: the clock runs again
+        return outputs
+
+    def state_changed(self, at: datetime, state: str, reason: str, policy: Policy) -> list[Output]:
+        """The operator set the conversation ``open``, ``pending`` or ``on_hold``: the clocks the
+        policy pauses in that state stop counting, and those paused by a state no longer in force
+        count again (on hold to pending keeps what both pause, resumes what only on hold paused).
+        A clock paused by a reply awaiting the customer stays paused until the customer writes,
+        unless the operator opens the conversation."""
+        self.state = state
+        pausing = policy.pauses(state)
+        outputs: list[Output] = []
+        for metric, clock in self.clocks.items():
+            if clock.paused_for is not None and metric not in pausing:
+                if clock.paused_for != AWAITING_CUSTOMER or state == OPEN:
+                    outputs += self._resume(clock, at, state, reason)
+            elif clock.running_since is not None and metric in pausing:
+                outputs += self._pause(clock, at, state, reason)
         return outputs
 
     def operator_replied(self, at: datetime, awaiting_customer: bool, policy: Policy) -> list[Output]:
@@ -212,8 +270,13 @@ class ConversationClocks:
                 outputs += self._stop(metric, at)
         self.answered = True
         resolution = self.clocks.get(Metric.RESOLUTION)
-        if awaiting_customer and policy.pause_when_awaiting_customer and resolution is not None:
-            outputs += resolution.pause(at)
+        if (
+            awaiting_customer
+            and policy.pause_when_awaiting_customer
+            and resolution is not None
+            and resolution.running_since is not None
+        ):
+            outputs += self._pause(resolution, at, AWAITING_CUSTOMER, "")
         return outputs
 
     def resolved(self, at: datetime) -> list[Output]:
@@ -221,6 +284,7 @@ class ConversationClocks:
         outputs = self._stop(Metric.RESOLUTION, at) if Metric.RESOLUTION in self.clocks else []
         self.clocks.clear()
         self.answered = False
+        self.state = OPEN
         return outputs
 
     def estimated_answer(self, at: datetime, wait: timedelta) -> list[Output]:
@@ -271,6 +335,23 @@ class ConversationClocks:
         warn_at, deadline = clock.run(at)
         opens_at = policy.calendar.next_open(at) if target.business else at
         return [Started(metric, target, warn_at, deadline, opens_at)]
+
+    def _pause(self, clock: Clock, at: datetime, state: str, reason: str) -> list[Output]:
+        late = clock.pause(at)
+        clock.paused_by = state
+        return [*late, Paused(clock.metric, clock.consumed, state, reason)]
+
+    def _resume(self, clock: Clock, at: datetime, state: str, reason: str) -> list[Output]:
+        clock.paused_by = None
+        warn_at, deadline = clock.run(at)
+        return [Resumed(clock.metric, clock.consumed, warn_at, deadline, state, reason)]
+
+    def _resume_all(self, at: datetime, state: str, reason: str) -> list[Output]:
+        outputs: list[Output] = []
+        for clock in self.clocks.values():
+            if clock.paused_for is not None:
+                outputs += self._resume(clock, at, state, reason)
+        return outputs
 
     def _stop(self, metric: Metric, at: datetime) -> list[Output]:
         """The result; an answer after the deadline that no tick saw pass is a breach first, so that

@@ -49,6 +49,15 @@ DEFAULT_RESOLUTION: dict[str, Target] = {
 }
 
 
+# The pause states an operator sets (issue #21), and the clocks each stops unless a shop says
+# otherwise: waiting on the customer or on a courier is not the shop's resolution time, but the
+# customer who writes meanwhile is still owed an answer in time.
+PAUSE_STATES = ("pending", "on_hold")
+DEFAULT_PAUSES: tuple[tuple[str, frozenset[Metric]], ...] = tuple(
+    (state, frozenset({Metric.RESOLUTION})) for state in PAUSE_STATES
+)
+
+
 @dataclass(frozen=True)
 class Policy:
     """A shop's targets. Priority (0 standard .. 3 VIP) may tighten them: ``by_priority`` wins.
@@ -67,10 +76,17 @@ class Policy:
     warn_fraction: float = 0.8
     # While the operator waits on the customer, the resolution clock stands still.
     pause_when_awaiting_customer: bool = True
+    # Pause state -> the metrics whose clocks stand still in it. A tuple, not a mapping, so that the
+    # default is a class attribute: policies pickled in snapshots before it existed read it.
+    pause_states: tuple[tuple[str, frozenset[Metric]], ...] = DEFAULT_PAUSES
 
     def __post_init__(self) -> None:
         if not 0 < self.warn_fraction < 1:
             raise ValueError(f"warn_fraction must be between 0 and 1, not {self.warn_fraction}")
+
+    def pauses(self, state: str) -> frozenset[Metric]:
+        """The metrics whose clocks stand still while the conversation is in ``state``."""
+        return next((metrics for name, metrics in self.pause_states if name == state), frozenset())
 
     def target(self, channel: str, priority: int, metric: Metric) -> Target | None:
         """The target for a conversation; None when the shop sets none for this channel (and priority)."""

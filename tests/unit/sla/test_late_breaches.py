@@ -20,7 +20,16 @@ from pronto.envelope import Envelope
 from pronto.folding import Headers, Out
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.calendar import BusinessCalendar, Period
-from services.sla.domain.clocks import Breached, ConversationClocks, Output, Started, Stopped, Warned
+from services.sla.domain.clocks import (
+    Breached,
+    ConversationClocks,
+    Output,
+    Paused,
+    Resumed,
+    Started,
+    Stopped,
+    Warned,
+)
 from services.sla.domain.policy import Metric, Policy, Target
 from services.sla.worker import Worker
 
@@ -57,7 +66,10 @@ def test_a_pause_after_the_deadline_fires_the_breach_with_its_deadline() -> None
 
     paused = clocks.operator_replied(rome(2026, 11, 23, 15, 0), awaiting_customer=True, policy=BUSINESS)
 
-    assert paused == [Breached(Metric.RESOLUTION, rome(2026, 11, 23, 12, 0))]
+    assert paused == [
+        Breached(Metric.RESOLUTION, rome(2026, 11, 23, 12, 0)),
+        Paused(Metric.RESOLUTION, timedelta(hours=4), "awaiting_customer"),
+    ]
     assert clocks.tick(rome(2026, 11, 25, 10, 0)) == []
     # The customer writes again: the clock runs, and neither a tick nor the result fires it again.
     clocks.customer_wrote(rome(2026, 11, 25, 10, 0), BUSINESS)
@@ -77,7 +89,10 @@ def test_a_pause_before_the_deadline_fires_nothing_and_the_breach_comes_later_wi
     # Paused again at 11:45, after the deadline of this run, with no tick since it passed.
     paused = clocks.operator_replied(rome(2026, 11, 25, 11, 45), awaiting_customer=True, policy=BUSINESS)
 
-    assert paused == [Breached(Metric.RESOLUTION, rome(2026, 11, 25, 11, 30))]
+    assert paused == [
+        Breached(Metric.RESOLUTION, rome(2026, 11, 25, 11, 30)),
+        Paused(Metric.RESOLUTION, timedelta(minutes=135), "awaiting_customer"),
+    ]
     [missed] = clocks.resolved(rome(2026, 11, 26, 9, 0))
     assert missed == Stopped(Metric.RESOLUTION, timedelta(minutes=135), RESOLUTION_TARGET, met=False)
 
@@ -88,7 +103,9 @@ def test_a_pause_while_closed_after_a_budget_ending_at_closing_is_in_time() -> N
     clocks.customer_wrote(rome(2026, 11, 23, 11, 0), BUSINESS)  # two business hours end at 13:00, lunch
     clocks.operator_replied(rome(2026, 11, 23, 11, 5), awaiting_customer=False, policy=BUSINESS)
 
-    assert clocks.operator_replied(rome(2026, 11, 23, 13, 30), awaiting_customer=True, policy=BUSINESS) == []
+    assert clocks.operator_replied(rome(2026, 11, 23, 13, 30), awaiting_customer=True, policy=BUSINESS) == [
+        Paused(Metric.RESOLUTION, timedelta(hours=2), "awaiting_customer")
+    ]
     [met] = clocks.resolved(rome(2026, 11, 24, 9, 0))
     assert met == Stopped(Metric.RESOLUTION, timedelta(hours=2), RESOLUTION_TARGET, met=True)
 
@@ -99,7 +116,9 @@ def test_a_breach_a_tick_fired_is_not_fired_again_by_the_pause() -> None:
     clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=BUSINESS)
     assert Breached(Metric.RESOLUTION, rome(2026, 11, 23, 12, 0)) in clocks.tick(rome(2026, 11, 23, 12, 1))
 
-    assert clocks.operator_replied(rome(2026, 11, 23, 15, 0), awaiting_customer=True, policy=BUSINESS) == []
+    assert clocks.operator_replied(rome(2026, 11, 23, 15, 0), awaiting_customer=True, policy=BUSINESS) == [
+        Paused(Metric.RESOLUTION, timedelta(hours=4), "awaiting_customer")
+    ]
 
 
 # ---------------------------------------------------------------- property: the clocks
@@ -160,7 +179,7 @@ def _lifecycles(outputs: list[Output]) -> dict[Metric, list[Lifecycle]]:
             breaches, _ = lives[output.metric][-1]
             lives[output.metric][-1] = (breaches, output)
         else:
-            assert isinstance(output, Warned)
+            assert isinstance(output, Warned | Paused | Resumed)
     return lives
 
 
@@ -218,11 +237,13 @@ def test_the_worker_emits_the_pause_breach_with_the_real_deadline_and_then_only_
     w.apply(0, *_record(events_pb2.OperatorReplied(conversation_id="c1"), T0 + timedelta(minutes=5)))
     awaiting = events_pb2.OperatorReplied(conversation_id="c1", awaiting_customer=True)
 
-    [breached] = _decoded(w.apply(0, *_record(awaiting, T0 + timedelta(hours=5))))  # Monday 15:00
+    [breached, paused] = _decoded(w.apply(0, *_record(awaiting, T0 + timedelta(hours=5))))  # Monday 15:00
 
     assert isinstance(breached, events_pb2.SlaBreached)
     assert breached.metric == events_pb2.SLA_METRIC_RESOLUTION
     assert breached.deadline.ToDatetime(UTC) == T0 + timedelta(hours=2)  # 12:00 in Rome
+    assert isinstance(paused, events_pb2.SlaClockPaused)
+    assert (paused.state, paused.elapsed.ToTimedelta()) == ("awaiting_customer", timedelta(hours=4))
     tick = _record(events_pb2.SlaTick(), T0 + timedelta(days=2), tenant="*")
     assert w.apply(0, *tick) == []  # paused: nothing fires
     w.apply(0, *_record(_message("c1"), T0 + timedelta(days=2)))
@@ -286,7 +307,7 @@ def _emitted(history: list[tuple[str, Message, datetime]], timely: bool) -> list
 def _worker_lifecycles(emitted: list[Message]) -> dict[tuple[str, int], list[tuple[list[datetime], str]]]:
     lives: dict[tuple[str, int], list[tuple[list[datetime], str]]] = {}
     for event in emitted:
-        if isinstance(event, events_pb2.SlaWarning):
+        if isinstance(event, events_pb2.SlaWarning | events_pb2.SlaClockPaused | events_pb2.SlaClockResumed):
             continue
         key = (event.conversation_id, event.metric)  # type: ignore[attr-defined]
         if isinstance(event, events_pb2.SlaClockStarted):
