@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from pronto.auth import TokenAuthenticator, Unauthenticated
 from pronto.channels import NAMES
@@ -22,6 +22,7 @@ from pronto.ops import ops_router
 from pronto.security_headers import SecurityHeaders
 from services.query.domain import conversation, operator
 from services.query.domain.entries import Doc
+from services.query.domain.sla_view import with_glance
 from services.query.store.port import MAX_PAGE, ConversationQuery, OperatorQuery, ReportQuery, Store
 
 ChannelName = Literal[NAMES]  # type: ignore[valid-type]
@@ -74,21 +75,43 @@ class FirstResponse(BaseModel):
     seconds: float
 
 
+class Pause(BaseModel):
+    # When it stopped counting, and when it counted again (None while paused).
+    from_: datetime = Field(alias="from")
+    to: datetime | None = None
+    # What paused it: pending, on_hold, awaiting_customer (a reply marked so).
+    state: str
+    reason: str = ""
+    # What resumed it: open (the operator) or customer_wrote.
+    resumed_by: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class Clock(BaseModel):
-    # switched_off: the conversation's new tier has no target for this clock (SlaClockRetargeted).
-    state: Literal["running", "at_risk", "breached", "met", "missed", "switched_off"]
+    # switched_off: the conversation's new tier has no target for this clock (SlaClockRetargeted);
+    # paused: a pause state or a reply awaiting the customer stopped it (see ``pauses``). breached is
+    # also shown at once for a running clock whose deadline has passed.
+    state: Literal["running", "at_risk", "breached", "paused", "met", "missed", "switched_off"]
     target_s: float | None = None
     started_at: datetime | None = None
     warn_at: datetime | None = None
     deadline: datetime | None = None
     business_time: bool | None = None
     elapsed_s: float | None = None
+    pauses: list[Pause] = []
+    # Computed when asked: wall-clock seconds to the deadline while it counts (overrun_s once past
+    # it); while paused, what is left of the target in the clock's own (business or calendar) time.
+    time_left_s: float | None = None
+    overrun_s: float | None = None
 
 
 class ConversationSummary(BaseModel):
     conversation_id: str
     channel: str
     status: Status
+    # Whom it waits on, as the operator set it: open, pending (the customer), on_hold (a third party).
+    state: str = "open"
     customer: Customer | None
     language: str
     subject: str
@@ -264,7 +287,8 @@ def create_app(
             raise _invalid("since", "since must not be after until", str(since))
         query = ConversationQuery(shop, channel, status, operator_id, _utc(since), _utc(until), limit, offset)
         page = await store.conversations(query)
-        items = [ConversationSummary(**d) for d in page.items]
+        now = today()
+        items = [ConversationSummary(**with_glance(d, now)) for d in page.items]
         return ConversationPage(
             items=items,
             total=page.total,
@@ -282,7 +306,7 @@ def create_app(
         doc = await store.get("conversations", conversation.document_id(shop, conversation_id))
         if doc is None:
             raise HTTPException(404, f"no conversation {conversation_id!r} in this shop")
-        return Conversation(**doc)
+        return Conversation(**with_glance(doc, today()))
 
     @router.get("/operators")
     async def list_operators(

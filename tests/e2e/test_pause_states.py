@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, timedelta
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def _email(conversation: str, text: str) -> events_pb2.MessageReceived:
     )
 
 
-async def _sla(running: Running, conversation: str, expect: int) -> list[object]:
+async def _sla(running: Running, conversation: str, expect: int) -> list[Any]:
     records = await read_records(
         running.bootstrap_servers,
         topics.SLA.name,

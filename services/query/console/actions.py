@@ -20,6 +20,14 @@ STATUSES = {
 }
 
 
+# The console's names of a conversation's states (issue #21); "open" is the console's "reopen".
+STATES = {
+    "open": events_pb2.CONVERSATION_STATE_OPEN,
+    "pending": events_pb2.CONVERSATION_STATE_PENDING,
+    "on_hold": events_pb2.CONVERSATION_STATE_ON_HOLD,
+}
+
+
 class OperatorActions:
     def __init__(self, target: str, tokens: dict[str, SecretStr]) -> None:
         self._target = target
@@ -43,6 +51,19 @@ class OperatorActions:
             conversation_id=conversation_id, operator_id=operator_id, idempotency_key=key
         )
         await self._call(tenant, lambda c: c.operators.ResolveConversation(request, metadata=c.metadata))
+
+    async def set_state(
+        self, tenant: str, operator_id: str, conversation_id: str, state: str, reason: str, key: str
+    ) -> None:
+        """Pending, on hold, or open again; ``key`` makes a retried click the same event."""
+        request = operator_pb2.SetConversationStateRequest(
+            conversation_id=conversation_id,
+            operator_id=operator_id,
+            state=STATES[state],
+            reason=reason,
+            idempotency_key=key,
+        )
+        await self._call(tenant, lambda c: c.operators.SetConversationState(request, metadata=c.metadata))
 
     async def _call(self, tenant: str, call: Callable[[ProntoClient], Awaitable[Any]]) -> None:
         token = self._tokens.get(tenant)

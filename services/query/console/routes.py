@@ -27,6 +27,7 @@ from services.query.console.changes import Changes
 from services.query.console.tickets import TICKET_LIFETIME_S, Tickets
 from services.query.domain import conversation
 from services.query.domain.entries import Doc
+from services.query.domain.sla_view import with_glance
 from services.query.store.port import ConversationQuery, OperatorQuery, Page, ReportQuery, Store
 
 STATIC = Path(__file__).parent / "static"
@@ -47,6 +48,13 @@ class Resolution(BaseModel):
 class Reply(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
     # The page's id of this reply: sent again after a lost answer, it is still one reply.
+    key: str = Field(min_length=8, max_length=64)
+
+
+class StateChange(BaseModel):
+    # open (the console's "reopen"), pending (waiting on the customer), on_hold (on a third party).
+    state: Literal["open", "pending", "on_hold"]
+    reason: str = Field(default="", max_length=500)
     key: str = Field(min_length=8, max_length=64)
 
 
@@ -143,7 +151,7 @@ def install(
                 "queue": wallboard.queue(waiting, not_routed.total + queued.total, now),
                 "operators": wallboard.operators(staff, stats),
                 "compliance": wallboard.compliance(window, daily, objective),
-                "attention": wallboard.attention(waiting + assigned),
+                "attention": wallboard.attention(waiting + assigned, now),
                 "decisions": wallboard.decisions(await listed(tenant)),
             }
         )
@@ -156,14 +164,15 @@ def install(
         assert operator_id is not None
         profile = await store.get("operators", f"{tenant}/{operator_id}")
         mine = await listed(tenant, status="assigned", operator_id=operator_id)
+        now = clock()
         full = [await store.get("conversations", d["_id"]) for d in mine]
         return jsonable_encoder(  # type: ignore[no-any-return]
             {
                 "operator_id": operator_id,
                 "name": (profile or {}).get("display_name") or operator_id,
                 "status": (profile or {}).get("status", "offline"),
-                "conversations": [_conversation(d) for d in full if d is not None],
-                "now": clock(),
+                "conversations": [_conversation(with_glance(d, now)) for d in full if d is not None],
+                "now": now,
             }
         )
 
@@ -194,6 +203,16 @@ def install(
         assert caller.operator_id is not None
         await actions.resolve(caller.tenant, caller.operator_id, conversation_id, body.key)
         return {"conversation_id": conversation_id}
+
+    @router.post("/me/conversations/{conversation_id}/state", status_code=202)
+    async def set_state(caller: OperatorCaller, conversation_id: str, body: StateChange) -> dict[str, str]:
+        """Pending, on hold or open again, without a reply: SLA pauses what the shop's policy says."""
+        await own(caller, conversation_id)
+        assert caller.operator_id is not None
+        await actions.set_state(
+            caller.tenant, caller.operator_id, conversation_id, body.state, body.reason, body.key
+        )
+        return {"conversation_id": conversation_id, "state": body.state}
 
     @router.post("/events/ticket", status_code=201)
     async def ticket(caller: AnyCaller) -> dict[str, Any]:
@@ -286,6 +305,15 @@ def _conversation(doc: Doc) -> dict[str, Any]:
             if e["type"] in ("message", "reply")
         ],
         "sla": running or (latest[1] | {"metric": latest[0]} if latest else None),
+        # Whom it waits on (open, pending, on_hold), and every clock at a glance with its pauses.
+        "state": doc.get("state", "open"),
+        "clocks": {
+            metric: {
+                k: clock.get(k)
+                for k in ("state", "deadline", "time_left_s", "overrun_s", "business_time", "pauses")
+            }
+            for metric, clock in doc["sla"].items()
+        },
     }
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.query.domain.entries import Doc
+from services.query.domain.sla_view import at_glance
 
 ATTENTION = ("at_risk", "breached")
 
@@ -85,11 +86,14 @@ def _below(compliance: float | None, objective: float) -> bool:
     return compliance is not None and compliance < objective
 
 
-def attention(open_docs: list[Doc]) -> list[dict[str, Any]]:
+def attention(open_docs: list[Doc], now: datetime) -> list[dict[str, Any]]:
+    """Clocks at risk or breached as of ``now``, by the query API's own computation (``at_glance``):
+    a deadline passed is breached before SLA's tick says so; a paused clock needs no one now."""
     rows = []
     for doc in open_docs:
-        for metric, clock in doc["sla"].items():
-            if clock.get("state") in ATTENTION:
+        for metric, stored in doc["sla"].items():
+            clock = at_glance(stored, now)
+            if clock["state"] in ATTENTION:
                 rows.append(
                     {
                         "conversation_id": doc["conversation_id"],
@@ -97,6 +101,8 @@ def attention(open_docs: list[Doc]) -> list[dict[str, Any]]:
                         "metric": metric,
                         "state": clock["state"],
                         "deadline": clock.get("deadline"),
+                        "time_left_s": clock["time_left_s"],
+                        "overrun_s": clock["overrun_s"],
                         "operator": (doc["operator"] or {}).get("name", ""),
                     }
                 )

@@ -47,10 +47,14 @@ CAUSAL_ORDER = {
             "sla_started",
             "sla_retargeted",
             "reply",
+            "state",
             "sla_warning",
             "sla_breached",
             "sla_met",
             "sla_missed",
+            # A pause follows the reply or state change that caused it, and a breach fired with it.
+            "sla_paused",
+            "sla_resumed",
             "resolved",
         )
     )
@@ -69,6 +73,9 @@ def summarise(tenant: str, conversation_id: str, entries: list[Doc]) -> Doc:
         "conversation_id": conversation_id,
         "channel": next((e["channel"] for e in timeline if e.get("channel")), "unknown"),
         "status": "new",
+        # Whom it waits on, as the operator set it: open (the shop), pending (the customer), on_hold
+        # (a third party); a customer's message opens it again.
+        "state": "open",
         "customer": None,
         "language": "",
         "subject": "",
@@ -128,6 +135,7 @@ def _message(doc: Doc, e: Doc) -> None:
         doc["operator"] = doc["resolved_at"] = doc["resolved_by"] = None
     if doc["status"] in ("new", "resolved"):
         doc["status"] = "waiting"
+    doc["state"] = "open"
 
 
 def _decided(doc: Doc, e: Doc) -> None:
@@ -184,6 +192,11 @@ def _resolved(doc: Doc, e: Doc) -> None:
     doc["resolved_by"] = e["operator_id"]
     doc["resolutions"] = [*doc["resolutions"], {"at": e["at"], "operator_id": e["operator_id"]}]
     doc["queue"] = None
+    doc["state"] = "open"
+
+
+def _state(doc: Doc, e: Doc) -> None:
+    doc["state"] = e["state"]
 
 
 def _sla(state: str) -> Any:
@@ -199,6 +212,10 @@ def _sla(state: str) -> Any:
                 "deadline": e["deadline"],
                 "business_time": e["business_time"],
                 "elapsed_s": None,
+                # Each pause: from, to (None while it lasts), the state that caused it, the reason.
+                "pauses": [],
+                "warned": False,
+                "breached": False,
             }
         elif state in ("met", "missed"):
             clock |= {"state": state, "elapsed_s": e["elapsed_s"], "target_s": e["target_s"]}
@@ -209,8 +226,32 @@ def _sla(state: str) -> Any:
             clock |= {k: e[k] for k in ("target_s", "warn_at", "deadline", "business_time")}
             if e["switched_off"]:
                 clock["state"] = "switched_off"
+        elif state == "paused":
+            if clock.get("state") in (None, "met", "missed", "switched_off"):
+                return
+            pause = {"from": e["at"], "to": None, "state": e["state"], "reason": e["reason"]}
+            clock |= {"state": "paused", "elapsed_s": e["elapsed_s"], "deadline": None, "warn_at": None}
+            clock["pauses"] = [*clock.get("pauses", []), pause]
+        elif state == "resumed":
+            if clock.get("state") != "paused":
+                return
+            pauses = [dict(p) for p in clock.get("pauses", [])]
+            if pauses and pauses[-1]["to"] is None:
+                pauses[-1] |= {"to": e["at"], "resumed_by": e["state"]}
+            again = "breached" if clock.get("breached") else "at_risk" if clock.get("warned") else "running"
+            clock |= {
+                "state": again,
+                "elapsed_s": e["elapsed_s"],
+                "deadline": e["deadline"],
+                "warn_at": e["warn_at"],
+                "pauses": pauses,
+            }
         elif clock.get("state") not in ("met", "missed"):
-            clock |= {"state": state, "deadline": e["deadline"]}
+            # A warning or breach fired with a pause (no tick saw it pass) leaves the clock paused.
+            breached = clock.get("breached", False) or state == "breached"
+            clock |= {"warned": True, "breached": breached}
+            if clock.get("state") != "paused":
+                clock |= {"state": "breached" if breached else state, "deadline": e["deadline"]}
         doc["sla"] = {**doc["sla"], metric: clock}
 
     return step
@@ -229,10 +270,13 @@ _STEPS = {
     "reassigned": _reassigned,
     "reply": _reply,
     "resolved": _resolved,
+    "state": _state,
     "sla_started": _sla("running"),
     "sla_retargeted": _sla("retargeted"),
     "sla_warning": _sla("at_risk"),
     "sla_breached": _sla("breached"),
     "sla_met": _sla("met"),
     "sla_missed": _sla("missed"),
+    "sla_paused": _sla("paused"),
+    "sla_resumed": _sla("resumed"),
 }

@@ -166,6 +166,15 @@ def _resolved(p: events_pb2.ConversationResolved) -> Doc:
     return {"type": "resolved", "operator_id": p.operator_id, "resolution": p.resolution}
 
 
+def _state(p: events_pb2.ConversationStateChanged) -> Doc:
+    return {
+        "type": "state",
+        "state": enum_name(events_pb2.ConversationState, p.state, "CONVERSATION_STATE_"),
+        "operator_id": p.operator_id,
+        "reason": p.reason,
+    }
+
+
 def _sla(kind: str, p: Any) -> Doc:
     entry: Doc = {"type": f"sla_{kind}", "metric": metric_name(p.metric), "channel": channel_name(p.channel)}
     if kind == "started":
@@ -185,6 +194,16 @@ def _sla(kind: str, p: Any) -> Doc:
             "tier": enum_name(common_pb2.CustomerTier, p.tier, "CUSTOMER_TIER_"),
             "switched_off": p.switched_off,
         }
+    elif kind == "paused":
+        entry |= {"elapsed_s": _seconds(p.elapsed), "state": p.state, "reason": p.reason}
+    elif kind == "resumed":
+        entry |= {
+            "elapsed_s": _seconds(p.elapsed),
+            "warn_at": _time(p.warn_at),
+            "deadline": _time(p.deadline),
+            "state": p.state,
+            "reason": p.reason,
+        }
     elif kind in ("warning", "breached"):
         entry |= {"deadline": _time(p.deadline)}
     else:
@@ -201,6 +220,9 @@ _TIMELINE: dict[type, Callable[[Any], Doc]] = {
     events_pb2.ConversationReassigned: _reassigned,
     events_pb2.OperatorReplied: _replied,
     events_pb2.ConversationResolved: _resolved,
+    events_pb2.ConversationStateChanged: _state,
+    events_pb2.SlaClockPaused: lambda p: _sla("paused", p),
+    events_pb2.SlaClockResumed: lambda p: _sla("resumed", p),
     events_pb2.SlaClockStarted: lambda p: _sla("started", p),
     events_pb2.SlaClockRetargeted: lambda p: _sla("retargeted", p),
     events_pb2.SlaWarning: lambda p: _sla("warning", p),

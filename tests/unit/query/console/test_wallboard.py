@@ -80,9 +80,24 @@ def test_attention_lists_breaches_first_then_the_nearest_deadlines() -> None:
         }
 
     rows = wallboard.attention(
-        [doc("a", "at_risk", 60), doc("b", "breached", -30), doc("c", "running", 5), doc("d", "at_risk", 10)]
+        [doc("a", "at_risk", 60), doc("b", "breached", -30), doc("c", "running", 5), doc("d", "at_risk", 10)],
+        NOW,
     )
     assert [r["conversation_id"] for r in rows] == ["b", "d", "a"]
+
+
+def test_attention_counts_at_read_time_a_passed_deadline_breached_and_a_paused_clock_not_at_all() -> None:
+    """Issue #21, item 4: the wallboard's "at risk" is the query API's own computation."""
+    late = {"state": "running", "deadline": NOW - timedelta(seconds=90)}
+    paused = {"state": "paused", "deadline": None, "target_s": 600.0, "elapsed_s": 590.0}
+    docs = [
+        {"conversation_id": cid, "channel": "email", "operator": None, "sla": {"resolution": clock}}
+        for cid, clock in (("late", late), ("paused", paused))
+    ]
+
+    [row] = wallboard.attention(docs, NOW)
+
+    assert (row["conversation_id"], row["state"], row["overrun_s"]) == ("late", "breached", 90.0)
 
 
 def test_console_tokens_name_a_supervisor_or_one_operator() -> None:
