@@ -154,6 +154,21 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
         assert loaded_at(driver) == first_load, "the page was reloaded"
         screenshot(driver, "operator-reply-clock-stopped")
 
+        # On hold (issue #21): the resolution clock pauses with its budget shown; Reopen runs it again.
+        def clocks_text(d: WebDriver) -> str:
+            return str(d.find_element(By.CSS_SELECTOR, ".conversation .clocks").text)
+
+        driver.find_element(By.CSS_SELECTOR, ".conversation button[data-state=on_hold]").click()
+        wait.until(lambda d: "Resolution: paused (on hold)" in clocks_text(d))
+        assert "State: on hold" in clocks_text(driver)
+        assert re.search(r"Resolution: paused \(on hold\) since .+, 29 min \d+ s left", clocks_text(driver))
+        screenshot(driver, "operator-on-hold-clock-paused")
+        driver.find_element(By.CSS_SELECTOR, ".conversation button[data-state=open]").click()
+        wait.until(lambda d: re.search(r"Resolution: (running|at risk), .* left · 1 pause", clocks_text(d)))
+        driver.execute_script(
+            "arguments[0].focus()", driver.find_element(By.CSS_SELECTOR, ".conversation button[type=submit]")
+        )
+
         # Resolve, by keyboard too: Tab on from Send. The conversation leaves the list.
         driver.switch_to.active_element.send_keys(Keys.TAB)
         assert driver.switch_to.active_element.text == "Resolve"

@@ -28,6 +28,11 @@ const TEXT = {
     inReplyTo: (what) => `↩ in reply to ${what}`, changes: (what) => `✎ changes ${what}`,
     forwarded: "⤷ forwarded", asksAbout: (sku) => `🛍 about product ${sku}`,
     fromAd: (what) => `from ad: ${what}`, referredBy: (what) => `came from: ${what}`,
+    paused: "paused", pending: "pending", on_hold: "on hold", open: "open", awaiting_customer: "awaiting the customer",
+    setPending: "Pending", setOnHold: "On hold", reopen: "Reopen", waitingOn: (st) => `State: ${st}`,
+    clockLeft: (m, st, s) => `${m}: ${st}, ${s} left`, clockLate: (m, st, s) => `${m}: ${st}, ${s} over`,
+    clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `paused (${st}${why ? `: ${why}` : ""}) since ${at}`,
+    pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`),
   },
   it: {
     console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
@@ -55,6 +60,11 @@ const TEXT = {
     inReplyTo: (what) => `↩ in risposta a ${what}`, changes: (what) => `✎ modifica ${what}`,
     forwarded: "⤷ inoltrato", asksAbout: (sku) => `🛍 sul prodotto ${sku}`,
     fromAd: (what) => `da annuncio: ${what}`, referredBy: (what) => `arrivato da: ${what}`,
+    paused: "in pausa", pending: "in attesa del cliente", on_hold: "sospesa", open: "aperta", awaiting_customer: "in attesa del cliente",
+    setPending: "In attesa del cliente", setOnHold: "Sospendi", reopen: "Riapri", waitingOn: (st) => `Stato: ${st}`,
+    clockLeft: (m, st, s) => `${m}: ${st}, mancano ${s}`, clockLate: (m, st, s) => `${m}: ${st}, oltre di ${s}`,
+    clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `in pausa (${st}${why ? `: ${why}` : ""}) dalle ${at}`,
+    pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`),
   },
 };
 
@@ -162,9 +172,27 @@ function slaText(sla, now) {
   if (!sla) return t("noClock");
   const metric = t(sla.metric);
   if (sla.state === "met" || sla.state === "missed") return t("slaStopped", metric, t(sla.state));
+  if (!sla.deadline) return t("clockDone", metric, t(sla.state)); // paused, or switched off
   const left = (new Date(sla.deadline) - now) / 1000;
   return left >= 0 ? t("slaLeft", metric, duration(left)) : t("slaLate", metric, duration(-left));
 }
+
+// Every clock at a glance, one line each: state, time left or over (counted down between updates
+// while it runs; a paused clock's budget stands still), and its open pause with the reason.
+function clocksText(clocks, now, fetchedAt) {
+  return Object.entries(clocks || {}).map(([metric, c]) => {
+    const name = t(metric);
+    if (!["running", "at_risk", "breached", "paused"].includes(c.state)) return t("clockDone", name, t(c.state));
+    const passed = c.state === "paused" ? 0 : (now - fetchedAt) / 1000;
+    const left = c.time_left_s != null ? c.time_left_s - passed : -(c.overrun_s || 0) - passed;
+    const open = (c.pauses || []).find((p) => !p.to);
+    const what = open ? t("pausedSince", t(open.state), clock(open.from), open.reason) : t(c.state);
+    const count = (c.pauses || []).length > (open ? 1 : 0) ? ` · ${t("pausesCount", c.pauses.length)}` : "";
+    return (left >= 0 ? t("clockLeft", name, what, duration(left)) : t("clockLate", name, what, duration(-left))) + count;
+  }).join(" · ");
+}
+
+const clocksLine = (c, now) => `${t("waitingOn", t(c.state || "open"))} · ${clocksText(c.clocks, now, new Date(state.data.now))}`;
 
 function renderOperator(me) {
   $("#operator-name").textContent = me.name;
@@ -191,6 +219,12 @@ function updateCard(card, c, now) {
   sla.className = `sla ${c.sla?.state === "breached" ? "bad" : c.sla?.state === "at_risk" ? "warn" : ""}`;
   sla.dataset.state = c.sla?.state || "none";
   sla.textContent = slaText(c.sla, now);
+  const clocks = card.querySelector(".clocks");
+  clocks.textContent = clocksLine(c, now);
+  for (const button of card.querySelectorAll("button.state-action")) {
+    button.textContent = t(button.dataset.label);
+    button.setAttribute("aria-pressed", String(button.dataset.state === (c.state || "open")));
+  }
   const referral = card.querySelector(".referral");
   referral.textContent = referralText(c.referral);
   referral.hidden = !referral.textContent;
@@ -238,6 +272,8 @@ function conversationCard(c) {
   sla.className = "sla";
   const referral = document.createElement("p");
   referral.className = "referral";
+  const clocks = document.createElement("p");
+  clocks.className = "clocks";
   const list = document.createElement("ol");
   const form = document.createElement("form");
   const id = `reply-${c.conversation_id}`;
@@ -251,7 +287,25 @@ function conversationCard(c) {
   const resolve = document.createElement("button");
   resolve.type = "button";
   resolve.className = "secondary";
-  form.append(label, area, send, resolve);
+  // Pending (waiting on the customer), on hold (on a third party), open again: no reply is sent.
+  const states = [["pending", "setPending"], ["on_hold", "setOnHold"], ["open", "reopen"]].map(([value, label]) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "state-action";
+    button.dataset.state = value;
+    button.dataset.label = label;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      button.dataset.key ||= newKey(); // a second click is the same change
+      try {
+        await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/state`, { method: "POST", body: JSON.stringify({ state: value, key: button.dataset.key }) });
+        delete button.dataset.key;
+        showError("");
+      } catch (error) { showError(error); } finally { button.disabled = false; }
+    });
+    return button;
+  });
+  form.append(label, area, send, resolve, ...states);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     send.disabled = true;
@@ -273,7 +327,7 @@ function conversationCard(c) {
       $("#operator-title").focus();
     } catch (error) { showError(error); resolve.disabled = false; }
   });
-  card.append(title, referral, sla, list, form);
+  card.append(title, referral, sla, clocks, list, form);
   return card;
 }
 
@@ -359,6 +413,8 @@ setInterval(() => {
   for (const c of state.data.conversations) {
     const line = document.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"] .sla`);
     if (line) line.textContent = slaText(c.sla, now);
+    const clocks = document.querySelector(`.conversation[data-conversation="${CSS.escape(c.conversation_id)}"] .clocks`);
+    if (clocks) clocks.textContent = clocksLine(c, now);
   }
 }, 1000);
 
