@@ -73,6 +73,14 @@ VALID: dict[str, tuple[Message, tuple[str, ...]]] = {
         operator_pb2.ResolveConversationRequest(conversation_id="fuzz-conversation", operator_id="ada"),
         (),
     ),
+    "SetConversationState": (
+        operator_pb2.SetConversationStateRequest(
+            conversation_id="fuzz-conversation",
+            operator_id="ada",
+            state=events_pb2.CONVERSATION_STATE_PENDING,
+        ),
+        (),
+    ),
 }
 
 

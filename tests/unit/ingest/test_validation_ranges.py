@@ -18,6 +18,7 @@ from services.ingest.validation import (
     publish_problems,
     reply_problems,
     resolve_problems,
+    state_problems,
     status_problems,
     time_problems,
 )
@@ -109,6 +110,12 @@ def _resolve() -> operator_pb2.ResolveConversationRequest:
     return operator_pb2.ResolveConversationRequest(conversation_id="c-1", operator_id="op-7")
 
 
+def _state() -> operator_pb2.SetConversationStateRequest:
+    return operator_pb2.SetConversationStateRequest(
+        conversation_id="c-1", operator_id="op-7", state=events_pb2.CONVERSATION_STATE_ON_HOLD
+    )
+
+
 def _publish() -> ingest_pb2.PublishRequest:
     event = message("conv-1", 1, topic_hints=[common_pb2.SUPPORT_TOPIC_ORDERS])
     event.sender.tier = common_pb2.CUSTOMER_TIER_GOLD
@@ -122,6 +129,7 @@ REQUESTS: dict[str, tuple[Callable[[], Message], Callable[[Any], list[str]]]] = 
     "PostReplyRequest": (_reply, reply_problems),
     "UpdateOperatorProfileRequest": (_profile, profile_problems),
     "ResolveConversationRequest": (_resolve, resolve_problems),
+    "SetConversationStateRequest": (_state, state_problems),
 }
 
 
@@ -157,5 +165,6 @@ def test_every_enum_in_a_request_refuses_a_value_it_does_not_know(name: str) -> 
         "PublishRequest": 4,  # channel, sender.tier, kind, topic_hints
         "UpdateOperatorProfileRequest": 2,  # profile.topics, profile.capacities[0].channel
         "SetOperatorStatusRequest": 1,
+        "SetConversationStateRequest": 1,
     }
     assert len(paths) == expected.get(name, 0), paths
