@@ -5,6 +5,7 @@ them; each pause and resume is an output carrying the state and the reason."""
 from __future__ import annotations
 
 import itertools
+import pickle
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -281,3 +282,25 @@ def test_pause_states_count_only_the_running_spans_over_special_days_and_dst(
     # No tick ran, so only the count decides (a breach fired at a pause needs the count past the target).
     stopped = [o for o in clocks.resolved(end) if isinstance(o, Stopped) and o.metric is Metric.RESOLUTION]
     assert stopped == [Stopped(Metric.RESOLUTION, counted, target, met=counted <= target.duration)]
+
+
+def test_clocks_and_policies_from_a_snapshot_older_than_pause_states_still_work() -> None:
+    """Snapshots pickle the partition state: objects written before ``paused_by``, ``state`` and
+    ``pause_states`` existed lack them, and must read the defaults (a clock paused then was paused
+    by a reply awaiting the customer, which the customer's message resumes)."""
+    clocks = ConversationClocks("c1", "email")
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
+    clocks.operator_replied(rome(2026, 11, 23, 10, 30), awaiting_customer=True, policy=POLICY)
+    old_policy = Policy(calendar=OFFICE, response={"email": RESPONSE}, resolution={"email": RESOLUTION})
+    del clocks.__dict__["state"]
+    for clock in clocks.clocks.values():
+        del clock.__dict__["paused_by"]
+    object.__delattr__(old_policy, "pause_states")
+    clocks, old_policy = pickle.loads(pickle.dumps((clocks, old_policy)))
+
+    assert old_policy.pauses("pending") == frozenset({Metric.RESOLUTION})
+    assert clocks.state == "open"
+    resumed = clocks.customer_wrote(rome(2026, 11, 23, 11, 0), old_policy)
+    assert [(type(o), o.metric, o.elapsed) for o in resumed if isinstance(o, Resumed)] == [
+        (Resumed, Metric.RESOLUTION, timedelta(minutes=30))
+    ]
