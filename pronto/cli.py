@@ -41,6 +41,7 @@ def _enum_choices(enum: Any, prefix: str) -> dict[str, Any]:
 
 CHANNELS = _enum_choices(common_pb2.Channel, "CHANNEL_")
 STATUSES = _enum_choices(events_pb2.OperatorStatus, "OPERATOR_STATUS_")
+CONVERSATION_STATES = _enum_choices(events_pb2.ConversationState, "CONVERSATION_STATE_")
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -127,6 +128,19 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return asyncio.run(_call(args, lambda c, md: c.operators.PostReply(request, metadata=md, timeout=30)))
 
 
+def cmd_state(args: argparse.Namespace) -> int:
+    request = operator_pb2.SetConversationStateRequest(
+        conversation_id=args.conversation,
+        operator_id=args.operator,
+        state=CONVERSATION_STATES[args.state],
+        reason=args.reason,
+        idempotency_key=args.key,
+    )
+    return asyncio.run(
+        _call(args, lambda c, md: c.operators.SetConversationState(request, metadata=md, timeout=30))
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pronto.demo.run import DemoOptions, run_demo
 
@@ -199,6 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument("text")
     grpc_options(reply)
     reply.set_defaults(run=cmd_reply)
+    conversation_state = operator.add_parser(
+        "state", help="set a conversation open, pending (waiting on the customer) or on hold (a third party)"
+    )
+    conversation_state.add_argument("conversation")
+    conversation_state.add_argument("operator")
+    conversation_state.add_argument("state", choices=sorted(CONVERSATION_STATES))
+    conversation_state.add_argument("--reason", default="")
+    grpc_options(conversation_state)
+    conversation_state.set_defaults(run=cmd_state)
 
     demo = commands.add_parser("demo", help="run the whole system on the embedded broker with demo traffic")
     demo.add_argument("--duration", type=_positive, default=None, help="seconds; ends with a summary")

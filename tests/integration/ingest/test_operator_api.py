@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from pronto import envelope, topics
 from pronto.broker.embedded import EmbeddedBroker
+from pronto.cli import build_parser
 from pronto.kafka.reader import header, read_records
 from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2, operator_pb2, operator_pb2_grpc
@@ -293,3 +295,24 @@ async def test_conversation_states_over_grpc_and_rest(ingest: IngestService, bro
             conversation_id=f"c-{run}", operator_id=f"op-{run}", state=events_pb2.CONVERSATION_STATE_PENDING
         ),
     ]
+
+
+def test_the_command_line_sets_a_conversation_on_hold(ingest: IngestService, broker: EmbeddedBroker) -> None:
+    run = uuid.uuid4().hex[:8]
+    server = ["--target", ingest.grpc_target, "--token", TOKENS["shop-a"]]
+    args = build_parser().parse_args(
+        ["operator", "state", f"c-{run}", f"op-{run}", "on_hold", "--reason", "supplier", *server]
+    )
+
+    assert args.run(args) == 0
+    [record] = asyncio.run(
+        read_records(
+            broker.bootstrap_servers, topics.OUTBOUND.name, lambda r: r.key == f"c-{run}".encode(), expect=1
+        )
+    )
+    assert envelope.decode(record.headers, record.value).payload == events_pb2.ConversationStateChanged(
+        conversation_id=f"c-{run}",
+        operator_id=f"op-{run}",
+        state=events_pb2.CONVERSATION_STATE_ON_HOLD,
+        reason="supplier",
+    )
