@@ -73,6 +73,9 @@ async def test_a_policy_the_worker_cannot_use_is_refused_naming_the_field(sla: S
         # Open on Sundays only, and every Sunday of two years closed one by one: no closure is long,
         # yet the calendar as a whole never opens for a year.
         "calendar": json.dumps({"hours": {"sun": ["00:00-24:00"]}, "closures": SUNDAYS_CLOSED}).encode(),
+        # Pause states (issue #21): a state or metric it does not know.
+        "pause_states": json.dumps({"pause_states": {"waiting": ["resolution"]}}).encode(),
+        "pause_states ": json.dumps({"pause_states": {"on_hold": ["first_reply"]}}).encode(),
     }
     for field, body in refused.items():
         status, answer = await _put(sla, body)
