@@ -32,7 +32,7 @@ const TEXT = {
     setPending: "Pending", setOnHold: "On hold", reopen: "Reopen", waitingOn: (st) => `State: ${st}`,
     clockLeft: (m, st, s) => `${m}: ${st}, ${s} left`, clockLate: (m, st, s) => `${m}: ${st}, ${s} over`,
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `paused (${st}${why ? `: ${why}` : ""}) since ${at}`,
-    pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`),
+    pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`), left: (s) => `${s} left`, over: (s) => `${s} over`,
   },
   it: {
     console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
@@ -64,7 +64,7 @@ const TEXT = {
     setPending: "In attesa del cliente", setOnHold: "Sospendi", reopen: "Riapri", waitingOn: (st) => `Stato: ${st}`,
     clockLeft: (m, st, s) => `${m}: ${st}, mancano ${s}`, clockLate: (m, st, s) => `${m}: ${st}, oltre di ${s}`,
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `in pausa (${st}${why ? `: ${why}` : ""}) dalle ${at}`,
-    pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`),
+    pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`), left: (s) => `mancano ${s}`, over: (s) => `oltre di ${s}`,
   },
 };
 
@@ -160,7 +160,7 @@ function renderWallboard(board) {
     return [cell(channel(c.channel)), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
   });
   fill("#operators-table", board.operators, (o) => [cell(o.name), cell(t(o.status), o.status === "online" ? "good" : ""), cell(`${o.load} / ${o.capacity}`), cell(String(o.handled_today)), cell(duration(o.average_first_response_s))]);
-  fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(channel(a.channel)), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(clock(a.deadline)), cell(a.operator || t("none"))]);
+  fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(channel(a.channel)), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(`${clock(a.deadline)} (${a.overrun_s != null ? t("over", duration(a.overrun_s)) : t("left", duration(a.time_left_s || 0))})`), cell(a.operator || t("none"))]);
   fill("#decisions-table", board.decisions, (d) => {
     const what = d.type === "assigned" ? `${t("assigned")} ${d.operator_name || d.operator_id}` : `${t("queued")} ${d.position}${d.nobody_online ? `, ${t("nobodyOnline")}` : ""}`;
     const candidates = (d.candidates || []).map((c) => `${c.operator_id} ${c.score.toFixed(2)}: ${c.reason}`).join("; ");
