@@ -29,6 +29,13 @@ class ShopRules(BaseModel):
     sticky_hold_s: float = Field(default=0.0, ge=0, le=3600)
     # weighted, priority_then_age or sla_time_left: which waiting conversation is served first.
     queue_order: QueueOrder = QueueOrder.WEIGHTED
+    # Units of work an operator may hold across channels (null: no limit), and per operator id.
+    operator_cap: float | None = Field(default=None, ge=0)
+    operator_caps: dict[str, float] = {}
+    # Channel -> units one of its conversations costs (1 unless listed), e.g. {"phone": 3}.
+    channel_weights: dict[str, float] = {}
+    # Team -> open conversations its members may hold together (a team not listed: no limit).
+    team_limits: dict[str, int] = {}
 
     @model_validator(mode="after")
     def _hold_needs_sticky(self) -> Self:
@@ -36,8 +43,33 @@ class ShopRules(BaseModel):
             raise ValueError("sticky_hold_s: a hold for the previous operator needs sticky: true")
         return self
 
+    @model_validator(mode="after")
+    def _limits(self) -> Self:
+        for name, values in (
+            ("operator_caps", self.operator_caps),
+            ("channel_weights", self.channel_weights),
+            ("team_limits", self.team_limits),
+        ):
+            negative = sorted(k for k, v in values.items() if v < 0)
+            if negative:
+                raise ValueError(f"{name}: must not be negative, got {negative}")
+        unknown = set(self.channel_weights) - CHANNELS
+        if unknown:
+            known = sorted(CHANNELS)
+            raise ValueError(f"channel_weights: unknown channels {sorted(unknown)}; known: {known}")
+        return self
+
     def rules(self) -> Rules:
-        return Rules(self.fairness, self.sticky, timedelta(seconds=self.sticky_hold_s), self.queue_order)
+        return Rules(
+            self.fairness,
+            self.sticky,
+            timedelta(seconds=self.sticky_hold_s),
+            self.queue_order,
+            self.operator_cap,
+            dict(self.operator_caps),
+            dict(self.channel_weights),
+            dict(self.team_limits),
+        )
 
 
 class RoutingSettings(CommonSettings):

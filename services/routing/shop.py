@@ -105,9 +105,14 @@ class Shop:
         if event.id in self.seen.items:
             return []
         self.seen.put(event.id)
-        if self.routing.rules != self.policy.rules:
-            self.routing.configure(self.policy.rules)
         now = self.clock = max(self.clock or event.time, event.time)
+        if self.routing.rules != self.policy.rules:
+            drained = self.routing.configure(self.policy.rules, now)
+            if drained:
+                return self._emit(drained, event.id, now) + self._event(event, now)
+        return self._event(event, now)
+
+    def _event(self, event: Envelope, now: datetime) -> list[Emitted]:
         payload = event.payload
         if isinstance(payload, events_pb2.MessageReceived):
             return self._message(payload, event, now)

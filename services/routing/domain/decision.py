@@ -21,7 +21,8 @@ overload can be queried later without a decision event growing with the team.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, IntEnum
 
@@ -86,6 +87,17 @@ class Rules:
     # are online) before everyone eligible may take it; zero: no hold, they are only preferred.
     sticky_hold: timedelta = timedelta(0)
     queue_order: QueueOrder = QueueOrder.WEIGHTED
+    # Units of work an operator may hold across all channels (None: no limit), per operator where
+    # they differ; what one conversation of a channel costs in them (1 unless listed).
+    operator_cap: float | None = None
+    operator_caps: Mapping[str, float] = field(default_factory=dict)
+    channel_weights: Mapping[str, float] = field(default_factory=dict)
+    # Team -> open conversations its members may hold together, whatever room each has (a team not
+    # listed: no limit; 0: it takes none).
+    team_limits: Mapping[str, int] = field(default_factory=dict)
+
+    def cap_for(self, operator_id: str) -> float | None:
+        return self.operator_caps.get(operator_id, self.operator_cap)
 
 
 DEFAULT_RULES = Rules()
@@ -164,8 +176,12 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
         return "let it go unanswered before"
     if conversation.channel not in operator.capacities:
         return f"does not handle {conversation.channel}"
-    if operator.free(conversation.channel) <= 0:
+    if operator.room(conversation.channel) <= 0:
         return f"at capacity on {conversation.channel}"
+    if operator.team_full:
+        return f"team {operator.team} at its limit of open conversations"
+    if operator.free(conversation.channel) <= 0:
+        return f"at their cap of {operator.cap:g} units across channels"
     language = conversation.language
     falls_back = level >= Level.FALLBACK_LANGUAGE and FALLBACK_LANGUAGE in operator.languages
     if language and language not in operator.languages and not falls_back:
@@ -187,7 +203,7 @@ def fits(operator: Operator, conversation: Conversation) -> bool:
     channel = conversation.channel
     if operator.status is not Status.ONLINE or operator.id in conversation.excluded:
         return False
-    if operator.capacities.get(channel, 0) - operator.load.get(channel, 0) <= 0:
+    if operator.free(channel) <= 0:
         return False
     return skilled(operator, conversation, Level(conversation.level))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -30,16 +32,39 @@ class Operator:
     idle_since: datetime | None = None
     # When the operator last got a conversation (coming online does not count): round robin.
     last_assigned: datetime | None = None
+    # Limits beyond the channel's capacity, set from the shop's rules (``TenantRouting``): units of
+    # work across all channels (None: no limit), what one conversation of a channel costs in them
+    # (1 unless listed), and whether the operator's team is at its limit of open conversations.
+    cap: float | None = None
+    weights: Mapping[str, float] = field(default_factory=dict)
+    team_full: bool = False
 
     # Share of the whole capacity in use, computed once: ranking reads it for every decision.
     ratio: float = field(init=False, repr=False, compare=False)
+    # Units of ``cap`` in use.
+    units: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         capacity = sum(self.capacities.values())
         object.__setattr__(self, "ratio", sum(self.load.values()) / capacity if capacity else 1.0)
+        used = sum(count * self.weights.get(channel, 1.0) for channel, count in self.load.items())
+        object.__setattr__(self, "units", used)
+
+    def room(self, channel: str) -> int:
+        """Free places on ``channel`` by its own capacity alone."""
+        return self.capacities.get(channel, 0) - self.load.get(channel, 0)
 
     def free(self, channel: str) -> int:
-        return self.capacities.get(channel, 0) - self.load.get(channel, 0)
+        """Conversations of ``channel`` the operator can still take: its capacity, within the cap
+        across channels and while their team is under its limit."""
+        room = self.room(channel)
+        if room <= 0 or self.team_full:
+            return min(room, 0)
+        if self.cap is not None:
+            weight = self.weights.get(channel, 1.0)
+            if weight > 0:
+                room = min(room, math.floor((self.cap - self.units) / weight + 1e-9))
+        return room
 
     def load_ratio(self) -> float:
         return self.ratio

@@ -82,29 +82,46 @@ class TenantRouting:
     rules: Rules = field(default_factory=Rules)
     # The candidates in ranking order, derived from ``operators``: not in snapshots, rebuilt on load.
     index: Index = field(default_factory=Index, compare=False, repr=False)
+    # Team -> open conversations its members hold, derived from ``operators`` like the index.
+    team_open: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(vars(self))
-        del state["index"]
+        del state["index"], state["team_open"]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         vars(self).update(state)
         self._rebuild()
 
-    def configure(self, rules: Rules) -> None:
-        """The shop's rules; a new fairness rule re-sorts the index."""
+    def configure(self, rules: Rules, now: datetime | None = None) -> list[Output]:
+        """The shop's rules; a new fairness rule re-sorts the index, new limits apply to every
+        operator at once and, with ``now``, drain the queue into the room a raised limit makes."""
         if rules == self.rules:
-            return
-        fairness_changed = rules.fairness is not self.rules.fairness
+            return []
+        before = self.rules
         self.rules = rules
-        if fairness_changed:
+        limits = (rules.operator_cap, rules.operator_caps, rules.channel_weights, rules.team_limits)
+        if limits != (before.operator_cap, before.operator_caps, before.channel_weights, before.team_limits):
             self._rebuild()
+            return self.drain(now) if now is not None else []
+        if rules.fairness is not before.fairness:
+            self._rebuild()
+        return []
 
     def _rebuild(self) -> None:
         rules = vars(self).get("rules")
-        self.index = Index(rules.fairness if isinstance(rules, Rules) else Rules().fairness)
+        rules = rules if isinstance(rules, Rules) else Rules()
+        self.index = Index(rules.fairness)
+        self.team_open = {}
         for operator in self.operators.values():
+            if operator.team:
+                self.team_open[operator.team] = self.team_open.get(operator.team, 0) + sum(
+                    operator.load.values()
+                )
+        for operator in list(self.operators.values()):
+            operator = self._limited(operator)
+            self.operators[operator.id] = operator
             self.index.put(operator)
 
     # ---------------------------------------------------------------- events in
@@ -387,8 +404,41 @@ class TenantRouting:
         return since + rules.sticky_hold
 
     def _set(self, operator: Operator) -> None:
+        previous = self.operators.get(operator.id)
+        operator = self._limited(operator)
         self.operators[operator.id] = operator
         self.index.put(operator)
+        self._count_team(previous, operator)
+
+    def _limited(self, operator: Operator) -> Operator:
+        """``operator`` with the shop's limits beyond their own capacity (``Rules``)."""
+        rules = self.rules
+        limits = (rules.cap_for(operator.id), rules.channel_weights, self._team_full(operator.team))
+        if (operator.cap, operator.weights, operator.team_full) == limits:
+            return operator
+        return replace(operator, cap=limits[0], weights=limits[1], team_full=limits[2])
+
+    def _team_full(self, team: str) -> bool:
+        limit = self.rules.team_limits.get(team) if team else None
+        return limit is not None and self.team_open.get(team, 0) >= limit
+
+    def _count_team(self, previous: Operator | None, operator: Operator) -> None:
+        """Keep each team's open conversations; a team crossing its limit re-lists its members, so
+        that none of them is offered more (or all of them are again) at once."""
+        teams = {operator.team} | ({previous.team} if previous else set())
+        if previous is not None and previous.team:
+            self.team_open[previous.team] -= sum(previous.load.values())
+        if operator.team:
+            self.team_open[operator.team] = self.team_open.get(operator.team, 0) + sum(operator.load.values())
+        for team in teams - {""}:
+            if team not in self.rules.team_limits:
+                continue
+            full = self._team_full(team)
+            for member in list(self.operators.values()):
+                if member.team == team and member.team_full != full:
+                    member = replace(member, team_full=full)
+                    self.operators[member.id] = member
+                    self.index.put(member)
 
     def _place(self, conversation: Conversation, now: datetime) -> list[Output]:
         decision = self.decide(conversation, now)

@@ -218,7 +218,8 @@ def test_a_reply_keeps_the_conversation_with_its_operator() -> None:
 def test_waiting_widens_the_match_step_by_step_each_an_event() -> None:
     shop = Shop(POLICY)
     online(shop, profile("ana", languages=("de",)))
-    shop.apply(event(profile("ola", languages=("pl",))))  # could serve it, but is offline: steps are waited out
+    # ola could serve it, but is offline: the steps are waited out.
+    shop.apply(event(profile("ola", languages=("pl",))))
     shop.apply(event(message("c1", language="pl"), 0.0))
 
     widened = [
@@ -361,7 +362,8 @@ def test_the_decision_log_keeps_the_best_of_many_operators_and_a_wait_the_first_
     # Only those who speak the language are counted as considered.
     assert assigned.candidates_considered == 14
     assert [c.operator_id[:2] for c in assigned.candidates] == ["on"] * 5
-    assert isinstance(widened, events_pb2.ConversationWidened) and widened.level == "ANY_TEAM"
+    assert isinstance(widened, events_pb2.ConversationWidened)
+    assert widened.level == "ANY_TEAM"
     assert isinstance(queued, events_pb2.ConversationQueued)
     assert queued.candidates_considered == 14
     assert [c.operator_id for c in queued.candidates] == [f"on{n:02}" for n in range(5)]
