@@ -118,7 +118,9 @@ class Shop:
             return self._message(payload, event, now)
         if isinstance(payload, events_pb2.OperatorProfileUpdated | events_pb2.OperatorStatusChanged):
             return self._operator(payload, event.id, now)
-        if isinstance(payload, events_pb2.OperatorReplied):
+        if isinstance(payload, events_pb2.OperatorReplied | events_pb2.ConversationStateChanged):
+            # Setting a conversation pending or on hold is the holder acting on it, like a reply:
+            # it must not be taken back from them for silence.
             self.routing.replied(payload.conversation_id, payload.operator_id)
             return []
         if isinstance(payload, events_pb2.ConversationResolved):

@@ -408,3 +408,21 @@ def test_a_channel_served_by_a_team_goes_to_others_only_at_the_last_widening() -
     out = shop.apply(event(events_pb2.RoutingTick(), 10.5))
     assert kinds(out) == ["ConversationWidened", "ConversationAssigned"]
     assert payloads(out)[1].level == "ANY_TEAM"  # type: ignore[attr-defined]
+
+
+def test_a_conversation_set_pending_by_its_operator_is_not_taken_back_for_silence() -> None:
+    """Pending and on hold are set without a reply (issue #21): routing took it back after the
+    channel's reply time as if the operator had gone silent."""
+    shop = Shop(POLICY)
+    online(shop, profile("ana"), profile("bea"))
+    shop.apply(event(message("c1"), 0.0))
+    holder = shop.routing.assigned["c1"].operator_id
+    pending = events_pb2.ConversationStateChanged(
+        conversation_id="c1", operator_id=holder, state=events_pb2.CONVERSATION_STATE_PENDING
+    )
+    shop.apply(event(pending, 1.0))
+
+    out = shop.apply(event(events_pb2.RoutingTick(), 3.0))  # past the 2 minutes to reply
+
+    assert "ConversationReassigned" not in kinds(out)
+    assert shop.routing.assigned["c1"].operator_id == holder
