@@ -181,7 +181,7 @@ async def test_a_second_client_is_answered_within_100_ms_while_a_64_mb_header_is
     attack = huge_header(64 * MIB)
     attack.port = port
     attacking = asyncio.create_task(attack.run())
-    probes = []
+    probes: list[tuple[int, float]] = []
     try:
         # Once the attacker is under way (or already refused), other clients must not wait for it:
         # one after the other, for as long as the attacker is sending or waiting for its answer
