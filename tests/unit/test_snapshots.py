@@ -125,7 +125,9 @@ def test_corrupt_or_truncated_bytes_are_unreadable(data: st.DataObject) -> None:
     state.seen.update((f"event-{n}", None) for n in range(100))
     good = snapshots.encode(state, **ATTRIBUTES, schema="s")
     frame = snapshot_pb2.PartitionSnapshot.FromString(good)
-    at = data.draw(st.integers(0, len(frame.state) - 1))
+    # Positions drawn within fixed bounds: the frame's length varies by a byte or two with the time
+    # it records, and hypothesis refuses a strategy whose bounds change between runs of one case.
+    at = data.draw(st.integers(0, 10**6)) % len(frame.state)
     damaged = bytearray(frame.state)
     damaged[at] ^= data.draw(st.integers(1, 255))
     frame.state = bytes(damaged)
@@ -133,7 +135,7 @@ def test_corrupt_or_truncated_bytes_are_unreadable(data: st.DataObject) -> None:
     with pytest.raises(SnapshotError):
         snapshots.read_header(frame.SerializeToString())
     with pytest.raises(SnapshotError):
-        snapshots.read_header(good[: data.draw(st.integers(0, len(good) - 1))])
+        snapshots.read_header(good[: data.draw(st.integers(0, 10**6)) % len(good)])
 
 
 class _Exploit:
