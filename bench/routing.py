@@ -71,7 +71,23 @@ def _message(conversation_id: str, index: int) -> events_pb2.MessageReceived:
 
 
 def _operators(count: int) -> list[Message]:
-    events: list[Message] = []
+    """`count` operators online, plus one Japanese speaker who never comes online.
+
+    The offline "ja-desk" makes Japanese servable in principle, so a Japanese customer waits in
+    the queue for them (routing only skips widening steps nobody could ever serve): the backlog
+    phase measures queueing, not an immediate fallback to English.
+    """
+    events: list[Message] = [
+        events_pb2.OperatorProfileUpdated(
+            operator_id="ja-desk",
+            display_name="Japanese desk (offline)",
+            languages=[events_pb2.LanguageSkill(language="ja", proficiency=5)],
+            capacities=[
+                events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_WEB_CHAT, max_concurrent=5),
+                events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_EMAIL, max_concurrent=5),
+            ],
+        )
+    ]
     for n in range(count):
         operator_id = f"op-{n:04}"
         languages = {LANGUAGES[n % len(LANGUAGES)], "en"}
@@ -275,7 +291,7 @@ async def measure(
             await asyncio.sleep(1 / rate)
         await reader
 
-        # A backlog: customers writing in a language nobody speaks wait (widening comes after minutes).
+        # A backlog: customers writing Japanese wait for the offline ja-desk (widening comes after minutes).
         queued_before = len(unassigned)
         started = time.perf_counter()
         for index in range(backlog):
