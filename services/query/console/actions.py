@@ -28,33 +28,41 @@ STATES = {
 }
 
 
+# What ingest wrote for an action: its event id, and whether it was a repeat of one already written.
+Written = dict[str, str | bool]
+
+
 class OperatorActions:
     def __init__(self, target: str, tokens: dict[str, SecretStr]) -> None:
         self._target = target
         self._tokens = tokens
 
-    async def set_status(self, tenant: str, operator_id: str, status: str) -> None:
+    async def set_status(self, tenant: str, operator_id: str, status: str) -> Written:
         request = operator_pb2.SetOperatorStatusRequest(
             operator_id=operator_id, status=STATUSES[status], reason="set in the console"
         )
-        await self._call(tenant, lambda c: c.operators.SetOperatorStatus(request, metadata=c.metadata))
+        return await self._call(tenant, lambda c: c.operators.SetOperatorStatus(request, metadata=c.metadata))
 
-    async def reply(self, tenant: str, operator_id: str, conversation_id: str, text: str, key: str) -> None:
+    async def reply(
+        self, tenant: str, operator_id: str, conversation_id: str, text: str, key: str
+    ) -> Written:
         """``key`` makes a resent reply (a retried click) the same event."""
         request = operator_pb2.PostReplyRequest(
             conversation_id=conversation_id, operator_id=operator_id, text=text, idempotency_key=key
         )
-        await self._call(tenant, lambda c: c.operators.PostReply(request, metadata=c.metadata))
+        return await self._call(tenant, lambda c: c.operators.PostReply(request, metadata=c.metadata))
 
-    async def resolve(self, tenant: str, operator_id: str, conversation_id: str, key: str) -> None:
+    async def resolve(self, tenant: str, operator_id: str, conversation_id: str, key: str) -> Written:
         request = operator_pb2.ResolveConversationRequest(
             conversation_id=conversation_id, operator_id=operator_id, idempotency_key=key
         )
-        await self._call(tenant, lambda c: c.operators.ResolveConversation(request, metadata=c.metadata))
+        return await self._call(
+            tenant, lambda c: c.operators.ResolveConversation(request, metadata=c.metadata)
+        )
 
     async def set_state(
         self, tenant: str, operator_id: str, conversation_id: str, state: str, reason: str, key: str
-    ) -> None:
+    ) -> Written:
         """Pending, on hold, or open again; ``key`` makes a retried click the same event."""
         request = operator_pb2.SetConversationStateRequest(
             conversation_id=conversation_id,
@@ -63,9 +71,11 @@ class OperatorActions:
             reason=reason,
             idempotency_key=key,
         )
-        await self._call(tenant, lambda c: c.operators.SetConversationState(request, metadata=c.metadata))
+        return await self._call(
+            tenant, lambda c: c.operators.SetConversationState(request, metadata=c.metadata)
+        )
 
-    async def _call(self, tenant: str, call: Callable[[ProntoClient], Awaitable[Any]]) -> None:
+    async def _call(self, tenant: str, call: Callable[[ProntoClient], Awaitable[Any]]) -> Written:
         token = self._tokens.get(tenant)
         if token is None:
             raise HTTPException(
@@ -73,7 +83,7 @@ class OperatorActions:
             )
         async with ProntoClient(self._target, token.get_secret_value()) as client:
             try:
-                await call(client)
+                answer = await call(client)
             except grpc.aio.AioRpcError as exc:
                 status = (
                     503
@@ -81,3 +91,4 @@ class OperatorActions:
                     else 422
                 )
                 raise HTTPException(status, f"ingest refused it: {exc.code().name}: {exc.details()}") from exc
+        return {"event_id": answer.event_id, "duplicate": answer.duplicate}

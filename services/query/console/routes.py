@@ -97,8 +97,8 @@ def install(
 ) -> None:
     app.state.console_auth = auth
     tickets = Tickets()
-    # The page's own API, not part of the query API's published schema.
-    router = APIRouter(prefix="/console/api", tags=["console"], include_in_schema=False)
+    # The page's own API, in the service's schema under "console" so that the fuzz suite reaches it.
+    router = APIRouter(prefix="/console/api", tags=["console"])
 
     async def listed(tenant: str, **filters: Any) -> list[Doc]:
         return (await paged(tenant, **filters)).items
@@ -185,34 +185,38 @@ def install(
         return doc
 
     @router.post("/me/status", status_code=202)
-    async def set_status(caller: OperatorCaller, change: StatusChange) -> dict[str, str]:
+    async def set_status(caller: OperatorCaller, change: StatusChange) -> dict[str, str | bool]:
         assert caller.operator_id is not None
-        await actions.set_status(caller.tenant, caller.operator_id, change.status)
-        return {"status": change.status}
+        written = await actions.set_status(caller.tenant, caller.operator_id, change.status)
+        return {"status": change.status} | written
 
     @router.post("/me/conversations/{conversation_id}/reply", status_code=202)
-    async def reply(caller: OperatorCaller, conversation_id: str, body: Reply) -> dict[str, str]:
+    async def reply(caller: OperatorCaller, conversation_id: str, body: Reply) -> dict[str, str | bool]:
         await own(caller, conversation_id)
         assert caller.operator_id is not None
-        await actions.reply(caller.tenant, caller.operator_id, conversation_id, body.text, body.key)
-        return {"conversation_id": conversation_id}
+        written = await actions.reply(caller.tenant, caller.operator_id, conversation_id, body.text, body.key)
+        return {"conversation_id": conversation_id} | written
 
     @router.post("/me/conversations/{conversation_id}/resolve", status_code=202)
-    async def resolve(caller: OperatorCaller, conversation_id: str, body: Resolution) -> dict[str, str]:
+    async def resolve(
+        caller: OperatorCaller, conversation_id: str, body: Resolution
+    ) -> dict[str, str | bool]:
         await own(caller, conversation_id)
         assert caller.operator_id is not None
-        await actions.resolve(caller.tenant, caller.operator_id, conversation_id, body.key)
-        return {"conversation_id": conversation_id}
+        written = await actions.resolve(caller.tenant, caller.operator_id, conversation_id, body.key)
+        return {"conversation_id": conversation_id} | written
 
     @router.post("/me/conversations/{conversation_id}/state", status_code=202)
-    async def set_state(caller: OperatorCaller, conversation_id: str, body: StateChange) -> dict[str, str]:
+    async def set_state(
+        caller: OperatorCaller, conversation_id: str, body: StateChange
+    ) -> dict[str, str | bool]:
         """Pending, on hold or open again, without a reply: SLA pauses what the shop's policy says."""
         await own(caller, conversation_id)
         assert caller.operator_id is not None
-        await actions.set_state(
+        written = await actions.set_state(
             caller.tenant, caller.operator_id, conversation_id, body.state, body.reason, body.key
         )
-        return {"conversation_id": conversation_id, "state": body.state}
+        return {"conversation_id": conversation_id, "state": body.state} | written
 
     @router.post("/events/ticket", status_code=201)
     async def ticket(caller: AnyCaller) -> dict[str, Any]:

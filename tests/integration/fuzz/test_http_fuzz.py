@@ -5,6 +5,12 @@ to the real servers over loopback, with the shop's credentials so that they get 
 authentication: valid and invalid bodies, parameters and headers. No answer may be a
 5xx, and ingest must have written exactly the events it acknowledged (202 with an
 event id): nothing refused is on Kafka, nothing acknowledged is missing.
+
+The web console's JSON API (``/console/api``, in the query service's schema) is fuzzed
+twice: as the shop's supervisor and as one of its operators, whose 202s (status,
+replies, resolutions, states) are events written through ingest and counted with
+ingest's. ``/metrics`` is in no schema (it is Prometheus' format, not JSON): every
+port's is fuzzed from a small schema of its own, with query strings and headers.
 """
 
 from __future__ import annotations
@@ -22,32 +28,90 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from tests.integration.fuzz.conftest import QUERY_TOKEN, SLA_TOKEN, TENANT, TOKEN, Fuzzed
+from tests.integration.fuzz.conftest import OPERATOR_TOKEN, QUERY_TOKEN, SLA_TOKEN, TENANT, TOKEN, Fuzzed
 
 pytestmark = pytest.mark.integration
-# Cases per operation and generation mode: about 650 requests over the five ports, ~30 s here.
+# Cases per operation and generation mode: about 650 requests over the five ports' schemas, ~20 s here.
 EXAMPLES = 25
+# Fewer for the console's operations (fuzzed as two callers) and each port's /metrics, to keep the
+# module within a minute on two cores: about 300 requests more.
+CONSOLE = "/console/api"
+CONSOLE_EXAMPLES = 8
+METRICS_EXAMPLES = 6
+# GET /metrics with whatever query string and headers a scraper, or anyone, might send.
+METRICS_SCHEMA: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Prometheus exposition of every Pronto service", "version": "1"},
+    "paths": {
+        "/metrics": {
+            "get": {
+                "parameters": [
+                    {
+                        "name": "name[]",
+                        "in": "query",
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                    },
+                    {"name": "format", "in": "query", "schema": {"type": "string"}},
+                    {"name": "accept", "in": "header", "schema": {"type": "string"}},
+                    {"name": "accept-encoding", "in": "header", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "the metrics"}},
+            }
+        }
+    },
+}
 
 
 @dataclass
 class Outcomes:
     answers: int = 0
     server_errors: list[str] = field(default_factory=list)
-    # Event ids ingest acknowledged as written (202, not a duplicate).
+    # Event ids ingest acknowledged as written (202, not a duplicate), also through the console.
     accepted: set[str] = field(default_factory=set)
+    console_accepted: int = 0
 
 
-def _fuzz(base_url: str, headers: dict[str, str], outcomes: Outcomes, writes_events: bool) -> None:
-    """Every operation of the port's schema; ``writes_events``: its 202s are events on ingest's topics
-    (SLA's 202 for a policy is a record on its own input topic, not counted here)."""
-    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-    for result in schema.get_all_operations():
+def _fuzz(
+    base_url: str,
+    headers: dict[str, str],
+    outcomes: Outcomes,
+    writes_events: bool,
+    under: str = "/",
+    schema: dict[str, Any] | None = None,
+) -> list[str]:
+    """Every operation of the port's schema (or of ``schema``) whose path starts with ``under``;
+    ``writes_events``: its 202s are events on ingest's topics (SLA's 202 for a policy is a record
+    on its own input topic, not counted here). Returns the operations fuzzed."""
+    loaded = (
+        schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+        if schema is None
+        else schemathesis.openapi.from_dict(schema)
+    )
+    fuzzed = []
+    for result in loaded.get_all_operations():
         assert isinstance(result, Ok), result  # a schema our own server serves is valid
-        _fuzz_operation(result.ok(), base_url, headers, outcomes, writes_events)
+        operation = result.ok()
+        if not operation.path.startswith(under):
+            continue
+        examples = (
+            METRICS_EXAMPLES
+            if operation.path == "/metrics"
+            else CONSOLE_EXAMPLES
+            if operation.path.startswith(CONSOLE)
+            else EXAMPLES
+        )
+        _fuzz_operation(operation, base_url, headers, outcomes, writes_events, examples)
+        fuzzed.append(operation.label)
+    return fuzzed
 
 
 def _fuzz_operation(
-    operation: Any, base_url: str, headers: dict[str, str], outcomes: Outcomes, writes_events: bool
+    operation: Any,
+    base_url: str,
+    headers: dict[str, str],
+    outcomes: Outcomes,
+    writes_events: bool,
+    examples: int,
 ) -> None:
     # Webhooks get the shop's own tenant in their path, so that cases reach the signature checks.
     path_parameters = {"tenant": TENANT} if "{tenant}" in operation.path else None
@@ -59,7 +123,7 @@ def _fuzz_operation(
             continue
 
     @settings(
-        max_examples=EXAMPLES * len(strategies),
+        max_examples=examples * len(strategies),
         deadline=None,
         database=None,
         derandomize=True,
@@ -74,22 +138,31 @@ def _fuzz_operation(
             outcomes.server_errors.append(
                 f"{response.status_code} {operation.label}: {case.as_curl_command()}\n{response.text[:300]}"
             )
-        elif response.status_code == 202 and writes_events:
-            _accepted(response.text, outcomes.accepted)
+        elif (
+            response.status_code == 202
+            and writes_events
+            and _accepted(response.text, outcomes.accepted)
+            and operation.path.startswith(CONSOLE)
+        ):
+            outcomes.console_accepted += 1
 
     send()
 
 
-def _accepted(text: str, accepted: set[str]) -> None:
+def _accepted(text: str, accepted: set[str]) -> bool:
+    """Notes the event id of an answer that says it was written (not a duplicate)."""
     try:
         answer = json.loads(text)
     except ValueError:
-        return
+        return False
     if isinstance(answer, dict) and isinstance(answer.get("event_id"), str) and not answer.get("duplicate"):
         accepted.add(answer["event_id"])
+        return True
+    return False
 
 
 def _ports(fuzzed: Fuzzed) -> list[tuple[str, str, dict[str, str]]]:
+    """Each HTTP port with the credentials that get a case past its authentication."""
     system = fuzzed.system
     assert system.query is not None
     bearer: Callable[[str], dict[str, str]] = lambda token: {"authorization": f"Bearer {token}"}  # noqa: E731
@@ -106,10 +179,21 @@ def _ports(fuzzed: Fuzzed) -> list[tuple[str, str, dict[str, str]]]:
 def test_no_http_answer_is_a_server_error_and_ingest_writes_what_it_acknowledged(fuzzed: Fuzzed) -> None:
     before = asyncio.run(fuzzed.written_ids())
     outcomes = Outcomes()
-    for name, url, headers in _ports(fuzzed):
-        _fuzz(url, headers, outcomes, writes_events=name == "ingest")
+    ports = _ports(fuzzed)
+    for name, url, headers in ports:
+        operations = _fuzz(url, headers, outcomes, writes_events=name in ("ingest", "query"))
         print(f"{name}: {outcomes.answers} answers so far, {len(outcomes.accepted)} events acknowledged")
+        if name == "query":  # the console's API is in the query service's schema, as its supervisor sees it
+            assert sum(label.split(" ")[1].startswith(CONSOLE) for label in operations) >= 8, operations
+    query_url = {name: url for name, url, _ in ports}["query"]
+    console = _fuzz(query_url, {"authorization": f"Bearer {OPERATOR_TOKEN}"}, outcomes, True, under=CONSOLE)
+    print(f"console as an operator ({len(console)} operations): {outcomes.answers} answers so far")
+    for _name, url, headers in ports:
+        assert _fuzz(url, headers, outcomes, writes_events=False, schema=METRICS_SCHEMA) == ["GET /metrics"]
+    print(f"/metrics of each port: {outcomes.answers} answers, {len(outcomes.accepted)} events acknowledged")
     assert outcomes.server_errors == [], "\n\n".join(outcomes.server_errors[:10])
+    # The operator's status changes at least were accepted: the console's writes are counted below.
+    assert outcomes.console_accepted > 0, "no console action was accepted: its writes were not fuzzed"
 
     new = asyncio.run(fuzzed.new_ids(before, outcomes.accepted))
     assert set(new) == outcomes.accepted, {
