@@ -124,9 +124,9 @@ def _decide(
         already_assigned = customer.assigned_at is not None and customer.assigned_at >= now
         return [] if already_assigned else _acknowledge(say, event, shop, now)
     if isinstance(event, events_pb2.ConversationAssigned):
+        # Also after a ConversationReassigned (a transfer, an operator gone): routing writes the
+        # assignment that follows it, and only the assignment speaks, so nobody hears it twice.
         return _introduce(say, customer, event.operator_id, event.operator_display_name, now)
-    if isinstance(event, events_pb2.ConversationReassigned) and event.to_operator_id:
-        return _introduce(say, customer, event.to_operator_id, event.to_operator_display_name, now)
     if isinstance(event, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
         crossed = _queue_over(say, customer, event.position, shop.queue_threshold)
         if isinstance(event, events_pb2.ConversationQueued) and event.nobody_online:

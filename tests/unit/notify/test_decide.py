@@ -101,6 +101,31 @@ def test_an_assignment_introduces_the_operator_and_tells_them() -> None:
     ]
 
 
+def test_a_transfer_introduces_the_new_operator_once_in_the_customers_language() -> None:
+    """Routing writes a ConversationReassigned naming the new operator and then the
+    ConversationAssigned: only the assignment speaks (before, both did: the customer and the new
+    operator heard it twice)."""
+    customer, now = anna(), at(2026, 11, 23, 10, 0)
+    reassigned = events_pb2.ConversationReassigned(
+        conversation_id="c1",
+        from_operator_id="giulia",
+        to_operator_id="marek",
+        to_operator_display_name="Marek",
+        transfer=events_pb2.Transfer(by_operator_id="giulia", to_operator_id="marek"),
+    )
+    assigned = events_pb2.ConversationAssigned(
+        conversation_id="c1", operator_id="marek", operator_display_name="Marek"
+    )
+
+    told = one(reassigned, customer, now) + one(assigned, customer, now)
+
+    assert [(r, who, kind) for r, who, kind, _ in told] == [
+        (Recipient.CUSTOMER, "+48600100200", Kind.ASSIGNED),
+        (Recipient.OPERATOR, "marek", Kind.NEW_ASSIGNMENT),
+    ]
+    assert told[0][3] == "Dzień dobry, Anna, nazywam się Marek i pomogę Ci."
+
+
 def test_nobody_online_offers_email() -> None:
     queued = events_pb2.ConversationQueued(conversation_id="c1", nobody_online=True, position=1)
     [(_, _, kind, text)] = one(queued, anna(), at(2026, 11, 23, 10, 0))
@@ -230,23 +255,6 @@ def test_a_clock_starting_moments_after_the_message_is_an_open_shop() -> None:
     event = started(at(2026, 11, 23, 10, 30), opens=now + timedelta(milliseconds=40))
     [(_, _, kind, _)] = one(event, anna(), now)
     assert kind is Kind.ACKNOWLEDGED
-
-
-def test_a_conversation_moved_to_a_colleague_introduces_them() -> None:
-    customer = anna()
-    moved = events_pb2.ConversationReassigned(
-        conversation_id="c1", from_operator_id="marek", to_operator_id="ola", to_operator_display_name="Ola"
-    )
-    assert one(moved, customer, at(2026, 11, 23, 10, 0)) == [
-        (
-            Recipient.CUSTOMER,
-            "+48600100200",
-            Kind.ASSIGNED,
-            "Dzień dobry, Anna, nazywam się Ola i pomogę Ci.",
-        ),
-        (Recipient.OPERATOR, "ola", Kind.NEW_ASSIGNMENT, "New conversation c1 on whatsapp for you."),
-    ]
-    assert customer.operator_id == "ola"
 
 
 def test_a_conversation_taken_back_to_the_queue_tells_nobody_yet() -> None:
