@@ -112,46 +112,11 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
     broker = EmbeddedBroker(port=port(options.broker_port), log_path=run_dir / "broker.log")
     say(f"starting the embedded broker (Tansu) on {broker.bootstrap_servers} ...")
     broker.start()
-    shop = Shop(
-        DEMO_TENANT,
-        DEMO_TOKEN,
-        DEMO_CHANNEL_SECRETS,
-        DEMO_SLA_POLICY,
-        port(options.inbox_port),
-        operator_tokens={CONSOLE_OPERATOR.operator_id: CONSOLE_OPERATOR_TOKEN},
-    )
-    wanted = Ports(
-        options.grpc_port,
-        options.http_port,
-        options.routing_http_port,
-        options.sla_http_port,
-        options.notify_http_port,
-        options.query_http_port,
-    )
-    system = System(
-        broker.bootstrap_servers,
-        run_dir,
-        shop,
-        wanted.free(),
-        env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"}},
-        query=True,
-    )
+    system, shop = demo_system(broker.bootstrap_servers, run_dir, options)
     ingest, routing, sla, notify = services = system.ingest, system.routing, system.sla, system.notify
     query = system.query
     assert query is not None
-    simulation = Simulation(
-        SimulationOptions(
-            grpc_target=ingest.grpc_target,
-            http_url=ingest.http_url,
-            tenant=DEMO_TENANT,
-            token=DEMO_TOKEN,
-            channel_secrets=DEMO_CHANNEL_SECRETS,
-            rate=options.rate,
-            duration=options.duration,
-            seed=options.seed,
-            inbox_port=shop.inbox_port,
-        )
-    )
+    simulation = demo_simulation(system, shop, options)
     try:
         provision(broker.bootstrap_servers, log=lambda line: say(f"  topic {line}"))
         say("starting ingest, routing, SLA, notify and query ...")
@@ -182,6 +147,53 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         broker.stop()
         say(f"stopped. Logs are in {run_dir}")
     return simulation.stats
+
+
+def demo_system(bootstrap_servers: str, run_dir: Path, options: DemoOptions) -> tuple[System, Shop]:
+    """The demo's services (not started yet) and its shop (policy, channel secrets, console operator),
+    on the ports of ``options`` or, where taken, free ones."""
+    shop = Shop(
+        DEMO_TENANT,
+        DEMO_TOKEN,
+        DEMO_CHANNEL_SECRETS,
+        DEMO_SLA_POLICY,
+        port(options.inbox_port),
+        operator_tokens={CONSOLE_OPERATOR.operator_id: CONSOLE_OPERATOR_TOKEN},
+    )
+    wanted = Ports(
+        options.grpc_port,
+        options.http_port,
+        options.routing_http_port,
+        options.sla_http_port,
+        options.notify_http_port,
+        options.query_http_port,
+    )
+    system = System(
+        bootstrap_servers,
+        run_dir,
+        shop,
+        wanted.free(),
+        env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"}},
+        query=True,
+    )
+    return system, shop
+
+
+def demo_simulation(system: System, shop: Shop, options: DemoOptions) -> Simulation:
+    """The demo's traffic and team against ``system`` (tests/e2e/test_demo_sizing.py runs it too)."""
+    return Simulation(
+        SimulationOptions(
+            grpc_target=system.ingest.grpc_target,
+            http_url=system.ingest.http_url,
+            tenant=DEMO_TENANT,
+            token=DEMO_TOKEN,
+            channel_secrets=DEMO_CHANNEL_SECRETS,
+            rate=options.rate,
+            duration=options.duration,
+            seed=options.seed,
+            inbox_port=shop.inbox_port,
+        )
+    )
 
 
 async def _stop_when(interrupted: asyncio.Event, stop: asyncio.Event) -> None:
