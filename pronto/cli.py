@@ -141,6 +141,22 @@ def cmd_state(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_transfer(args: argparse.Namespace) -> int:
+    request = operator_pb2.TransferConversationRequest(
+        conversation_id=args.conversation,
+        operator_id=args.operator,
+        by_supervisor=args.supervisor,
+        to_operator_id=args.to_operator,
+        to_team=args.to_team,
+        reason=args.reason,
+        override_capacity=args.override_capacity,
+        idempotency_key=args.key,
+    )
+    return asyncio.run(
+        _call(args, lambda c, md: c.operators.TransferConversation(request, metadata=md, timeout=30))
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pronto.demo.run import DemoOptions, run_demo
 
@@ -222,6 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
     conversation_state.add_argument("--reason", default="")
     grpc_options(conversation_state)
     conversation_state.set_defaults(run=cmd_state)
+    transfer = operator.add_parser(
+        "transfer",
+        help="hand a conversation to a colleague (--to), a team (--team) or back to the queue (neither)",
+    )
+    transfer.add_argument("conversation")
+    transfer.add_argument("operator", help="who asks: the operator holding it (any id with --supervisor)")
+    where = transfer.add_mutually_exclusive_group()
+    where.add_argument("--to", dest="to_operator", default="", metavar="OPERATOR")
+    where.add_argument("--team", dest="to_team", default="")
+    transfer.add_argument("--reason", default="")
+    transfer.add_argument("--supervisor", action="store_true", help="move a conversation one does not hold")
+    transfer.add_argument(
+        "--override-capacity", action="store_true", help="with --supervisor --to: beyond their capacity"
+    )
+    grpc_options(transfer)
+    transfer.set_defaults(run=cmd_transfer)
 
     demo = commands.add_parser("demo", help="run the whole system on the embedded broker with demo traffic")
     demo.add_argument("--duration", type=_positive, default=None, help="seconds; ends with a summary")

@@ -318,7 +318,7 @@ class ConversationWidened(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., level: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConversationReassigned(_message.Message):
-    __slots__ = ("conversation_id", "from_operator_id", "to_operator_id", "to_operator_display_name", "reason", "candidates", "channel", "candidates_considered")
+    __slots__ = ("conversation_id", "from_operator_id", "to_operator_id", "to_operator_display_name", "reason", "candidates", "channel", "candidates_considered", "transfer")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -327,6 +327,7 @@ class ConversationReassigned(_message.Message):
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_CONSIDERED_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     from_operator_id: str
     to_operator_id: str
@@ -335,7 +336,36 @@ class ConversationReassigned(_message.Message):
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
     channel: _common_pb2.Channel
     candidates_considered: int
-    def __init__(self, conversation_id: _Optional[str] = ..., from_operator_id: _Optional[str] = ..., to_operator_id: _Optional[str] = ..., to_operator_display_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates_considered: _Optional[int] = ...) -> None: ...
+    transfer: Transfer
+    def __init__(self, conversation_id: _Optional[str] = ..., from_operator_id: _Optional[str] = ..., to_operator_id: _Optional[str] = ..., to_operator_display_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., candidates_considered: _Optional[int] = ..., transfer: _Optional[_Union[Transfer, _Mapping]] = ...) -> None: ...
+
+class Transfer(_message.Message):
+    __slots__ = ("by_operator_id", "by_supervisor", "to_operator_id", "to_team", "reason", "capacity_overridden", "request_event_id")
+    BY_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_SUPERVISOR_FIELD_NUMBER: _ClassVar[int]
+    TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_TEAM_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_OVERRIDDEN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    by_operator_id: str
+    by_supervisor: bool
+    to_operator_id: str
+    to_team: str
+    reason: str
+    capacity_overridden: bool
+    request_event_id: str
+    def __init__(self, by_operator_id: _Optional[str] = ..., by_supervisor: _Optional[bool] = ..., to_operator_id: _Optional[str] = ..., to_team: _Optional[str] = ..., reason: _Optional[str] = ..., capacity_overridden: _Optional[bool] = ..., request_event_id: _Optional[str] = ...) -> None: ...
+
+class ConversationTransferRefused(_message.Message):
+    __slots__ = ("conversation_id", "reason", "request_event_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    reason: str
+    request_event_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., reason: _Optional[str] = ..., request_event_id: _Optional[str] = ...) -> None: ...
 
 class OperatorReplied(_message.Message):
     __slots__ = ("conversation_id", "operator_id", "text", "attachments", "sent_at", "awaiting_customer")
@@ -374,6 +404,24 @@ class ConversationStateChanged(_message.Message):
     state: ConversationState
     reason: str
     def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ConversationTransferRequested(_message.Message):
+    __slots__ = ("conversation_id", "operator_id", "by_supervisor", "to_operator_id", "to_team", "reason", "override_capacity")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_SUPERVISOR_FIELD_NUMBER: _ClassVar[int]
+    TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_TEAM_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    operator_id: str
+    by_supervisor: bool
+    to_operator_id: str
+    to_team: str
+    reason: str
+    override_capacity: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., by_supervisor: _Optional[bool] = ..., to_operator_id: _Optional[str] = ..., to_team: _Optional[str] = ..., reason: _Optional[str] = ..., override_capacity: _Optional[bool] = ...) -> None: ...
 
 class RoutingTick(_message.Message):
     __slots__ = ()

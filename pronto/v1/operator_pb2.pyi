@@ -119,3 +119,37 @@ class SetConversationStateResponse(_message.Message):
     event_id: str
     duplicate: bool
     def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class TransferConversationRequest(_message.Message):
+    __slots__ = ("tenant", "conversation_id", "operator_id", "by_supervisor", "to_operator_id", "to_team", "reason", "override_capacity", "idempotency_key")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_SUPERVISOR_FIELD_NUMBER: _ClassVar[int]
+    TO_OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_TEAM_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    conversation_id: str
+    operator_id: str
+    by_supervisor: bool
+    to_operator_id: str
+    to_team: str
+    reason: str
+    override_capacity: bool
+    idempotency_key: str
+    def __init__(self, tenant: _Optional[str] = ..., conversation_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., by_supervisor: _Optional[bool] = ..., to_operator_id: _Optional[str] = ..., to_team: _Optional[str] = ..., reason: _Optional[str] = ..., override_capacity: _Optional[bool] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class TransferConversationResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate", "operator_id", "queued")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    operator_id: str
+    queued: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ..., operator_id: _Optional[str] = ..., queued: _Optional[bool] = ...) -> None: ...

@@ -60,6 +60,11 @@ class OperatorServiceStub:
                 request_serializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.SerializeToString,
                 response_deserializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.FromString,
                 _registered_method=True)
+        self.TransferConversation = channel.unary_unary(
+                '/pronto.v1.OperatorService/TransferConversation',
+                request_serializer=pronto_dot_v1_dot_operator__pb2.TransferConversationRequest.SerializeToString,
+                response_deserializer=pronto_dot_v1_dot_operator__pb2.TransferConversationResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
@@ -98,6 +103,15 @@ class OperatorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransferConversation(self, request, context):
+        """Hand a conversation to a colleague, a team or the queue; a supervisor may move any. Answers once
+        routing has decided: FAILED_PRECONDITION with routing's reason when it cannot be done (a
+        colleague at capacity, not the holder, ...), and then nothing about the conversation changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperatorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -125,6 +139,11 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     servicer.SetConversationState,
                     request_deserializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.FromString,
                     response_serializer=pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.SerializeToString,
+            ),
+            'TransferConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferConversation,
+                    request_deserializer=pronto_dot_v1_dot_operator__pb2.TransferConversationRequest.FromString,
+                    response_serializer=pronto_dot_v1_dot_operator__pb2.TransferConversationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +282,33 @@ class OperatorService:
             '/pronto.v1.OperatorService/SetConversationState',
             pronto_dot_v1_dot_operator__pb2.SetConversationStateRequest.SerializeToString,
             pronto_dot_v1_dot_operator__pb2.SetConversationStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pronto.v1.OperatorService/TransferConversation',
+            pronto_dot_v1_dot_operator__pb2.TransferConversationRequest.SerializeToString,
+            pronto_dot_v1_dot_operator__pb2.TransferConversationResponse.FromString,
             options,
             channel_credentials,
             insecure,

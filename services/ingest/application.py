@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from aiokafka.errors import KafkaError
 from google.protobuf.message import Message
 
 from pronto import event_ids, topics
@@ -30,6 +31,7 @@ from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 from services.ingest import validation
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
+from services.ingest.verdicts import Verdicts
 
 T = TypeVar("T")
 # What a single write can fail with, before or after reaching the broker.
@@ -74,6 +76,32 @@ class Outcome:
     receipt: Receipt
 
 
+@dataclass(frozen=True)
+class TransferOutcome:
+    outcome: Outcome
+    # Who has the conversation now ("" while it waits in a queue, or for a duplicate request).
+    operator_id: str = ""
+    queued: bool = False
+
+
+class TransferRefused(Exception):
+    """Routing could not make the transfer (a colleague at capacity, not the holder, ...): nothing
+    about the conversation changed. The request stays in its history, as ``event_id``."""
+
+    def __init__(self, reason: str, event_id: str) -> None:
+        super().__init__(reason)
+        self.event_id = event_id
+
+
+class TransferUndecided(Exception):
+    """The request (``event_id``) is written but routing did not answer in time: it will still
+    decide it."""
+
+    def __init__(self, message: str, event_id: str) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+
+
 class Ingest:
     def __init__(
         self,
@@ -84,7 +112,11 @@ class Ingest:
         source: str,
         ack_timeout_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        verdicts: Verdicts | None = None,
+        transfer_timeout_s: float = 10.0,
     ) -> None:
+        self._verdicts = verdicts
+        self.transfer_timeout_s = transfer_timeout_s
         self._sink = sink
         self._recent = recent
         self._metrics = metrics
@@ -236,6 +268,51 @@ class Ingest:
         event_id = self._event_id(tenant, "conversation-state", request.idempotency_key)
         envelope = self._envelope(tenant, event_id, payload, traceparent)
         return await self._one(Write(topics.OUTBOUND.name, request.conversation_id, "state", envelope))
+
+    async def transfer(
+        self, token_tenant: str, request: operator_pb2.TransferConversationRequest, traceparent: str = ""
+    ) -> TransferOutcome:
+        """Written on the conversation's key of the outbound topic (ordered with its replies and
+        resolution), then answered once routing has decided (``verdicts``): routing alone knows
+        whether a colleague has room. A refusal raises ``TransferRefused``; nothing changed."""
+        tenant = self._checked("transfer", lambda: resolve_tenant(token_tenant, request.tenant))
+        self._checked("transfer", lambda: validation.check(validation.transfer_problems(request)))
+        if self._verdicts is None:
+            raise BrokerUnavailable("this ingest cannot read routing's answers (no verdict reader)")
+        payload = events_pb2.ConversationTransferRequested(
+            conversation_id=request.conversation_id,
+            operator_id=request.operator_id,
+            by_supervisor=request.by_supervisor,
+            to_operator_id=request.to_operator_id,
+            to_team=request.to_team,
+            reason=request.reason,
+            override_capacity=request.override_capacity,
+        )
+        event_id = self._event_id(tenant, "transfer", request.idempotency_key)
+        envelope = self._envelope(tenant, event_id, payload, traceparent)
+        try:
+            answer = await asyncio.wait_for(self._verdicts.expect(event_id), self.ack_timeout_s)
+        except (TimeoutError, OSError, KafkaError) as exc:
+            raise BrokerUnavailable(f"cannot follow routing's answers: {exc!r}") from exc
+        try:
+            outcome = await self._one(
+                Write(topics.OUTBOUND.name, request.conversation_id, "transfer", envelope)
+            )
+            if outcome.duplicate:  # decided when it was first written; the answer is in its history
+                return TransferOutcome(outcome)
+            try:
+                verdict = await asyncio.wait_for(asyncio.shield(answer), self.transfer_timeout_s)
+            except TimeoutError:
+                raise TransferUndecided(
+                    f"the transfer was written (event {event_id}) but routing has not answered within "
+                    f"{self.transfer_timeout_s:g} s; the conversation's history will show the outcome",
+                    event_id,
+                ) from None
+        finally:
+            self._verdicts.forget(event_id)
+        if isinstance(verdict, events_pb2.ConversationTransferRefused):
+            raise TransferRefused(verdict.reason, event_id)
+        return TransferOutcome(outcome, verdict.to_operator_id, queued=not verdict.to_operator_id)
 
     def check_message(
         self, token_tenant: str, request: ingest_pb2.PublishRequest, traceparent: str = ""

@@ -17,7 +17,7 @@ from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
-from services.ingest.application import Ingest, Pending, Write
+from services.ingest.application import Ingest, Pending, TransferRefused, TransferUndecided, Write
 from services.ingest.validation import InvalidEvent
 
 log = logging.getLogger("pronto.ingest.grpc")
@@ -36,11 +36,18 @@ def _metadata(context: grpc.aio.ServicerContext, name: str) -> str:
     return ""
 
 
+REFUSALS = (InvalidEvent, PermissionDenied, BrokerUnavailable)
+
+
 def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, InvalidEvent):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
     if isinstance(exc, PermissionDenied):
         return grpc.StatusCode.PERMISSION_DENIED, str(exc)
+    if isinstance(exc, TransferRefused):
+        return grpc.StatusCode.FAILED_PRECONDITION, f"routing refused the transfer: {exc}; nothing changed"
+    if isinstance(exc, TransferUndecided):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, str(exc)
     if isinstance(exc, BrokerUnavailable):
         return (
             grpc.StatusCode.UNAVAILABLE,
@@ -73,11 +80,19 @@ class _Base:
             tenant = await self._tenant(context)
             try:
                 return await call(tenant, _metadata(context, "traceparent"))
-            except (InvalidEvent, PermissionDenied, BrokerUnavailable) as exc:
+            except (
+                InvalidEvent,
+                PermissionDenied,
+                BrokerUnavailable,
+                TransferRefused,
+                TransferUndecided,
+            ) as exc:
                 await self._abort(context, exc)
 
     async def _abort(self, context: grpc.aio.ServicerContext, exc: Exception) -> NoReturn:
         code, message = _status_of(exc)
+        if isinstance(exc, TransferRefused | TransferUndecided):  # the request is in the log
+            context.set_trailing_metadata((("event-id", exc.event_id),))
         if code is grpc.StatusCode.UNAVAILABLE:
             context.set_trailing_metadata((("retry-after-ms", str(self._retry_after_ms)),))
         await context.abort(code, message)
@@ -270,6 +285,19 @@ class OperatorServicer(_Base, operator_pb2_grpc.OperatorServiceServicer):
         )
         return operator_pb2.SetConversationStateResponse(
             event_id=outcome.event_id, duplicate=outcome.duplicate
+        )
+
+    async def TransferConversation(  # noqa: N802
+        self, request: operator_pb2.TransferConversationRequest, context: grpc.aio.ServicerContext
+    ) -> operator_pb2.TransferConversationResponse:
+        made = await self._unary(
+            "grpc.TransferConversation", context, lambda t, tp: self._ingest.transfer(t, request, tp)
+        )
+        return operator_pb2.TransferConversationResponse(
+            event_id=made.outcome.event_id,
+            duplicate=made.outcome.duplicate,
+            operator_id=made.operator_id,
+            queued=made.queued,
         )
 
 

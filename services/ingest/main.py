@@ -28,6 +28,7 @@ from services.ingest.channels.language import LanguageDetector
 from services.ingest.dedupe import RecentEvents
 from services.ingest.operator_rest import OperatorRest
 from services.ingest.settings import IngestSettings
+from services.ingest.verdicts import Verdicts
 from services.ingest.webhooks import Webhooks
 
 log = logging.getLogger("pronto.ingest")
@@ -45,6 +46,7 @@ class IngestProcess:
     grpc_server: grpc.aio.Server
     health: health.aio.HealthServicer
     registry: CollectorRegistry
+    verdicts: Verdicts
     grpc_port: int = 0
     # Why the process gave up, when it did: a misconfiguration retrying cannot fix.
     fatal: str = ""
@@ -61,6 +63,7 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         settings.ingest_linger_ms,
         idempotent=settings.kafka_idempotent,
     )
+    verdicts = Verdicts(settings.bootstrap_servers)
     ingest = Ingest(
         producer,
         RecentEvents[Receipt](settings.ingest_dedupe_capacity),
@@ -68,6 +71,8 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         Tracer(SERVICE),
         source=f"/pronto/{SERVICE}/{settings.instance}",
         ack_timeout_s=settings.ingest_ack_timeout_s,
+        verdicts=verdicts,
+        transfer_timeout_s=settings.ingest_transfer_timeout_s,
     )
     auth = TokenAuthenticator(settings.ingest_tokens)
     server, health_servicer = grpc_api.build_server(
@@ -89,7 +94,7 @@ def bootstrap(settings: IngestSettings) -> IngestProcess:
         phone_languages=settings.ingest_phone_languages,
     )
     operators = OperatorRest(ingest, auth, settings.ingest_retry_after_s)
-    return IngestProcess(settings, producer, webhooks, operators, server, health_servicer, registry)
+    return IngestProcess(settings, producer, webhooks, operators, server, health_servicer, registry, verdicts)
 
 
 async def connect_producer(process: IngestProcess, stop: asyncio.Event) -> None:
@@ -169,6 +174,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event, started: asyncio.Ev
     await grpc_api.set_serving(process.health, False)
     await process.grpc_server.stop(grace=5)
     await process.producer.stop()
+    await process.verdicts.stop()
     await http
     return process.fatal
 

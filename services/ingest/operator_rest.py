@@ -22,7 +22,7 @@ from google.protobuf.message import Message
 from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
-from services.ingest.application import Ingest, Outcome
+from services.ingest.application import Ingest, Outcome, TransferOutcome, TransferRefused, TransferUndecided
 from services.ingest.validation import MAX_EVENT_BYTES, InvalidEvent
 from services.ingest.webhooks import BodyTooLarge, read_body
 
@@ -91,7 +91,9 @@ class OperatorRest:
     auth: TokenAuthenticator
     retry_after_s: float
 
-    async def answer(self, request: Request, call: Callable[[str], Awaitable[Outcome]]) -> JSONResponse:
+    async def answer(
+        self, request: Request, call: Callable[[str], Awaitable[Outcome | TransferOutcome]]
+    ) -> JSONResponse:
         try:
             tenant = self.auth.tenant_for(request.headers.get("authorization"))
             outcome = await call(tenant)
@@ -103,9 +105,27 @@ class OperatorRest:
             return _error(413, "too_large", str(exc))
         except (InvalidEvent, BadBody) as exc:
             return _error(422, "invalid", str(exc))
+        except (TransferRefused, TransferUndecided) as exc:  # the request is in the log, as event_id
+            refused = isinstance(exc, TransferRefused)
+            status, error = (409, "refused") if refused else (504, "undecided")
+            detail = f"routing refused the transfer: {exc}; nothing changed" if refused else str(exc)
+            return JSONResponse(
+                {"error": error, "detail": detail, "event_id": exc.event_id}, status_code=status
+            )
         except BrokerUnavailable as exc:
             retry = str(max(1, round(self.retry_after_s)))
             return _error(503, "unavailable", f"{exc}; retry the same request", {"retry-after": retry})
+        if isinstance(outcome, TransferOutcome):  # decided: where the conversation is now
+            written = outcome.outcome
+            return JSONResponse(
+                {
+                    "event_id": written.event_id,
+                    "duplicate": written.duplicate,
+                    "operator_id": outcome.operator_id,
+                    "queued": outcome.queued,
+                },
+                status_code=200,
+            )
         return JSONResponse({"event_id": outcome.event_id, "duplicate": outcome.duplicate}, status_code=202)
 
 
@@ -215,6 +235,31 @@ def operator_router(api: OperatorRest) -> APIRouter:
                 request, operator_pb2.SetConversationStateRequest(), conversation_id=conversation_id
             )
             return await api.ingest.set_conversation_state(tenant, body)
+
+        return await api.answer(request, call)
+
+    @router.post(
+        "/conversations/{conversation_id}/transfer",
+        status_code=200,
+        responses={
+            409: {"description": "routing refused it (a colleague at capacity, ...): nothing changed"}
+        },
+        openapi_extra=_body(
+            {"operatorId": "giulia", "toOperatorId": "marek", "reason": "speaks Polish"},
+            "TransferConversationRequest",
+        ),
+    )
+    async def transfer(conversation_id: str, request: Request) -> JSONResponse:
+        """Hand the conversation to a colleague (``toOperatorId``), a team (``toTeam``) or back to
+        the queue (neither); ``bySupervisor`` moves any conversation, and ``overrideCapacity`` lets a
+        supervisor give it to a colleague beyond their capacity. Answers once routing has decided:
+        200 with who has it now, or 409 with routing's reason (then nothing changed)."""
+
+        async def call(tenant: str) -> TransferOutcome:
+            body = await _parsed(
+                request, operator_pb2.TransferConversationRequest(), conversation_id=conversation_id
+            )
+            return await api.ingest.transfer(tenant, body)
 
         return await api.answer(request, call)
 

@@ -56,6 +56,8 @@ class IngestSettings(CommonSettings):
     ingest_tokens: dict[str, SecretStr] = Field(default_factory=lambda: dict(DEVELOPMENT_TOKENS))
     # How long a caller waits for the broker's acknowledgement before getting UNAVAILABLE.
     ingest_ack_timeout_s: float = Field(default=5.0, gt=0)
+    # How long a transfer request waits for routing's answer before saying it is still undecided.
+    ingest_transfer_timeout_s: float = Field(default=10.0, gt=0)
     ingest_retry_after_s: float = Field(default=1.0, gt=0)
     # How many recently accepted event ids ingest remembers, to answer retries without a second write.
     ingest_dedupe_capacity: int = Field(default=200_000, ge=0)

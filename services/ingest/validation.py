@@ -245,6 +245,19 @@ def state_problems(request: operator_pb2.SetConversationStateRequest) -> list[st
     return problems + _text(request.reason, "reason")
 
 
+def transfer_problems(request: operator_pb2.TransferConversationRequest) -> list[str]:
+    problems = _identifier(request.conversation_id, "conversation_id")
+    problems += _identifier(request.operator_id, "operator_id", required=not request.by_supervisor)
+    problems += _identifier(request.to_operator_id, "to_operator_id", required=False)
+    problems += _identifier(request.to_team, "to_team", required=False)
+    problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
+    if request.to_operator_id and request.to_team:
+        problems.append("name to_operator_id or to_team, not both (neither: back to the queue)")
+    if request.override_capacity and not (request.by_supervisor and request.to_operator_id):
+        problems.append("override_capacity is for a supervisor transferring to a named operator")
+    return problems + _text(request.reason, "reason")
+
+
 def check(problems: list[str]) -> None:
     if problems:
         raise InvalidEvent(problems)

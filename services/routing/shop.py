@@ -23,6 +23,7 @@ from services.routing import translate
 from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Rules, Wait
 from services.routing.domain.model import Conversation, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
+from services.routing.domain.transfer import TransferRefused
 from services.routing.domain.waits import QueuePace, Told, estimate
 
 # Input events remembered to recognise a redelivered one (the stream is at-least-once).
@@ -123,6 +124,9 @@ class Shop:
             # it must not be taken back from them for silence.
             self.routing.replied(payload.conversation_id, payload.operator_id)
             return []
+        if isinstance(payload, events_pb2.ConversationTransferRequested):
+            transfer = translate.transfer(payload, event.id)
+            return self._emit(self.routing.transfer(transfer, now, self.policy.ladder), event.id, now)
         if isinstance(payload, events_pb2.ConversationResolved):
             self._measure(payload.conversation_id, now)
             self.published.pop(payload.conversation_id, None)
@@ -232,7 +236,7 @@ class Shop:
         self, outputs: list[Output], trigger: str, now: datetime, received_at: datetime | None = None
     ) -> list[Emitted]:
         emitted: list[Emitted] = []
-        requeued: list[str] = []
+        requeued: list[tuple[str, str]] = []
         assigned_now = {o.conversation_id: o for o in outputs if isinstance(o, Assign)}
         for output in outputs:
             if isinstance(output, Assign):
@@ -241,12 +245,20 @@ class Shop:
                 emitted.append(self._queued(output, trigger, now))
             elif isinstance(output, Widened):
                 emitted.append(self._widened(output))
+            elif isinstance(output, TransferRefused):
+                refusal = events_pb2.ConversationTransferRefused(
+                    conversation_id=output.conversation_id,
+                    reason=output.reason,
+                    request_event_id=output.request_id,
+                )
+                emitted.append(Emitted(output.conversation_id, refusal))
             else:
                 emitted.append(self._reassigned(output, assigned_now.get(output.conversation_id)))
-                requeued.append(output.conversation_id)
-        for conversation_id in requeued:
+                first = "first in line for its team" if output.transfer and output.transfer.to_team else ""
+                requeued.append((output.conversation_id, first or "first in line"))
+        for conversation_id, reason in requeued:
             if conversation_id in self.routing.waiting:
-                emitted.append(self._requeued(conversation_id, trigger, now))
+                emitted.append(self._requeued(conversation_id, trigger, now, reason))
         return emitted
 
     def _assigned(
@@ -299,15 +311,16 @@ class Shop:
         queued.estimated_wait.FromTimedelta(wait)
         return Emitted(decision.conversation_id, queued)
 
-    def _requeued(self, conversation_id: str, trigger: str, now: datetime) -> Emitted:
-        """A conversation taken back that nobody could take at once: it waits first in line."""
+    def _requeued(self, conversation_id: str, trigger: str, now: datetime, place: str) -> Emitted:
+        """A conversation taken back (or handed on) that nobody could take at once: it waits
+        ``place`` ("first in line")."""
         conversation = self.routing.waiting[conversation_id]
         online = any(o.status is Status.ONLINE for o in self.routing.operators.values())
         wait = Wait(
             conversation_id,
             0.0,
             (),
-            "taken back from its operator; first in line",
+            f"taken back from its operator; {place}",
             nobody_online=not online and conversation.channel in LIVE_CHANNELS,
         )
         return self._queued(wait, trigger, now)
@@ -337,6 +350,7 @@ class Shop:
                 candidates=translate.candidates(to.candidates) if to else [],
                 channel=channel_value(conversation.channel),
                 candidates_considered=to.considered if to else 0,
+                transfer=translate.transfer_out(taken.transfer) if taken.transfer else None,
             ),
         )
 

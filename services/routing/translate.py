@@ -8,6 +8,7 @@ from pronto.channels import channel_name
 from pronto.v1 import common_pb2, events_pb2
 from services.routing.domain.decision import Candidate
 from services.routing.domain.model import Conversation, Operator, Status
+from services.routing.domain.transfer import Transfer
 
 STATUSES = {
     events_pb2.OPERATOR_STATUS_ONLINE: Status.ONLINE,
@@ -84,3 +85,28 @@ def with_status(change: events_pb2.OperatorStatusChanged, previous: Operator | N
 
 def candidates(listed: tuple[Candidate, ...]) -> list[events_pb2.Candidate]:
     return [events_pb2.Candidate(operator_id=c.operator_id, score=c.score, reason=c.reason) for c in listed]
+
+
+def transfer(request: events_pb2.ConversationTransferRequested, request_id: str) -> Transfer:
+    return Transfer(
+        conversation_id=request.conversation_id,
+        by=request.operator_id,
+        by_supervisor=request.by_supervisor,
+        to_operator=request.to_operator_id,
+        to_team=request.to_team,
+        reason=request.reason,
+        override=request.override_capacity,
+        request_id=request_id,
+    )
+
+
+def transfer_out(made: Transfer) -> events_pb2.Transfer:
+    return events_pb2.Transfer(
+        by_operator_id="" if made.by_supervisor else made.by,
+        by_supervisor=made.by_supervisor,
+        to_operator_id=made.to_operator,
+        to_team=made.to_team,
+        reason=made.reason,
+        capacity_overridden=made.override,
+        request_event_id=made.request_id,
+    )

@@ -268,6 +268,7 @@ _STEPS = {
     "queue_position": _queue_position,
     "widened": _nothing,
     "reassigned": _reassigned,
+    "transfer_refused": _nothing,
     "reply": _reply,
     "resolved": _resolved,
     "state": _state,

@@ -149,7 +149,22 @@ def _widened(p: events_pb2.ConversationWidened) -> Doc:
 
 
 def _reassigned(p: events_pb2.ConversationReassigned) -> Doc:
-    return {"type": "reassigned", "from_operator_id": p.from_operator_id, "reason": p.reason}
+    entry: Doc = {"type": "reassigned", "from_operator_id": p.from_operator_id, "reason": p.reason}
+    if p.HasField("transfer"):  # moved by a person (issue #20): who, where to, why, beyond capacity
+        t = p.transfer
+        entry["transfer"] = {
+            "by_operator_id": t.by_operator_id,
+            "by_supervisor": t.by_supervisor,
+            "to_operator_id": t.to_operator_id,
+            "to_team": t.to_team,
+            "reason": t.reason,
+            "capacity_overridden": t.capacity_overridden,
+        }
+    return entry
+
+
+def _transfer_refused(p: events_pb2.ConversationTransferRefused) -> Doc:
+    return {"type": "transfer_refused", "reason": p.reason}
 
 
 def _replied(p: events_pb2.OperatorReplied) -> Doc:
@@ -218,6 +233,7 @@ _TIMELINE: dict[type, Callable[[Any], Doc]] = {
     events_pb2.QueuePositionChanged: _position,
     events_pb2.ConversationWidened: _widened,
     events_pb2.ConversationReassigned: _reassigned,
+    events_pb2.ConversationTransferRefused: _transfer_refused,
     events_pb2.OperatorReplied: _replied,
     events_pb2.ConversationResolved: _resolved,
     events_pb2.ConversationStateChanged: _state,

@@ -34,6 +34,7 @@ from services.routing.domain.decision import (
 )
 from services.routing.domain.index import Index
 from services.routing.domain.model import Conversation, Operator, Status
+from services.routing.domain.transfer import Transfer, TransferRefused, refused
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,13 @@ class Widened:
 @dataclass(frozen=True)
 class Reassigned:
     conversation_id: str
+    # "" when a supervisor moved it out of the queue.
     from_operator_id: str
     reason: str
+    transfer: Transfer | None = None
 
 
-Output = Assign | Wait | Widened | Reassigned
+Output = Assign | Wait | Widened | Reassigned | TransferRefused
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,43 @@ class TenantRouting:
             reason = "capacity lowered" if channel in operator.capacities else f"no longer handles {channel}"
             for conversation_id in newest_first[: max(0, excess)]:
                 outputs += self._release(conversation_id, reason, now)
+        return outputs + self.drain(now)
+
+    def transfer(self, request: Transfer, now: datetime, ladder: Ladder | None = None) -> list[Output]:
+        """A conversation handed on (``domain.transfer``): to a named colleague at once, or first in
+        line for a team or the shop, without offering it back to whoever handed it on. A request
+        that cannot be made changes nothing and says why."""
+        cid = request.conversation_id
+        assignment = self.assigned.get(cid)
+        conversation = assignment.conversation if assignment else self.waiting.get(cid)
+        holder = assignment.operator_id if assignment else None
+        why = refused(request, holder, conversation, self.operators)
+        if why or conversation is None:
+            return [TransferRefused(cid, why, request.request_id)]
+        by = "a supervisor" if request.by_supervisor else request.by
+        reason = f"transferred {request.kind} by {by}" + (f": {request.reason}" if request.reason else "")
+        if assignment is not None:
+            del self.assigned[cid]
+            self._load(assignment.operator_id, assignment.channel, -1, now)
+        else:
+            del self.waiting[cid]
+        self.boosted.discard(cid)
+        outputs: list[Output] = [Reassigned(cid, holder or "", reason, request)]
+        if request.to_operator:
+            # The colleague was chosen by a person: even one who once let it go unanswered.
+            excused = conversation.excluded - {request.to_operator}
+            conversation = replace(conversation, hold_until=None, last_operator_id="", excluded=excused)
+            decision = Assign(cid, request.to_operator, (), reason)
+            self._assign(conversation, decision, now)
+            return [*outputs, decision]
+        excluded = conversation.excluded | ({holder} if holder else set())
+        conversation = replace(conversation, last_operator_id="", hold_until=None, excluded=excluded)
+        if request.to_team:  # the team's own skills first, widening again from its first step
+            conversation = replace(conversation, team=request.to_team, level=Level.EXACT, waiting_since=now)
+        self.waiting[cid] = conversation
+        self.boosted.add(cid)
+        if request.to_team and ladder is not None:
+            outputs += self.skip(cid, ladder)
         return outputs + self.drain(now)
 
     def replied(self, conversation_id: str, operator_id: str = "") -> None:

@@ -26,6 +26,7 @@ from hypothesis.stateful import (
 from services.routing.domain.decision import FALLBACK_LANGUAGE, Level, Wait, decide, fits
 from services.routing.domain.model import Conversation, Operator, Status
 from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting
+from services.routing.domain.transfer import Transfer, TransferRefused
 from tests.unit.routing.builders import T0, a_conversation
 
 CHANNELS = ("web_chat", "email", "phone")
@@ -152,6 +153,50 @@ class ShopMachine(RuleBasedStateMachine):
         conversation_id = data.draw(st.sampled_from(sorted(self.shop.assigned)))
         self.shop.replied(conversation_id)
 
+    @precondition(lambda self: bool(self.open))
+    @rule(
+        data=st.data(),
+        by=st.sampled_from(("", *OPERATOR_IDS)),
+        supervisor=st.booleans(),
+        to_operator=st.sampled_from(("", *OPERATOR_IDS)),
+        to_team=st.sampled_from(TEAMS),
+    )
+    def transfer(
+        self, data: st.DataObject, by: str, supervisor: bool, to_operator: str, to_team: str
+    ) -> None:
+        """Any transfer, possible or not (issue #20): a refusal changes nothing, and one that is made
+        keeps every invariant (no override here: it is the one way past capacity)."""
+        self.step()
+        conversation_id = data.draw(st.sampled_from(sorted(self.open)))
+        holder = self.previous_holders.get(conversation_id)
+        if data.draw(st.booleans()) and holder:
+            by = holder
+        conversation = (
+            self.shop.waiting.get(conversation_id) or self.shop.assigned[conversation_id].conversation
+        )
+        roomy = sorted(
+            o.id
+            for o in self.shop.operators.values()
+            if o.status is Status.ONLINE and o.free(conversation.channel) > 0 and o.id != holder
+        )
+        pick_roomy: bool = data.draw(st.booleans())
+        if roomy and pick_roomy:  # often a colleague who can take it
+            to_operator, to_team = data.draw(st.sampled_from(roomy)), ""
+        request = Transfer(conversation_id, by, supervisor, to_operator, to_team)
+        before = (dict(self.shop.waiting), dict(self.shop.assigned), dict(self.shop.operators))
+        outputs = self.shop.transfer(request, self.now, LADDER)
+        if isinstance(outputs[0], TransferRefused):
+            assert outputs == [outputs[0]]
+            assert (self.shop.waiting, self.shop.assigned, self.shop.operators) == before
+            return
+        self.check_released(outputs)
+        if to_operator:
+            assert self.shop.assigned[conversation_id].operator_id == to_operator
+        elif holder:
+            assert self.shop.assigned.get(conversation_id, None) is None or (
+                self.shop.assigned[conversation_id].operator_id != holder
+            )
+
     @rule(minutes=st.integers(0, 12), seconds=st.integers(0, 59))
     def tick(self, minutes: int, seconds: int) -> None:
         self.step()
@@ -215,8 +260,8 @@ class ShopMachine(RuleBasedStateMachine):
     def check_released(self, outputs: list[Output]) -> None:
         """A conversation said to be taken from an operator was theirs before this step."""
         for output in outputs:
-            if isinstance(output, Reassigned):
-                assert self.previous_holders[output.conversation_id] == output.from_operator_id
+            if isinstance(output, Reassigned):  # "" : a supervisor moved it out of the queue
+                assert self.previous_holders.get(output.conversation_id, "") == output.from_operator_id
 
     # ---------------------------------------------------------------- invariants
 
