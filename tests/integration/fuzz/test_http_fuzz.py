@@ -4,19 +4,25 @@ Cases are generated in-process (schemathesis' Python API under hypothesis) and s
 to the real servers over loopback, with the shop's credentials so that they get past
 authentication: valid and invalid bodies, parameters and headers. No answer may be a
 5xx, and ingest must have written exactly the events it acknowledged (202 with an
-event id): nothing refused is on Kafka, nothing acknowledged is missing.
+event id, or a transfer's 409 naming the request it wrote): nothing else refused is on
+Kafka, nothing acknowledged is missing.
 
 The web console's JSON API (``/console/api``, in the query service's schema) is fuzzed
 twice: as the shop's supervisor and as one of its operators, whose 202s (status,
 replies, resolutions, states) are events written through ingest and counted with
-ingest's. ``/metrics`` is in no schema (it is Prometheus' format, not JSON): every
-port's is fuzzed from a small schema of its own, with query strings and headers.
+ingest's. So that those can be accepted, the operator first holds a conversation (a
+web chat in a language only they speak), and the operator's cases name it.
+``/metrics`` is in no schema (it is Prometheus' format, not JSON): every port's is
+fuzzed from a small schema of its own, with query strings and headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +34,18 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from tests.integration.fuzz.conftest import OPERATOR_TOKEN, QUERY_TOKEN, SLA_TOKEN, TENANT, TOKEN, Fuzzed
+from pronto.grpc_client import ProntoClient
+from pronto.kafka.reader import header, read_records
+from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from tests.integration.fuzz.conftest import (
+    INGEST_TOPICS,
+    OPERATOR_TOKEN,
+    QUERY_TOKEN,
+    SLA_TOKEN,
+    TENANT,
+    TOKEN,
+    Fuzzed,
+)
 
 pytestmark = pytest.mark.integration
 # Cases per operation and generation mode: about 650 requests over the five ports' schemas, ~20 s here.
@@ -68,7 +85,8 @@ class Outcomes:
     server_errors: list[str] = field(default_factory=list)
     # Event ids ingest acknowledged as written (202, not a duplicate), also through the console.
     accepted: set[str] = field(default_factory=set)
-    console_accepted: int = 0
+    # The console's operations whose 202s were such writes, with their counts.
+    console_accepted: Counter[str] = field(default_factory=Counter)
 
 
 def _fuzz(
@@ -78,21 +96,26 @@ def _fuzz(
     writes_events: bool,
     under: str = "/",
     schema: dict[str, Any] | None = None,
+    conversation_id: str | None = None,
 ) -> list[str]:
     """Every operation of the port's schema (or of ``schema``) whose path starts with ``under``;
     ``writes_events``: its 202s are events on ingest's topics (SLA's 202 for a policy is a record
-    on its own input topic, not counted here). Returns the operations fuzzed."""
+    on its own input topic, not counted here); ``conversation_id``: the one every case names.
+    Resolving and the operator's status come last: either would take the conversation away.
+    Returns the operations fuzzed."""
     loaded = (
         schemathesis.openapi.from_url(f"{base_url}/openapi.json")
         if schema is None
         else schemathesis.openapi.from_dict(schema)
     )
-    fuzzed = []
+    operations = []
     for result in loaded.get_all_operations():
         assert isinstance(result, Ok), result  # a schema our own server serves is valid
-        operation = result.ok()
-        if not operation.path.startswith(under):
-            continue
+        if result.ok().path.startswith(under):
+            operations.append(result.ok())
+    operations.sort(key=lambda o: o.path.endswith(("/resolve", "/me/status")))
+    fuzzed = []
+    for operation in operations:
         examples = (
             METRICS_EXAMPLES
             if operation.path == "/metrics"
@@ -100,7 +123,7 @@ def _fuzz(
             if operation.path.startswith(CONSOLE)
             else EXAMPLES
         )
-        _fuzz_operation(operation, base_url, headers, outcomes, writes_events, examples)
+        _fuzz_operation(operation, base_url, headers, outcomes, writes_events, examples, conversation_id)
         fuzzed.append(operation.label)
     return fuzzed
 
@@ -112,9 +135,12 @@ def _fuzz_operation(
     outcomes: Outcomes,
     writes_events: bool,
     examples: int,
+    conversation_id: str | None = None,
 ) -> None:
     # Webhooks get the shop's own tenant in their path, so that cases reach the signature checks.
     path_parameters = {"tenant": TENANT} if "{tenant}" in operation.path else None
+    if conversation_id is not None and "{conversation_id}" in operation.path:
+        path_parameters = {"conversation_id": conversation_id}
     strategies = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         try:
@@ -139,12 +165,13 @@ def _fuzz_operation(
                 f"{response.status_code} {operation.label}: {case.as_curl_command()}\n{response.text[:300]}"
             )
         elif (
-            response.status_code == 202
+            # 409: a transfer routing refused; its request was written, and the answer names it.
+            response.status_code in (202, 409)
             and writes_events
             and _accepted(response.text, outcomes.accepted)
             and operation.path.startswith(CONSOLE)
         ):
-            outcomes.console_accepted += 1
+            outcomes.console_accepted[operation.label] += 1
 
     send()
 
@@ -159,6 +186,74 @@ def _accepted(text: str, accepted: set[str]) -> bool:
         accepted.add(answer["event_id"])
         return True
     return False
+
+
+def _conversation_of(fuzzed: Fuzzed, operator_id: str) -> str:
+    """``operator_id`` online with a profile, and a customer writing on web chat in a language only
+    they speak: the conversation, once the query API shows it theirs."""
+    conversation_id = "fuzz-console-chat"
+    asyncio.run(_hold(fuzzed, operator_id, conversation_id))
+    query = fuzzed.system.query
+    assert query is not None
+    request = urllib.request.Request(
+        f"{query.http_url}/v1/conversations/{conversation_id}",
+        headers={"authorization": f"Bearer {QUERY_TOKEN}"},
+    )
+    deadline, doc = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                doc = json.load(response)
+        except OSError:  # 404 until the read model has it
+            doc = None
+        if doc and doc["status"] == "assigned" and (doc["operator"] or {}).get("id") == operator_id:
+            return conversation_id
+        time.sleep(0.3)
+    raise AssertionError(f"the conversation was never assigned to {operator_id}: {doc}")
+
+
+async def _hold(fuzzed: Fuzzed, operator_id: str, conversation_id: str) -> None:
+    chat = common_pb2.CHANNEL_WEB_CHAT
+    profile = events_pb2.OperatorProfileUpdated(
+        operator_id=operator_id,
+        display_name="Ada",
+        languages=[events_pb2.LanguageSkill(language="fi", proficiency=5)],
+        capacities=[events_pb2.ChannelCapacity(channel=chat, max_concurrent=5)],
+        team="fuzz",
+    )
+    message = events_pb2.MessageReceived(
+        conversation_id=conversation_id,
+        channel=chat,
+        channel_message_id="fuzz-console-chat-1",
+        sender=common_pb2.Sender(id="fuzz-customer", display_name="Aino"),
+        text="Hei, missä tilaukseni on?",
+        language="fi",
+        kind=events_pb2.MESSAGE_KIND_TEXT,
+    )
+    async with ProntoClient(fuzzed.system.ingest.grpc_target, TOKEN) as client:
+        await client.operators.UpdateOperatorProfile(
+            operator_pb2.UpdateOperatorProfileRequest(profile=profile), metadata=client.metadata
+        )
+        await client.operators.SetOperatorStatus(
+            operator_pb2.SetOperatorStatusRequest(
+                operator_id=operator_id, status=events_pb2.OPERATOR_STATUS_ONLINE
+            ),
+            metadata=client.metadata,
+        )
+        await client.ingest.Publish(
+            ingest_pb2.PublishRequest(message_received=message), metadata=client.metadata
+        )
+
+
+async def _described(fuzzed: Fuzzed, event_ids: set[str]) -> list[str]:
+    """Where each of ``event_ids`` is and what it is, for a failure's message."""
+    found = []
+    for topic in INGEST_TOPICS:
+        for record in await read_records(fuzzed.bootstrap_servers, topic, timeout=5, settle=0.5):
+            if header(record, "ce_id") in event_ids:
+                kind, source = header(record, "ce_type"), header(record, "ce_source")
+                found.append(f"{topic} {kind} key {record.key!r} from {source}")
+    return found[:10]
 
 
 def _ports(fuzzed: Fuzzed) -> list[tuple[str, str, dict[str, str]]]:
@@ -177,6 +272,7 @@ def _ports(fuzzed: Fuzzed) -> list[tuple[str, str, dict[str, str]]]:
 
 @pytest.mark.timeout(240)
 def test_no_http_answer_is_a_server_error_and_ingest_writes_what_it_acknowledged(fuzzed: Fuzzed) -> None:
+    conversation_id = _conversation_of(fuzzed, "ada")  # its events are written before ``before``
     before = asyncio.run(fuzzed.written_ids())
     outcomes = Outcomes()
     ports = _ports(fuzzed)
@@ -186,19 +282,22 @@ def test_no_http_answer_is_a_server_error_and_ingest_writes_what_it_acknowledged
         if name == "query":  # the console's API is in the query service's schema, as its supervisor sees it
             assert sum(label.split(" ")[1].startswith(CONSOLE) for label in operations) >= 8, operations
     query_url = {name: url for name, url, _ in ports}["query"]
-    console = _fuzz(query_url, {"authorization": f"Bearer {OPERATOR_TOKEN}"}, outcomes, True, under=CONSOLE)
+    operator = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+    console = _fuzz(query_url, operator, outcomes, True, under=CONSOLE, conversation_id=conversation_id)
     print(f"console as an operator ({len(console)} operations): {outcomes.answers} answers so far")
     for _name, url, headers in ports:
         assert _fuzz(url, headers, outcomes, writes_events=False, schema=METRICS_SCHEMA) == ["GET /metrics"]
     print(f"/metrics of each port: {outcomes.answers} answers, {len(outcomes.accepted)} events acknowledged")
     assert outcomes.server_errors == [], "\n\n".join(outcomes.server_errors[:10])
-    # The operator's status changes at least were accepted: the console's writes are counted below.
-    assert outcomes.console_accepted > 0, "no console action was accepted: its writes were not fuzzed"
+    # Every console action that writes was accepted at least once: their writes are counted below.
+    writes = {"/me/status", "/reply", "/resolve", "/state"}
+    accepted = {w for w in writes for label in outcomes.console_accepted if label.endswith(w)}
+    assert accepted == writes, dict(outcomes.console_accepted)
 
     new = asyncio.run(fuzzed.new_ids(before, outcomes.accepted))
     assert set(new) == outcomes.accepted, {
         "acknowledged, not written": sorted(outcomes.accepted - set(new))[:10],
-        "written, not acknowledged": sorted(set(new) - outcomes.accepted)[:10],
+        "written, not acknowledged": asyncio.run(_described(fuzzed, set(new) - outcomes.accepted)),
     }
     assert len(new) == len(set(new)), "an acknowledged event was written twice"
     for service in fuzzed.system.services:
