@@ -114,7 +114,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     request = operator_pb2.SetOperatorStatusRequest(
-        operator_id=args.operator, status=STATUSES[args.status], reason=args.reason, idempotency_key=args.key
+        operator_id=args.operator,
+        status=STATUSES[args.status],
+        reason=args.reason,
+        idempotency_key=args.key,
+        channel=CHANNELS[args.channel] if args.channel else common_pb2.CHANNEL_UNSPECIFIED,
     )
     return asyncio.run(
         _call(args, lambda c, md: c.operators.SetOperatorStatus(request, metadata=md, timeout=30))
@@ -221,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("operator")
     status.add_argument("status", choices=sorted(STATUSES))
     status.add_argument("--reason", default="")
+    status.add_argument(
+        "--channel",
+        choices=sorted(CHANNELS),
+        help="this channel alone: 'away' pauses it (keeping its capacity), 'online' resumes it",
+    )
     grpc_options(status)
     status.set_defaults(run=cmd_status)
     reply = operator.add_parser("reply", help="post an operator's reply")

@@ -226,14 +226,16 @@ class OperatorProfileUpdated(_message.Message):
     def __init__(self, operator_id: _Optional[str] = ..., display_name: _Optional[str] = ..., languages: _Optional[_Iterable[_Union[LanguageSkill, _Mapping]]] = ..., topics: _Optional[_Iterable[_Union[_common_pb2.SupportTopic, str]]] = ..., capacities: _Optional[_Iterable[_Union[ChannelCapacity, _Mapping]]] = ..., team: _Optional[str] = ...) -> None: ...
 
 class OperatorStatusChanged(_message.Message):
-    __slots__ = ("operator_id", "status", "reason")
+    __slots__ = ("operator_id", "status", "reason", "channel")
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     operator_id: str
     status: OperatorStatus
     reason: str
-    def __init__(self, operator_id: _Optional[str] = ..., status: _Optional[_Union[OperatorStatus, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, operator_id: _Optional[str] = ..., status: _Optional[_Union[OperatorStatus, str]] = ..., reason: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class Candidate(_message.Message):
     __slots__ = ("operator_id", "score", "reason")

@@ -26,7 +26,7 @@ from pronto.v1 import common_pb2 as pronto_dot_v1_dot_common__pb2
 from pronto.v1 import events_pb2 as pronto_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pronto/v1/operator.proto\x12\tpronto.v1\x1a\x16pronto/v1/common.proto\x1a\x16pronto/v1/events.proto\"\x93\x01\n\x18SetOperatorStatusRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.pronto.v1.OperatorStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"@\n\x19SetOperatorStatusResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xbe\x01\n\x10PostReplyRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12*\n\x0b\x61ttachments\x18\x05 \x03(\x0b\x32\x15.pronto.v1.Attachment\x12\x19\n\x11\x61waiting_customer\x18\x06 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\"8\n\x11PostReplyResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"{\n\x1cUpdateOperatorProfileRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\x07profile\x18\x02 \x01(\x0b\x32!.pronto.v1.OperatorProfileUpdated\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"D\n\x1dUpdateOperatorProfileResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\x87\x01\n\x1aResolveConversationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x12\n\nresolution\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"B\n\x1bResolveConversationResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xb1\x01\n\x1bSetConversationStateRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12+\n\x05state\x18\x04 \x01(\x0e\x32\x1c.pronto.v1.ConversationState\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"C\n\x1cSetConversationStateResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xdf\x01\n\x1bTransferConversationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x15\n\rby_supervisor\x18\x04 \x01(\x08\x12\x16\n\x0eto_operator_id\x18\x05 \x01(\t\x12\x0f\n\x07to_team\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x19\n\x11override_capacity\x18\x08 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\"h\n\x1cTransferConversationResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x0e\n\x06queued\x18\x04 \x01(\x08\x32\xdd\x04\n\x0fOperatorService\x12^\n\x11SetOperatorStatus\x12#.pronto.v1.SetOperatorStatusRequest\x1a$.pronto.v1.SetOperatorStatusResponse\x12\x46\n\tPostReply\x12\x1b.pronto.v1.PostReplyRequest\x1a\x1c.pronto.v1.PostReplyResponse\x12j\n\x15UpdateOperatorProfile\x12\'.pronto.v1.UpdateOperatorProfileRequest\x1a(.pronto.v1.UpdateOperatorProfileResponse\x12\x64\n\x13ResolveConversation\x12%.pronto.v1.ResolveConversationRequest\x1a&.pronto.v1.ResolveConversationResponse\x12g\n\x14SetConversationState\x12&.pronto.v1.SetConversationStateRequest\x1a\'.pronto.v1.SetConversationStateResponse\x12g\n\x14TransferConversation\x12&.pronto.v1.TransferConversationRequest\x1a\'.pronto.v1.TransferConversationResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pronto/v1/operator.proto\x12\tpronto.v1\x1a\x16pronto/v1/common.proto\x1a\x16pronto/v1/events.proto\"\xb8\x01\n\x18SetOperatorStatusRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.pronto.v1.OperatorStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12#\n\x07\x63hannel\x18\x06 \x01(\x0e\x32\x12.pronto.v1.Channel\"@\n\x19SetOperatorStatusResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xbe\x01\n\x10PostReplyRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12*\n\x0b\x61ttachments\x18\x05 \x03(\x0b\x32\x15.pronto.v1.Attachment\x12\x19\n\x11\x61waiting_customer\x18\x06 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\"8\n\x11PostReplyResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"{\n\x1cUpdateOperatorProfileRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\x07profile\x18\x02 \x01(\x0b\x32!.pronto.v1.OperatorProfileUpdated\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"D\n\x1dUpdateOperatorProfileResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\x87\x01\n\x1aResolveConversationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x12\n\nresolution\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"B\n\x1bResolveConversationResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xb1\x01\n\x1bSetConversationStateRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12+\n\x05state\x18\x04 \x01(\x0e\x32\x1c.pronto.v1.ConversationState\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"C\n\x1cSetConversationStateResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xdf\x01\n\x1bTransferConversationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x15\n\rby_supervisor\x18\x04 \x01(\x08\x12\x16\n\x0eto_operator_id\x18\x05 \x01(\t\x12\x0f\n\x07to_team\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x19\n\x11override_capacity\x18\x08 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\"h\n\x1cTransferConversationResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x13\n\x0boperator_id\x18\x03 \x01(\t\x12\x0e\n\x06queued\x18\x04 \x01(\x08\x32\xdd\x04\n\x0fOperatorService\x12^\n\x11SetOperatorStatus\x12#.pronto.v1.SetOperatorStatusRequest\x1a$.pronto.v1.SetOperatorStatusResponse\x12\x46\n\tPostReply\x12\x1b.pronto.v1.PostReplyRequest\x1a\x1c.pronto.v1.PostReplyResponse\x12j\n\x15UpdateOperatorProfile\x12\'.pronto.v1.UpdateOperatorProfileRequest\x1a(.pronto.v1.UpdateOperatorProfileResponse\x12\x64\n\x13ResolveConversation\x12%.pronto.v1.ResolveConversationRequest\x1a&.pronto.v1.ResolveConversationResponse\x12g\n\x14SetConversationState\x12&.pronto.v1.SetConversationStateRequest\x1a\'.pronto.v1.SetConversationStateResponse\x12g\n\x14TransferConversation\x12&.pronto.v1.TransferConversationRequest\x1a\'.pronto.v1.TransferConversationResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,29 +34,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pronto.v1.operator_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SETOPERATORSTATUSREQUEST']._serialized_start=88
-  _globals['_SETOPERATORSTATUSREQUEST']._serialized_end=235
-  _globals['_SETOPERATORSTATUSRESPONSE']._serialized_start=237
-  _globals['_SETOPERATORSTATUSRESPONSE']._serialized_end=301
-  _globals['_POSTREPLYREQUEST']._serialized_start=304
-  _globals['_POSTREPLYREQUEST']._serialized_end=494
-  _globals['_POSTREPLYRESPONSE']._serialized_start=496
-  _globals['_POSTREPLYRESPONSE']._serialized_end=552
-  _globals['_UPDATEOPERATORPROFILEREQUEST']._serialized_start=554
-  _globals['_UPDATEOPERATORPROFILEREQUEST']._serialized_end=677
-  _globals['_UPDATEOPERATORPROFILERESPONSE']._serialized_start=679
-  _globals['_UPDATEOPERATORPROFILERESPONSE']._serialized_end=747
-  _globals['_RESOLVECONVERSATIONREQUEST']._serialized_start=750
-  _globals['_RESOLVECONVERSATIONREQUEST']._serialized_end=885
-  _globals['_RESOLVECONVERSATIONRESPONSE']._serialized_start=887
-  _globals['_RESOLVECONVERSATIONRESPONSE']._serialized_end=953
-  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_start=956
-  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_end=1133
-  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_start=1135
-  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_end=1202
-  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_start=1205
-  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_end=1428
-  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_start=1430
-  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_end=1534
-  _globals['_OPERATORSERVICE']._serialized_start=1537
-  _globals['_OPERATORSERVICE']._serialized_end=2142
+  _globals['_SETOPERATORSTATUSREQUEST']._serialized_end=272
+  _globals['_SETOPERATORSTATUSRESPONSE']._serialized_start=274
+  _globals['_SETOPERATORSTATUSRESPONSE']._serialized_end=338
+  _globals['_POSTREPLYREQUEST']._serialized_start=341
+  _globals['_POSTREPLYREQUEST']._serialized_end=531
+  _globals['_POSTREPLYRESPONSE']._serialized_start=533
+  _globals['_POSTREPLYRESPONSE']._serialized_end=589
+  _globals['_UPDATEOPERATORPROFILEREQUEST']._serialized_start=591
+  _globals['_UPDATEOPERATORPROFILEREQUEST']._serialized_end=714
+  _globals['_UPDATEOPERATORPROFILERESPONSE']._serialized_start=716
+  _globals['_UPDATEOPERATORPROFILERESPONSE']._serialized_end=784
+  _globals['_RESOLVECONVERSATIONREQUEST']._serialized_start=787
+  _globals['_RESOLVECONVERSATIONREQUEST']._serialized_end=922
+  _globals['_RESOLVECONVERSATIONRESPONSE']._serialized_start=924
+  _globals['_RESOLVECONVERSATIONRESPONSE']._serialized_end=990
+  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_start=993
+  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_end=1170
+  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_start=1172
+  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_end=1239
+  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_start=1242
+  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_end=1465
+  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_start=1467
+  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_end=1571
+  _globals['_OPERATORSERVICE']._serialized_start=1574
+  _globals['_OPERATORSERVICE']._serialized_end=2179
 # @@protoc_insertion_point(module_scope)

@@ -9,18 +9,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SetOperatorStatusRequest(_message.Message):
-    __slots__ = ("tenant", "operator_id", "status", "reason", "idempotency_key")
+    __slots__ = ("tenant", "operator_id", "status", "reason", "idempotency_key", "channel")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     operator_id: str
     status: _events_pb2.OperatorStatus
     reason: str
     idempotency_key: str
-    def __init__(self, tenant: _Optional[str] = ..., operator_id: _Optional[str] = ..., status: _Optional[_Union[_events_pb2.OperatorStatus, str]] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    channel: _common_pb2.Channel
+    def __init__(self, tenant: _Optional[str] = ..., operator_id: _Optional[str] = ..., status: _Optional[_Union[_events_pb2.OperatorStatus, str]] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
 
 class SetOperatorStatusResponse(_message.Message):
     __slots__ = ("event_id", "duplicate")

@@ -204,7 +204,10 @@ class Ingest:
         tenant = self._checked("operator", lambda: resolve_tenant(token_tenant, request.tenant))
         self._checked("operator", lambda: validation.check(validation.status_problems(request)))
         payload = events_pb2.OperatorStatusChanged(
-            operator_id=request.operator_id, status=request.status, reason=request.reason
+            operator_id=request.operator_id,
+            status=request.status,
+            reason=request.reason,
+            channel=request.channel,
         )
         event_id = self._event_id(tenant, "operator-status", request.idempotency_key)
         envelope = self._envelope(tenant, event_id, payload, traceparent)

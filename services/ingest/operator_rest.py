@@ -20,6 +20,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
+from pronto.channels import NAMES as CHANNEL_NAMES
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
 from services.ingest.application import Ingest, Outcome, TransferOutcome, TransferRefused, TransferUndecided
@@ -64,6 +65,8 @@ async def _parsed(request: Request, message: M, **path: str) -> M:
         body["status"] = STATUS_NAMES.get(status.lower(), status)
     if isinstance(state := body.get("state"), str):
         body["state"] = STATE_NAMES.get(state.lower(), state)
+    if isinstance(channel := body.get("channel"), str) and channel.lower() in CHANNEL_NAMES:
+        body["channel"] = f"CHANNEL_{channel.upper()}"  # ``web_chat`` beside ``CHANNEL_WEB_CHAT``
     try:
         json_format.ParseDict(body, message)
     except json_format.ParseError as exc:
@@ -178,7 +181,8 @@ def operator_router(api: OperatorRest) -> APIRouter:
         openapi_extra=_body({"status": "online", "reason": "shift starts"}, "SetOperatorStatusRequest"),
     )
     async def set_status(operator_id: str, request: Request) -> JSONResponse:
-        """Online, away or offline (``{"status": "online"}``), with an optional reason."""
+        """Online, away or offline (``{"status": "online"}``), with an optional reason. With a
+        ``channel``, that channel alone: ``away`` pauses it, ``online`` resumes it."""
 
         async def call(tenant: str) -> Outcome:
             body = await _parsed(request, operator_pb2.SetOperatorStatusRequest(), operator_id=operator_id)

@@ -181,6 +181,8 @@ def status_problems(request: operator_pb2.SetOperatorStatusRequest) -> list[str]
     problems += time_problems(request)
     problems += _identifier(request.idempotency_key, "idempotency_key", required=False)
     problems += _enum(request.status, STATUSES, "status", "OperatorStatus")
+    if request.channel:  # one channel paused or resumed (issue #20)
+        problems += _enum(request.channel, CHANNELS, "channel", "Channel")
     return problems + _text(request.reason, "reason")
 
 

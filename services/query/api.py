@@ -168,6 +168,8 @@ class Operator(BaseModel):
     status: str
     status_reason: str
     status_since: datetime | None
+    # Channels the operator paused: nothing new comes on them while the rest goes on (issue #20).
+    paused_channels: list[str] = []
     updated_at: datetime
     day: date
     load: int

@@ -36,6 +36,10 @@ class ShopRules(BaseModel):
     channel_weights: dict[str, float] = {}
     # Team -> open conversations its members may hold together (a team not listed: no limit).
     team_limits: dict[str, int] = {}
+    # Channels that still route to an away operator; channels taken back when one goes away
+    # (null: every channel but away_channels).
+    away_channels: frozenset[str] = frozenset({"email", "contact_form"})
+    away_takes_back: frozenset[str] | None = None
 
     @model_validator(mode="after")
     def _hold_needs_sticky(self) -> Self:
@@ -53,10 +57,14 @@ class ShopRules(BaseModel):
             negative = sorted(k for k, v in values.items() if v < 0)
             if negative:
                 raise ValueError(f"{name}: must not be negative, got {negative}")
-        unknown = set(self.channel_weights) - CHANNELS
-        if unknown:
-            known = sorted(CHANNELS)
-            raise ValueError(f"channel_weights: unknown channels {sorted(unknown)}; known: {known}")
+        for name, channels in (
+            ("channel_weights", set(self.channel_weights)),
+            ("away_channels", self.away_channels),
+            ("away_takes_back", self.away_takes_back or frozenset()),
+        ):
+            if unknown := channels - CHANNELS:
+                known = sorted(CHANNELS)
+                raise ValueError(f"{name}: unknown channels {sorted(unknown)}; known: {known}")
         return self
 
     def rules(self) -> Rules:
@@ -69,6 +77,8 @@ class ShopRules(BaseModel):
             dict(self.operator_caps),
             dict(self.channel_weights),
             dict(self.team_limits),
+            frozenset(self.away_channels),
+            None if self.away_takes_back is None else frozenset(self.away_takes_back),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from pronto.channels import channel_name
@@ -62,25 +63,21 @@ def profiled(profile: events_pb2.OperatorProfileUpdated, previous: Operator | No
         status=previous.status if previous else Status.OFFLINE,
         load=previous.load if previous else {},
         idle_since=previous.idle_since if previous else None,
+        paused=previous.paused if previous else frozenset(),
     )
 
 
 def with_status(change: events_pb2.OperatorStatusChanged, previous: Operator | None) -> Operator:
-    """The operator with a new status; one without a profile yet handles nothing."""
+    """The operator with a new status, or with one channel paused or resumed (``change.channel``);
+    one without a profile yet handles nothing."""
     status = STATUSES.get(change.status, Status.OFFLINE)
     if previous is None:
-        return Operator(change.operator_id, change.operator_id, {}, frozenset(), {}, status=status)
-    return Operator(
-        previous.id,
-        previous.display_name,
-        previous.languages,
-        previous.topics,
-        previous.capacities,
-        previous.team,
-        status,
-        previous.load,
-        previous.idle_since,
-    )
+        previous = Operator(change.operator_id, change.operator_id, {}, frozenset(), {})
+    if change.channel == common_pb2.CHANNEL_UNSPECIFIED:
+        return replace(previous, status=status)
+    channel = channel_name(change.channel)
+    paused = previous.paused - {channel} if status is Status.ONLINE else previous.paused | {channel}
+    return replace(previous, paused=paused)
 
 
 def candidates(listed: tuple[Candidate, ...]) -> list[events_pb2.Candidate]:

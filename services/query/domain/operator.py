@@ -55,6 +55,12 @@ def with_event(current: Doc | None, envelope: Envelope, position: Position) -> D
             "capacities": {channel_name(c.channel): c.max_concurrent for c in payload.capacities},
             "team": payload.team,
         }
+    elif isinstance(payload, events_pb2.OperatorStatusChanged) and payload.channel:
+        # One channel paused (away, offline) or resumed (online); the operator's status stays.
+        paused = set(doc.get("paused_channels", []))
+        channel = channel_name(payload.channel)
+        resumed = payload.status == events_pb2.OPERATOR_STATUS_ONLINE
+        doc["paused_channels"] = sorted(paused - {channel} if resumed else paused | {channel})
     elif isinstance(payload, events_pb2.OperatorStatusChanged):
         status = name_of(events_pb2.OperatorStatus, payload.status, "OPERATOR_STATUS_")
         doc |= {"status": status, "status_reason": payload.reason, "status_since": ms(envelope.time)}
@@ -81,4 +87,5 @@ def _blank(tenant: str, operator_id: str) -> Doc:
         "status": "offline",
         "status_reason": "",
         "status_since": None,
+        "paused_channels": [],
     }

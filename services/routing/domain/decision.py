@@ -95,9 +95,20 @@ class Rules:
     # Team -> open conversations its members may hold together, whatever room each has (a team not
     # listed: no limit; 0: it takes none).
     team_limits: Mapping[str, int] = field(default_factory=dict)
+    # Away is not offline (issue #20): the channels that still bring an away operator new
+    # conversations, and those whose open conversations go back to the queue when they go away.
+    away_channels: frozenset[str] = frozenset({"email", "contact_form"})
+    # None: every channel but ``away_channels`` (what still routes to them, they keep).
+    away_takes_back: frozenset[str] | None = None
 
     def cap_for(self, operator_id: str) -> float | None:
         return self.operator_caps.get(operator_id, self.operator_cap)
+
+    def takes_back(self, channel: str) -> bool:
+        """Whether an operator going away loses their open conversations of ``channel``."""
+        if self.away_takes_back is None:
+            return channel not in self.away_channels
+        return channel in self.away_takes_back
 
 
 DEFAULT_RULES = Rules()
@@ -170,8 +181,9 @@ Decision = Assign | Wait
 def refusal(operator: Operator, conversation: Conversation) -> str:
     """Why ``operator`` cannot take ``conversation`` at its level, or "" when they can."""
     level = conversation.level
-    if operator.status is not Status.ONLINE:
-        return f"{operator.status.value}"
+    if not operator.serves(conversation.channel):
+        paused = conversation.channel in operator.paused
+        return f"paused {conversation.channel}" if paused else operator.status.value
     if operator.id in conversation.excluded:
         return "let it go unanswered before"
     if conversation.channel not in operator.capacities:
@@ -201,7 +213,7 @@ def refusal(operator: Operator, conversation: Conversation) -> str:
 def fits(operator: Operator, conversation: Conversation) -> bool:
     """``refusal(...) == ""`` without building reasons: it runs for every operator on every decision."""
     channel = conversation.channel
-    if operator.status is not Status.ONLINE or operator.id in conversation.excluded:
+    if not operator.serves(channel) or operator.id in conversation.excluded:
         return False
     if operator.free(channel) <= 0:
         return False

@@ -117,9 +117,10 @@ class Index:
 
 
 def _counted(operator: Operator) -> tuple[bool, bool, tuple[str, ...]]:
-    """What the counts depend on: online, available (online with room on some channel), languages."""
+    """What the counts depend on: online, available (taking new conversations on some channel with
+    room on it: online, or away on a channel the shop still routes), languages."""
     online = operator.status is Status.ONLINE
-    available = online and any(operator.free(channel) > 0 for channel in operator.capacities)
+    available = any(operator.serves(c) and operator.free(c) > 0 for c in operator.capacities)
     return online, available, tuple(operator.languages)
 
 
@@ -130,14 +131,14 @@ def _add(counts: dict[str, int], language: str, sign: int) -> None:
 
 
 def _places(operator: Operator, fairness: Fairness) -> list[tuple[Bucket, Key]]:
-    if operator.status is not Status.ONLINE:
+    if operator.status is Status.OFFLINE:
         return []
     languages: list[str | None] = [*operator.languages, None]
     topics: list[str | None] = [*sorted(operator.topics or (GENERALIST,)), None]
     teams: list[str | None] = [operator.team, None] if operator.team else [None]
     places: list[tuple[Bucket, Key]] = []
     for channel in operator.capacities:
-        if operator.free(channel) <= 0:
+        if not operator.serves(channel) or operator.free(channel) <= 0:
             continue
         key = order(operator, channel, fairness)
         places += [

@@ -38,6 +38,10 @@ class Operator:
     cap: float | None = None
     weights: Mapping[str, float] = field(default_factory=dict)
     team_full: bool = False
+    # Channels the operator paused (issue #20): nothing new on them, their capacity kept for later.
+    paused: frozenset[str] = frozenset()
+    # Channels that still bring an away operator new conversations: the shop's ``away_channels``.
+    away_serves: frozenset[str] = frozenset()
 
     # Share of the whole capacity in use, computed once: ranking reads it for every decision.
     ratio: float = field(init=False, repr=False, compare=False)
@@ -49,6 +53,13 @@ class Operator:
         object.__setattr__(self, "ratio", sum(self.load.values()) / capacity if capacity else 1.0)
         used = sum(count * self.weights.get(channel, 1.0) for channel, count in self.load.items())
         object.__setattr__(self, "units", used)
+
+    def serves(self, channel: str) -> bool:
+        """Whether new conversations of ``channel`` may come to them now: online, or away on a
+        channel the shop still routes to away operators, and the channel not paused."""
+        if channel in self.paused:
+            return False
+        return self.status is Status.ONLINE or (self.status is Status.AWAY and channel in self.away_serves)
 
     def room(self, channel: str) -> int:
         """Free places on ``channel`` by its own capacity alone."""

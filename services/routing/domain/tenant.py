@@ -104,8 +104,11 @@ class TenantRouting:
             return []
         before = self.rules
         self.rules = rules
-        limits = (rules.operator_cap, rules.operator_caps, rules.channel_weights, rules.team_limits)
-        if limits != (before.operator_cap, before.operator_caps, before.channel_weights, before.team_limits):
+
+        def limits(r: Rules) -> tuple[object, ...]:
+            return r.operator_cap, r.operator_caps, r.channel_weights, r.team_limits, r.away_channels
+
+        if limits(rules) != limits(before):
             self._rebuild()
             return self.drain(now) if now is not None else []
         if rules.fairness is not before.fairness:
@@ -167,7 +170,9 @@ class TenantRouting:
         return [Widened(conversation_id, level, reason + ": skipped")]
 
     def operator_changed(self, operator: Operator, now: datetime) -> list[Output]:
-        """A profile or status change. Leaving (away, offline) re-queues their conversations at the front."""
+        """A profile or status change. Going offline re-queues their conversations at the front;
+        going away, those of the channels the shop takes back from away operators (by default all
+        but e-mail and contact forms, which still route to them); less room, the newest beyond it."""
         previous = self.operators.get(operator.id)
         theirs = [c for c, a in self.assigned.items() if a.operator_id == operator.id]
         load = dict(Counter(self.assigned[c].channel for c in theirs))
@@ -179,16 +184,20 @@ class TenantRouting:
         self._index(previous, operator)
         outputs: list[Output] = []
         if operator.status is not Status.ONLINE:
-            for conversation_id in theirs:
-                outputs += self._release(conversation_id, f"operator went {operator.status.value}", now)
+            # Away is not offline: conversations on the channels the shop keeps for away operators
+            # stay with them (``Rules.away_takes_back``).
+            away = operator.status is Status.AWAY
+            for conversation_id in list(theirs):
+                if not away or self.rules.takes_back(self.assigned[conversation_id].channel):
+                    outputs += self._release(conversation_id, f"operator went {operator.status.value}", now)
+                    theirs.remove(conversation_id)
             # Held for them: nobody else may take it while they are away, so the hold ends now.
             for conversation in list(self.waiting.values()):
                 if conversation.hold_until is not None and conversation.last_operator_id == operator.id:
                     self.waiting[conversation.id] = replace(conversation, hold_until=None)
                     reason = f"held for {operator.id}, who went {operator.status.value}: offered to everyone"
                     outputs.append(Widened(conversation.id, Level(conversation.level), reason))
-            return outputs + self.drain(now)
-        # Still online, maybe with less room: the newest conversations beyond capacity go back.
+        # What they keep, maybe with less room: the newest conversations beyond capacity go back.
         by_channel: dict[str, list[str]] = {}
         for conversation_id in sorted(theirs, key=lambda c: self.assigned[c].at, reverse=True):
             by_channel.setdefault(self.assigned[conversation_id].channel, []).append(conversation_id)
@@ -225,7 +234,7 @@ class TenantRouting:
             conversation = replace(conversation, hold_until=None, last_operator_id="", excluded=excused)
             decision = Assign(cid, request.to_operator, (), reason)
             self._assign(conversation, decision, now)
-            return [*outputs, decision]
+            return [*outputs, decision, *self.drain(now)]  # the holder's freed place
         excluded = conversation.excluded | ({holder} if holder else set())
         conversation = replace(conversation, last_operator_id="", hold_until=None, excluded=excluded)
         if request.to_team:  # the team's own skills first, widening again from its first step
@@ -453,10 +462,15 @@ class TenantRouting:
     def _limited(self, operator: Operator) -> Operator:
         """``operator`` with the shop's limits beyond their own capacity (``Rules``)."""
         rules = self.rules
-        limits = (rules.cap_for(operator.id), rules.channel_weights, self._team_full(operator.team))
-        if (operator.cap, operator.weights, operator.team_full) == limits:
+        limits = (
+            rules.cap_for(operator.id),
+            rules.channel_weights,
+            self._team_full(operator.team),
+            rules.away_channels,
+        )
+        if (operator.cap, operator.weights, operator.team_full, operator.away_serves) == limits:
             return operator
-        return replace(operator, cap=limits[0], weights=limits[1], team_full=limits[2])
+        return replace(operator, cap=limits[0], weights=limits[1], team_full=limits[2], away_serves=limits[3])
 
     def _team_full(self, team: str) -> bool:
         limit = self.rules.team_limits.get(team) if team else None

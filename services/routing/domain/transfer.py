@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.routing.domain.model import Conversation, Operator, Status
+from services.routing.domain.model import Conversation, Operator
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,13 @@ def refused(
         return f"{transfer.to_operator} is not an operator of this shop"
     if target.id == holder:
         return f"it is already with {target.id}"
-    if target.status is not Status.ONLINE:
-        return f"{target.id} is {target.status.value}"
     channel = conversation.channel
     if channel not in target.capacities:
         return f"{target.id} does not handle {channel}"
+    if channel in target.paused:
+        return f"{target.id} paused {channel}"
+    if not target.serves(channel):
+        return f"{target.id} is {target.status.value}"
     if transfer.override:
         return ""
     return _full(target, channel)

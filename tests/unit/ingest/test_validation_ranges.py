@@ -164,7 +164,7 @@ def test_every_enum_in_a_request_refuses_a_value_it_does_not_know(name: str) -> 
     expected = {
         "PublishRequest": 4,  # channel, sender.tier, kind, topic_hints
         "UpdateOperatorProfileRequest": 2,  # profile.topics, profile.capacities[0].channel
-        "SetOperatorStatusRequest": 1,
+        "SetOperatorStatusRequest": 2,  # status, channel
         "SetConversationStateRequest": 1,
     }
     assert len(paths) == expected.get(name, 0), paths

@@ -68,7 +68,7 @@ class Scanning(TenantRouting):
             available = {
                 o.id
                 for o in self.operators.values()
-                if o.status is Status.ONLINE and any(o.free(c) > 0 for c in o.capacities)
+                if any(o.serves(c) and o.free(c) > 0 for c in o.capacities)
             }
             return decide(conversation, [o for o in candidates if o.id in available], now, True, self.rules)
         online = any(o.status is Status.ONLINE for o in self.operators.values())

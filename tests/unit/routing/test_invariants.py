@@ -236,7 +236,8 @@ class ShopMachine(RuleBasedStateMachine):
     def could_take(self, conversation: Conversation) -> list[str]:
         """The operators who could take ``conversation`` at the widest level, whoever it excluded.
 
-        ``decision.fits`` at ``Level.ANY_TEAM``, which is: online, with room on the channel, and
+        ``decision.fits`` at ``Level.ANY_TEAM``, which is: serving the channel (online, or away on a
+        channel the shop still routes to away operators), with room on it, and
         speaking the conversation's language or the fallback one (topics and teams no longer count).
         """
         widest = replace(conversation, level=Level.ANY_TEAM, excluded=frozenset())
@@ -244,7 +245,7 @@ class ShopMachine(RuleBasedStateMachine):
         channel = conversation.channel
         for operator in self.shop.operators.values():
             eligible = (
-                operator.status is Status.ONLINE
+                operator.serves(channel)
                 and operator.capacities.get(channel, 0) > operator.load.get(channel, 0)
                 and (
                     not conversation.language
@@ -287,7 +288,10 @@ class ShopMachine(RuleBasedStateMachine):
         for conversation_id, assignment in self.shop.assigned.items():
             assert assignment.conversation.id == conversation_id
             assert assignment.channel == assignment.conversation.channel
-            assert self.shop.operators[assignment.operator_id].status is Status.ONLINE
+            # Online, or away holding a conversation of a channel the shop lets away operators keep.
+            operator = self.shop.operators[assignment.operator_id]
+            kept = operator.status is Status.AWAY and not self.shop.rules.takes_back(assignment.channel)
+            assert operator.status is Status.ONLINE or kept
             # Nobody gets back a conversation they let go unanswered.
             assert assignment.operator_id not in assignment.conversation.excluded
 

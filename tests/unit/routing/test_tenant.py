@@ -209,7 +209,7 @@ def test_a_released_conversation_goes_before_even_one_waiting_since_yesterday() 
     shop.arrive(a_conversation("yesterday", channel="email", waiting_since=T0 - timedelta(hours=17)), T0)
     assert set(shop.waiting) == {"yesterday"}
 
-    shop.operator_changed(an_operator("ana", capacities={"email": 1}, status=Status.AWAY), at(1))
+    shop.operator_changed(an_operator("ana", capacities={"email": 1}, status=Status.OFFLINE), at(1))
 
     assert queued(shop, at(1)) == ["c1", "yesterday"]
 

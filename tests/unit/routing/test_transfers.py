@@ -61,6 +61,20 @@ def test_the_holder_hands_it_to_a_colleague_with_room() -> None:
     assert (shop.operators["ana"].load["web_chat"], shop.operators["bea"].load["web_chat"]) == (0, 1)
 
 
+def test_the_holders_freed_place_goes_to_whoever_waits() -> None:
+    """Found by the state-machine property: a transfer to a named colleague frees its holder."""
+    shop = held_by_ana(an_operator("bea", languages={"en": 5}))
+    shop.arrive(a_conversation("c2"), T0)  # Italian: only Ana, who is full
+    assert "c2" in shop.waiting
+
+    outputs = shop.transfer(Transfer("c1", "ana", to_operator="bea"), at(1))
+
+    assert [(o.conversation_id, o.operator_id) for o in outputs if isinstance(o, Assign)] == [
+        ("c1", "bea"),
+        ("c2", "ana"),
+    ]
+
+
 def test_a_colleague_at_capacity_is_refused_and_nothing_changes() -> None:
     shop = held_by_ana(an_operator("bea", capacities={"web_chat": 1}))
     shop.arrive(a_conversation("c2"), T0)  # Bea's one chat
