@@ -27,14 +27,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from pronto.broker.embedded import EmbeddedBroker
 from pronto.broker.provision import provision
+from pronto.grpc_client import ProntoClient
 from pronto.simulate.channels import CustomerMessage
 from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.simulate.team import roster
 from pronto.system import Shop, System
+from pronto.v1 import common_pb2, events_pb2, operator_pb2
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.browser import chromium, requested_hosts, screenshot
@@ -292,4 +294,118 @@ def test_the_wallboard_changes_live_during_a_demo_run(demo: tuple[str, subproces
         driver.find_element(By.ID, "language").send_keys("Italiano")
         wait.until(lambda d: d.find_element(By.ID, "wallboard-title").text == "Pannello")
         screenshot(driver, "wallboard-during-demo")
+        assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
+
+
+async def _two_chats(system: System) -> None:
+    """Sam online with a chat; then Jonas, with room for one chat only, online and given the next."""
+    await _profile(system)
+    async with ProntoClient(system.ingest.grpc_target, TOKEN) as client:
+        await client.operators.SetOperatorStatus(
+            operator_pb2.SetOperatorStatusRequest(
+                operator_id=OPERATOR, status=events_pb2.OPERATOR_STATUS_ONLINE
+            ),
+            metadata=client.metadata,
+        )
+    await asyncio.sleep(1.0)
+    for n, customer in enumerate(("visitor-transfer-1", "visitor-transfer-2")):
+        if n == 1:
+            jonas = roster(1, capacity=1)[0]
+            jonas.operator_id, jonas.display_name = "jonas", "Jonas"
+            del jonas.capacities[:]
+            jonas.capacities.add(channel=common_pb2.CHANNEL_WEB_CHAT, max_concurrent=1)
+            await operator_joins(system.ingest.grpc_target, TOKEN, jonas)
+            await asyncio.sleep(1.0)
+        message = CustomerMessage(
+            channel="web_chat",
+            customer_id=customer,
+            name="Anna Bianchi",
+            text=f"Salve, una domanda sul reso {n}",
+            message_id=f"transfer-{n}",
+            sent_at=time.time(),
+        )
+        await customer_writes(system.ingest.http_url, TENANT, message)
+
+
+def values(within: Any, selector: str, attribute: str = "value") -> list[str]:
+    return [str(e.get_attribute(attribute)) for e in within.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def error(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "error").text)
+
+
+def test_a_transfer_refused_in_the_operator_view_then_a_supervisors_move_on_the_wallboard(
+    system: System,
+) -> None:
+    """Issue #20 in the console. Sam hands his chat to Jonas, who is full: the page shows routing's
+    reason and the chat stays with Sam. The supervisor moves it on the wallboard: refused the same
+    way, then made with the override, and the decisions list shows it with Jonas; Sam's view no
+    longer lists it."""
+    assert system.query is not None
+    asyncio.run(_two_chats(system))
+    console = f"{system.query.http_url}/console/"
+    cards = (By.CSS_SELECTOR, ".conversation")
+    with chromium() as driver:
+        wait = WebDriverWait(driver, 30)
+        sign_in(driver, console, OPERATOR_TOKEN)
+        wait.until(lambda d: any("reso 0" in c.text for c in d.find_elements(*cards)))
+        card = next(c for c in driver.find_elements(*cards) if "reso 0" in c.text)
+        conversation_id = str(card.get_attribute("data-conversation"))
+        # Jonas is in the list of colleagues once the page has heard of him.
+        wait.until(
+            lambda d: (
+                "jonas"
+                in [
+                    o.get_attribute("value")
+                    for o in card.find_elements(By.CSS_SELECTOR, "select.transfer-to option")
+                ]
+            )
+        )
+        Select(card.find_element(By.CSS_SELECTOR, "select.transfer-to")).select_by_value("jonas")
+        card.find_element(By.CSS_SELECTOR, "input.transfer-reason").send_keys("he knows this order")
+        card.find_element(By.CSS_SELECTOR, "button.transfer").click()
+        wait.until(
+            lambda d: "jonas is at capacity on web_chat (1 of 1)" in d.find_element(By.ID, "error").text
+        )
+        assert "nothing changed" in driver.find_element(By.ID, "error").text
+        time.sleep(1.0)
+        assert any(
+            c.get_attribute("data-conversation") == conversation_id for c in driver.find_elements(*cards)
+        )
+        screenshot(driver, "operator-transfer-refused")
+        driver.find_element(By.ID, "sign-out").click()
+
+        sign_in(driver, console, SUPERVISOR_TOKEN)
+        wait.until(ready.visibility_of_element_located((By.ID, "move-form")))
+        wait.until(
+            lambda d: (
+                "jonas"
+                in [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#move-to option")]
+            )
+        )
+        driver.find_element(By.ID, "move-conversation").send_keys(conversation_id)
+        Select(driver.find_element(By.ID, "move-to")).select_by_value("jonas")
+        driver.find_element(By.ID, "move-reason").send_keys("VIP account")
+        driver.find_element(By.CSS_SELECTOR, "#move-form button[type=submit]").click()
+        wait.until(lambda d: "jonas is at capacity" in error(d))
+        driver.find_element(By.ID, "move-override").click()
+        driver.find_element(By.CSS_SELECTOR, "#move-form button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "move-result").text == "Now with jonas.")
+
+        def decided(d: WebDriver) -> str:
+            rows = d.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr")
+            return next((r.text for r in rows if conversation_id in r.text), "")
+
+        wait.until(lambda d: "assigned to Jonas" in decided(d))
+        screenshot(driver, "wallboard-move-overridden")
+        driver.find_element(By.ID, "sign-out").click()
+
+        sign_in(driver, console, OPERATOR_TOKEN)
+        wait.until(ready.visibility_of_element_located((By.ID, "operator")))
+        wait.until(
+            lambda d: all(
+                c.get_attribute("data-conversation") != conversation_id for c in d.find_elements(*cards)
+            )
+        )
         assert requested_hosts(driver, set()) == {urlsplit(console).netloc}

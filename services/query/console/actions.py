@@ -1,5 +1,5 @@
 """What an operator does from the console, done through ingest's operator API (gRPC), the same
-one operator tools and the REST API use: status, replies, resolutions."""
+one operator tools and the REST API use: status, replies, resolutions, states, transfers."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ STATES = {
 
 # What ingest wrote for an action: its event id, and whether it was a repeat of one already written.
 Written = dict[str, str | bool]
+
+
+class Refused(Exception):
+    """Routing refused a transfer: nothing changed, but the request (``event_id``) was written.
+    Answered 409 with both (``routes.install``)."""
+
+    def __init__(self, detail: str, event_id: str) -> None:
+        super().__init__(detail)
+        self.detail, self.event_id = detail, event_id
 
 
 class OperatorActions:
@@ -75,7 +84,40 @@ class OperatorActions:
             tenant, lambda c: c.operators.SetConversationState(request, metadata=c.metadata)
         )
 
-    async def _call(self, tenant: str, call: Callable[[ProntoClient], Awaitable[Any]]) -> Written:
+    async def transfer(
+        self,
+        tenant: str,
+        by: str,
+        conversation_id: str,
+        to_operator_id: str,
+        reason: str,
+        key: str,
+        supervisor: bool = False,
+        override: bool = False,
+    ) -> Written:
+        """To a colleague, or back to the queue (``to_operator_id`` empty). Answered once routing
+        has decided: who has it now, or 409 with routing's reason (then nothing changed)."""
+        request = operator_pb2.TransferConversationRequest(
+            conversation_id=conversation_id,
+            operator_id=by,
+            by_supervisor=supervisor,
+            to_operator_id=to_operator_id,
+            reason=reason,
+            override_capacity=override,
+            idempotency_key=key,
+        )
+        return await self._call(
+            tenant,
+            lambda c: c.operators.TransferConversation(request, metadata=c.metadata),
+            lambda answer: {"operator_id": answer.operator_id, "queued": answer.queued},
+        )
+
+    async def _call(
+        self,
+        tenant: str,
+        call: Callable[[ProntoClient], Awaitable[Any]],
+        more: Callable[[Any], Written] = lambda _answer: {},
+    ) -> Written:
         token = self._tokens.get(tenant)
         if token is None:
             raise HTTPException(
@@ -85,10 +127,13 @@ class OperatorActions:
             try:
                 answer = await call(client)
             except grpc.aio.AioRpcError as exc:
+                if exc.code() is grpc.StatusCode.FAILED_PRECONDITION:  # routing refused a transfer
+                    written = dict(exc.trailing_metadata() or ()).get("event-id", "")
+                    raise Refused(exc.details() or "refused", str(written)) from exc
                 status = (
                     503
                     if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
                     else 422
                 )
                 raise HTTPException(status, f"ingest refused it: {exc.code().name}: {exc.details()}") from exc
-        return {"event_id": answer.event_id, "duplicate": answer.duplicate}
+        return {"event_id": answer.event_id, "duplicate": answer.duplicate} | more(answer)

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from pronto.auth import Unauthenticated
 from services.query.console import wallboard
-from services.query.console.actions import OperatorActions
+from services.query.console.actions import OperatorActions, Refused
 from services.query.console.auth import Caller, ConsoleAuth
 from services.query.console.changes import Changes
 from services.query.console.tickets import TICKET_LIFETIME_S, Tickets
@@ -49,6 +49,15 @@ class Reply(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
     # The page's id of this reply: sent again after a lost answer, it is still one reply.
     key: str = Field(min_length=8, max_length=64)
+
+
+class TransferTo(BaseModel):
+    # A colleague's operator id; empty: back to the shop's queue.
+    to_operator_id: str = Field(default="", max_length=128)
+    reason: str = Field(default="", max_length=500)
+    key: str = Field(min_length=8, max_length=64)
+    # Supervisors only: beyond the colleague's capacity.
+    override: bool = False
 
 
 class StateChange(BaseModel):
@@ -166,11 +175,19 @@ def install(
         mine = await listed(tenant, status="assigned", operator_id=operator_id)
         now = clock()
         full = [await store.get("conversations", d["_id"]) for d in mine]
+        staff = (await store.operators(OperatorQuery(tenant, limit=LISTED))).items
         return jsonable_encoder(  # type: ignore[no-any-return]
             {
                 "operator_id": operator_id,
                 "name": (profile or {}).get("display_name") or operator_id,
                 "status": (profile or {}).get("status", "offline"),
+                # Whom a conversation can be handed to (routing says whether they have room).
+                "colleagues": [
+                    {"operator_id": o["operator_id"], "name": o["display_name"] or o["operator_id"]}
+                    | {"status": o["status"]}
+                    for o in staff
+                    if o["operator_id"] != operator_id
+                ],
                 "conversations": [_conversation(with_glance(d, now)) for d in full if d is not None],
                 "now": now,
             }
@@ -218,6 +235,39 @@ def install(
         )
         return {"conversation_id": conversation_id, "state": body.state} | written
 
+    @router.post("/me/conversations/{conversation_id}/transfer")
+    async def transfer(
+        caller: OperatorCaller, conversation_id: str, body: TransferTo
+    ) -> dict[str, str | bool]:
+        """To a colleague or back to the queue, with a reason: 200 once routing made it, 409 with
+        routing's reason when it could not (a colleague at capacity): then nothing changed."""
+        await own(caller, conversation_id)
+        assert caller.operator_id is not None
+        if body.override:
+            raise HTTPException(403, "only a supervisor may override a colleague's capacity")
+        written = await actions.transfer(
+            caller.tenant, caller.operator_id, conversation_id, body.to_operator_id, body.reason, body.key
+        )
+        return {"conversation_id": conversation_id} | written
+
+    @router.post("/conversations/{conversation_id}/transfer")
+    async def reassign(
+        caller: SupervisorCaller, conversation_id: str, body: TransferTo
+    ) -> dict[str, str | bool]:
+        """A supervisor moves any conversation, waiting or held, to an operator (``override``:
+        beyond their capacity, recorded on the event) or back to the queue."""
+        written = await actions.transfer(
+            caller.tenant,
+            "",
+            conversation_id,
+            body.to_operator_id,
+            body.reason,
+            body.key,
+            supervisor=True,
+            override=body.override,
+        )
+        return {"conversation_id": conversation_id} | written
+
     @router.post("/events/ticket", status_code=201)
     async def ticket(caller: AnyCaller) -> dict[str, Any]:
         """A ticket that opens one event stream within ``TICKET_LIFETIME_S`` (``tickets``)."""
@@ -253,6 +303,10 @@ def install(
         )
 
     app.include_router(router)
+
+    @app.exception_handler(Refused)
+    async def refused(_request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, "event_id": exc.event_id}, status_code=409)
 
     @app.get("/console", include_in_schema=False)
     async def console_root() -> RedirectResponse:

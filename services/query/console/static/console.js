@@ -33,6 +33,9 @@ const TEXT = {
     clockLeft: (m, st, s) => `${m}: ${st}, ${s} left`, clockLate: (m, st, s) => `${m}: ${st}, ${s} over`,
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `paused (${st}${why ? `: ${why}` : ""}) since ${at}`,
     pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`), left: (s) => `${s} left`, over: (s) => `${s} over`,
+    transferTo: "Hand to", toQueue: "the queue (anyone)", transfer: "Transfer", transferReason: "Why (optional)",
+    transferred: (who) => (who ? `Now with ${who}.` : "Back in the queue."), move: "Move", moveTitle: "Move a conversation",
+    override: "even beyond their capacity",
   },
   it: {
     console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
@@ -65,6 +68,9 @@ const TEXT = {
     clockLeft: (m, st, s) => `${m}: ${st}, mancano ${s}`, clockLate: (m, st, s) => `${m}: ${st}, oltre di ${s}`,
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `in pausa (${st}${why ? `: ${why}` : ""}) dalle ${at}`,
     pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`), left: (s) => `mancano ${s}`, over: (s) => `oltre di ${s}`,
+    transferTo: "Passa a", toQueue: "la coda (chiunque)", transfer: "Trasferisci", transferReason: "Perché (facoltativo)",
+    transferred: (who) => (who ? `Ora è con ${who}.` : "Di nuovo in coda."), move: "Sposta", moveTitle: "Sposta una conversazione",
+    override: "anche oltre la sua capacità",
   },
 };
 
@@ -159,6 +165,7 @@ function renderWallboard(board) {
     today.id = `compliance-${c.channel}`;
     return [cell(channel(c.channel)), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
   });
+  options($("#move-to"), [["", t("toQueue")], ...board.operators.map((o) => [o.operator_id, `${o.name} (${t(o.status)})`])]);
   fill("#operators-table", board.operators, (o) => [cell(o.name), cell(t(o.status), o.status === "online" ? "good" : ""), cell(`${o.load} / ${o.capacity}`), cell(String(o.handled_today)), cell(duration(o.average_first_response_s))]);
   fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(channel(a.channel)), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(`${clock(a.deadline)} (${a.overrun_s != null ? t("over", duration(a.overrun_s)) : t("left", duration(a.time_left_s || 0))})`), cell(a.operator || t("none"))]);
   fill("#decisions-table", board.decisions, (d) => {
@@ -251,6 +258,22 @@ function updateCard(card, c, now) {
   card.querySelector("label").textContent = t("replyTo", who);
   card.querySelector("button[type=submit]").textContent = t("send");
   card.querySelector("button.secondary").textContent = t("resolve");
+  const handTo = card.querySelector("select.transfer-to");
+  handTo.setAttribute("aria-label", t("transferTo"));
+  options(handTo, [["", t("toQueue")], ...(state.data.colleagues || []).map((o) => [o.operator_id, `${o.name} (${t(o.status)})`])]);
+  card.querySelector("input.transfer-reason").placeholder = t("transferReason");
+  card.querySelector("input.transfer-reason").setAttribute("aria-label", t("transferReason"));
+  card.querySelector("button.transfer").textContent = t("transfer");
+}
+
+// A select's options replaced in place, keeping what is chosen (pages update twice a second).
+function options(select, pairs) {
+  const chosen = select.value;
+  const now = pairs.map(([value, text]) => `${value}\u0000${text}`).join("\u0001");
+  if (select.dataset.options === now) return;
+  select.dataset.options = now;
+  select.replaceChildren(...pairs.map(([value, text]) => new Option(text, value)));
+  if (pairs.some(([value]) => value === chosen)) select.value = chosen;
 }
 
 const short = (text) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
@@ -305,7 +328,25 @@ function conversationCard(c) {
     });
     return button;
   });
-  form.append(label, area, send, resolve, ...states);
+  // Hand it on (issue #20): to a colleague or back to the queue; routing says whether they have room.
+  const handTo = document.createElement("select");
+  handTo.className = "transfer-to";
+  const why = document.createElement("input");
+  why.className = "transfer-reason";
+  why.maxLength = 500;
+  const handOn = document.createElement("button");
+  handOn.type = "button";
+  handOn.className = "transfer";
+  handOn.addEventListener("click", async () => {
+    handOn.disabled = true;
+    handOn.dataset.key ||= newKey(); // a second click is the same transfer
+    try {
+      const answer = await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: handTo.value, reason: why.value, key: handOn.dataset.key }) });
+      delete handOn.dataset.key;
+      showError(t("transferred", answer.operator_id));
+    } catch (error) { delete handOn.dataset.key; showError(error); } finally { handOn.disabled = false; }
+  });
+  form.append(label, area, send, resolve, ...states, handTo, why, handOn);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     send.disabled = true;
@@ -404,6 +445,21 @@ for (const button of document.querySelectorAll("#status button")) {
     try { await api("/console/api/me/status", { method: "POST", body: JSON.stringify({ status: button.dataset.status }) }); await refresh(); } catch (error) { showError(error); }
   });
 }
+// A supervisor moves any conversation (issue #20): to an operator, even beyond their capacity, or
+// back to the queue. Routing decides; its refusal (a colleague at capacity) is shown as it is.
+$("#move-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  form.dataset.key ||= newKey(); // sent again after a lost answer, it is the same move
+  const id = $("#move-conversation").value.trim();
+  try {
+    const answer = await api(`/console/api/conversations/${encodeURIComponent(id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: $("#move-to").value, reason: $("#move-reason").value, override: $("#move-override").checked, key: form.dataset.key }) });
+    $("#move-result").textContent = t("transferred", answer.operator_id);
+    showError("");
+    refresh();
+  } catch (error) { $("#move-result").textContent = ""; showError(error); }
+  delete form.dataset.key;
+});
 // Waits and the SLA time left move with the clock between events; only those cells are written again.
 setInterval(() => {
   if (!state.data) return;
