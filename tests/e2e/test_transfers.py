@@ -1,4 +1,4 @@
-"""Transfers and presence per channel through the real services (issue #20, items 1 and 2):
+"""Transfers, presence per channel and a team's limit through the real services (issue #20):
 ingest's operator API, routing, notify, SLA, each a process of its own on a real broker.
 
 Ana and Bea each have room for one web chat. Ana holds ``t-1``, Bea ``t-2``:
@@ -14,6 +14,7 @@ Ana and Bea each have room for one web chat. Ana holds ``t-1``, Bea ``t-2``:
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     policy = ALWAYS_OPEN | {"response": {"web_chat": {"minutes": 30, "business": False}}}
-    with whole_system(Path(tmp_path_factory.mktemp("e2e-transfers")), sla_policy=policy) as running:
+    # Team "desk" (only the limits test's operators are in it) holds at most 2 open conversations.
+    env = {"routing": {"PRONTO_ROUTING_DEFAULT_SHOP": json.dumps({"team_limits": {"desk": 2}})}}
+    with whole_system(Path(tmp_path_factory.mktemp("e2e-transfers")), sla_policy=policy, env=env) as running:
         yield running
 
 
@@ -268,3 +271,40 @@ async def test_an_away_operator_keeps_receiving_email_but_no_chat_and_a_paused_c
     assert resumed[-1].operator_id == "cleo"
     [still_waiting] = await _routed(running, "p-chat-1")  # away: no chat, even with e-mail resumed
     assert isinstance(still_waiting, events_pb2.ConversationQueued)
+
+
+@pytest.mark.timeout(180)
+async def test_a_team_limit_holds_while_its_operators_have_room(running: Running) -> None:
+    """Dag and Eva, team desk, have room for 3 chats each, but the team may hold 2 open
+    conversations together: the third Swedish chat waits, saying so, until one is resolved."""
+    target = running.system.ingest.grpc_target
+    for name in ("dag", "eva"):
+        profile = events_pb2.OperatorProfileUpdated(
+            operator_id=name,
+            display_name=name.title(),
+            languages=[events_pb2.LanguageSkill(language="sv", proficiency=5)],
+            capacities=[events_pb2.ChannelCapacity(channel=common_pb2.CHANNEL_WEB_CHAT, max_concurrent=3)],
+            team="desk",
+        )
+        await operator_joins(target, TOKEN, profile)
+    await asyncio.sleep(1.0)
+    chats = [message(f"team-{n}", 0, channel=common_pb2.CHANNEL_WEB_CHAT, language="sv") for n in range(3)]
+    await publish_all(target, TOKEN, chats, rate=10)
+
+    holders = {}
+    for n in range(2):
+        [assigned] = await _routed(running, f"team-{n}")
+        assert isinstance(assigned, events_pb2.ConversationAssigned)
+        holders[f"team-{n}"] = assigned.operator_id
+    assert sorted(holders.values()) == ["dag", "eva"]  # each with room for two more
+    [third] = await _routed(running, "team-2")
+    assert isinstance(third, events_pb2.ConversationQueued)
+    assert {c.reason for c in third.candidates} == {"team desk at its limit of open conversations"}
+
+    async with ProntoClient(target, TOKEN) as client:
+        await client.operators.ResolveConversation(
+            operator_pb2.ResolveConversationRequest(conversation_id="team-0", operator_id=holders["team-0"]),
+            metadata=client.metadata,
+        )
+    drained = await _routed(running, "team-2", expect=2)
+    assert isinstance(drained[-1], events_pb2.ConversationAssigned)
