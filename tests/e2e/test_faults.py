@@ -1,6 +1,6 @@
 """Each service killed with SIGKILL in the middle of 10,000 messages, then restarted; the broker frozen.
 
-10,000 customer messages in 2,000 conversations go in over gRPC at 250/s; when 3,000 were accepted
+10,000 customer messages in 2,000 conversations go in over gRPC at 400/s; when 3,000 were accepted
 the service under test is killed and started again. Afterwards every conversation has exactly one
 assignment, exactly one first-response outcome (a breach: nobody answers, the target is 20 s), and
 its customer was told who answers exactly once: a restarted worker may process records again, but
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MESSAGES = 10_000
 CONVERSATIONS = 2_000
-RATE = 250.0
+RATE = 400.0
 KILL_AT = 3_000
 TARGET_S = 20
 FAST_BREACHES = {
