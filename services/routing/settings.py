@@ -31,15 +31,14 @@ class ShopRules(BaseModel):
     queue_order: QueueOrder = QueueOrder.WEIGHTED
     # Units of work an operator may hold across channels (null: no limit), and per operator id.
     operator_cap: float | None = Field(default=None, ge=0)
-    operator_caps: dict[str, float] = {}
+    operator_caps: dict[str, float | None] = {}
     # Channel -> units one of its conversations costs (1 unless listed), e.g. {"phone": 3}.
     channel_weights: dict[str, float] = {}
     # Team -> open conversations its members may hold together (a team not listed: no limit).
-    team_limits: dict[str, int] = {}
-    # Channels that still route to an away operator; channels taken back when one goes away
-    # (null: every channel but away_channels).
+    team_limits: dict[str, int | None] = {}
+    # Channels that still route to an away operator; channels taken back when one goes away.
     away_channels: frozenset[str] = frozenset({"email", "contact_form"})
-    away_takes_back: frozenset[str] | None = None
+    away_takes_back: frozenset[str] = frozenset({"web_chat", "phone"})
 
     @model_validator(mode="after")
     def _hold_needs_sticky(self) -> Self:
@@ -54,13 +53,13 @@ class ShopRules(BaseModel):
             ("channel_weights", self.channel_weights),
             ("team_limits", self.team_limits),
         ):
-            negative = sorted(k for k, v in values.items() if v < 0)
+            negative = sorted(k for k, v in values.items() if v is not None and v < 0)
             if negative:
                 raise ValueError(f"{name}: must not be negative, got {negative}")
         for name, channels in (
             ("channel_weights", set(self.channel_weights)),
             ("away_channels", self.away_channels),
-            ("away_takes_back", self.away_takes_back or frozenset()),
+            ("away_takes_back", self.away_takes_back),
         ):
             if unknown := channels - CHANNELS:
                 known = sorted(CHANNELS)
@@ -78,7 +77,7 @@ class ShopRules(BaseModel):
             dict(self.channel_weights),
             dict(self.team_limits),
             frozenset(self.away_channels),
-            None if self.away_takes_back is None else frozenset(self.away_takes_back),
+            frozenset(self.away_takes_back),
         )
 
 

@@ -90,24 +90,25 @@ class Rules:
     # Units of work an operator may hold across all channels (None: no limit), per operator where
     # they differ; what one conversation of a channel costs in them (1 unless listed).
     operator_cap: float | None = None
-    operator_caps: Mapping[str, float] = field(default_factory=dict)
+    operator_caps: Mapping[str, float | None] = field(default_factory=dict)
     channel_weights: Mapping[str, float] = field(default_factory=dict)
     # Team -> open conversations its members may hold together, whatever room each has (a team not
     # listed: no limit; 0: it takes none).
-    team_limits: Mapping[str, int] = field(default_factory=dict)
+    team_limits: Mapping[str, int | None] = field(default_factory=dict)
     # Away is not offline (issue #20): the channels that still bring an away operator new
     # conversations, and those whose open conversations go back to the queue when they go away.
+    # By default the live channels (chat, phone) go back; asynchronous ones stay with them.
     away_channels: frozenset[str] = frozenset({"email", "contact_form"})
-    # None: every channel but ``away_channels`` (what still routes to them, they keep).
-    away_takes_back: frozenset[str] | None = None
+    away_takes_back: frozenset[str] = LIVE_CHANNELS
 
     def cap_for(self, operator_id: str) -> float | None:
-        return self.operator_caps.get(operator_id, self.operator_cap)
+        """The operator's own cap when listed (None there: no limit for them), else the shop's."""
+        if operator_id in self.operator_caps:
+            return self.operator_caps[operator_id]
+        return self.operator_cap
 
     def takes_back(self, channel: str) -> bool:
         """Whether an operator going away loses their open conversations of ``channel``."""
-        if self.away_takes_back is None:
-            return channel not in self.away_channels
         return channel in self.away_takes_back
 
 

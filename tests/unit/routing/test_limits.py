@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from services.routing.domain.decision import Assign, Rules, Wait
 from services.routing.domain.model import Operator
 from services.routing.domain.tenant import Output, TenantRouting
-from services.routing.settings import RoutingSettings
+from services.routing.settings import RoutingSettings, ShopRules
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
 
 ROOMY = {"web_chat": 5, "phone": 2, "email": 10}
@@ -46,6 +46,17 @@ def test_a_phone_call_weighing_three_chats_fills_a_cap_of_four_units() -> None:
     assert [c.reason for c in waiting.candidates] == ["at their cap of 4 units across channels"]
     shop.finished("call", at(1))  # three units back: chat2 is drained into them
     assert "chat2" in shop.assigned
+
+
+def test_no_limit_is_expressible_for_one_operator_or_one_team() -> None:
+    """``null`` lifts the shop's cap for one operator, and a team listed with ``null`` has no limit."""
+    rules = ShopRules.model_validate(
+        {"operator_cap": 1, "operator_caps": {"ana": None}, "team_limits": {"desk": None}}
+    ).rules()
+    shop = a_shop(rules, an_operator("ana", capacities=ROOMY, team="desk"))
+    for n in range(4):
+        assert isinstance(arrive(shop, f"c{n}", "email"), Assign)  # beyond the shop's cap of 1
+    assert shop.operators["ana"].cap is None
 
 
 def test_no_cap_is_not_a_cap_of_zero() -> None:

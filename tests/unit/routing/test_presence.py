@@ -1,7 +1,8 @@
 """Presence per channel (issue #20, item 2): away is not offline, and one channel can be paused.
 
-By default an away operator still gets e-mails and contact forms and keeps those they hold, while
-their chats and calls go back to the queue; offline takes everything back. A paused channel brings
+By default an away operator still gets e-mails and contact forms and keeps what they hold on
+asynchronous channels (all but chat and phone), while their chats and calls go back to the queue;
+offline takes everything back. A paused channel brings
 nothing new and takes nothing back, and resuming it restores the capacity it had.
 """
 
@@ -73,10 +74,10 @@ def test_going_offline_takes_back_everything() -> None:
 @pytest.mark.parametrize(
     ("rules", "kept"),
     [
-        # Nothing new while away, but what they hold on e-mail stays theirs.
-        (Rules(away_channels=frozenset(), away_takes_back=frozenset({"web_chat"})), {"m1"}),
-        # Nothing new, and by default what does not route to them goes back: away is offline.
-        (Rules(away_channels=frozenset()), set()),
+        # Nothing new while away, but what they hold on e-mail (asynchronous) stays theirs.
+        (Rules(away_channels=frozenset()), {"m1"}),
+        # Nothing new, and e-mail taken back too: away is offline.
+        (Rules(away_channels=frozenset(), away_takes_back=frozenset({"web_chat", "phone", "email"})), set()),
     ],
 )
 def test_a_shop_chooses_what_away_keeps_and_gets(rules: Rules, kept: set[str]) -> None:
