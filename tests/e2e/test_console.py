@@ -297,8 +297,9 @@ def test_the_wallboard_changes_live_during_a_demo_run(demo: tuple[str, subproces
         assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
 
 
-async def _two_chats(system: System) -> None:
-    """Sam online with a chat; then Jonas, with room for one chat only, online and given the next."""
+async def _three_chats(system: System) -> None:
+    """Sam online with a chat; Jonas, with room for one chat only, online and given the next; the
+    third is Sam's again (Jonas is full)."""
     await _profile(system)
     async with ProntoClient(system.ingest.grpc_target, TOKEN) as client:
         await client.operators.SetOperatorStatus(
@@ -308,7 +309,7 @@ async def _two_chats(system: System) -> None:
             metadata=client.metadata,
         )
     await asyncio.sleep(1.0)
-    for n, customer in enumerate(("visitor-transfer-1", "visitor-transfer-2")):
+    for n in range(3):
         if n == 1:
             jonas = roster(1, capacity=1)[0]
             jonas.operator_id, jonas.display_name = "jonas", "Jonas"
@@ -318,13 +319,14 @@ async def _two_chats(system: System) -> None:
             await asyncio.sleep(1.0)
         message = CustomerMessage(
             channel="web_chat",
-            customer_id=customer,
-            name="Anna Bianchi",
+            customer_id=f"visitor-transfer-{n}",
+            name=f"Cliente Trasferimento {n}",
             text=f"Salve, una domanda sul reso {n}",
             message_id=f"transfer-{n}",
             sent_at=time.time(),
         )
         await customer_writes(system.ingest.http_url, TENANT, message)
+        await asyncio.sleep(1.0)
 
 
 def values(within: Any, selector: str, attribute: str = "value") -> list[str]:
@@ -335,77 +337,79 @@ def error(driver: WebDriver) -> str:
     return str(driver.find_element(By.ID, "error").text)
 
 
-def test_a_transfer_refused_in_the_operator_view_then_a_supervisors_move_on_the_wallboard(
-    system: System,
-) -> None:
-    """Issue #20 in the console. Sam hands his chat to Jonas, who is full: the page shows routing's
-    reason and the chat stays with Sam. The supervisor moves it on the wallboard: refused the same
-    way, then made with the override, and the decisions list shows it with Jonas; Sam's view no
-    longer lists it."""
+def _conversation_of(system: System, customer: str, operator: str) -> dict[str, Any]:
+    """The open conversation of the customer named ``customer``, once the read model has it with
+    ``operator``."""
     assert system.query is not None
-    asyncio.run(_two_chats(system))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, page = call(
+            "GET", f"{system.query.http_url}/v1/conversations?operator_id={operator}", SUPERVISOR_TOKEN
+        )
+        assert status == 200, page
+        for item in page["items"]:
+            if (item.get("customer") or {}).get("name") == customer and item["status"] == "assigned":
+                return dict(item)
+        time.sleep(0.5)
+    raise AssertionError(f"{customer}'s conversation never showed with {operator}")
+
+
+def test_a_supervisors_move_and_an_operators_transfer_in_the_browser(system: System) -> None:
+    """Issue #20 in the console. On the wallboard the supervisor moves Sam's chat to Jonas, who is
+    full: refused with routing's reason, then made with the override; the conversation's history
+    shows it taken from Sam. Sam then hands his other chat to Jonas (refused, shown, the chat stays
+    his) and then to the queue (made: the card leaves his list)."""
+    assert system.query is not None
+    asyncio.run(_three_chats(system))
+    first = str(_conversation_of(system, "Cliente Trasferimento 0", OPERATOR)["conversation_id"])
+    second = str(_conversation_of(system, "Cliente Trasferimento 2", OPERATOR)["conversation_id"])
+    _conversation_of(system, "Cliente Trasferimento 1", "jonas")
     console = f"{system.query.http_url}/console/"
-    cards = (By.CSS_SELECTOR, ".conversation")
     with chromium() as driver:
         wait = WebDriverWait(driver, 30)
-        sign_in(driver, console, OPERATOR_TOKEN)
-        wait.until(lambda d: any("reso 0" in c.text for c in d.find_elements(*cards)))
-        card = next(c for c in driver.find_elements(*cards) if "reso 0" in c.text)
-        conversation_id = str(card.get_attribute("data-conversation"))
-        # Jonas is in the list of colleagues once the page has heard of him.
-        wait.until(
-            lambda d: (
-                "jonas"
-                in [
-                    o.get_attribute("value")
-                    for o in card.find_elements(By.CSS_SELECTOR, "select.transfer-to option")
-                ]
-            )
-        )
-        Select(card.find_element(By.CSS_SELECTOR, "select.transfer-to")).select_by_value("jonas")
-        card.find_element(By.CSS_SELECTOR, "input.transfer-reason").send_keys("he knows this order")
-        card.find_element(By.CSS_SELECTOR, "button.transfer").click()
-        wait.until(
-            lambda d: "jonas is at capacity on web_chat (1 of 1)" in d.find_element(By.ID, "error").text
-        )
-        assert "nothing changed" in driver.find_element(By.ID, "error").text
-        time.sleep(1.0)
-        assert any(
-            c.get_attribute("data-conversation") == conversation_id for c in driver.find_elements(*cards)
-        )
-        screenshot(driver, "operator-transfer-refused")
-        driver.find_element(By.ID, "sign-out").click()
-
         sign_in(driver, console, SUPERVISOR_TOKEN)
         wait.until(ready.visibility_of_element_located((By.ID, "move-form")))
-        wait.until(
-            lambda d: (
-                "jonas"
-                in [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#move-to option")]
-            )
-        )
-        driver.find_element(By.ID, "move-conversation").send_keys(conversation_id)
+        wait.until(lambda d: "jonas" in values(d, "#move-to option"))
+        driver.find_element(By.ID, "move-conversation").send_keys(first)
         Select(driver.find_element(By.ID, "move-to")).select_by_value("jonas")
         driver.find_element(By.ID, "move-reason").send_keys("VIP account")
         driver.find_element(By.CSS_SELECTOR, "#move-form button[type=submit]").click()
-        wait.until(lambda d: "jonas is at capacity" in error(d))
+        wait.until(lambda d: "jonas is at capacity on web_chat (1 of 1)" in error(d))
         driver.find_element(By.ID, "move-override").click()
         driver.find_element(By.CSS_SELECTOR, "#move-form button[type=submit]").click()
         wait.until(lambda d: d.find_element(By.ID, "move-result").text == "Now with jonas.")
 
         def decided(d: WebDriver) -> str:
             rows = d.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr")
-            return next((r.text for r in rows if conversation_id in r.text), "")
+            return next((r.text for r in rows if first in r.text), "")
 
         wait.until(lambda d: "assigned to Jonas" in decided(d))
         screenshot(driver, "wallboard-move-overridden")
+        status, moved = call("GET", f"{system.query.http_url}/v1/conversations/{first}", SUPERVISOR_TOKEN)
+        assert status == 200, moved
+        [taken] = [e for e in moved["timeline"] if e["type"] == "reassigned"]
+        assert taken["from_operator_id"] == OPERATOR  # held by Sam, not waiting, when moved
+        assert taken["transfer"]["by_supervisor"]
+        assert taken["transfer"]["capacity_overridden"]
         driver.find_element(By.ID, "sign-out").click()
 
         sign_in(driver, console, OPERATOR_TOKEN)
-        wait.until(ready.visibility_of_element_located((By.ID, "operator")))
-        wait.until(
-            lambda d: all(
-                c.get_attribute("data-conversation") != conversation_id for c in d.find_elements(*cards)
-            )
-        )
+        wait.until(lambda d: second in values(d, ".conversation", "data-conversation"))
+        assert first not in values(driver, ".conversation", "data-conversation")
+        card = driver.find_element(By.CSS_SELECTOR, f'.conversation[data-conversation="{second}"]')
+        wait.until(lambda d: "jonas" in values(card, "select.transfer-to option"))
+        Select(card.find_element(By.CSS_SELECTOR, "select.transfer-to")).select_by_value("jonas")
+        card.find_element(By.CSS_SELECTOR, "input.transfer-reason").send_keys("he knows this order")
+        card.find_element(By.CSS_SELECTOR, "button.transfer").click()
+        wait.until(lambda d: "jonas is at capacity on web_chat (2 of 1)" in error(d))
+        assert "nothing changed" in error(driver)
+        time.sleep(1.0)
+        assert second in values(driver, ".conversation", "data-conversation")
+        screenshot(driver, "operator-transfer-refused")
+
+        card = driver.find_element(By.CSS_SELECTOR, f'.conversation[data-conversation="{second}"]')
+        Select(card.find_element(By.CSS_SELECTOR, "select.transfer-to")).select_by_value("")
+        card.find_element(By.CSS_SELECTOR, "button.transfer").click()
+        wait.until(lambda d: error(d) == "Back in the queue.")
+        wait.until(lambda d: second not in values(d, ".conversation", "data-conversation"))
         assert requested_hosts(driver, set()) == {urlsplit(console).netloc}

@@ -243,6 +243,10 @@ async def _hold(fuzzed: Fuzzed, operator_id: str, conversation_id: str) -> None:
             ),
             metadata=client.metadata,
         )
+        # Her status and the message reach routing through different topics: a message first is
+        # queued, and the read model then orders the later assignment (stamped with her status
+        # change's time) before the queueing, showing the conversation queued.
+        await asyncio.sleep(1.0)
         await client.ingest.Publish(
             ingest_pb2.PublishRequest(message_received=message), metadata=client.metadata
         )

@@ -166,6 +166,9 @@ function renderWallboard(board) {
     return [cell(channel(c.channel)), cell(percent(c.window.compliance)), today, cell(`${c.today.met} / ${c.today.breached}`)];
   });
   options($("#move-to"), [["", t("toQueue")], ...board.operators.map((o) => [o.operator_id, `${o.name} (${t(o.status)})`])]);
+  // The conversations the board shows, offered as the one to move (any other id may be typed).
+  const shown = [...new Set([...board.attention, ...board.decisions].map((c) => c.conversation_id))];
+  options($("#move-conversations"), shown.map((id) => [id, id]));
   fill("#operators-table", board.operators, (o) => [cell(o.name), cell(t(o.status), o.status === "online" ? "good" : ""), cell(`${o.load} / ${o.capacity}`), cell(String(o.handled_today)), cell(duration(o.average_first_response_s))]);
   fill("#attention-table", board.attention, (a) => [cell(a.conversation_id), cell(channel(a.channel)), cell(`${t(a.metric)}: ${t(a.state)}`, a.state === "breached" ? "bad" : "warn"), cell(`${clock(a.deadline)} (${a.overrun_s != null ? t("over", duration(a.overrun_s)) : t("left", duration(a.time_left_s || 0))})`), cell(a.operator || t("none"))]);
   fill("#decisions-table", board.decisions, (d) => {
