@@ -199,10 +199,18 @@ class FoldBase:
         return event
 
     def derived(
-        self, cause: Envelope, index: int, key: str, tenant: str, payload: Message, emitted: Any
+        self,
+        cause: Envelope,
+        index: int,
+        key: str,
+        tenant: str,
+        payload: Message,
+        emitted: Any,
+        time: datetime | None = None,
     ) -> Out:
         """The ``index``-th event caused by ``cause``: its id and time derive from it, so a replay
-        or a redelivery emits exactly the same event."""
+        or a redelivery emits exactly the same event. ``time``: a time the fold itself keeps
+        (instead of the cause's), equally the same on a replay."""
         if self.replaying:
             return Out(key.encode(), [], b"", emitted)
         event = Envelope(
@@ -210,7 +218,7 @@ class FoldBase:
             self.source,
             tenant,
             payload,
-            cause.time,
+            time or cause.time,
             cause.traceparent,
         )
         headers, value = envelope.encode(event)

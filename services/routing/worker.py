@@ -53,7 +53,14 @@ class Worker(FoldBase):
                 "routing failed on event %s (%s) of %s: skipped", event.id, event.type, event.tenant
             )
             return []
-        return [self.derived(event, i, e.key, event.tenant, e.payload, e) for i, e in enumerate(emitted)]
+        # Stamped with the shop's clock (the latest event time it has seen), not the cause's: inputs
+        # come from several topics, and a decision caused by an older event (an operator's status
+        # read after a newer message) must not look older than the decisions made before it, or
+        # the read models, which order a conversation's events by time, put them out of order.
+        return [
+            self.derived(event, i, e.key, event.tenant, e.payload, e, shop.clock)
+            for i, e in enumerate(emitted)
+        ]
 
     def restore(self, partition: int, state: dict[str, Shop]) -> None:
         """A snapshot's shops, deciding by the policy configured now (not the one pickled with them)."""

@@ -5,9 +5,10 @@ interleaving differs between a live run and a replay. So the document is not
 built by applying events in arrival order: its timeline holds every event
 once (keyed by event id), ordered by time, numbered by a per-conversation
 sequence, and everything else is summarised from that timeline. Events a
-service derives from another carry that event's time (a reassignment and the
-assignment that follows it, a message and its clock): at equal times they are
-ordered as cause before effect (``CAUSAL_ORDER``), then by id. The same
+service derives from another carry that event's time (a message and its
+clock), or for routing its shop's clock, which never goes back (a reassignment
+and the assignment that follows it share it): at equal times they are ordered
+as cause before effect (``CAUSAL_ORDER``), then by id. The same
 events in any order, any number of times, give the same document; that is
 what makes redelivery harmless and a rebuild give identical documents.
 """

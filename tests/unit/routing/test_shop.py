@@ -426,3 +426,22 @@ def test_a_conversation_set_pending_by_its_operator_is_not_taken_back_for_silenc
 
     assert "ConversationReassigned" not in kinds(out)
     assert shop.routing.assigned["c1"].operator_id == holder
+
+
+def test_a_decision_caused_by_an_older_event_is_stamped_with_the_shops_clock() -> None:
+    """An operator's status (minute 0.5) read after a newer message (minute 1.0), as happens across
+    topics: the assignment it causes must not look older than the queueing before it, or the read
+    model, which orders a conversation's events by time, shows the conversation still queued."""
+    worker = _worker()
+    outs = [
+        out
+        for e in (event(profile("ana"), 0.0), event(message("c1"), 1.0), event(status("ana"), 0.5))
+        for out in worker.apply(0, *envelope.encode(e))
+    ]
+    decoded = [envelope.decode(o.headers, o.value) for o in outs]
+    queued, assigned = (
+        next(d for d in decoded if isinstance(d.payload, kind))
+        for kind in (events_pb2.ConversationQueued, events_pb2.ConversationAssigned)
+    )
+    assert queued.time == at(1.0)
+    assert assigned.time == at(1.0)  # the cause's own time would be 0.5
