@@ -295,7 +295,7 @@ class Ingest:
         envelope = self._envelope(tenant, event_id, payload, traceparent)
         try:
             answer = await asyncio.wait_for(self._verdicts.expect(event_id), self.ack_timeout_s)
-        except (TimeoutError, OSError, KafkaError) as exc:
+        except (TimeoutError, OSError, KafkaError, LookupError) as exc:  # LookupError: no topic
             raise BrokerUnavailable(f"cannot follow routing's answers: {exc!r}") from exc
         try:
             outcome = await self._one(

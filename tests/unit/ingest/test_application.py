@@ -19,7 +19,7 @@ from pronto.kafka.producer import BrokerUnavailable, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
-from services.ingest.application import EventSink, Ingest
+from services.ingest.application import EventSink, Ingest, TransferRefused, TransferUndecided
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
 from tests.support.events import message
@@ -421,3 +421,69 @@ async def test_a_publish_cancelled_while_handing_over_leaves_nothing_in_flight()
     await asyncio.sleep(0)
 
     assert w.recent.in_flight == 0
+
+
+@dataclass
+class FakeVerdicts:
+    """Routing's answer to each request written, as ``services.ingest.verdicts.Verdicts`` gives it;
+    ``broken``: the reader cannot start (no topic, no broker)."""
+
+    answer: Any = None
+    broken: Exception | None = None
+
+    async def expect(self, request_event_id: str) -> asyncio.Future[Any]:
+        if self.broken is not None:
+            raise self.broken
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.answer is not None:
+            future.set_result(self.answer)
+        return future
+
+    def forget(self, request_event_id: str) -> None:
+        pass
+
+
+def transferring(verdicts: FakeVerdicts, timeout_s: float = 0.2) -> World:
+    made = world()
+    made.ingest._verdicts = verdicts  # type: ignore[assignment]
+    made.ingest.transfer_timeout_s = timeout_s
+    return made
+
+
+TRANSFER = operator_pb2.TransferConversationRequest(
+    conversation_id="conv-1", operator_id="ana", to_operator_id="bea", idempotency_key="t-1"
+)
+
+
+async def test_a_transfer_is_written_on_the_conversations_key_and_answered_with_routings_verdict() -> None:
+    moved = events_pb2.ConversationReassigned(conversation_id="conv-1", to_operator_id="bea")
+    w = transferring(FakeVerdicts(moved))
+
+    made = await w.ingest.transfer("shop-a", TRANSFER)
+
+    assert (made.operator_id, made.queued) == ("bea", False)
+    [(topic, key, event)] = w.sink.sent
+    assert (topic, key) == ("support.outbound.v1", "conv-1")
+    assert isinstance(event.payload, events_pb2.ConversationTransferRequested)
+    assert event.id == made.outcome.event_id
+
+
+async def test_routings_refusal_is_raised_with_the_request_it_wrote() -> None:
+    refusal = events_pb2.ConversationTransferRefused(conversation_id="conv-1", reason="bea is away")
+    w = transferring(FakeVerdicts(refusal))
+
+    with pytest.raises(TransferRefused, match="bea is away") as refused:
+        await w.ingest.transfer("shop-a", TRANSFER)
+
+    assert refused.value.event_id == w.sink.sent[0][2].id
+
+
+async def test_no_answer_in_time_is_undecided_and_no_reader_is_unavailable_before_writing() -> None:
+    w = transferring(FakeVerdicts())
+    with pytest.raises(TransferUndecided, match=r"has not answered within 0\.2 s"):
+        await w.ingest.transfer("shop-a", TRANSFER)
+
+    broken = transferring(FakeVerdicts(broken=LookupError("topic support.conversations.v1 does not exist")))
+    with pytest.raises(BrokerUnavailable, match="cannot follow routing's answers"):
+        await broken.ingest.transfer("shop-a", TRANSFER)
+    assert broken.sink.sent == []  # nothing written that nobody could answer
