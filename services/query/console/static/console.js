@@ -341,13 +341,11 @@ function conversationCard(c) {
   handOn.type = "button";
   handOn.className = "transfer";
   handOn.addEventListener("click", async () => {
-    handOn.disabled = true;
-    handOn.dataset.key ||= newKey(); // a second click is the same transfer
+    handOn.disabled = true; // one request at a time; each click is a new one (a refused transfer may be tried again)
     try {
-      const answer = await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: handTo.value, reason: why.value, key: handOn.dataset.key }) });
-      delete handOn.dataset.key;
+      const answer = await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: handTo.value, reason: why.value, key: newKey() }) });
       showError(t("transferred", answer.operator_id));
-    } catch (error) { delete handOn.dataset.key; showError(error); } finally { handOn.disabled = false; }
+    } catch (error) { showError(error); } finally { handOn.disabled = false; }
   });
   form.append(label, area, send, resolve, ...states, handTo, why, handOn);
   form.addEventListener("submit", async (event) => {
@@ -452,16 +450,14 @@ for (const button of document.querySelectorAll("#status button")) {
 // back to the queue. Routing decides; its refusal (a colleague at capacity) is shown as it is.
 $("#move-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const form = event.target;
-  form.dataset.key ||= newKey(); // sent again after a lost answer, it is the same move
+  // Each submission is a new request: a refused move may be tried again, with the override say.
   const id = $("#move-conversation").value.trim();
   try {
-    const answer = await api(`/console/api/conversations/${encodeURIComponent(id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: $("#move-to").value, reason: $("#move-reason").value, override: $("#move-override").checked, key: form.dataset.key }) });
+    const answer = await api(`/console/api/conversations/${encodeURIComponent(id)}/transfer`, { method: "POST", body: JSON.stringify({ to_operator_id: $("#move-to").value, reason: $("#move-reason").value, override: $("#move-override").checked, key: newKey() }) });
     $("#move-result").textContent = t("transferred", answer.operator_id);
     showError("");
     refresh();
   } catch (error) { $("#move-result").textContent = ""; showError(error); }
-  delete form.dataset.key;
 });
 // Waits and the SLA time left move with the clock between events; only those cells are written again.
 setInterval(() => {
