@@ -29,6 +29,8 @@ TOKEN = "fuzz-ingest-token-0123456789"
 QUERY_TOKEN = "fuzz-query-token-0123456789"
 SLA_TOKEN = "fuzz-sla-token-0123456789"
 OPERATOR_TOKEN = "fuzz-operator-token-0123456789"
+# Signs the web chat widget's event-stream tokens, so that the fuzz can open that stream too.
+WEBCHAT_SECRET = "fuzz-webchat-secret-0123456789abcdef"
 ALWAYS_OPEN = {
     "timezone": "Europe/Rome",
     "hours": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
@@ -80,6 +82,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
             inbox_port=0,
             query_token=QUERY_TOKEN,
             operator_tokens={"ada": OPERATOR_TOKEN},
+            notify={"outbound": {"web_chat": {"secret": WEBCHAT_SECRET}}},
         )
         env = {"sla": {"PRONTO_SLA_TOKENS": json.dumps({TENANT: SLA_TOKEN})}}
         running = System(broker.bootstrap_servers, run_dir, shop, env=env, query=True).start()

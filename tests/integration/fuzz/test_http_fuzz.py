@@ -13,7 +13,9 @@ replies, resolutions, states) are events written through ingest and counted with
 ingest's. So that those can be accepted, the operator first holds a conversation (a
 web chat in a language only they speak), and the operator's cases name it.
 ``/metrics`` is in no schema (it is Prometheus' format, not JSON): every port's is
-fuzzed from a small schema of its own, with query strings and headers.
+fuzzed from a small schema of its own, with query strings and headers. The two event streams
+(the console's and the web chat widget's) are fuzzed half the time with a credential that opens
+them: the stream must start (and is then hung up on), whatever else the case sends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -37,6 +40,7 @@ from schemathesis.core.result import Ok
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import header, read_records
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from services.notify.delivery.platforms.webchat import token
 from tests.integration.fuzz.conftest import (
     INGEST_TOPICS,
     OPERATOR_TOKEN,
@@ -44,6 +48,7 @@ from tests.integration.fuzz.conftest import (
     SLA_TOKEN,
     TENANT,
     TOKEN,
+    WEBCHAT_SECRET,
     Fuzzed,
 )
 
@@ -87,6 +92,8 @@ class Outcomes:
     accepted: set[str] = field(default_factory=set)
     # The console's operations whose 202s were such writes, with their counts.
     console_accepted: Counter[str] = field(default_factory=Counter)
+    # The event streams (console, web chat widget) opened with a fuzzed query and headers.
+    streams_opened: Counter[str] = field(default_factory=Counter)
 
 
 def _fuzz(
@@ -153,6 +160,9 @@ def _fuzz_operation(
         except Exception:  # some operations have nothing to negate
             continue
 
+    stream = STREAMS.get(operation.path)
+    sent = [0]
+
     @settings(
         max_examples=examples * len(strategies),
         deadline=None,
@@ -163,6 +173,10 @@ def _fuzz_operation(
     )
     @given(case=st.one_of(strategies))
     def send(case: Any) -> None:
+        sent[0] += 1
+        if stream is not None and sent[0] % 2:  # every other case with a credential that opens it
+            _open_stream(case, stream, base_url, headers, outcomes)
+            return
         response = case.call(base_url=base_url, headers=headers, timeout=15)
         outcomes.answers += 1
         if response.status_code >= 500:
@@ -179,6 +193,50 @@ def _fuzz_operation(
             outcomes.console_accepted[operation.label] += 1
 
     send()
+
+
+def _open_stream(
+    case: Any,
+    credential: Callable[[Any, str, dict[str, str]], tuple[str, str]],
+    base_url: str,
+    headers: dict[str, str],
+    outcomes: Outcomes,
+) -> None:
+    """Sends ``case`` with a credential that opens the event stream it asks for, reads what the
+    stream says first (an open stream never ends) and hangs up. Its query and headers are the
+    fuzzed ones: nothing in them may turn an opened stream into a 5xx or a hang."""
+    name, value = credential(case, base_url, headers)
+    case.query = {**(case.query or {}), name: value}
+    kwargs = case.as_transport_kwargs(base_url=base_url, headers=headers)
+    with requests.request(**kwargs, stream=True, timeout=10) as response:
+        outcomes.answers += 1
+        first = next(response.iter_content(chunk_size=None), b"") if response.ok else b""
+    if response.status_code >= 500:
+        outcomes.server_errors.append(f"{response.status_code} stream {case.as_curl_command()}")
+    elif response.status_code == 200:
+        assert response.headers["content-type"].startswith("text/event-stream"), response.headers
+        assert first.startswith((b"retry:", b":", b"event:")), first[:100]
+        outcomes.streams_opened[case.operation.label] += 1
+
+
+def _console_ticket(_case: Any, base_url: str, headers: dict[str, str]) -> tuple[str, str]:
+    """A single-use ticket for the console's stream, asked for as the caller."""
+    ticket = requests.post(f"{base_url}{CONSOLE}/events/ticket", headers=headers, timeout=10)
+    ticket.raise_for_status()
+    return "ticket", ticket.json()["ticket"]
+
+
+def _widget_token(case: Any, _base_url: str, _headers: dict[str, str]) -> tuple[str, str]:
+    """The web chat widget's token for the visitor in the case's path."""
+    return "token", token(WEBCHAT_SECRET, TENANT, str(case.path_parameters["visitor"]))
+
+
+# The event streams, and how a case gets the credential that opens one: fuzzed with it half the
+# time (and without it the other half, where they must refuse).
+STREAMS: dict[str, Callable[[Any, str, dict[str, str]], tuple[str, str]]] = {
+    f"{CONSOLE}/events": _console_ticket,
+    "/v1/webchat/{tenant}/{visitor}/events": _widget_token,
+}
 
 
 def _accepted(text: str, accepted: set[str]) -> bool:
@@ -294,6 +352,9 @@ def test_no_http_answer_is_a_server_error_and_ingest_writes_what_it_acknowledged
         assert _fuzz(url, headers, outcomes, writes_events=False, schema=METRICS_SCHEMA) == ["GET /metrics"]
     print(f"/metrics of each port: {outcomes.answers} answers, {len(outcomes.accepted)} events acknowledged")
     assert outcomes.server_errors == [], "\n\n".join(outcomes.server_errors[:10])
+    # Both event streams were opened (the console's as the supervisor and as the operator).
+    opened = {label.split(" ", 1)[1] for label in outcomes.streams_opened}
+    assert opened == set(STREAMS), dict(outcomes.streams_opened)
     # Every console action that writes was accepted at least once: their writes are counted below.
     writes = {"/me/status", "/reply", "/resolve", "/state"}
     accepted = {w for w in writes for label in outcomes.console_accepted if label.endswith(w)}
