@@ -15,6 +15,20 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
+async def assign_all(consumer: AIOKafkaConsumer, *names: str) -> list[TopicPartition]:
+    """Assigns ``consumer`` every partition of the topics ``names`` (no group) and returns them;
+    LookupError naming the topics the cluster does not have."""
+    await consumer.topics()  # fetches the cluster metadata partitions_for_topic reads
+    partitions = [
+        TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or ())
+    ]
+    missing = [name for name in names if not any(p.topic == name for p in partitions)]
+    if missing:
+        raise LookupError(f"topics {', '.join(missing)} do not exist: run 'pronto topics' first")
+    consumer.assign(partitions)
+    return partitions
+
+
 async def read_records(
     bootstrap_servers: str,
     topic: str,
@@ -35,11 +49,7 @@ async def read_records(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster metadata partitions_for_topic reads
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            raise LookupError(f"topic {topic} does not exist on {bootstrap_servers}")
-        consumer.assign(partitions)
+        partitions = await assign_all(consumer, topic)
         await consumer.seek_to_beginning(*partitions)
         found: list[Record] = []
         deadline = time.monotonic() + timeout

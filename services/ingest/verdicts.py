@@ -17,11 +17,11 @@ import asyncio
 import contextlib
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from pronto import envelope, topics
 from pronto.envelope import EnvelopeError
-from pronto.kafka.reader import partition_reader
+from pronto.kafka.reader import assign_all, partition_reader
 from pronto.v1 import events_pb2
 
 log = logging.getLogger("pronto.ingest")
@@ -69,12 +69,7 @@ class Verdicts:
                 await self._consumer.stop()
             consumer = self._consumer = partition_reader(self._bootstrap_servers)
             await consumer.start()
-            await consumer.topics()  # the cluster metadata partitions_for_topic reads
-            name = topics.CONVERSATIONS.name
-            partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-            if not partitions:
-                raise LookupError(f"topic {name} does not exist on {self._bootstrap_servers}")
-            consumer.assign(partitions)
+            partitions = await assign_all(consumer, topics.CONVERSATIONS.name)
             await consumer.seek_to_end(*partitions)
             for partition in partitions:  # resolves the seek now, before any request is written
                 await consumer.position(partition)

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from pronto import topics
+from pronto.kafka.reader import assign_all
 from services.query.projector import Outcome, Projector
 
 log = logging.getLogger("pronto.query")
@@ -59,16 +60,7 @@ async def _started(consumer: AIOKafkaConsumer, stop: asyncio.Event, bootstrap_se
 
 
 async def _assign_all(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-    await consumer.topics()
-    partitions = [
-        TopicPartition(topic, p)
-        for topic in SOURCES
-        for p in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
-    missing = [t for t in SOURCES if not any(p.topic == t for p in partitions)]
-    if missing:
-        raise LookupError(f"topics {', '.join(missing)} do not exist: run 'pronto topics' first")
-    consumer.assign(partitions)
+    partitions = await assign_all(consumer, *SOURCES)
     await consumer.seek_to_beginning(*partitions)
     return partitions
 
