@@ -160,10 +160,15 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
         def clocks_text(d: WebDriver) -> str:
             return str(d.find_element(By.CSS_SELECTOR, ".conversation .clocks").text)
 
+        driver.find_element(By.CSS_SELECTOR, ".conversation input.state-reason").send_keys("BRT courier")
         driver.find_element(By.CSS_SELECTOR, ".conversation button[data-state=on_hold]").click()
-        wait.until(lambda d: "Resolution: paused (on hold)" in clocks_text(d))
+        wait.until(lambda d: "Resolution: paused (on hold: BRT courier)" in clocks_text(d))
         assert "State: on hold" in clocks_text(driver)
-        assert re.search(r"Resolution: paused \(on hold\) since .+, 29 min \d+ s left", clocks_text(driver))
+        assert re.search(
+            r"Resolution: paused \(on hold: BRT courier\) since .+, 29 min \d+ s left", clocks_text(driver)
+        )
+        reason = driver.find_element(By.CSS_SELECTOR, ".conversation input.state-reason")
+        assert reason.get_attribute("value") == "", "the reason stays in the field after the change"
         screenshot(driver, "operator-on-hold-clock-paused")
         driver.find_element(By.CSS_SELECTOR, ".conversation button[data-state=open]").click()
         wait.until(lambda d: re.search(r"Resolution: (running|at risk), .* left · 1 pause", clocks_text(d)))

@@ -34,6 +34,7 @@ const TEXT = {
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `paused (${st}${why ? `: ${why}` : ""}) since ${at}`,
     pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`), left: (s) => `${s} left`, over: (s) => `${s} over`,
     transferTo: "Hand to", toQueue: "the queue (anyone)", transfer: "Transfer", transferReason: "Why (optional)",
+    stateReason: "Waiting on what (optional)",
     transferred: (who) => (who ? `Now with ${who}.` : "Back in the queue."), move: "Move", moveTitle: "Move a conversation",
     override: "even beyond their capacity",
   },
@@ -69,6 +70,7 @@ const TEXT = {
     clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `in pausa (${st}${why ? `: ${why}` : ""}) dalle ${at}`,
     pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`), left: (s) => `mancano ${s}`, over: (s) => `oltre di ${s}`,
     transferTo: "Passa a", toQueue: "la coda (chiunque)", transfer: "Trasferisci", transferReason: "Perché (facoltativo)",
+    stateReason: "In attesa di che cosa (facoltativo)",
     transferred: (who) => (who ? `Ora è con ${who}.` : "Di nuovo in coda."), move: "Sposta", moveTitle: "Sposta una conversazione",
     override: "anche oltre la sua capacità",
   },
@@ -264,6 +266,8 @@ function updateCard(card, c, now) {
   const handTo = card.querySelector("select.transfer-to");
   handTo.setAttribute("aria-label", t("transferTo"));
   options(handTo, [["", t("toQueue")], ...(state.data.colleagues || []).map((o) => [o.operator_id, `${o.name} (${t(o.status)})`])]);
+  card.querySelector("input.state-reason").placeholder = t("stateReason");
+  card.querySelector("input.state-reason").setAttribute("aria-label", t("stateReason"));
   card.querySelector("input.transfer-reason").placeholder = t("transferReason");
   card.querySelector("input.transfer-reason").setAttribute("aria-label", t("transferReason"));
   card.querySelector("button.transfer").textContent = t("transfer");
@@ -314,6 +318,10 @@ function conversationCard(c) {
   resolve.type = "button";
   resolve.className = "secondary";
   // Pending (waiting on the customer), on hold (on a third party), open again: no reply is sent.
+  // The reason (the courier, the supplier) is kept with the pause and shown beside the clock.
+  const stateWhy = document.createElement("input");
+  stateWhy.className = "state-reason";
+  stateWhy.maxLength = 500;
   const states = [["pending", "setPending"], ["on_hold", "setOnHold"], ["open", "reopen"]].map(([value, label]) => {
     const button = document.createElement("button");
     button.type = "button";
@@ -324,8 +332,9 @@ function conversationCard(c) {
       button.disabled = true;
       button.dataset.key ||= newKey(); // a second click is the same change
       try {
-        await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/state`, { method: "POST", body: JSON.stringify({ state: value, key: button.dataset.key }) });
+        await api(`/console/api/me/conversations/${encodeURIComponent(c.conversation_id)}/state`, { method: "POST", body: JSON.stringify({ state: value, reason: stateWhy.value, key: button.dataset.key }) });
         delete button.dataset.key;
+        stateWhy.value = "";
         showError("");
       } catch (error) { showError(error); } finally { button.disabled = false; }
     });
@@ -347,7 +356,7 @@ function conversationCard(c) {
       showError(t("transferred", answer.operator_id));
     } catch (error) { showError(error); } finally { handOn.disabled = false; }
   });
-  form.append(label, area, send, resolve, ...states, handTo, why, handOn);
+  form.append(label, area, send, resolve, stateWhy, ...states, handTo, why, handOn);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     send.disabled = true;
