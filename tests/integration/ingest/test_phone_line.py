@@ -129,14 +129,18 @@ async def test_a_call_in_gets_the_menu_and_pressing_1_is_a_callback_request(
     (request,) = await messages(
         broker, [event_ids.from_channel_message("shop-a", "phone", f"CA{run}:callback")]
     )
-    assert request.conversation_id == conversation_id("shop-a", "phone", caller)
-    assert request.channel == C.CHANNEL_PHONE
-    assert request.channel_message_id == f"CA{run}:callback"
-    assert request.sender == C.Sender(id=caller, phone=caller, display_name="Marco Bianchi")
-    assert request.kind == K.MESSAGE_KIND_CALLBACK_REQUEST
-    assert request.language == "it"
-    assert request.text == "(pressed 1 in the phone line's menu: call me back)"
-    assert list(request.attachments) == []
+    # The whole event. No sent_at: Twilio's voice request parameters carry no time of the call
+    # (https://www.twilio.com/docs/voice/twiml#request-parameters). The language is the one the
+    # line spoke to the caller (README, "/phone"), not the text's: the text is Pronto's own words.
+    assert request == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "phone", caller),
+        channel=C.CHANNEL_PHONE,
+        channel_message_id=f"CA{run}:callback",
+        sender=C.Sender(id=caller, phone=caller, display_name="Marco Bianchi"),
+        text="(pressed 1 in the phone line's menu: call me back)",
+        language="it",
+        kind=K.MESSAGE_KIND_CALLBACK_REQUEST,
+    )
 
 
 async def test_a_shop_whose_line_speaks_polish_greets_and_records_in_polish(
@@ -175,9 +179,15 @@ async def test_a_shop_whose_line_speaks_polish_greets_and_records_in_polish(
     request = event.payload
     assert event.tenant == "shop-pl"
     assert isinstance(request, K.MessageReceived)
-    assert request.conversation_id == conversation_id("shop-pl", "phone", caller)
-    assert request.kind == K.MESSAGE_KIND_CALLBACK_REQUEST
-    assert request.language == "pl"
+    assert request == K.MessageReceived(
+        conversation_id=conversation_id("shop-pl", "phone", caller),
+        channel=C.CHANNEL_PHONE,
+        channel_message_id=f"CA{run}:callback",
+        sender=C.Sender(id=caller, phone=caller, display_name="Marco Bianchi"),
+        text="(pressed 1 in the phone line's menu: call me back)",
+        language="pl",
+        kind=K.MESSAGE_KIND_CALLBACK_REQUEST,
+    )
     # shop-a, in the same process, still speaks Italian.
     _, _, twiml = await ask(ingest, call(uuid.uuid4().hex, caller))
     assert verbs(twiml) == menu(ingest.http_url + PATH)
@@ -222,12 +232,18 @@ async def test_a_voicemail_left_after_the_menu_is_kept_and_the_caller_thanked(
         ("Hangup", {}, ""),
     ]
     (voicemail,) = await messages(broker, [event_ids.from_channel_message("shop-a", "phone", f"RE{run}")])
-    assert voicemail.conversation_id == conversation_id("shop-a", "phone", caller)
-    assert voicemail.kind == K.MESSAGE_KIND_VOICEMAIL
-    assert voicemail.sender == C.Sender(id=caller, phone=caller, display_name="Marco Bianchi")
-    assert list(voicemail.attachments) == [
-        C.Attachment(filename="voicemail", content_type="audio/wav", url=recording)
-    ]
+    # No text yet (the transcription comes later), so no language or topic either; no sent_at, as
+    # Twilio's Record action carries no time.
+    recorded = C.Attachment(filename="voicemail", content_type="audio/wav", url=recording)
+    sender = C.Sender(id=caller, phone=caller, display_name="Marco Bianchi")
+    assert voicemail == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "phone", caller),
+        channel=C.CHANNEL_PHONE,
+        channel_message_id=f"RE{run}",
+        sender=sender,
+        attachments=[recorded],
+        kind=K.MESSAGE_KIND_VOICEMAIL,
+    )
 
     status, content_type, answer = await ask(
         ingest,
@@ -246,8 +262,19 @@ async def test_a_voicemail_left_after_the_menu_is_kept_and_the_caller_thanked(
     assert (status, content_type) == (200, "application/json")
     assert answer["accepted"] == 1
     (transcribed,) = await messages(broker, answer["event_ids"])
-    assert transcribed.channel_message_id == f"TR{run}"
-    assert transcribed.text == "Buongiorno, chiamo per il reso dell'ordine 10422."
+    # The transcription callback names the recording again (RecordingUrl), so the text comes with
+    # it; its language and topics are the text's (Italian; a return, "reso", of an order, "ordine").
+    assert transcribed == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "phone", caller),
+        channel=C.CHANNEL_PHONE,
+        channel_message_id=f"TR{run}",
+        sender=sender,
+        text="Buongiorno, chiamo per il reso dell'ordine 10422.",
+        attachments=[recorded],
+        language="it",
+        kind=K.MESSAGE_KIND_VOICEMAIL,
+        topic_hints=[C.SUPPORT_TOPIC_ORDERS, C.SUPPORT_TOPIC_RETURNS],
+    )
 
 
 async def test_a_dialled_call_nobody_answered_is_missed_and_the_caller_gets_the_menu(
@@ -271,6 +298,12 @@ async def test_a_dialled_call_nobody_answered_is_missed_and_the_caller_gets_the_
     (missed,) = await messages(
         broker, [event_ids.from_channel_message("shop-a", "phone", f"CA{run}:no-answer")]
     )
-    assert missed.conversation_id == conversation_id("shop-a", "phone", "+393471234567")
-    assert missed.kind == K.MESSAGE_KIND_MISSED_CALL
-    assert missed.sender == C.Sender(id="+393471234567", phone="+393471234567")
+    # The whole event: the fixture has no CallerName, a missed call has no text, and the <Dial>
+    # action carries no time of the call, so no sent_at.
+    assert missed == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "phone", "+393471234567"),
+        channel=C.CHANNEL_PHONE,
+        channel_message_id=f"CA{run}:no-answer",
+        sender=C.Sender(id="+393471234567", phone="+393471234567"),
+        kind=K.MESSAGE_KIND_MISSED_CALL,
+    )
