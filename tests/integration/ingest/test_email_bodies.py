@@ -45,6 +45,35 @@ def outlook_alternative(run: str, plain: bytes, html: bytes, language: bytes = b
     )
 
 
+def outlook_event(
+    run: str,
+    text: str,
+    language: str,
+    topics: list[common_pb2.SupportTopic],
+    notes: list[str] | None = None,
+    subject: str = "Ordine 10422",
+) -> K.MessageReceived:
+    """The whole event ``outlook_alternative`` must become: Marco's address is the sender and, with
+    no In-Reply-To or References, the thread is the message's own; ``Date`` (09:20 at +0100) is the
+    time sent; the topics are what the subject and text mention (services/ingest/channels/topics.py)."""
+    own_id = f"<{run}@EXAMPLE.outlook.com>"
+    return K.MessageReceived(
+        conversation_id=mail.thread_conversation("shop-a", "marco.bianchi@example.it", own_id, None, None),
+        channel=C.CHANNEL_EMAIL,
+        channel_message_id=own_id,
+        sender=C.Sender(
+            id="marco.bianchi@example.it", display_name="Marco Bianchi", email="marco.bianchi@example.it"
+        ),
+        subject=subject,
+        text=text,
+        language=language,
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794817200),
+        topic_hints=topics,
+        notes=notes or [],
+    )
+
+
 HTML = (
     b'<html><head><style>p {margin:0}</style></head><body dir=3D"ltr">\r\n'
     b"<p>Buongiorno, il mio ordine 10422 non =C3=A8 ancora arrivato.</p>\r\n"
@@ -68,24 +97,13 @@ async def test_an_empty_plain_alternative_does_not_hide_the_html_body(
 
     assert status == 200, answer
     (message,) = await messages(broker, answer["event_ids"])
-    own_id = f"<{run}@EXAMPLE.outlook.com>"
-    assert message.conversation_id == mail.thread_conversation(
-        "shop-a", "marco.bianchi@example.it", own_id, None, None
+    # Italian text, so the declared it-IT stands, region and all; no attachments, no notes.
+    assert message == outlook_event(
+        run,
+        "Buongiorno, il mio ordine 10422 non è ancora arrivato.\nPotete dirmi dove si trova?\nGrazie, Marco",
+        "it-IT",
+        [C.SUPPORT_TOPIC_ORDERS],
     )
-    assert message.channel == C.CHANNEL_EMAIL
-    assert message.channel_message_id == own_id
-    assert message.sender == C.Sender(
-        id="marco.bianchi@example.it", display_name="Marco Bianchi", email="marco.bianchi@example.it"
-    )
-    assert message.subject == "Ordine 10422"
-    assert message.text == (
-        "Buongiorno, il mio ordine 10422 non è ancora arrivato.\nPotete dirmi dove si trova?\nGrazie, Marco"
-    )
-    assert list(message.attachments) == []
-    assert message.language == "it-IT"
-    assert message.kind == K.MESSAGE_KIND_TEXT
-    assert message.sent_at == at(1794817200)
-    assert list(message.notes) == []
 
 
 async def test_a_plain_alternative_that_says_something_is_still_preferred(
@@ -101,8 +119,13 @@ async def test_a_plain_alternative_that_says_something_is_still_preferred(
 
     assert status == 200, answer
     (message,) = await messages(broker, answer["event_ids"])
-    assert message.text == "Buongiorno, il pacco è arrivato rotto."
-    assert message.language == "it-IT"
+    # The order (subject), the parcel (shipping) and "arrivato rotto" (arrived broken: a complaint).
+    assert message == outlook_event(
+        run,
+        "Buongiorno, il pacco è arrivato rotto.",
+        "it-IT",
+        [C.SUPPORT_TOPIC_ORDERS, C.SUPPORT_TOPIC_SHIPPING, C.SUPPORT_TOPIC_COMPLAINT],
+    )
 
 
 async def test_postmark_with_an_empty_text_body_takes_the_html_body(
@@ -142,15 +165,23 @@ async def test_postmark_with_an_empty_text_body_takes_the_html_body(
 
     assert status == 200, answer
     (message,) = await messages(broker, answer["event_ids"])
-    assert message.channel_message_id == f"<{run}@outlook.ie>"
-    assert message.sender == C.Sender(
-        id="sarah.oconnor@outlook.ie", display_name="Sarah O'Connor", email="sarah.oconnor@outlook.ie"
+    # The Message-ID header is the message's id (Postmark's own MessageID is not the mail's); no
+    # In-Reply-To or References, so the thread is its own. No Content-Language: the text's, English.
+    own_id = f"<{run}@outlook.ie>"
+    assert message == K.MessageReceived(
+        conversation_id=mail.thread_conversation("shop-a", "sarah.oconnor@outlook.ie", own_id, None, None),
+        channel=C.CHANNEL_EMAIL,
+        channel_message_id=own_id,
+        sender=C.Sender(
+            id="sarah.oconnor@outlook.ie", display_name="Sarah O'Connor", email="sarah.oconnor@outlook.ie"
+        ),
+        subject="Refund",
+        text="Hi,\nThe refund is still not on my card.",
+        language="en",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794828667),
+        topic_hints=[C.SUPPORT_TOPIC_PAYMENTS],
     )
-    assert message.subject == "Refund"
-    assert message.text == "Hi,\nThe refund is still not on my card."
-    assert message.language == "en"
-    assert message.sent_at == at(1794828667)
-    assert list(message.notes) == []
 
 
 POLISH_HTML = (
@@ -175,25 +206,33 @@ async def test_the_text_wins_over_a_content_language_it_contradicts(
 
     assert status == 200, answer
     (message,) = await messages(broker, answer["event_ids"])
-    assert message.text == (
+    # The order (subject) and the parcel ("paczka"): shipping.
+    assert message == outlook_event(
+        run,
         "Dzień dobry, zamówiłem buty w zeszłym tygodniu i nadal nie dotarły. "
-        "Proszę o informację, kiedy paczka zostanie wysłana."
+        "Proszę o informację, kiedy paczka zostanie wysłana.",
+        "pl",
+        [C.SUPPORT_TOPIC_ORDERS, C.SUPPORT_TOPIC_SHIPPING],
+        notes=["declared language 'ru-RU' (Content-Language), but the text reads as 'pl'"],
     )
-    assert message.language == "pl"
-    assert list(message.notes) == ["declared language 'ru-RU' (Content-Language), but the text reads as 'pl'"]
 
 
 @pytest.mark.parametrize(
-    ("declared", "html", "language"),
+    ("declared", "html", "text", "language"),
     [
         # Detection only knows the shop's languages and reads Swedish as German: the tag stays.
-        (b"sv-SE", b"<p>Hej, var =C3=A4r min best=C3=A4llning? Den skulle ha kommit ig=C3=A5r.</p>", "sv-SE"),
+        (
+            b"sv-SE",
+            b"<p>Hej, var =C3=A4r min best=C3=A4llning? Den skulle ha kommit ig=C3=A5r.</p>",
+            "Hej, var är min beställning? Den skulle ha kommit igår.",
+            "sv-SE",
+        ),
         # Too short to tell: the tag stays.
-        (b"pl-PL", b"<p>OK</p>", "pl-PL"),
+        (b"pl-PL", b"<p>OK</p>", "OK", "pl-PL"),
     ],
 )
 async def test_the_declared_language_stays_when_detection_cannot_contradict_it(
-    ingest: IngestService, broker: EmbeddedBroker, declared: bytes, html: bytes, language: str
+    ingest: IngestService, broker: EmbeddedBroker, declared: bytes, html: bytes, text: str, language: str
 ) -> None:
     """Shape: https://www.rfc-editor.org/rfc/rfc3282#section-2 (Content-Language) in
     https://www.rfc-editor.org/rfc/rfc2046#section-5.1.4"""
@@ -205,5 +244,6 @@ async def test_the_declared_language_stays_when_detection_cannot_contradict_it(
 
     assert status == 200, answer
     (message,) = await messages(broker, answer["event_ids"])
-    assert message.language == language
-    assert list(message.notes) == []
+    # No topic: the subject is only a number, and the topic stems are the shop's languages' (no
+    # Swedish "beställning").
+    assert message == outlook_event(run, text, language, [], subject="10422")
