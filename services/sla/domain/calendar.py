@@ -277,8 +277,15 @@ class BusinessCalendar:
 
     def _day(self, day: date) -> list[tuple[datetime, datetime]]:
         periods = self.hours_on(day)
-        spans = [(self._local(day, p.start), self._local(day, p.end)) for p in periods]
-        return [(opens, closes) for opens, closes in spans if closes > opens]
+        result: list[tuple[datetime, datetime]] = []
+        for opens, closes in ((self._local(day, p.start), self._local(day, p.end)) for p in periods):
+            if result and opens < result[-1][1]:
+                # A period ending in the skipped spring hour ends after it (02:01 is 03:01), past
+                # the start of one opening at 03:00: the time they share counts once.
+                opens = result[-1][1]
+            if closes > opens:
+                result.append((opens, closes))
+        return result
 
 
 def _aware(*instants: datetime) -> None:

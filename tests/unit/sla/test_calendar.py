@@ -211,6 +211,18 @@ def test_intervals_are_ordered_disjoint_and_open(calendar: BusinessCalendar, sta
         assert calendar.is_open(opens + (closes - opens) / 2)
 
 
+def test_a_period_ending_in_the_skipped_spring_hour_does_not_overlap_the_next() -> None:
+    """New York, Sunday 10 March 2024: 02:00-03:00 does not exist. 00:00-02:01 ends at 03:01 (the
+    skipped wall time counts from the offset before the switch), past 03:00-03:01's start: the two
+    share that minute, and it counts once (found by the property above)."""
+    sundays = {6: (Period(0, 121), Period(180, 181))}
+    calendar = BusinessCalendar("America/New_York", sundays)
+    start = datetime(2024, 3, 10, 0, 0, tzinfo=ZoneInfo("America/New_York"))
+    spans = list(calendar.intervals(start, start + timedelta(days=1)))
+    assert spans == [(datetime(2024, 3, 10, 5, 0, tzinfo=UTC), datetime(2024, 3, 10, 7, 1, tzinfo=UTC))]
+    assert calendar.between(start, start + timedelta(days=1)) == timedelta(hours=2, minutes=1)
+
+
 def _days(first: date, last: date) -> Iterator[date]:
     while first <= last:
         yield first
