@@ -28,6 +28,7 @@ from services.sla.domain.policy import (
     DEFAULT_RESOLUTION,
     DEFAULT_RESPONSE,
     PAUSE_STATES,
+    REOPEN_WITHIN,
     Metric,
     Policy,
     Target,
@@ -150,6 +151,11 @@ class PolicyConfig(BaseModel):
     # Pause state ("pending", "on_hold") -> the metrics whose clocks stand still in it; a state left
     # out keeps its default (resolution only), [] pauses nothing.
     pause_states: dict[Literal["pending", "on_hold"], list[Metric]] = Field(default_factory=dict)
+    # How long a resolved conversation counts as paused: the customer writing within it reopens it
+    # and its resolution clock counts on; 0: a message after a resolution starts new clocks.
+    reopen_within_hours: float = Field(
+        default=REOPEN_WITHIN.total_seconds() / 3600, ge=0, le=24 * 366, allow_inf_nan=False
+    )
     # Dates with hours of their own: half days, Sunday openings, holidays worked or kept, parts of
     # days closed. One entry per date; a year's worth of every day fits.
     special_days: list[SpecialDayConfig] = Field(default_factory=list, max_length=1000)
@@ -268,6 +274,7 @@ class PolicyConfig(BaseModel):
             by_priority={(t.channel, TIERS.index(t.tier), t.metric): t.target() for t in self.by_tier},
             warn_fraction=self.warn_fraction,
             pause_when_awaiting_customer=self.pause_when_awaiting_customer,
+            reopen_within=timedelta(hours=self.reopen_within_hours),
             pause_states=tuple(
                 (state, frozenset(self.pause_states.get(state, [Metric.RESOLUTION])))  # type: ignore[call-overload]
                 for state in PAUSE_STATES

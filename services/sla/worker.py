@@ -242,8 +242,12 @@ class Worker(FoldBase):
                 raise ValueError(f"unknown conversation state {payload.state}")
             outputs = tracked.clocks.state_changed(now, state_name, payload.reason, policy)
         elif isinstance(payload, events_pb2.ConversationResolved):
-            outputs = tracked.clocks.resolved(now)
-            del state.conversations[(event.tenant, conversation_id)]
+            outputs = tracked.clocks.resolved(now, policy)
+            resolved_at = tracked.clocks.resolved_at
+            if resolved_at is None:
+                del state.conversations[(event.tenant, conversation_id)]
+            else:  # kept for a reopen: forgotten by the tick after the time for one (``_tick``)
+                heapq.heappush(state.due, (resolved_at + policy.reopen_within, event.tenant, conversation_id))
         elif isinstance(payload, events_pb2.ConversationAssigned):
             tracked.clocks.operator_id = payload.operator_id
         elif isinstance(payload, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
@@ -256,6 +260,10 @@ class Worker(FoldBase):
         while state.due and state.due[0][0] < now:
             _, tenant, conversation_id = heapq.heappop(state.due)
             tracked = state.conversations.get((tenant, conversation_id))
+            if tracked is not None and tracked.clocks.resolved_at is not None:
+                if not tracked.clocks.reopenable(now, self.policy(tenant, state)):
+                    del state.conversations[(tenant, conversation_id)]  # its time for a reopen is over
+                continue
             if tracked is None or (due := tracked.clocks.next_due()) is None or due >= now:
                 continue  # stale entry: resolved, or rescheduled later
             outcomes += [self._outcome(state, tracked, o, now) for o in tracked.clocks.tick(now)]

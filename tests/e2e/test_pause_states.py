@@ -97,3 +97,39 @@ async def test_a_pending_conversations_resolution_clock_stops_and_resumes_when_t
     assert moved >= timedelta(seconds=STOOD_STILL)
     # One clock of each metric: the customer's second message restarted nothing.
     assert [type(p).__name__ for p in events].count("SlaClockStarted") == 2
+
+
+@pytest.mark.timeout(180)
+async def test_a_resolved_conversation_reopened_by_the_customer_counts_its_resolution_clock_on(
+    running: Running,
+) -> None:
+    """Resolved counts as paused until a reopen: the resolution's result for the time counted so
+    far, then, when the customer writes again, the same clock counts on from there."""
+    conversation = "e2e-reopened"
+    target = running.system.ingest.grpc_target
+    await publish_all(target, TOKEN, [_email(conversation, "Il pacco è arrivato rotto")], rate=10)
+    started = {p.metric: p for p in await _sla(running, conversation, expect=2)}
+    resolution = started[events_pb2.SLA_METRIC_RESOLUTION]
+    async with ProntoClient(target, TOKEN) as client:
+        await client.operators.ResolveConversation(
+            operator_pb2.ResolveConversationRequest(
+                conversation_id=conversation, operator_id="op-e2e", idempotency_key="e2e-reopened-resolve"
+            ),
+            metadata=client.metadata,
+        )
+    [met] = [p for p in await _sla(running, conversation, expect=3) if isinstance(p, events_pb2.SlaMet)]
+    assert met.metric == events_pb2.SLA_METRIC_RESOLUTION
+
+    await asyncio.sleep(STOOD_STILL)
+    await publish_all(target, TOKEN, [_email(conversation, "Nessuno mi ha risposto sul rimborso")], rate=10)
+    events = await _sla(running, conversation, expect=5)
+    [reopened] = [p for p in events if isinstance(p, events_pb2.SlaClockResumed)]
+
+    assert (reopened.metric, reopened.state) == (events_pb2.SLA_METRIC_RESOLUTION, "reopened")
+    assert reopened.elapsed == met.elapsed  # nothing counted while resolved
+    moved = reopened.deadline.ToDatetime(UTC) - resolution.deadline.ToDatetime(UTC)
+    assert moved >= timedelta(seconds=STOOD_STILL)
+    # A new first response is owed; the resolution clock is the same one.
+    started_again = [p.metric for p in events if isinstance(p, events_pb2.SlaClockStarted)]
+    assert started_again.count(events_pb2.SLA_METRIC_FIRST_RESPONSE) == 2
+    assert started_again.count(events_pb2.SLA_METRIC_RESOLUTION) == 1

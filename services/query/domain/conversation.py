@@ -234,9 +234,13 @@ def _sla(state: str) -> Any:
             clock |= {"state": "paused", "elapsed_s": e["elapsed_s"], "deadline": None, "warn_at": None}
             clock["pauses"] = [*clock.get("pauses", []), pause]
         elif state == "resumed":
-            if clock.get("state") != "paused":
-                return
             pauses = [dict(p) for p in clock.get("pauses", [])]
+            if e["state"] == "reopened" and clock.get("state") in ("met", "missed"):
+                # Resolved counted as a pause: from the resolution to the customer's new message.
+                since = doc["resolutions"][-1]["at"] if doc["resolutions"] else e["at"]
+                pauses.append({"from": since, "to": None, "state": "resolved", "reason": ""})
+            elif clock.get("state") != "paused":
+                return
             if pauses and pauses[-1]["to"] is None:
                 pauses[-1] |= {"to": e["at"], "resumed_by": e["state"]}
             again = "breached" if clock.get("breached") else "at_risk" if clock.get("warned") else "running"

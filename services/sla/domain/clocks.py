@@ -100,6 +100,9 @@ Output = Started | Warned | Breached | Stopped | Retargeted | Paused | Resumed
 OPEN = "open"
 AWAITING_CUSTOMER = "awaiting_customer"
 CUSTOMER_WROTE = "customer_wrote"
+# A resolution pauses the resolution clock (``paused_by``); the customer writing again reopens it.
+RESOLVED = "resolved"
+REOPENED = "reopened"
 
 
 @dataclass
@@ -207,6 +210,9 @@ class ConversationClocks:
     answered: bool = False
     # Whom it waits on, as the operator set it: "open", "pending" or "on_hold" (``state_changed``).
     state: str = OPEN
+    # When it was resolved, while it can be reopened (``resolved``); None while open. A class
+    # attribute by default, so clocks pickled before it existed read None.
+    resolved_at: datetime | None = None
 
     # ---------------------------------------------------------------- events in
 
@@ -236,9 +242,10 @@ class ConversationClocks:
     def customer_wrote(self, at: datetime, policy: Policy) -> list[Output]:
         """The customer wrote: the conversation is the shop's again. Every paused clock counts again
         (pending and on hold alike: whoever the shop waited on, the customer now waits on it), then
-        the clocks this message starts."""
+        the clocks this message starts. Resolved, it reopens (``resolved``)."""
         self.state = OPEN
-        outputs = self._resume_all(at, CUSTOMER_WROTE, "")
+        outputs = self._reopen(at, policy) if self.resolved_at is not None else []
+        outputs += self._resume_all(at, CUSTOMER_WROTE, "")
         response = Metric.NEXT_RESPONSE if self.answered else Metric.FIRST_RESPONSE
         if not any(m in self.clocks for m in RESPONSES):
             outputs += self._start(response, at, policy)
@@ -251,7 +258,10 @@ class ConversationClocks:
         policy pauses in that state stop counting, and those paused by a state no longer in force
         count again (on hold to pending keeps what both pause, resumes what only on hold paused).
         A clock paused by a reply awaiting the customer stays paused until the customer writes,
-        unless the operator opens the conversation."""
+        unless the operator opens the conversation. A resolved conversation's state changes
+        nothing: only the customer reopens it."""
+        if self.resolved_at is not None:
+            return []
         self.state = state
         pausing = policy.pauses(state)
         outputs: list[Output] = []
@@ -279,13 +289,30 @@ class ConversationClocks:
             outputs += self._pause(resolution, at, AWAITING_CUSTOMER, "")
         return outputs
 
-    def resolved(self, at: datetime) -> list[Output]:
-        """Closed: the resolution clock stops; response clocks still running end without a result."""
-        outputs = self._stop(Metric.RESOLUTION, at) if Metric.RESOLUTION in self.clocks else []
+    def resolved(self, at: datetime, policy: Policy) -> list[Output]:
+        """Closed: the resolution clock stops with its result for the time counted so far, and response
+        clocks still running end without one. Resolved then counts as paused: within the policy's
+        ``reopen_within`` the customer writing reopens the conversation, and the resolution clock
+        counts on from where it stood (the time it was resolved never counts); the next resolution
+        is judged on the whole time counted. ``resolved_at`` says it can be reopened; None: nothing
+        to keep (no resolution clock, or no reopening in this policy)."""
+        if self.resolved_at is not None:
+            return []  # resolved already
+        clock = self.clocks.get(Metric.RESOLUTION)
+        outputs = self._stop(Metric.RESOLUTION, at) if clock is not None else []
         self.clocks.clear()
         self.answered = False
         self.state = OPEN
+        if clock is not None and policy.reopen_within > timedelta(0):
+            clock.pause(at)
+            clock.paused_by = RESOLVED
+            self.clocks[Metric.RESOLUTION] = clock
+            self.resolved_at = at
         return outputs
+
+    def reopenable(self, at: datetime, policy: Policy) -> bool:
+        """Resolved, and still within the policy's time for a reopen at ``at``."""
+        return self.resolved_at is not None and at - self.resolved_at <= policy.reopen_within
 
     def estimated_answer(self, at: datetime, wait: timedelta) -> list[Output]:
         """Routing's estimate of when a human answers: warn now if that is after the deadline."""
@@ -345,6 +372,18 @@ class ConversationClocks:
         clock.paused_by = None
         warn_at, deadline = clock.run(at)
         return [Resumed(clock.metric, clock.consumed, warn_at, deadline, state, reason)]
+
+    def _reopen(self, at: datetime, policy: Policy) -> list[Output]:
+        """The customer wrote after the resolution: within the time for a reopen, the resolution
+        clock counts on (``Resumed`` with ``reopened``); later, the conversation starts afresh."""
+        reopen = self.reopenable(at, policy)
+        self.resolved_at = None
+        clock = self.clocks.pop(Metric.RESOLUTION, None)
+        if clock is None or not reopen:
+            self.clocks.clear()
+            return []
+        self.clocks[Metric.RESOLUTION] = clock
+        return self._resume(clock, at, REOPENED, "")
 
     def _resume_all(self, at: datetime, state: str, reason: str) -> list[Output]:
         outputs: list[Output] = []

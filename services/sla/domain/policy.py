@@ -58,6 +58,12 @@ DEFAULT_PAUSES: tuple[tuple[str, frozenset[Metric]], ...] = tuple(
 )
 
 
+# How long a resolved conversation can be reopened by the customer writing, its resolution clock
+# going on from the time it had counted (``ConversationClocks.resolved``). Four days, as Zendesk's
+# default automation closes a solved ticket after four days; after it, a message starts afresh.
+REOPEN_WITHIN = timedelta(days=4)
+
+
 @dataclass(frozen=True)
 class Policy:
     """A shop's targets. Priority (0 standard .. 3 VIP) may tighten them: ``by_priority`` wins.
@@ -79,6 +85,9 @@ class Policy:
     # Pause state -> the metrics whose clocks stand still in it. A tuple, not a mapping, so that the
     # default is a class attribute: policies pickled in snapshots before it existed read it.
     pause_states: tuple[tuple[str, frozenset[Metric]], ...] = DEFAULT_PAUSES
+    # A resolved conversation counts as paused this long: the customer writing within it reopens it
+    # and its resolution clock counts on; zero: every message after a resolution starts new clocks.
+    reopen_within: timedelta = REOPEN_WITHIN
 
     def __post_init__(self) -> None:
         if not 0 < self.warn_fraction < 1:

@@ -97,6 +97,45 @@ def test_a_pause_and_its_resume_are_in_the_clock_and_the_conversation_state_foll
     assert [e["type"] for e in resumed["timeline"]][2:4] == ["state", "sla_paused"]
 
 
+def test_a_reopen_runs_the_settled_clock_again_with_the_resolved_time_as_a_pause() -> None:
+    message = events_pb2.MessageReceived(
+        conversation_id="c1", channel=common_pb2.CHANNEL_EMAIL, sender=common_pb2.Sender(id="x"), text="hi"
+    )
+    met = events_pb2.SlaMet(conversation_id="c1", metric=RESOLUTION, channel=common_pb2.CHANNEL_EMAIL)
+    met.elapsed.FromTimedelta(timedelta(minutes=20))
+    met.target.FromTimedelta(timedelta(hours=1))
+    reopened = _resumed(20, T0 + timedelta(minutes=220))
+    reopened.state = "reopened"
+    events = [
+        _at(message, 0),
+        _at(_started(), 0),
+        _at(events_pb2.ConversationResolved(conversation_id="c1", operator_id="op"), 20),
+        _at(met, 20),
+        _at(message, 180),
+        _at(reopened, 180),
+    ]
+
+    settled = _fold(events[:4])["sla"]["resolution"]
+    assert (settled["state"], settled["pauses"]) == ("met", [])
+    doc = _fold(events)
+    clock = doc["sla"]["resolution"]
+    assert (clock["state"], clock["elapsed_s"], clock["deadline"]) == (
+        "running",
+        1200.0,
+        T0 + timedelta(minutes=220),
+    )
+    assert clock["pauses"] == [
+        {
+            "from": T0 + timedelta(minutes=20),
+            "to": T0 + timedelta(minutes=180),
+            "state": "resolved",
+            "reason": "",
+            "resumed_by": "reopened",
+        }
+    ]
+    assert doc["status"] == "waiting"
+
+
 def test_any_order_of_the_pause_events_gives_the_same_document() -> None:
     events = _history()
     expected = _fold(events)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.sla.domain.calendar import BusinessCalendar, Period
-from services.sla.domain.clocks import Breached, ConversationClocks, Started, Stopped, Warned
-from services.sla.domain.policy import DEFAULT_RESPONSE, Metric, Policy, Target
+from services.sla.domain.clocks import Breached, ConversationClocks, Resumed, Started, Stopped, Warned
+from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
 
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = {day: (Period.parse("09:00-13:00"), Period.parse("14:00-18:00")) for day in range(5)}
@@ -133,7 +133,7 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock() -> None:
     clocks.customer_wrote(rome(2026, 11, 25, 10, 0), policy)  # the customer answers: it runs again
     # 30 minutes counted before the pause, 90 left.
     assert clocks.clocks[Metric.RESOLUTION].deadline == rome(2026, 11, 25, 11, 30)
-    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0))
+    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0), policy)
     assert isinstance(stopped, Stopped)
     assert (stopped.metric, stopped.elapsed, stopped.met) == (Metric.RESOLUTION, timedelta(minutes=90), True)
 
@@ -150,14 +150,68 @@ def test_a_queue_estimate_past_the_deadline_warns_before_the_clock_does() -> Non
     assert clocks.estimated_answer(rome(2026, 11, 23, 10, 3), timedelta(minutes=60)) == []
 
 
-def test_resolution_closes_the_conversation_and_a_new_message_reopens_it() -> None:
+def test_resolved_counts_as_paused_and_the_customer_writing_reopens_the_same_resolution_clock() -> None:
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)  # Monday
+    clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=POLICY)
+    resolution = DEFAULT_RESOLUTION["email"]  # 16 business hours
+
+    assert clocks.resolved(rome(2026, 11, 23, 10, 10), POLICY) == [
+        Stopped(Metric.RESOLUTION, timedelta(minutes=10), resolution, met=True)
+    ]
+    assert clocks.resolved(rome(2026, 11, 23, 10, 11), POLICY) == []  # resolved already
+    assert (
+        clocks.state_changed(rome(2026, 11, 23, 11, 0), "open", "", POLICY) == []
+    )  # only the customer reopens
+    assert clocks.tick(rome(2026, 11, 30, 9, 0)) == []  # resolved: nothing counts, nothing fires
+
+    # Tuesday 09:00: the 10 minutes carry over, 15 h 50 of business time are left (Tuesday's 8 h,
+    # Wednesday 09:00-13:00 and 14:00-17:50); the reopened conversation is owed a first response.
+    reopened = clocks.customer_wrote(rome(2026, 11, 24, 9, 0), POLICY)
+    assert reopened == [
+        Resumed(
+            Metric.RESOLUTION,
+            timedelta(minutes=10),
+            rome(2026, 11, 25, 14, 38),  # 80% of 16 h counted
+            rome(2026, 11, 25, 17, 50),
+            "reopened",
+        ),
+        Started(
+            Metric.FIRST_RESPONSE,
+            EMAIL_TARGET,
+            rome(2026, 11, 24, 9, 24),
+            rome(2026, 11, 24, 9, 30),
+            rome(2026, 11, 24, 9, 0),
+        ),
+    ]
+    # Resolved again: judged on all the time counted, 10 minutes then 30.
+    assert clocks.resolved(rome(2026, 11, 24, 9, 30), POLICY) == [
+        Stopped(Metric.RESOLUTION, timedelta(minutes=40), resolution, met=True)
+    ]
+
+
+def test_after_the_time_for_a_reopen_a_message_starts_afresh() -> None:
     clocks = email()
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
-    clocks.operator_replied(rome(2026, 11, 23, 10, 5), awaiting_customer=False, policy=POLICY)
-    clocks.resolved(rome(2026, 11, 23, 10, 10))
+    clocks.resolved(rome(2026, 11, 23, 10, 10), POLICY)
+    later = rome(2026, 11, 23, 10, 10) + POLICY.reopen_within + timedelta(seconds=1)
 
-    assert clocks.clocks == {}
-    reopened = clocks.customer_wrote(rome(2026, 11, 24, 9, 0), POLICY)
+    assert not clocks.reopenable(later, POLICY)
+    again = clocks.customer_wrote(later, POLICY)
+    assert [(type(o), o.metric) for o in again] == [
+        (Started, Metric.FIRST_RESPONSE),
+        (Started, Metric.RESOLUTION),
+    ]
+
+
+def test_a_policy_without_reopening_keeps_nothing_after_the_resolution() -> None:
+    policy = Policy(calendar=POLICY.calendar, reopen_within=timedelta(0))
+    clocks = email()
+    clocks.customer_wrote(rome(2026, 11, 23, 10, 0), policy)
+    clocks.resolved(rome(2026, 11, 23, 10, 10), policy)
+
+    assert (clocks.clocks, clocks.resolved_at) == ({}, None)
+    reopened = clocks.customer_wrote(rome(2026, 11, 24, 9, 0), policy)
     assert [o.metric for o in reopened] == [Metric.FIRST_RESPONSE, Metric.RESOLUTION]
 
 

@@ -21,6 +21,7 @@ from pronto.folding import Headers, Out
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.clocks import (
+    REOPENED,
     Breached,
     ConversationClocks,
     Output,
@@ -74,7 +75,7 @@ def test_a_pause_after_the_deadline_fires_the_breach_with_its_deadline() -> None
     # The customer writes again: the clock runs, and neither a tick nor the result fires it again.
     clocks.customer_wrote(rome(2026, 11, 25, 10, 0), BUSINESS)
     assert Metric.RESOLUTION not in {o.metric for o in clocks.tick(rome(2026, 11, 25, 12, 0))}
-    assert clocks.resolved(rome(2026, 11, 25, 12, 0)) == [
+    assert clocks.resolved(rome(2026, 11, 25, 12, 0), BUSINESS) == [
         Stopped(Metric.RESOLUTION, timedelta(hours=6), RESOLUTION_TARGET, met=False)
     ]
 
@@ -93,7 +94,7 @@ def test_a_pause_before_the_deadline_fires_nothing_and_the_breach_comes_later_wi
         Breached(Metric.RESOLUTION, rome(2026, 11, 25, 11, 30)),
         Paused(Metric.RESOLUTION, timedelta(minutes=135), "awaiting_customer"),
     ]
-    [missed] = clocks.resolved(rome(2026, 11, 26, 9, 0))
+    [missed] = clocks.resolved(rome(2026, 11, 26, 9, 0), BUSINESS)
     assert missed == Stopped(Metric.RESOLUTION, timedelta(minutes=135), RESOLUTION_TARGET, met=False)
 
 
@@ -106,7 +107,7 @@ def test_a_pause_while_closed_after_a_budget_ending_at_closing_is_in_time() -> N
     assert clocks.operator_replied(rome(2026, 11, 23, 13, 30), awaiting_customer=True, policy=BUSINESS) == [
         Paused(Metric.RESOLUTION, timedelta(hours=2), "awaiting_customer")
     ]
-    [met] = clocks.resolved(rome(2026, 11, 24, 9, 0))
+    [met] = clocks.resolved(rome(2026, 11, 24, 9, 0), BUSINESS)
     assert met == Stopped(Metric.RESOLUTION, timedelta(hours=2), RESOLUTION_TARGET, met=True)
 
 
@@ -158,7 +159,7 @@ def _fold(policy: Policy, timeline: list[tuple[str, datetime]], timely: bool) ->
         elif kind in ("reply", "awaiting"):
             outputs += clocks.operator_replied(at, awaiting_customer=kind == "awaiting", policy=policy)
         else:
-            outputs += clocks.resolved(at)
+            outputs += clocks.resolved(at, policy)
     return outputs
 
 
@@ -178,6 +179,10 @@ def _lifecycles(outputs: list[Output]) -> dict[Metric, list[Lifecycle]]:
         elif isinstance(output, Stopped):
             breaches, _ = lives[output.metric][-1]
             lives[output.metric][-1] = (breaches, output)
+        elif isinstance(output, Resumed) and output.state == REOPENED:
+            # The customer wrote after the resolution: the same clock counts on, its result to come.
+            breaches, _ = lives[output.metric][-1]
+            lives[output.metric][-1] = (breaches, None)
         else:
             assert isinstance(output, Warned | Paused | Resumed)
     return lives
@@ -307,10 +312,15 @@ def _emitted(history: list[tuple[str, Message, datetime]], timely: bool) -> list
 def _worker_lifecycles(emitted: list[Message]) -> dict[tuple[str, int], list[tuple[list[datetime], str]]]:
     lives: dict[tuple[str, int], list[tuple[list[datetime], str]]] = {}
     for event in emitted:
-        if isinstance(event, events_pb2.SlaWarning | events_pb2.SlaClockPaused | events_pb2.SlaClockResumed):
+        reopened = isinstance(event, events_pb2.SlaClockResumed) and event.state == REOPENED
+        passing = events_pb2.SlaWarning | events_pb2.SlaClockPaused | events_pb2.SlaClockResumed
+        if isinstance(event, passing) and not reopened:
             continue
         key = (event.conversation_id, event.metric)  # type: ignore[attr-defined]
-        if isinstance(event, events_pb2.SlaClockStarted):
+        if reopened:  # the same clock counts on after the resolution, its result to come
+            breaches, _ = lives[key][-1]
+            lives[key][-1] = (breaches, "")
+        elif isinstance(event, events_pb2.SlaClockStarted):
             lives.setdefault(key, []).append(([], ""))
         elif isinstance(event, events_pb2.SlaBreached):
             breaches, result = lives[key][-1]

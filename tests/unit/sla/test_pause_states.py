@@ -59,7 +59,7 @@ def test_pending_pauses_the_resolution_clock_only_and_the_customer_writing_resum
         )
     ]
     assert clocks.state == "open"
-    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0))
+    [stopped] = clocks.resolved(rome(2026, 11, 25, 11, 0), POLICY)
     assert stopped == Stopped(Metric.RESOLUTION, timedelta(hours=3), RESOLUTION, met=True)
 
 
@@ -119,23 +119,23 @@ def test_a_reply_awaiting_the_customer_stays_paused_through_on_hold_until_opened
     assert resumed.elapsed == timedelta(minutes=5)
 
 
-def test_resolved_leaves_no_clock_and_a_reopen_starts_open() -> None:
+def test_a_reopen_starts_open_and_the_resolution_clock_counts_on_from_before_the_pending() -> None:
     clocks = ConversationClocks("c1", "email")
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
     clocks.state_changed(rome(2026, 11, 23, 10, 10), "pending", "", POLICY)
-    clocks.resolved(rome(2026, 11, 23, 11, 0))
+    clocks.resolved(rome(2026, 11, 23, 11, 0), POLICY)
 
     reopened = clocks.customer_wrote(rome(2026, 11, 24, 10, 0), POLICY)
 
     assert clocks.state == "open"
-    assert {o.metric for o in reopened if isinstance(o, Started)} == {
-        Metric.FIRST_RESPONSE,
+    assert {o.metric for o in reopened if isinstance(o, Started)} == {Metric.FIRST_RESPONSE}
+    [resumed] = [o for o in reopened if isinstance(o, Resumed)]
+    # Counted 10:00-10:10; pending and then resolved, it stood still.
+    assert (resumed.metric, resumed.elapsed, resumed.state) == (
         Metric.RESOLUTION,
-    }
-    assert not any(isinstance(o, Resumed) for o in reopened)
-
-
-# ---------------------------------------------------------------- the policy's setting
+        timedelta(minutes=10),
+        "reopened",
+    )
 
 
 def test_the_policy_pauses_resolution_in_both_states_by_default() -> None:
@@ -210,6 +210,45 @@ def test_the_worker_writes_each_pause_and_resume_with_its_state_and_reason() -> 
     assert resumed.deadline.ToDatetime(UTC) == T0 + timedelta(days=1, hours=4, minutes=30)
 
 
+def test_the_worker_keeps_a_resolved_conversation_for_a_reopen_and_then_forgets_it() -> None:
+    worker = Worker({"shop": POLICY}, Policy(), "/test")
+    message = events_pb2.MessageReceived(
+        conversation_id="c1", channel=common_pb2.CHANNEL_EMAIL, sender=common_pb2.Sender(id="x")
+    )
+    resolve = events_pb2.ConversationResolved(conversation_id="c1")
+    _apply(worker, message, T0)
+    _apply(worker, resolve, T0 + timedelta(minutes=20))
+
+    [resumed, _first_response] = _apply(worker, message, T0 + timedelta(days=1))
+    assert isinstance(resumed, events_pb2.SlaClockResumed)
+    assert (resumed.metric, resumed.state, resumed.elapsed.ToTimedelta()) == (
+        events_pb2.SLA_METRIC_RESOLUTION,
+        "reopened",
+        timedelta(minutes=20),
+    )
+
+    resolved_again = T0 + timedelta(days=1, minutes=10)
+    [met] = _apply(worker, resolve, resolved_again)
+    assert isinstance(met, events_pb2.SlaMet)
+    assert met.elapsed.ToTimedelta() == timedelta(minutes=30)
+    assert ("shop", "c1") in worker.partitions[0].conversations
+    # The tick after the time for a reopen forgets it: resolved conversations do not pile up.
+    assert _apply(worker, events_pb2.SlaTick(), resolved_again + POLICY.reopen_within) == []
+    assert ("shop", "c1") in worker.partitions[0].conversations
+    _apply(worker, events_pb2.SlaTick(), resolved_again + POLICY.reopen_within + timedelta(seconds=1))
+    assert worker.partitions[0].conversations == {}
+    started = _apply(worker, message, resolved_again + timedelta(days=10))
+    assert {type(e) for e in started} == {events_pb2.SlaClockStarted}
+
+
+def test_how_long_a_resolved_conversation_can_be_reopened_is_the_shops_choice() -> None:
+    assert PolicyConfig().policy().reopen_within == timedelta(days=4)
+    assert PolicyConfig(reopen_within_hours=0).policy().reopen_within == timedelta(0)
+    for wrong in (-1, float("nan"), float("inf"), 10**6):
+        with pytest.raises(ValidationError, match="reopen_within_hours"):
+            PolicyConfig(reopen_within_hours=wrong)
+
+
 # ---------------------------------------------------------------- property: random calendars, DST
 
 STATES = ("open", "pending", "on_hold", "awaiting", "message")
@@ -280,26 +319,32 @@ def test_pause_states_count_only_the_running_spans_over_special_days_and_dst(
     if paused_by is None:
         counted += calendar.between(since, end)
     # No tick ran, so only the count decides (a breach fired at a pause needs the count past the target).
-    stopped = [o for o in clocks.resolved(end) if isinstance(o, Stopped) and o.metric is Metric.RESOLUTION]
+    stopped = [
+        o for o in clocks.resolved(end, policy) if isinstance(o, Stopped) and o.metric is Metric.RESOLUTION
+    ]
     assert stopped == [Stopped(Metric.RESOLUTION, counted, target, met=counted <= target.duration)]
 
 
 def test_clocks_and_policies_from_a_snapshot_older_than_pause_states_still_work() -> None:
-    """Snapshots pickle the partition state: objects written before ``paused_by``, ``state`` and
-    ``pause_states`` existed lack them, and must read the defaults (a clock paused then was paused
-    by a reply awaiting the customer, which the customer's message resumes)."""
+    """Snapshots pickle the partition state: objects written before ``paused_by``, ``state``,
+    ``resolved_at``, ``pause_states`` and ``reopen_within`` existed lack them, and must read the
+    defaults (a clock paused then was paused by a reply awaiting the customer, which the
+    customer's message resumes)."""
     clocks = ConversationClocks("c1", "email")
     clocks.customer_wrote(rome(2026, 11, 23, 10, 0), POLICY)
     clocks.operator_replied(rome(2026, 11, 23, 10, 30), awaiting_customer=True, policy=POLICY)
     old_policy = Policy(calendar=OFFICE, response={"email": RESPONSE}, resolution={"email": RESOLUTION})
     del clocks.__dict__["state"]
+    del clocks.__dict__["resolved_at"]
     for clock in clocks.clocks.values():
         del clock.__dict__["paused_by"]
     object.__delattr__(old_policy, "pause_states")
+    object.__delattr__(old_policy, "reopen_within")
     clocks, old_policy = pickle.loads(pickle.dumps((clocks, old_policy)))
 
     assert old_policy.pauses("pending") == frozenset({Metric.RESOLUTION})
-    assert clocks.state == "open"
+    assert old_policy.reopen_within == timedelta(days=4)
+    assert (clocks.state, clocks.resolved_at) == ("open", None)
     resumed = clocks.customer_wrote(rome(2026, 11, 23, 11, 0), old_policy)
     assert [(type(o), o.metric, o.elapsed) for o in resumed if isinstance(o, Resumed)] == [
         (Resumed, Metric.RESOLUTION, timedelta(minutes=30))

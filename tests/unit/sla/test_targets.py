@@ -146,7 +146,7 @@ def test_a_raised_tier_shortens_the_running_clock_and_the_elapsed_time_carries_o
         Warned(Metric.FIRST_RESPONSE, MONDAY_10 + timedelta(minutes=10)),
         Breached(Metric.FIRST_RESPONSE, MONDAY_10 + timedelta(minutes=10)),
     ]
-    assert clocks.resolved(MONDAY_10 + timedelta(minutes=20)) == []
+    assert clocks.resolved(MONDAY_10 + timedelta(minutes=20), POLICY) == []
 
 
 def test_a_new_target_already_spent_is_due_at_the_change() -> None:
