@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.language import LanguageDetector, settled
+from services.ingest.channels.notices import is_notice
 from services.ingest.channels.topics import topic_hints
 
 # Enough text to tell a language or a topic; detection cost grows with length (long e-mails).
@@ -25,12 +26,14 @@ class Enricher:
     def complete(self, messages: Iterable[events_pb2.MessageReceived]) -> None:
         for message in messages:
             words = f"{message.subject}\n{message.text}".strip()[:_SAMPLE_CHARS]
+            # Only the customer's words tell their language, not the notice Pronto wrote for them.
+            said = words if not is_notice(message.text) else message.subject[:_SAMPLE_CHARS]
             if not message.language:
-                message.language = self._detector.detect(words)
+                message.language = self._detector.detect(said)
             elif message.channel in _DECLARED_BY_SOFTWARE:
                 declared = message.language
                 message.language = settled(
-                    declared, self._detector.detect(words), words, self._detector.languages
+                    declared, self._detector.detect(said), said, self._detector.languages
                 )
                 if message.language != declared:
                     message.notes.append(

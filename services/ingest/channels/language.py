@@ -12,6 +12,7 @@ declared language and what the text reads as.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -37,6 +38,10 @@ _SCRIPTS: dict[str, frozenset[str]] = {
     "HIRAGANA": frozenset({"ja"}),
     "KATAKANA": frozenset({"ja"}),
 }
+
+
+# Links (with or without a scheme), e-mail addresses and @handles.
+_NOT_WORDS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<!\w)@\w+")
 
 
 def primary(tag: str) -> str:
@@ -83,7 +88,10 @@ class LanguageDetector:
         )
 
     def detect(self, text: str) -> str:
-        """A BCP 47 language tag such as "it", or "" when the text does not tell."""
+        """A BCP 47 language tag such as "it", or "" when the text does not tell. Links, e-mail
+        addresses and @handles are no language's words: left in, a t.co link made a Spanish
+        message unreadable to the detector (issue #19)."""
+        text = _NOT_WORDS.sub(" ", text)
         if not text.strip():
             return ""
         language = self._detector.detect_language_of(text)

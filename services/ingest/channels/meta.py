@@ -25,6 +25,7 @@ from urllib.parse import quote
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json
 
 Message = events_pb2.MessageReceived
@@ -215,15 +216,15 @@ def _arrival(base: Message, referral: Obj, event: Obj) -> Message:
     what = f"the ad {found.headline or found.ad_id}" if found.ad_id else f"a link ({found.source})"
     if found.ref:
         what += f", ref {found.ref}"
-    notice = _with(
+    arrival = _with(
         base,
         f"referral:{base.sender.id}:{event.int('timestamp')}",
         events_pb2.MESSAGE_KIND_AUTOMATIC,
-        f"(came back to the conversation through {what})",
+        notice(f"came back to the conversation through {what}"),
     )
-    notice.referral.CopyFrom(found)
-    notice.notes.append("a referral notice from the platform: the customer wrote nothing")
-    return notice
+    arrival.referral.CopyFrom(found)
+    arrival.notes.append("a referral notice from the platform: the customer wrote nothing")
+    return arrival
 
 
 def _quick_reply(message: Obj) -> str:
@@ -375,9 +376,9 @@ def _instagram_mention(tenant: str, value: Obj, entry: Obj) -> Message:
     comment = value.str("comment_id", "")
     where = f"comment:{comment}" if comment else f"media:{media}"
     text = (
-        f"(@mention in comment {comment} on Instagram media {media})"
+        notice(f"@mention in comment {comment} on Instagram media {media}")
         if comment
-        else f"(@mention in the caption of Instagram media {media})"
+        else notice(f"@mention in the caption of Instagram media {media}")
     )
     message = Message(
         conversation_id=conversation_id(tenant, "instagram", f"mention:{where}"),
@@ -515,7 +516,7 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
     reason = errors[0].str("title", "") if errors else ""
     return (
         events_pb2.MESSAGE_KIND_FILE,
-        f"(message of type {kind_name}{': ' + reason if reason else ''})",
+        notice(f"message of type {kind_name}{': ' + reason if reason else ''}"),
         kind_name,
     )
 

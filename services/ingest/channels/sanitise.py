@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pronto.v1 import events_pb2
+from services.ingest.channels.notices import notice
 from services.ingest.validation import LANGUAGE, MAX_CLOCK_SKEW, MAX_TEXT_BYTES, TEXTLESS_KINDS
 
 _CUT = "\n[…]"
@@ -26,4 +27,4 @@ def sanitise(message: events_pb2.MessageReceived, now: datetime) -> None:
         message.text = message.text.encode()[:room].decode("utf-8", errors="ignore") + _CUT
     if not message.text.strip() and not message.attachments and message.kind not in TEXTLESS_KINDS:
         kind = events_pb2.MessageKind.Name(message.kind).removeprefix("MESSAGE_KIND_").lower()
-        message.text = message.subject or f"({kind} message without text)"
+        message.text = message.subject or notice(f"{kind} message without text")
