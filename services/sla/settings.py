@@ -219,13 +219,14 @@ class PolicyConfig(BaseModel):
         if channels:
             raise ValueError(f"unknown channels {sorted(channels)}; known: {', '.join(NAMES)}")
         policy = self.policy()  # periods, overlaps, country: refused here rather than at the first message
-        self._reachable(policy.calendar)
+        self._reachable(policy)
         return self
 
-    def _reachable(self, calendar: BusinessCalendar) -> None:
+    def _reachable(self, policy: Policy) -> None:
         """Refuse a calendar (hours, holidays and closures together) closed for a year from now or
         from a closure's first day, and business targets it cannot reach within ``HORIZON``: the
         worker would fail on every clock of the shop."""
+        calendar = policy.calendar
         now = datetime.now(UTC)
         firsts = [first for first, _ in merged(self.closures)] + [day.date for day in self.special_days]
         starts = [now] + [
@@ -237,18 +238,24 @@ class PolicyConfig(BaseModel):
                 f"the calendar (hours, country, closures) is never open within "
                 f"{OPEN_AT_LEAST_ONCE_IN.days} days of {closed.date()}"
             )
-        targets: list[TargetConfig | PriorityTargetConfig | None] = [
-            *self.response.values(),
-            *self.resolution.values(),
-            *self.by_tier,
+        # Every target the worker will count, defaults included: a policy that sets only hours
+        # still gets the default resolution targets (16 business hours), which a calendar open
+        # one minute a week cannot reach (found by the #26 trial: every clock was dead-lettered).
+        named = [
+            *(((f"response for {c}", t) for c, t in policy.response.items())),
+            *(((f"resolution for {c}", t) for c, t in policy.resolution.items())),
+            *(((f"{m.value} for {c} at tier {TIERS[p]}", t) for (c, p, m), t in policy.by_priority.items())),
         ]
-        longest = max((t.minutes for t in targets if t and t.business and t.minutes), default=0.0)
+        business = [(name, t.duration) for name, t in named if t is not None and t.business]
+        if not business:
+            return
+        name, longest = max(business, key=lambda item: item[1])
         try:
-            calendar.add(now, timedelta(minutes=longest))
+            calendar.add(now, longest)
         except NeverOpen as exc:
             raise ValueError(
-                f"minutes: {longest:g} business minutes take longer than the {HORIZON.days} days the "
-                f"calendar's opening hours are searched"
+                f"the {name} target, {longest.total_seconds() / 60:g} business minutes, takes longer "
+                f"than the {HORIZON.days} days the calendar's opening hours are searched"
             ) from exc
 
     def policy(self) -> Policy:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from pronto.channels import NAMES
 from services.sla.domain.calendar import merged
 from services.sla.settings import MAX_TARGET_MINUTES, PolicyConfig
 
@@ -53,6 +54,21 @@ def test_a_business_target_the_hours_cannot_reach_is_refused() -> None:
     PolicyConfig.model_validate(
         hour_a_week | {"response": {"email": {"minutes": 500_000, "business": False}}}
     )
+
+
+def test_the_default_targets_count_too_a_minute_a_week_cannot_reach_them() -> None:
+    """The #26 trial's policy: only hours given, one minute on Mondays. The default resolution
+    targets (16 business hours) would take 18 years of Mondays: every clock failed in the worker."""
+    minute_a_week = {"timezone": "Europe/Rome", "country": "IT", "hours": {"mon": ["09:00-09:01"]}}
+    message = refusal(minute_a_week)
+    assert "resolution for" in message
+    assert "960 business minutes" in message
+    web_chat = {"web_chat": {"minutes": 0.1667, "business": False}}
+    assert "960 business minutes" in refusal(minute_a_week | {"response": web_chat})
+    # The same hours with every business target switched off or in calendar time are usable.
+    calendar_time = {c: {"minutes": 60, "business": False} for c in ("email", "contact_form", "phone")}
+    off = dict.fromkeys(NAMES)
+    PolicyConfig.model_validate(minute_a_week | {"response": calendar_time, "resolution": off})
 
 
 def test_merged_joins_overlapping_and_adjacent_closures_only() -> None:
