@@ -322,6 +322,17 @@ def _compliance(outcomes: Counter[str]) -> str:
     return f"{outcomes['met'] / answered:.0%}" if answered else "-"
 
 
+def _ingest_health(status: int) -> str:
+    """What ingest's readiness answer means, in words: its readiness is the broker's."""
+    if status == 200:
+        return "ingest is ready again"
+    if status == 503:
+        return "ingest says it cannot reach the broker: messages are refused until it can"
+    if status == 0:
+        return "ingest does not answer its readiness check within a second (overloaded?)"
+    return f"ingest answers its readiness check with HTTP {status}"
+
+
 async def _report_progress(
     say: Callable[[str], None],
     services: tuple[IngestService, RoutingService, SlaService, NotifyService],
@@ -333,6 +344,7 @@ async def _report_progress(
     ingest, routing, sla, _ = services
     stats, team = simulation.stats, simulation.team
     told = 0
+    said_health = _ingest_health(200)
     while not traffic.done():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(traffic), options.progress_every)
@@ -347,8 +359,10 @@ async def _report_progress(
             simulation.stop.set()
             await asyncio.wait({traffic}, timeout=10)
             return
-        if await asyncio.to_thread(http_status, ingest.ready_url) != 200:
-            say("ingest is not ready (broker unreachable?)")
+        health = _ingest_health(await asyncio.to_thread(http_status, ingest.ready_url))
+        if health != said_health:  # said once when it changes, not every tick
+            say(health)
+            said_health = health
         elapsed = time.monotonic() - simulation.started
         routing_text = await asyncio.to_thread(_scrape, f"{routing.http_url}/metrics")
         sla_text = await asyncio.to_thread(_scrape, f"{sla.http_url}/metrics")
@@ -423,9 +437,12 @@ def _summarise(
         stored == new: "  (every accepted event stored, once)",
         stored > new: "  (more than accepted: some written twice)",
         0 <= stored < new: "  (MISSING RECORDS)",
-        stored < 0: "  (not counted)",
+        stored < 0: "",
     }[True]
-    say(f"  records in {topics.INBOUND.name}: {stored}{verdict}")
+    if stored < 0:  # the broker cannot be read (it stopped): no count rather than a -1
+        say(f"  records in {topics.INBOUND.name}: not counted (the broker could not be read)")
+    else:
+        say(f"  records in {topics.INBOUND.name}: {stored}{verdict}")
     unanswered = stats.sent - stats.accepted - sum(stats.refused.values())
     if unanswered:
         say(f"  unanswered          {unanswered} (sent, but no acknowledgement before the demo stopped)")
