@@ -1,10 +1,12 @@
-"""A PublishStream batch: an event that trips an unexpected error is refused alone (issue #26)."""
+"""An event that trips an unexpected error: refused alone in a PublishStream batch, INTERNAL (not
+grpc's UNKNOWN) from unary Publish (issue #26)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import grpc
+import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
@@ -52,3 +54,44 @@ async def test_an_event_a_check_crashes_on_is_refused_as_internal_and_the_rest_a
     assert "OverflowError" in response.acks[1].message
     written = [event.payload for _, _, event in w.sink.sent]
     assert written == [events[0], events[2]]
+
+
+class _Aborted(Exception):
+    pass
+
+
+class _Context:
+    """What the servicer uses of a grpc.aio context: metadata in, abort out."""
+
+    def __init__(self) -> None:
+        self.aborted: tuple[grpc.StatusCode, str] | None = None
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", "Bearer token-a-0123456789abcdefgh"),)
+
+    async def abort(self, code: grpc.StatusCode, message: str) -> None:
+        self.aborted = (code, message)
+        raise _Aborted(message)
+
+
+async def test_a_unary_publish_that_trips_an_unexpected_error_is_internal_and_named() -> None:
+    w = world()
+
+    async def crashing(*_args: Any) -> Any:
+        raise ValueError("year 31690708 is out of range")
+
+    w.ingest.publish = crashing  # type: ignore[method-assign,assignment]
+    servicer = IngestServicer(
+        w.ingest,
+        TokenAuthenticator({"shop-a": SecretStr("token-a-0123456789abcdefgh")}),
+        ServiceMetrics("ingest", CollectorRegistry()),
+        1.0,
+        stream_window=4,
+    )
+    context = _Context()
+    request = ingest_pb2.PublishRequest(message_received=message("conv-1", 1))
+
+    with pytest.raises(_Aborted):
+        await servicer.Publish(request, context)
+
+    assert context.aborted == (grpc.StatusCode.INTERNAL, "the request could not be handled: ValueError")
