@@ -23,6 +23,7 @@ from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.channels import NAMES as CHANNEL_NAMES
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
+from pronto.validation_errors import PlainErrorsRoute
 from services.ingest.application import Ingest, Outcome, TransferOutcome, TransferRefused, TransferUndecided
 from services.ingest.validation import MAX_EVENT_BYTES, InvalidEvent
 from services.ingest.webhooks import BodyTooLarge, read_body
@@ -158,7 +159,7 @@ PROFILE_EXAMPLE: dict[str, object] = {
 
 
 def operator_router(api: OperatorRest) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["operators"])
+    router = APIRouter(prefix="/v1", tags=["operators"], route_class=PlainErrorsRoute)
 
     @router.put(
         "/operators/{operator_id}/profile",

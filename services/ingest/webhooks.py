@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import events_pb2
+from pronto.validation_errors import PlainErrorsRoute
 from services.ingest.application import Ingest
 from services.ingest.channels import email as mail
 from services.ingest.channels import (
@@ -226,7 +227,7 @@ def _shop_signed(secrets: ChannelSecrets, body: bytes, request: Request) -> None
 
 
 def webhook_router(hooks: Webhooks) -> APIRouter:
-    router = APIRouter(prefix="/webhooks/{tenant}", tags=["channel webhooks"])
+    router = APIRouter(prefix="/webhooks/{tenant}", tags=["channel webhooks"], route_class=PlainErrorsRoute)
 
     def route(
         path: str,

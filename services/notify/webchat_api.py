@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
+from pronto.validation_errors import PlainErrorsRoute
 from services.notify.delivery.platforms.webchat import WebChatHub, events, token
 from services.notify.settings import NotifySettings
 
 
 def webchat_router(hub: WebChatHub, settings: NotifySettings) -> APIRouter:
-    router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
+    router = APIRouter(prefix="/v1/webchat", tags=["web chat"], route_class=PlainErrorsRoute)
 
     @router.get(
         "/{tenant}/{visitor}/events",

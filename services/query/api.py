@@ -20,6 +20,7 @@ from pronto.auth import TokenAuthenticator, Unauthenticated
 from pronto.channels import NAMES
 from pronto.ops import ops_router
 from pronto.security_headers import SecurityHeaders
+from pronto.validation_errors import PlainErrorsRoute
 from services.query.domain import conversation, operator
 from services.query.domain.entries import Doc
 from services.query.domain.sla_view import with_glance
@@ -267,6 +268,7 @@ def create_app(
     router = APIRouter(
         prefix="/v1",
         tags=["query"],
+        route_class=PlainErrorsRoute,
         responses={
             401: {"description": "no bearer token, or one this service does not know"},
             403: {"description": "the ``tenant`` asked for is not the token's"},

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from pronto.auth import Unauthenticated
+from pronto.validation_errors import PlainErrorsRoute
 from services.query.console import wallboard
 from services.query.console.actions import OperatorActions, Refused
 from services.query.console.auth import Caller, ConsoleAuth
@@ -107,7 +108,7 @@ def install(
     app.state.console_auth = auth
     tickets = Tickets()
     # The page's own API, in the service's schema under "console" so that the fuzz suite reaches it.
-    router = APIRouter(prefix="/console/api", tags=["console"])
+    router = APIRouter(prefix="/console/api", tags=["console"], route_class=PlainErrorsRoute)
 
     async def listed(tenant: str, **filters: Any) -> list[Doc]:
         return (await paged(tenant, **filters)).items
