@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, topics
 from pronto.grpc_client import ProntoClient
@@ -30,6 +28,7 @@ from pronto.v1 import common_pb2, events_pb2, operator_pb2
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
 from tests.e2e.publishing import publish_all
 from tests.support.events import message
+from tests.support.metrics import metric_sum
 from tests.support.receivers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -92,15 +91,8 @@ def _events(records: list[Record], kind: type) -> dict[str, list[str]]:
 
 
 def _retries(running: Running) -> float:
-    """The deliveries notify counted as failed and to be retried (``pronto_notify_retries_total``)."""
-    with urllib.request.urlopen(f"{running.system.notify.http_url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "pronto_notify_retries_total"
-    )
+    """The deliveries notify counted as failed and to be retried."""
+    return metric_sum(running.system.notify.http_url, "pronto_notify_retries_total")
 
 
 def _distinct(events: dict[str, list[str]]) -> Counter[int]:

@@ -10,15 +10,14 @@ says it accepted.
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from prometheus_client.parser import text_string_to_metric_families
 
 from pronto.services import IngestService
+from tests.support.metrics import metric_sum
 from tests.support.webhooks import FIXTURES, WRONG_SECRETS, _send, signed_headers
 
 pytestmark = pytest.mark.integration
@@ -144,15 +143,7 @@ bodies = st.one_of(
 
 
 def accepted_so_far(ingest: IngestService) -> float:
-    with urllib.request.urlopen(f"{ingest.http_url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "pronto_events_accepted"
-        for s in family.samples
-        if s.name.endswith("_total")
-    )
+    return metric_sum(ingest.http_url, "pronto_events_accepted_total")
 
 
 @settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))

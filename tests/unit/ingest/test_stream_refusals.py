@@ -18,6 +18,18 @@ from services.ingest.grpc_api import IngestServicer
 from tests.support.events import message
 from tests.unit.ingest.test_application import world
 
+TOKEN = "token-a-0123456789abcdefgh"
+
+
+def _servicer(ingest: Any) -> IngestServicer:
+    return IngestServicer(
+        ingest,
+        TokenAuthenticator({"shop-a": SecretStr(TOKEN)}),
+        ServiceMetrics("ingest", CollectorRegistry()),
+        1.0,
+        stream_window=4,
+    )
+
 
 async def test_an_event_a_check_crashes_on_is_refused_as_internal_and_the_rest_are_written() -> None:
     w = world()
@@ -29,13 +41,7 @@ async def test_an_event_a_check_crashes_on_is_refused_as_internal_and_the_rest_a
         return check(tenant, request, traceparent)
 
     w.ingest.check_message = crashing  # type: ignore[method-assign,assignment]
-    servicer = IngestServicer(
-        w.ingest,
-        TokenAuthenticator({"shop-a": SecretStr("token-a-0123456789abcdefgh")}),
-        ServiceMetrics("ingest", CollectorRegistry()),
-        1.0,
-        stream_window=4,
-    )
+    servicer = _servicer(w.ingest)
     events: list[Any] = [message("conv-1", 1), message("conv-1", 2, text="boom"), message("conv-1", 3)]
     batch = ingest_pb2.PublishStreamRequest(
         events=[
@@ -67,7 +73,7 @@ class _Context:
         self.aborted: tuple[grpc.StatusCode, str] | None = None
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("authorization", "Bearer token-a-0123456789abcdefgh"),)
+        return (("authorization", f"Bearer {TOKEN}"),)
 
     async def abort(self, code: grpc.StatusCode, message: str) -> None:
         self.aborted = (code, message)
@@ -81,13 +87,7 @@ async def test_a_unary_publish_that_trips_an_unexpected_error_is_internal_and_na
         raise ValueError("year 31690708 is out of range")
 
     w.ingest.publish = crashing  # type: ignore[method-assign,assignment]
-    servicer = IngestServicer(
-        w.ingest,
-        TokenAuthenticator({"shop-a": SecretStr("token-a-0123456789abcdefgh")}),
-        ServiceMetrics("ingest", CollectorRegistry()),
-        1.0,
-        stream_window=4,
-    )
+    servicer = _servicer(w.ingest)
     context = _Context()
     request = ingest_pb2.PublishRequest(message_received=message("conv-1", 1))
 
