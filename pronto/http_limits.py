@@ -9,12 +9,27 @@ is that protocol with the limits of ``pronto.settings.HttpLimits``: a target lon
 read, 256 KiB, later) and the connection closed once the client had a moment to read the answer.
 ``BodyLimit`` answers 413 to a Content-Length over ``max_body_bytes`` before the app reads
 anything, and to a chunked body once that many bytes have been read.
+
+uvicorn has no timeout on reading a head either (its keep-alive timeout starts after a response
+and stops at the first byte): a connection that sent half a header, or nothing, stayed open for
+good, and 21,000 of them took all of ingest's descriptors. A head must now be complete within
+``head_timeout_s`` of the connection's opening or of the end of the previous response, however its
+bytes trickle in: else 408 and close (a keep-alive connection that sent nothing since its last
+response is closed without an answer, which might otherwise be read as the answer to a request sent
+at that moment). And a port keeps at most ``max_connections`` open, at most
+``max_connections_per_client`` from one address: beyond, a new connection is answered 503 and
+closed at once. (uvicorn's ``limit_concurrency`` would not do: it counts open connections only
+when a request's head is complete, so stalled heads are never refused, and answers the clients
+that do complete one with 503 while every stalled connection keeps its descriptor.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
+import time
 from typing import Any, ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,11 +42,70 @@ log = logging.getLogger(__name__)
 # After refusing, how long and how much of what the client still sends is read and dropped.
 LINGER_S = 2.0
 LINGER_BYTES = 16 * 1024 * 1024
-_REASONS = {413: b"Content Too Large", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+_REASONS = {
+    408: b"Request Timeout",
+    413: b"Content Too Large",
+    414: b"URI Too Long",
+    431: b"Request Header Fields Too Large",
+    503: b"Service Unavailable",
+}
+_ERRORS = {408: "timeout", 503: "too_many_connections"}
+# Timeouts and connection refusals come by the thousand under attack: one log line at most this often.
+LOG_EVERY_S = 5.0
 
 
-def _answer(detail: str) -> bytes:
-    return json.dumps({"error": "too_large", "detail": detail}).encode()
+def _answer(detail: str, error: str = "too_large") -> bytes:
+    return json.dumps({"error": error, "detail": detail}).encode()
+
+
+def _response(status: int, detail: str, extra: bytes = b"") -> bytes:
+    body = _answer(detail, _ERRORS.get(status, "too_large"))
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s"
+        b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), extra, body)
+    )
+
+
+class _Census:
+    """The open connections of one port, in all and by client address; and its refusals' log."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_client: dict[str, int] = {}
+        self._logged_at = -math.inf
+        self._unlogged = 0
+
+    def admit(self, host: str, limits: HttpLimits) -> str | None:
+        """Counts the connection in, or says why it is refused."""
+        if self.total >= limits.max_connections:
+            return f"the port has {self.total} connections open, at most {limits.max_connections}"
+        from_host = self.by_client.get(host, 0)
+        per_client = limits.max_connections_per_client
+        if per_client and from_host >= per_client:
+            return f"{from_host} connections are open from this address, at most {per_client}"
+        self.total += 1
+        self.by_client[host] = from_host + 1
+        return None
+
+    def release(self, host: str) -> None:
+        self.total -= 1
+        left = self.by_client[host] - 1
+        if left:
+            self.by_client[host] = left
+        else:
+            del self.by_client[host]
+
+    def log(self, message: str, *args: object) -> None:
+        """Logs at most one refusal every ``LOG_EVERY_S``, with the number of those not logged."""
+        now = time.monotonic()
+        if now - self._logged_at < LOG_EVERY_S:
+            self._unlogged += 1
+            return
+        if self._unlogged:
+            message += " (and %d more timeouts or refused connections since the last line)"
+            args += (self._unlogged,)
+        log.warning(message, *args)
+        self._logged_at, self._unlogged = now, 0
 
 
 class _Refused(Exception):
@@ -39,9 +113,11 @@ class _Refused(Exception):
 
 
 class LimitedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, answering 414 or 431 as soon as a request's head is too large."""
+    """uvicorn's httptools protocol, answering 414 or 431 as soon as a request's head is too large,
+    408 when it is too slow, and 503 to a connection over the port's or the address's cap."""
 
     limits: ClassVar[HttpLimits] = HttpLimits()
+    census: ClassVar[_Census] = _Census()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,10 +132,68 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         # The request line and headers as a whole, with room for the separators of each field.
         self._max_head = self.limits.max_request_line_bytes + self.limits.max_header_bytes
         self._max_head += 4 * self.limits.max_headers + 64
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._responses = 0
+        self._counted: str | None = None  # the address this connection is counted under
 
     @classmethod
     def with_limits(cls, limits: HttpLimits) -> type[LimitedHttpProtocol]:
-        return type("LimitedHttpProtocol", (cls,), {"limits": limits})
+        """The protocol of one port: its limits, and a census of its own connections."""
+        return type("LimitedHttpProtocol", (cls,), {"limits": limits, "census": _Census()})
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        host = self.client[0] if self.client else ""
+        refusal = self.census.admit(host, self.limits)
+        if refusal is not None:
+            # Closed at once: nothing is read, and the descriptor is free again.
+            self.census.log("refused a connection of %s with 503: %s", host or "a client", refusal)
+            self.transport.write(_response(503, refusal, b"retry-after: 1\r\n"))
+            self.transport.close()
+            return
+        self._counted = host
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        self._release()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        # The connection is another protocol's from here on: our connection_lost would never come.
+        self._disarm_head_timer()
+        self._release()
+        super().handle_websocket_upgrade()
+
+    def _release(self) -> None:
+        if self._counted is not None:
+            self.census.release(self._counted)
+            self._counted = None
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        if not self.transport.is_closing():
+            self._head_timer = self.loop.call_later(self.limits.head_timeout_s, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self._lingering or not self._in_head:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being answered: the next head's time starts after it
+        if self._responses and self._head_bytes == 0:
+            # Kept alive and idle since its last response: closed as uvicorn's keep-alive timeout
+            # would, without an answer a client sending a request at this moment could take as its.
+            self.transport.close()
+            return
+        timeout = self.limits.head_timeout_s
+        detail = f"the request's line and headers did not arrive within {timeout:g} s"
+        self._refuse(408, detail)
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
@@ -97,11 +231,22 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
+        self._disarm_head_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._in_head = True
         super().on_message_complete()
+        if self.cycle is not None and self.cycle.response_complete and not self.pipeline:
+            self._arm_head_timer()  # answered before its body was all read: the next head's time starts
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._responses += 1
+        # The next head's time starts now, unless a pipelined request is being answered already
+        # (then after its response) or this one's body is still coming (then once it has come).
+        if self._in_head and (self.cycle is None or self.cycle.response_complete):
+            self._arm_head_timer()
 
     def _refused(self, status: int, detail: str) -> _Refused:
         self._refusal = (status, detail)
@@ -115,13 +260,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._refuse(*self._refusal)
 
     def _refuse(self, status: int, detail: str) -> None:
+        self._disarm_head_timer()
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
-        log.warning("refused a request of %s with %d: %s", client, status, detail)
-        body = _answer(detail)
-        self.transport.write(
-            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-            b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body)
-        )
+        if status == 408:
+            self.census.log("refused a request of %s with %d: %s", client, status, detail)
+        else:
+            log.warning("refused a request of %s with %d: %s", client, status, detail)
+        self.transport.write(_response(status, detail))
         # Closing a socket with unread data sends a reset, which can destroy the answer before the
         # client reads it (a client still sending its huge header, as the tests saw under load):
         # stop writing, drop what still comes for a moment, then close.

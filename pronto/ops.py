@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
+import resource
 from collections.abc import Callable, Iterator
 
 import uvicorn
@@ -39,6 +42,26 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], bool]) -> APIRou
 
 
 DEFAULT_LIMITS = HttpLimits()
+log = logging.getLogger(__name__)
+
+
+def within_descriptors(limits: HttpLimits) -> HttpLimits:
+    """``limits`` with at most half the process's descriptors (``RLIMIT_NOFILE``) for connections.
+
+    The rest stays for Kafka, gRPC, files and the other ports: a cap over the descriptor limit
+    would let connections run the process out of them (``EMFILE``), which the cap is there to stop.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or limits.max_connections <= soft // 2:
+        return limits
+    cap = max(1, soft // 2)
+    log.warning(
+        "%d connections per HTTP port asked, but the process may open %d descriptors: at most %d",
+        limits.max_connections,
+        soft,
+        cap,
+    )
+    return dataclasses.replace(limits, max_connections=cap)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -54,8 +77,10 @@ async def serve_http(
 ) -> None:
     """Run ``app`` with uvicorn inside the current event loop until ``stop`` is set.
 
-    Requests over ``limits`` are refused (414, 431, 413) before the rest of them is read.
+    Requests over ``limits`` are refused (414, 431, 413) before the rest of them is read, a head
+    not complete in time with 408, and connections over the caps with 503 (``pronto.http_limits``).
     """
+    limits = within_descriptors(limits)
     config = uvicorn.Config(
         BodyLimit(app, limits.max_body_bytes),
         host=host,

@@ -16,7 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 @dataclass(frozen=True)
 class HttpLimits:
-    """What one HTTP request may send (``pronto.http_limits``): over it, 414, 431 or 413 at once."""
+    """What one HTTP request may send and how long its head may take, and how many connections a
+    port keeps open (``pronto.http_limits``): over them, 414, 431, 413, 408 or 503 and close."""
 
     # The request line's target (path and query): 414.
     max_request_line_bytes: int = 8 * 1024
@@ -26,6 +27,21 @@ class HttpLimits:
     max_headers: int = 100
     # The body, declared (Content-Length) or streamed (chunked): 413.
     max_body_bytes: int = 1024 * 1024
+    # Seconds a request's head (request line and headers) may take, counted from the connection's
+    # opening and again from the end of each response, however the bytes trickle in: 408 and close.
+    # A real client sends its head, a few hundred bytes to a few KiB, at once (one or two TCP
+    # segments); 10 s still leaves a lossy mobile link three retransmissions (1 + 2 + 4 s), while a
+    # connection that stalls or drips its head holds a descriptor and up to ~40 KiB for 10 s at most.
+    head_timeout_s: float = 10.0
+    # Open connections of the port: beyond, a new one is answered 503 and closed at once, so
+    # descriptors (Kafka, gRPC and files need theirs) and buffered heads stay bounded. Never more
+    # than half the process's descriptor limit (``pronto.ops.serve_http``).
+    max_connections: int = 4096
+    # Open connections from one client address (0: no cap): beyond, 503 and closed at once, so one
+    # address cannot take the whole port. Behind a reverse proxy or a load balancer that hides
+    # client addresses every client is the proxy's: raise it (at least to the proxy's own
+    # connection count) or set 0, and cap clients at the proxy.
+    max_connections_per_client: int = 512
 
 
 class CommonSettings(BaseSettings):
@@ -52,12 +68,20 @@ class CommonSettings(BaseSettings):
     http_max_header_bytes: int = Field(32 * 1024, ge=1024)
     http_max_headers: int = Field(100, ge=10)
     http_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # A request's head must arrive within this many seconds (408), and connections are capped per
+    # port and per client address (503, closed at once; 0 per client: no cap). See ``HttpLimits``.
+    http_head_timeout_s: float = Field(10.0, gt=0)
+    http_max_connections: int = Field(4096, ge=1)
+    http_max_connections_per_client: int = Field(512, ge=0)
 
     def http_limits(self, max_body_bytes: int | None = None) -> HttpLimits:
         """The limits of this service's HTTP port; ``max_body_bytes`` if it takes larger bodies."""
         return HttpLimits(
-            self.http_max_request_line_bytes,
-            self.http_max_header_bytes,
-            self.http_max_headers,
-            max(self.http_max_body_bytes, max_body_bytes or 0),
+            max_request_line_bytes=self.http_max_request_line_bytes,
+            max_header_bytes=self.http_max_header_bytes,
+            max_headers=self.http_max_headers,
+            max_body_bytes=max(self.http_max_body_bytes, max_body_bytes or 0),
+            head_timeout_s=self.http_head_timeout_s,
+            max_connections=self.http_max_connections,
+            max_connections_per_client=self.http_max_connections_per_client,
         )
