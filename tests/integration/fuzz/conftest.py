@@ -37,6 +37,10 @@ ALWAYS_OPEN = {
 }
 # What only ingest writes: every record here answers one request ingest acknowledged.
 INGEST_TOPICS = (topics.INBOUND.name, topics.OPERATORS.name, topics.OUTBOUND.name)
+# Where ingest also writes, beside other services: a webhook's delivery reports (statuses) and the
+# parts of a delivery no parser could read (dead letters). Only ingest's own records are counted there.
+SHARED_TOPICS = (topics.NOTIFICATIONS.name, topics.DEADLETTER.name)
+INGEST_SOURCE = "/pronto/ingest/"
 
 
 @dataclass
@@ -51,6 +55,11 @@ class Fuzzed:
             records = await read_records(self.bootstrap_servers, topic, timeout=5, settle=0.5)
             ids += [header(r, "ce_id") for r in records]
         return ids
+
+    async def written_by_ingest(self, topic: str) -> list[str]:
+        """The event ids of the records ingest wrote on ``topic`` (one of ``SHARED_TOPICS``)."""
+        records = await read_records(self.bootstrap_servers, topic, timeout=5, settle=0.5)
+        return [header(r, "ce_id") for r in records if header(r, "ce_source").startswith(INGEST_SOURCE)]
 
     async def new_ids(self, before: list[str], accepted: set[str], timeout: float = 20) -> list[str]:
         """The ids written since ``before`` was read, once every accepted one is readable (or
