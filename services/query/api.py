@@ -91,9 +91,10 @@ class Pause(BaseModel):
 
 class Clock(BaseModel):
     # switched_off: the conversation's new tier has no target for this clock (SlaClockRetargeted);
-    # paused: a pause state or a reply awaiting the customer stopped it (see ``pauses``). breached is
-    # also shown at once for a running clock whose deadline has passed.
-    state: Literal["running", "at_risk", "breached", "paused", "met", "missed", "switched_off"]
+    # paused: a pause state or a reply awaiting the customer stopped it (see ``pauses``); ended: a
+    # response clock the resolution ended before a reply (no result). breached is also shown at
+    # once for a running clock whose deadline has passed.
+    state: Literal["running", "at_risk", "breached", "paused", "met", "missed", "switched_off", "ended"]
     target_s: float | None = None
     started_at: datetime | None = None
     warn_at: datetime | None = None

@@ -187,7 +187,19 @@ def _reply(doc: Doc, _e: Doc) -> None:
     doc["replies"] += 1
 
 
+# What SLA's clocks do when the conversation is resolved: a response clock still counting ends
+# without a result and without an event of its own (nobody owes that reply any more), so the read
+# model ends it here; left running, its passed deadline read as a breach SLA never fired.
+_ENDED_BY_RESOLUTION = ("running", "at_risk", "paused")
+
+
 def _resolved(doc: Doc, e: Doc) -> None:
+    doc["sla"] = {
+        metric: {**clock, "state": "ended", "deadline": None, "warn_at": None}
+        if metric != "resolution" and clock.get("state") in _ENDED_BY_RESOLUTION
+        else clock
+        for metric, clock in doc["sla"].items()
+    }
     doc["status"] = "resolved"
     doc["resolved_at"] = e["at"]
     doc["resolved_by"] = e["operator_id"]

@@ -136,6 +136,34 @@ def test_a_reopen_runs_the_settled_clock_again_with_the_resolved_time_as_a_pause
     assert doc["status"] == "waiting"
 
 
+def test_a_response_clock_the_resolution_ends_is_ended_not_breached_later() -> None:
+    """The #21 trial: the customer writes "thanks", the operator resolves without replying. SLA
+    ends the next-response clock without an event; the read model must not keep it running, where
+    its deadline, once passed, read as a breach SLA never fired."""
+    message = events_pb2.MessageReceived(
+        conversation_id="c1", channel=common_pb2.CHANNEL_EMAIL, sender=common_pb2.Sender(id="x"), text="hi"
+    )
+    response = events_pb2.SlaClockStarted(
+        conversation_id="c1", metric=events_pb2.SLA_METRIC_NEXT_RESPONSE, channel=common_pb2.CHANNEL_EMAIL
+    )
+    response.target.FromTimedelta(timedelta(minutes=30))
+    response.warn_at.FromDatetime(T0 + timedelta(minutes=24))
+    response.deadline.FromDatetime(T0 + timedelta(minutes=30))
+    doc = _fold(
+        [
+            _at(message, 0),
+            _at(response, 0),
+            _at(events_pb2.ConversationResolved(conversation_id="c1", operator_id="op"), 5),
+        ]
+    )
+
+    clock = doc["sla"]["next_response"]
+    assert (clock["state"], clock["deadline"]) == ("ended", None)
+    glance = at_glance(clock, T0 + timedelta(hours=2))
+    assert glance["state"] == "ended"
+    assert glance.get("overrun_s") is None
+
+
 def test_any_order_of_the_pause_events_gives_the_same_document() -> None:
     events = _history()
     expected = _fold(events)
