@@ -128,6 +128,11 @@ class SpecialDayConfig(BaseModel):
             raise ValueError(f"{self.date}: {exc}") from exc
 
 
+def _default_pauses() -> dict[Literal["pending", "on_hold"], list[Metric]]:
+    """Written out, so that reading a policy back shows what is in force (``DEFAULT_PAUSES``)."""
+    return {"pending": [Metric.RESOLUTION], "on_hold": [Metric.RESOLUTION]}
+
+
 class PolicyConfig(BaseModel):
     """One shop's calendar and targets; targets not given keep the defaults (README, SLA)."""
 
@@ -150,7 +155,7 @@ class PolicyConfig(BaseModel):
     pause_when_awaiting_customer: bool = True
     # Pause state ("pending", "on_hold") -> the metrics whose clocks stand still in it; a state left
     # out keeps its default (resolution only), [] pauses nothing.
-    pause_states: dict[Literal["pending", "on_hold"], list[Metric]] = Field(default_factory=dict)
+    pause_states: dict[Literal["pending", "on_hold"], list[Metric]] = Field(default_factory=_default_pauses)
     # How long a resolved conversation counts as paused: the customer writing within it reopens it
     # and its resolution clock counts on; 0: a message after a resolution starts new clocks.
     reopen_within_hours: float = Field(

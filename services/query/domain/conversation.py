@@ -128,6 +128,11 @@ def _message(doc: Doc, e: Doc) -> None:
     doc["messages"] += 1
     doc["last_customer_message_at"] = e["at"]
     doc["customer"] = doc["customer"] or e["customer"]
+    tier = e["customer"]["tier"]
+    if tier not in ("unspecified", "unknown") and doc["customer"].get("tier") != tier:
+        # A later message naming another tier changes it, as SLA's targets follow it; one naming
+        # none keeps it.
+        doc["customer"] = {**doc["customer"], "tier": tier}
     doc["language"] = e["language"] or doc["language"]
     doc["subject"] = doc["subject"] or e["subject"]
     doc["topics"] = sorted(set(doc["topics"]) | set(e["topics"]))

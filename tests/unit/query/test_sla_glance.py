@@ -164,6 +164,21 @@ def test_a_response_clock_the_resolution_ends_is_ended_not_breached_later() -> N
     assert glance.get("overrun_s") is None
 
 
+def test_a_later_message_naming_a_tier_changes_the_customers_tier_and_one_naming_none_keeps_it() -> None:
+    def message(sender: common_pb2.Sender) -> events_pb2.MessageReceived:
+        return events_pb2.MessageReceived(
+            conversation_id="c1", channel=common_pb2.CHANNEL_EMAIL, sender=sender
+        )
+
+    standard = common_pb2.Sender(id="x", tier=common_pb2.CUSTOMER_TIER_STANDARD)
+    vip = common_pb2.Sender(id="x", tier=common_pb2.CUSTOMER_TIER_VIP)
+    unnamed = common_pb2.Sender(id="x")
+    assert _fold([_at(message(standard), 0)])["customer"]["tier"] == "standard"
+    assert _fold([_at(message(standard), 0), _at(message(vip), 1)])["customer"]["tier"] == "vip"
+    later = [_at(message(standard), 0), _at(message(vip), 1), _at(message(unnamed), 2)]
+    assert _fold(later)["customer"]["tier"] == "vip"
+
+
 def test_any_order_of_the_pause_events_gives_the_same_document() -> None:
     events = _history()
     expected = _fold(events)
