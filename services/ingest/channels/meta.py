@@ -453,10 +453,10 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
             message.referred_product.catalog_id = product.str("catalog_id", "")
             message.referred_product.product_retailer_id = product.str("product_retailer_id", "")
     if kind_name == "location":
-        message.attachments.append(_whatsapp_place(item.obj("location")))
+        message.attachments.append(place(item.obj("location")))
         return message
     if kind_name == "contacts":
-        message.attachments.extend(_vcard(card) for card in item.list("contacts"))
+        message.attachments.extend(vcard(card) for card in item.list("contacts"))
         return message
     media = item.maybe(original)
     if media is not None and media.has("id") and kind_name not in ("text", "edit", "revoke"):
@@ -492,7 +492,7 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
         return events_pb2.MESSAGE_KIND_LOCATION, ", ".join(filter(None, fields)), "location"
     if kind_name == "contacts":
         cards = item.list("contacts")
-        return events_pb2.MESSAGE_KIND_FILE, "\n".join(_contact_line(card) for card in cards), "contacts"
+        return events_pb2.MESSAGE_KIND_FILE, "\n".join(contact_line(card) for card in cards), "contacts"
     if kind_name == "edit":
         inner = item.obj("edit").obj("message")
         inner_kind = inner.str("type")
@@ -529,9 +529,10 @@ _OBJECTS: dict[str, tuple[Callable[[str, Obj], Read], int]] = {
 
 
 # ---------------------------------------------------------------- WhatsApp locations and contact cards
+# (also Telegram's: its contacts and venues are read as WhatsApp's cards and places)
 
 
-def _whatsapp_place(where: Obj) -> common_pb2.Attachment:
+def place(where: Obj) -> common_pb2.Attachment:
     """The coordinates as a ``geo:`` link (RFC 5870), as the other channels' locations have them.
 
     A current location has nothing else; a place adds its name (also the file name here), its
@@ -568,7 +569,7 @@ def _values(card: Obj, key: str, field: str) -> list[str]:
     return [v for v in (entry.str(field, "") for entry in card.list(key, required=False)) if v]
 
 
-def _contact_line(card: Obj) -> str:
+def contact_line(card: Obj) -> str:
     """One card as the operator reads it: ``Contact: Barbara Johnson, +1 940-555-1234, b@example.com``."""
     org = card.maybe("org")
     details = [
@@ -580,7 +581,7 @@ def _contact_line(card: Obj) -> str:
     return "Contact: " + (", ".join(d for d in details if d) or "(no details shared)")
 
 
-def _vcard(card: Obj) -> common_pb2.Attachment:
+def vcard(card: Obj) -> common_pb2.Attachment:
     """The whole card as a vCard (RFC 6350) in a ``data:`` URL: every field the customer shared,
     in a form any address book or CRM imports, without a second request to Meta."""
     lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_escape(_card_name(card))}"]
@@ -605,12 +606,16 @@ def _vcard(card: Obj) -> common_pb2.Attachment:
     if card.str("birthday", ""):
         lines.append(f"BDAY:{_escape(card.str('birthday'))}")
     lines.append("END:VCARD")
-    vcard = "\r\n".join(lines) + "\r\n"
+    return vcard_attachment(_card_name(card), "\r\n".join(lines) + "\r\n")
+
+
+def vcard_attachment(name: str, card: str) -> common_pb2.Attachment:
+    """A vCard's text as an attachment: ``<name>.vcf``, the card itself in a ``data:`` URL."""
     return common_pb2.Attachment(
-        filename=f"{_card_name(card) or 'contact'}.vcf",
+        filename=f"{name or 'contact'}.vcf",
         content_type="text/vcard",
-        size_bytes=len(vcard.encode()),
-        url="data:text/vcard;charset=utf-8," + quote(vcard, safe=""),
+        size_bytes=len(card.encode()),
+        url="data:text/vcard;charset=utf-8," + quote(card, safe=""),
     )
 
 

@@ -21,19 +21,18 @@ from __future__ import annotations
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import meta
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
 
 _MEDIA: tuple[tuple[str, int], ...] = (
     ("photo", events_pb2.MESSAGE_KIND_IMAGE),
     ("sticker", events_pb2.MESSAGE_KIND_STICKER),
-    ("location", events_pb2.MESSAGE_KIND_LOCATION),
     ("voice", events_pb2.MESSAGE_KIND_AUDIO),
     ("audio", events_pb2.MESSAGE_KIND_AUDIO),
     ("video", events_pb2.MESSAGE_KIND_VIDEO),
     ("video_note", events_pb2.MESSAGE_KIND_VIDEO),
     ("document", events_pb2.MESSAGE_KIND_FILE),
-    ("contact", events_pb2.MESSAGE_KIND_FILE),
 )
 
 
@@ -62,13 +61,13 @@ def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
         "title", ""
     )
     key = f"{chat_id}:{message.int('message_id')}"
-    kind, attachments = _content(message)
+    kind, said, attachments = _content(message)
     result = events_pb2.MessageReceived(
         conversation_id=conversation_id(tenant, "telegram", chat_id),
         channel=common_pb2.CHANNEL_TELEGRAM,
         channel_message_id=f"{key}#edit{message.int('edit_date')}" if edited else key,
         sender=common_pb2.Sender(id=who.str("id"), display_name=name or who.str("username", "")),
-        text=message.str("text", "") or message.str("caption", ""),
+        text=message.str("text", "") or message.str("caption", "") or said,
         attachments=attachments,
         kind=events_pb2.MESSAGE_KIND_EDITED if edited else kind,  # type: ignore[arg-type]
         is_public=chat.str("type", "private") != "private",
@@ -84,7 +83,36 @@ def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
     return [result]
 
 
-def _content(message: Obj) -> tuple[int, list[common_pb2.Attachment]]:
+def _content(message: Obj) -> tuple[int, str, list[common_pb2.Attachment]]:
+    """(kind, the text Pronto writes when the message has none of its own, attachments).
+
+    Contacts, venues and locations are read as WhatsApp's are (``meta``): a contact becomes
+    "Contact: name, phone" and a vCard (the one the customer shared, else one built from the
+    fields); a venue "title, address" and a ``geo:`` link; a location a ``geo:`` link, and one
+    without valid coordinates is dead-lettered rather than kept as ``geo:None,None``. A venue
+    message also carries the venue's ``location`` (Bot API), so the venue is looked at first.
+    """
+    if (contact := message.maybe("contact")) is not None:
+        first, last = contact.str("first_name", ""), contact.str("last_name", "")
+        phone = contact.str("phone_number", "")
+        card = Obj(
+            {
+                "name": {"first_name": first, "last_name": last},
+                "phones": [{"phone": phone}] if phone else [],
+            },
+            contact.path,
+        )
+        shared = contact.str("vcard", "")
+        name = " ".join(filter(None, (first, last)))
+        card_file = meta.vcard_attachment(name, shared) if shared else meta.vcard(card)
+        return events_pb2.MESSAGE_KIND_FILE, meta.contact_line(card), [card_file]
+    if (venue := message.maybe("venue")) is not None:
+        where = venue.obj("location")
+        spot = Obj({**where.data, "name": venue.str("title", "")}, where.path)
+        said = ", ".join(filter(None, (venue.str("title", ""), venue.str("address", ""))))
+        return events_pb2.MESSAGE_KIND_LOCATION, said, [meta.place(spot)]
+    if (location := message.maybe("location")) is not None:
+        return events_pb2.MESSAGE_KIND_LOCATION, "", [meta.place(location)]
     for field, kind in _MEDIA:
         if not message.has(field):
             continue
@@ -92,20 +120,21 @@ def _content(message: Obj) -> tuple[int, list[common_pb2.Attachment]]:
         media = Obj(value[-1], f"{message.path}.{field}[-1]") if isinstance(value, list) and value else None
         if media is None and isinstance(value, dict):
             media = Obj(value, f"{message.path}.{field}")
-        if field == "location" and media is not None:
-            url = f"geo:{media.data.get('latitude')},{media.data.get('longitude')}"
-            return kind, [common_pb2.Attachment(content_type="location", url=url)]
         if media is None:
-            return kind, []
-        return kind, [
-            common_pb2.Attachment(
-                filename=media.str("file_name", ""),
-                content_type=media.str("mime_type", field),
-                size_bytes=media.int("file_size", 0),
-                url=media.str("file_id", ""),
-            )
-        ]
-    return events_pb2.MESSAGE_KIND_TEXT, []
+            return kind, "", []
+        return (
+            kind,
+            "",
+            [
+                common_pb2.Attachment(
+                    filename=media.str("file_name", ""),
+                    content_type=media.str("mime_type", field),
+                    size_bytes=media.int("file_size", 0),
+                    url=media.str("file_id", ""),
+                )
+            ],
+        )
+    return events_pb2.MESSAGE_KIND_TEXT, "", []
 
 
 CALLBACK_PREFIX = "callback:"
