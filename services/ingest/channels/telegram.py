@@ -3,7 +3,8 @@
 The chat is the conversation; ``chat.id:message_id`` identifies a message,
 and an edit keeps the message id, so it is told apart by its ``edit_date``.
 Updates that are not a customer's message (a bot added to a group, a
-channel post, a poll) are acknowledged and left out. Times are in seconds.
+channel post, a poll's new state or a vote) are acknowledged and left out; a
+poll the customer sends in a message is recorded, as its question and options. Times are in seconds.
 
 A reply names the message it answers (``reply_to_message``), an edit the
 message it changes. A ``callback_query`` (the customer pressed an inline
@@ -23,6 +24,7 @@ from functools import partial
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels import meta
 from services.ingest.channels.identity import conversation_id
+from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
 
 _MEDIA: tuple[tuple[str, int], ...] = (
@@ -113,6 +115,8 @@ def _content(message: Obj) -> tuple[int, str, list[common_pb2.Attachment]]:
         return events_pb2.MESSAGE_KIND_LOCATION, said, [meta.place(spot)]
     if (location := message.maybe("location")) is not None:
         return events_pb2.MESSAGE_KIND_LOCATION, "", [meta.place(location)]
+    if (poll := message.maybe("poll")) is not None:
+        return events_pb2.MESSAGE_KIND_TEXT, _poll(poll), []
     for field, kind in _MEDIA:
         if not message.has(field):
             continue
@@ -135,6 +139,14 @@ def _content(message: Obj) -> tuple[int, str, list[common_pb2.Attachment]]:
             ],
         )
     return events_pb2.MESSAGE_KIND_TEXT, "", []
+
+
+def _poll(poll: Obj) -> str:
+    """A poll the customer sent in the chat (rare, but theirs to ask): its question and options, as
+    Pronto's words, ``(poll: Which colour? — Blue / Black)``. Updates about a poll's state (``poll``,
+    ``poll_answer`` updates) are not messages and stay a no-op."""
+    options = " / ".join(o.str("text", "") for o in poll.list("options", required=False))
+    return notice(f"poll: {poll.str('question', '')}{' — ' + options if options else ''}")
 
 
 CALLBACK_PREFIX = "callback:"

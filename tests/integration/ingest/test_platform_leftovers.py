@@ -222,3 +222,45 @@ async def test_a_telegram_location_without_coordinates_is_dead_lettered_not_geo_
         "body.message.location.latitude is required and must be a number",
         raw,
     )
+
+
+async def test_a_telegram_poll_sent_by_the_customer_is_recorded_as_its_question_and_options(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A message holding a poll the customer created: recorded, in Pronto's words, with the question
+    and the options, instead of "(text message without text)".
+
+    Shape: https://core.telegram.org/bots/api#poll (id, question, options, total_voter_count,
+    is_closed, is_anonymous, type, allows_multiple_answers), https://core.telegram.org/bots/api#polloption
+    and https://core.telegram.org/bots/api#message (poll)
+    """
+    run = uuid.uuid4().hex[:12]
+    chat = 740_000_000 + int(run[:6], 16)
+    poll = {
+        "id": f"5{int(run[:8], 16)}",
+        "question": "Który kolor płaszcza?",
+        "options": [
+            {"text": "Czarny", "voter_count": 0},
+            {"text": "Granatowy", "voter_count": 0},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }
+
+    (answer,) = await telegram(ingest, telegram_update(run, chat, 1, poll=poll))
+
+    assert (answer["accepted"], answer["dead_lettered"]) == (1, 0)
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "telegram", str(chat)),
+        channel=C.CHANNEL_TELEGRAM,
+        channel_message_id=f"{chat}:1",
+        sender=C.Sender(id=str(chat), display_name="Marta Nowak"),
+        text="(poll: Który kolor płaszcza? — Czarny / Granatowy)",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794821601),
+        topic_hints=[C.SUPPORT_TOPIC_PRODUCT],
+    )

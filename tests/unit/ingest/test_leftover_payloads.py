@@ -41,3 +41,11 @@ def test_a_telegram_contact_with_only_a_name_says_no_number_and_keeps_a_card() -
     assert isinstance(message, events_pb2.MessageReceived)
     assert message.text == "Contact: Biuro"
     assert [a.filename for a in message.attachments] == ["Biuro.vcf"]
+
+
+def test_a_poll_without_options_is_its_question_and_a_poll_state_update_a_no_op() -> None:
+    (message,) = telegram_message(poll={"id": "1", "question": "Kiedy?", "options": []})
+    assert isinstance(message, events_pb2.MessageReceived)
+    assert message.text == "(poll: Kiedy?)"
+    state = {"update_id": 2, "poll": {"id": "1", "question": "Kiedy?", "options": [], "is_closed": True}}
+    assert telegram.parse("shop-a", json.dumps(state).encode()) == []
