@@ -452,6 +452,10 @@ def _whatsapp_message(tenant: str, number: str, item: Obj, contacts: dict[str, O
         if (product := context.maybe("referred_product")) is not None:
             message.referred_product.catalog_id = product.str("catalog_id", "")
             message.referred_product.product_retailer_id = product.str("product_retailer_id", "")
+    if kind_name == "order":
+        # The catalogue the cart came from, as for a product enquiry; its products (several) are in
+        # the text, so no single product_retailer_id is named.
+        message.referred_product.catalog_id = item.obj("order").str("catalog_id", "")
     if kind_name == "location":
         message.attachments.append(place(item.obj("location")))
         return message
@@ -508,8 +512,12 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
         return events_pb2.MESSAGE_KIND_TEXT, item.obj("button").str("text", ""), "button"
     if kind_name == "interactive":
         interactive = item.obj("interactive")
+        if (flow := interactive.maybe("nfm_reply")) is not None:
+            return events_pb2.MESSAGE_KIND_TEXT, _flow_reply(flow), "interactive"
         reply = interactive.maybe("button_reply") or interactive.maybe("list_reply")
         return events_pb2.MESSAGE_KIND_TEXT, reply.str("title", "") if reply else "", "interactive"
+    if kind_name == "order":
+        return events_pb2.MESSAGE_KIND_TEXT, _order(item.obj("order")), "order"
     # "unsupported" and types newer than this code: keep the message, and say what it was (in words
     # that need no article: "an order", "a sticker"...).
     errors = item.list("errors", required=False)
@@ -519,6 +527,52 @@ def _whatsapp_content(item: Obj, kind_name: str) -> tuple[int, str, str]:
         notice(f"message of type {kind_name}{': ' + reason if reason else ''}"),
         kind_name,
     )
+
+
+def _order(order: Obj) -> str:
+    """A cart sent from the catalogue, as the operator reads it: the customer's note, then one line
+    per product, its retailer id being the shop's own SKU::
+
+        Lo vorrei per sabato
+        Order from catalogue 1728903746521:
+        - 2 x CAPP-NERO-M, 129.90 EUR each
+    """
+    lines = [order.str("text", "")] if order.str("text", "") else []
+    lines.append(f"Order from catalogue {order.str('catalog_id', '')}:")
+    for product in order.list("product_items", required=False):
+        price = " ".join(filter(None, (_number(product, "item_price"), product.str("currency", ""))))
+        line = f"- {_number(product, 'quantity') or '1'} x {product.str('product_retailer_id', '')}"
+        lines.append(f"{line}, {price} each" if price else line)
+    return "\n".join(lines)
+
+
+def _number(where: Obj, key: str) -> str:
+    """A quantity or a price as WhatsApp sends it (a JSON number, or a string), as written."""
+    value = where.data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise MalformedPayload(f"{where.path}.{key} must be a number, got {type(value).__name__}")
+    return str(value)
+
+
+def _flow_reply(flow: Obj) -> str:
+    """A WhatsApp Flow the customer completed (``nfm_reply``): the reply's ``body`` ("Sent"), then
+    each field of ``response_json`` (a JSON object in a string) as ``key: value``. ``flow_token`` is
+    the shop's own token for the Flow it sent, not an answer: it is left out."""
+    lines = [flow.str("body", "")] if flow.str("body", "") else []
+    raw = flow.str("response_json", "")
+    try:
+        response = json.loads(raw) if raw else {}
+    except ValueError:
+        response = raw
+    if not isinstance(response, dict):
+        return "\n".join([*lines, f"response: {raw}"])
+    for key, value in response.items():
+        if key != "flow_token":
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            lines.append(f"{key}: {shown}")
+    return "\n".join(lines)
 
 
 _OBJECTS: dict[str, tuple[Callable[[str, Obj], Read], int]] = {

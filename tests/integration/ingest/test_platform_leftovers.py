@@ -22,11 +22,13 @@ from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.identity import conversation_id
 from tests.integration.ingest.test_platform_payloads import (
+    PHONE_NUMBER_ID,
     at,
     dead_letter_id,
     deliver,
     messages,
     records,
+    whatsapp,
 )
 
 pytestmark = pytest.mark.integration
@@ -263,4 +265,108 @@ async def test_a_telegram_poll_sent_by_the_customer_is_recorded_as_its_question_
         kind=K.MESSAGE_KIND_TEXT,
         sent_at=at(1794821601),
         topic_hints=[C.SUPPORT_TOPIC_PRODUCT],
+    )
+
+
+# ---------------------------------------------------------------- WhatsApp
+
+
+async def test_a_whatsapp_order_is_readable_and_names_its_catalogue(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A cart sent from the shop's catalogue: the customer's note and each product (retailer id,
+    quantity, price) in the text, the catalogue in ``referred_product``.
+
+    Shape: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/order/
+    (order: catalog_id, text, product_items[]: product_retailer_id, quantity, item_price, currency)
+    """
+    run = uuid.uuid4().hex[:12]
+    customer = f"39349{int(run[:6], 16):07d}"
+    order = {
+        "from": customer,
+        "id": f"wamid.{run}-order",
+        "timestamp": "1794821800",
+        "type": "order",
+        "order": {
+            "catalog_id": "1728903746521",
+            "text": "Li vorrei entro sabato, grazie",
+            "product_items": [
+                {"product_retailer_id": "CAPP-NERO-M", "quantity": 1, "item_price": 129.9, "currency": "EUR"},
+                {"product_retailer_id": "SCIARPA-ROSSA", "quantity": 2, "item_price": 25, "currency": "EUR"},
+            ],
+        },
+    }
+    body = json.dumps(whatsapp(run, order, wa_id=customer)).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (1, 0)
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "whatsapp", f"{PHONE_NUMBER_ID}:{customer}"),
+        channel=C.CHANNEL_WHATSAPP,
+        channel_message_id=f"wamid.{run}-order",
+        sender=C.Sender(id=customer, phone=f"+{customer}", display_name="Giulia Rossi"),
+        text=(
+            "Li vorrei entro sabato, grazie\n"
+            "Order from catalogue 1728903746521:\n"
+            "- 1 x CAPP-NERO-M, 129.9 EUR each\n"
+            "- 2 x SCIARPA-ROSSA, 25 EUR each"
+        ),
+        language="it",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794821800),
+        topic_hints=[C.SUPPORT_TOPIC_ORDERS],
+        referred_product=K.ProductReference(catalog_id="1728903746521"),
+    )
+
+
+async def test_a_whatsapp_flow_reply_is_its_body_and_the_customers_answers(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """A WhatsApp Flow the customer completed (``interactive.type: nfm_reply``): the reply's body,
+    then each answer of ``response_json`` as "key: value" (the shop's own ``flow_token`` left out),
+    replying to the message that carried the Flow.
+
+    Shape: https://developers.facebook.com/documentation/business-messaging/whatsapp/flows/guides/receiveflowresponse
+    (interactive: type nfm_reply, nfm_reply: name, body, response_json)
+    """
+    run = uuid.uuid4().hex[:12]
+    customer = f"39340{int(run[:6], 16):07d}"
+    response = {
+        "flow_token": f"reso-{run}",
+        "numero_ordine": "10422",
+        "motivo": "Taglia sbagliata",
+        "articoli": ["CAPP-NERO-M"],
+    }
+    reply = {
+        "context": {"from": "390287654321", "id": f"wamid.{run}-flow"},
+        "from": customer,
+        "id": f"wamid.{run}-answers",
+        "type": "interactive",
+        "interactive": {
+            "type": "nfm_reply",
+            "nfm_reply": {"name": "flow", "body": "Sent", "response_json": json.dumps(response)},
+        },
+        "timestamp": "1794821900",
+    }
+    body = json.dumps(whatsapp(run, reply, wa_id=customer)).encode()
+
+    status, answer = await deliver(ingest, "meta", body)
+
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (1, 0)
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "whatsapp", f"{PHONE_NUMBER_ID}:{customer}"),
+        channel=C.CHANNEL_WHATSAPP,
+        channel_message_id=f"wamid.{run}-answers",
+        sender=C.Sender(id=customer, phone=f"+{customer}", display_name="Giulia Rossi"),
+        text='Sent\nnumero_ordine: 10422\nmotivo: Taglia sbagliata\narticoli: ["CAPP-NERO-M"]',
+        language="it",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794821900),
+        topic_hints=[C.SUPPORT_TOPIC_PRODUCT],
+        reply_to_message_id=f"wamid.{run}-flow",
     )

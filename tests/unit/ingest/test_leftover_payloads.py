@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from pronto.v1 import events_pb2
-from services.ingest.channels import telegram
+from services.ingest.channels import meta, telegram
 from services.ingest.channels.payload import Unreadable
 
 
@@ -49,3 +49,42 @@ def test_a_poll_without_options_is_its_question_and_a_poll_state_update_a_no_op(
     assert message.text == "(poll: Kiedy?)"
     state = {"update_id": 2, "poll": {"id": "1", "question": "Kiedy?", "options": [], "is_closed": True}}
     assert telegram.parse("shop-a", json.dumps(state).encode()) == []
+
+
+def whatsapp(message: dict[str, Any]) -> events_pb2.MessageReceived:
+    """https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples"""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390287654321", "phone_number_id": "106540352242922"},
+        "messages": [{"from": "393471234567", "id": "wamid.1", "timestamp": "1794821647", **message}],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}],
+    }
+    (parsed,) = meta.parse("shop-a", json.dumps(body).encode())
+    assert isinstance(parsed, events_pb2.MessageReceived)
+    return parsed
+
+
+def test_an_order_without_a_note_or_prices_still_lists_its_products() -> None:
+    order = {"catalog_id": "17", "product_items": [{"product_retailer_id": "SKU-1", "quantity": "3"}]}
+    parsed = whatsapp({"type": "order", "order": order})
+    assert (parsed.kind, parsed.text) == (
+        events_pb2.MESSAGE_KIND_TEXT,
+        "Order from catalogue 17:\n- 3 x SKU-1",
+    )
+    assert parsed.referred_product == events_pb2.ProductReference(catalog_id="17")
+
+
+def test_a_flow_reply_whose_response_is_not_an_object_keeps_it_as_it_came() -> None:
+    flow = {"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": "not json"}}
+    assert whatsapp({"type": "interactive", "interactive": flow}).text == "Sent\nresponse: not json"
+
+
+def test_an_address_message_reply_is_read_as_a_flow_reply() -> None:
+    """``nfm_reply`` with ``name: address_message``: the customer's address, field by field."""
+    answer = {"name": "Giulia Rossi", "city": "Milano", "in_pin_code": ""}
+    reply = {"name": "address_message", "response_json": json.dumps({"values": answer})}
+    text = whatsapp({"type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": reply}}).text
+    assert text == 'values: {"name": "Giulia Rossi", "city": "Milano", "in_pin_code": ""}'
