@@ -2,7 +2,8 @@
 
 Verified by x-twitter-webhooks-signature (base64 HMAC-SHA256 of the body
 with the consumer secret); the GET challenge-response check is answered by
-the entry point. Our own messages (sender is ``for_user_id``) are left out.
+the entry point. Our own messages (sender is ``for_user_id``) and retweets
+(``retweeted_status``: no words of the customer's) are left out; quote tweets are kept.
 
 Media (photos, videos, GIFs) attached to a tweet (``extended_entities.media``,
 in ``extended_tweet`` for long tweets) or a direct message
@@ -77,6 +78,14 @@ def _direct_message(tenant: str, account: str, users: Obj | None, event: Obj) ->
 def _mention(tenant: str, account: str, tweet: Obj) -> Iterator[Message]:
     author = tweet.obj("user")
     if _id(author) == account:
+        return
+    if tweet.has("retweeted_status"):
+        # A retweet (of the shop's promotion, or of a tweet that mentions the shop) carries no words
+        # of the retweeter's, only the original's "RT @shop: ..."; a campaign retweeted 500 times
+        # would otherwise queue 500 conversations. Not recorded even as AUTOMATIC: each retweeter is
+        # a conversation of their own, so there would be 500 silent ones in the console, and the
+        # tweet itself, when a customer wrote it, already came as its own mention. A quote tweet
+        # (``quoted_status``, the quoter's own text) is not a retweet and stays a message.
         return
     thread = tweet.str("in_reply_to_status_id_str", "") or tweet.str("id_str")
     message = events_pb2.MessageReceived(

@@ -370,3 +370,100 @@ async def test_a_whatsapp_flow_reply_is_its_body_and_the_customers_answers(
         topic_hints=[C.SUPPORT_TOPIC_PRODUCT],
         reply_to_message_id=f"wamid.{run}-flow",
     )
+
+
+# ---------------------------------------------------------------- X
+
+
+X_ACCOUNT = "1587342901136441344"
+SHOP = {
+    "id": int(X_ACCOUNT),
+    "id_str": X_ACCOUNT,
+    "name": "Pronto Shop Help",
+    "screen_name": "prontoshop_help",
+}
+
+
+async def test_an_x_retweet_publishes_nothing_and_a_quote_tweet_is_a_message(
+    ingest: IngestService, broker: EmbeddedBroker
+) -> None:
+    """Two customers' tweets of the shop's promotion in one delivery: a plain retweet
+    (``retweeted_status``, the text only "RT @prontoshop_help: ...") is acknowledged and publishes
+    nothing; a quote tweet (``is_quote_status``, ``quoted_status``, words of the customer's own) is
+    a public message.
+
+    Shapes: https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/account-activity-data-objects
+    (tweet_create_events, "Retweets and quote Tweets") and
+    https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/tweet
+    (retweeted_status, is_quote_status, quoted_status_id_str, quoted_status)
+    """
+    run = uuid.uuid4().hex[:12]
+    promotion_id = str(2_122_275_000_000_000_000 + int(run[:8], 16))
+    retweet_id, quote_id = (str(int(promotion_id) + i) for i in (1, 2))
+    promotion = {
+        "created_at": "Mon Nov 16 09:00:00 +0000 2026",
+        "id": int(promotion_id),
+        "id_str": promotion_id,
+        "text": "Black Friday: -30% on every coat until Sunday",
+        "user": SHOP,
+        "entities": {"hashtags": [], "urls": [], "user_mentions": []},
+    }
+    retweeter = {
+        "id": 1_322_081_944_190_853_001,
+        "id_str": f"1322081944{int(run[:6], 16):09d}",
+        "name": "Sam",
+    }
+    quoter = {
+        "id": 1_322_081_944_190_853_002,
+        "id_str": f"1422081944{int(run[:6], 16):09d}",
+        "name": "Jo Quinn",
+    }
+    retweet = {
+        "created_at": "Mon Nov 16 10:00:00 +0000 2026",
+        "id": int(retweet_id),
+        "id_str": retweet_id,
+        "text": "RT @prontoshop_help: Black Friday: -30% on every coat until Sunday",
+        "user": retweeter,
+        "retweeted_status": promotion,
+        "is_quote_status": False,
+        "entities": {
+            "hashtags": [],
+            "urls": [],
+            "user_mentions": [{"screen_name": "prontoshop_help", "id_str": X_ACCOUNT, "indices": [3, 19]}],
+        },
+    }
+    quote = {
+        "created_at": "Mon Nov 16 10:05:00 +0000 2026",
+        "id": int(quote_id),
+        "id_str": quote_id,
+        "text": "Does this include the wool coats? My order from Friday was charged full price",
+        "user": quoter,
+        "is_quote_status": True,
+        "quoted_status_id": int(promotion_id),
+        "quoted_status_id_str": promotion_id,
+        "quoted_status": promotion,
+        "entities": {"hashtags": [], "urls": [], "user_mentions": []},
+    }
+    only_retweet = json.dumps({"for_user_id": X_ACCOUNT, "tweet_create_events": [retweet]}).encode()
+    both = json.dumps({"for_user_id": X_ACCOUNT, "tweet_create_events": [retweet, quote]}).encode()
+
+    alone_status, alone = await deliver(ingest, "x", only_retweet)
+    status, answer = await deliver(ingest, "x", both)
+
+    assert alone_status == 200, alone
+    assert (alone["accepted"], alone["event_ids"], alone["dead_lettered"]) == (0, [], 0)
+    assert status == 200, answer
+    assert (answer["accepted"], answer["dead_lettered"]) == (1, 0)
+    (message,) = await messages(broker, answer["event_ids"])
+    assert message == K.MessageReceived(
+        conversation_id=conversation_id("shop-a", "x", f"tweet:{quote_id}:{quoter['id_str']}"),
+        channel=C.CHANNEL_X,
+        channel_message_id=quote_id,
+        sender=C.Sender(id=str(quoter["id_str"]), display_name="Jo Quinn"),
+        text="Does this include the wool coats? My order from Friday was charged full price",
+        language="en",
+        kind=K.MESSAGE_KIND_TEXT,
+        sent_at=at(1794823500),
+        is_public=True,
+        topic_hints=[C.SUPPORT_TOPIC_ORDERS, C.SUPPORT_TOPIC_PAYMENTS],
+    )

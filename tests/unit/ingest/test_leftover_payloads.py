@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from pronto.v1 import events_pb2
-from services.ingest.channels import meta, telegram
+from services.ingest.channels import meta, telegram, x
 from services.ingest.channels.payload import Unreadable
 
 
@@ -88,3 +88,16 @@ def test_an_address_message_reply_is_read_as_a_flow_reply() -> None:
     reply = {"name": "address_message", "response_json": json.dumps({"values": answer})}
     text = whatsapp({"type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": reply}}).text
     assert text == 'values: {"name": "Giulia Rossi", "city": "Milano", "in_pin_code": ""}'
+
+
+def test_a_retweet_of_someone_elses_tweet_is_a_no_op_too() -> None:
+    """https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/tweet (retweeted_status)"""
+    original = {"id_str": "10", "text": "@prontoshop_help where is my parcel?", "user": {"id_str": "5"}}
+    retweet = {
+        "id_str": "11",
+        "text": "RT @someone: ...",
+        "user": {"id_str": "6"},
+        "retweeted_status": original,
+    }
+    body = {"for_user_id": "1", "tweet_create_events": [retweet]}
+    assert x.parse("shop-a", json.dumps(body).encode()) == []
