@@ -288,7 +288,12 @@ def _part_text(body: MIMEPart | None, notes: list[str]) -> str:
 def _attachment(part: EmailMessage) -> common_pb2.Attachment:
     payload = part.get_payload(decode=True)
     if part.is_multipart():  # message/rfc822, message/delivery-status: the parts it holds
-        payload = b"".join(sub.as_bytes() for sub in part.iter_parts())
+        # Sized as sent: Python re-serialises them with LF and a blank line after each block, so
+        # they are written with CRLF (RFC 5322) and one blank line between blocks (RFC 3464).
+        blocks = [
+            sub.as_bytes(policy=email.policy.SMTP).rstrip(b"\r\n") + b"\r\n" for sub in part.iter_parts()
+        ]
+        payload = b"\r\n".join(blocks)
     return common_pb2.Attachment(
         filename=part.get_filename() or "",
         content_type=part.get_content_type(),

@@ -19,6 +19,11 @@ _DECLARED_BY_SOFTWARE = {
 }
 
 
+def _customers_words(message: events_pb2.MessageReceived) -> bool:
+    """Whether the message's text is what the customer wrote."""
+    return not is_notice(message.text) and message.kind != events_pb2.MESSAGE_KIND_LOCATION
+
+
 class Enricher:
     def __init__(self, detector: LanguageDetector) -> None:
         self._detector = detector
@@ -26,8 +31,9 @@ class Enricher:
     def complete(self, messages: Iterable[events_pb2.MessageReceived]) -> None:
         for message in messages:
             words = f"{message.subject}\n{message.text}".strip()[:_SAMPLE_CHARS]
-            # Only the customer's words tell their language, not the notice Pronto wrote for them.
-            said = words if not is_notice(message.text) else message.subject[:_SAMPLE_CHARS]
+            # Only the customer's words tell their language: not the notice Pronto wrote for them,
+            # nor a shared place's name and address (a tourist sharing the Duomo writes no Italian).
+            said = words if _customers_words(message) else message.subject[:_SAMPLE_CHARS]
             if not message.language:
                 message.language = self._detector.detect(said)
             elif message.channel in _DECLARED_BY_SOFTWARE:

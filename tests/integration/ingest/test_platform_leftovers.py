@@ -176,7 +176,7 @@ async def test_a_telegram_venue_keeps_its_title_and_address_and_a_bare_location_
         channel_message_id=f"{chat}:1",
         sender=sender,
         text="Pałac Kultury i Nauki, plac Defilad 1, 00-901 Warszawa",
-        language="pl",
+        # No language: the venue's name and address are the place's, not the customer's words.
         attachments=[
             C.Attachment(
                 filename="Pałac Kultury i Nauki", content_type="location", url="geo:52.231958,21.006725"

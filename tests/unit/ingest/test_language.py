@@ -74,3 +74,14 @@ def test_the_notice_pronto_writes_for_a_customer_does_not_decide_their_language(
     )
     Enricher(detector).complete([came_back, emailed])
     assert (came_back.language, emailed.language) == ("", "it")
+
+
+def test_a_shared_place_does_not_decide_the_customers_language(detector: LanguageDetector) -> None:
+    """The place's name and address are the place's language, not the customer's: a tourist
+    sharing the Duomo writes no Italian (found by the whole-event WhatsApp location test)."""
+    place = events_pb2.MessageReceived(
+        kind=events_pb2.MESSAGE_KIND_LOCATION,
+        text="Duomo di Milano, Piazza del Duomo, 20122 Milano, https://www.duomomilano.it",
+    )
+    Enricher(detector).complete([place])
+    assert place.language == ""
