@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels import meta
+from services.ingest.channels import cards
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
@@ -88,7 +88,7 @@ def _update(tenant: str, update: Obj) -> list[events_pb2.MessageReceived]:
 def _content(message: Obj) -> tuple[int, str, list[common_pb2.Attachment]]:
     """(kind, the text Pronto writes when the message has none of its own, attachments).
 
-    Contacts, venues and locations are read as WhatsApp's are (``meta``): a contact becomes
+    Contacts, venues and locations are read as WhatsApp's are (``cards``): a contact becomes
     "Contact: name, phone" and a vCard (the one the customer shared, else one built from the
     fields); a venue "title, address" and a ``geo:`` link; a location a ``geo:`` link, and one
     without valid coordinates is dead-lettered rather than kept as ``geo:None,None``. A venue
@@ -106,15 +106,15 @@ def _content(message: Obj) -> tuple[int, str, list[common_pb2.Attachment]]:
         )
         shared = contact.str("vcard", "")
         name = " ".join(filter(None, (first, last)))
-        card_file = meta.vcard_attachment(name, shared) if shared else meta.vcard(card)
-        return events_pb2.MESSAGE_KIND_FILE, meta.contact_line(card), [card_file]
+        card_file = cards.vcard_attachment(name, shared) if shared else cards.vcard(card)
+        return events_pb2.MESSAGE_KIND_FILE, cards.contact_line(card), [card_file]
     if (venue := message.maybe("venue")) is not None:
         where = venue.obj("location")
         spot = Obj({**where.data, "name": venue.str("title", "")}, where.path)
         said = ", ".join(filter(None, (venue.str("title", ""), venue.str("address", ""))))
-        return events_pb2.MESSAGE_KIND_LOCATION, said, [meta.place(spot)]
+        return events_pb2.MESSAGE_KIND_LOCATION, said, [cards.place(spot)]
     if (location := message.maybe("location")) is not None:
-        return events_pb2.MESSAGE_KIND_LOCATION, "", [meta.place(location)]
+        return events_pb2.MESSAGE_KIND_LOCATION, "", [cards.place(location)]
     if (poll := message.maybe("poll")) is not None:
         return events_pb2.MESSAGE_KIND_TEXT, _poll(poll), []
     for field, kind in _MEDIA:
