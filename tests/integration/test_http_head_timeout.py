@@ -15,15 +15,11 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.processes import ChildService
-from pronto.services import LOOPBACK, NotifyService, QueryService, RoutingService, SlaService
-from tests.plugins.ingest import start_ingest
+from pronto.services import LOOPBACK
+from tests.support.http_ports import close, every_http_port
 
 pytestmark = pytest.mark.integration
 
@@ -48,39 +44,11 @@ LIMITS = {
 PARTIAL_HEAD = b"GET /healthz HTTP/1.1\r\nhost: x\r\nx-a: a"
 
 
-@dataclass
-class Running:
-    service: ChildService
-    port: int
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     """Every service with the short timeout and the small caps, on a broker of this module's own."""
-    logs: Path = tmp_path_factory.mktemp("http-head-timeout")
-    with EmbeddedBroker(log_path=logs / "tansu.log") as broker:
-        provision(broker.bootstrap_servers)
-        env = {"PRONTO_KAFKA_IDEMPOTENT": "false", **LIMITS}
-        started: dict[str, Running] = {}
-        try:
-            ingest = start_ingest(broker.bootstrap_servers, logs / "ingest.log", **LIMITS)
-            started["ingest"] = Running(ingest, ingest.http_port)
-            for name, kind in (
-                ("routing", RoutingService),
-                ("sla", SlaService),
-                ("notify", NotifyService),
-                ("query", QueryService),
-            ):
-                service = kind(broker.bootstrap_servers, logs / f"{name}.log", env=env)
-                started[name] = Running(service, service.http_port)
-                service.start()
-            for running in started.values():
-                running.service.ready_url = f"http://{LOOPBACK}:{running.port}/healthz"
-                running.service.wait_ready(timeout=90)
-            yield {name: running.port for name, running in started.items()}
-        finally:
-            for running in started.values():
-                running.service.stop()
+    with every_http_port(tmp_path_factory.mktemp("http-head-timeout"), LIMITS) as started:
+        yield {name: running.port for name, running in started.items()}
 
 
 # ---------------------------------------------------------------- a raw HTTP/1.1 client
@@ -88,12 +56,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]
 
 async def connect(port: int, source: str = "127.0.0.1") -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.wait_for(asyncio.open_connection(LOOPBACK, port, local_addr=(source, 0)), 5)
-
-
-async def close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(writer.wait_closed(), 1)
 
 
 @dataclass

@@ -7,20 +7,16 @@ Every wait is bounded and every sender stops by itself (when answered, refused o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.processes import ChildService
-from pronto.services import LOOPBACK, NotifyService, QueryService, RoutingService, SlaService
-from tests.plugins.ingest import TOKENS, start_ingest
+from pronto.services import LOOPBACK
+from tests.plugins.ingest import TOKENS
+from tests.support.http_ports import Running, close, every_http_port
 
 pytestmark = pytest.mark.integration
 
@@ -36,40 +32,11 @@ BODY_PATHS = {
 }
 
 
-@dataclass
-class Running:
-    service: ChildService
-    port: int
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Running]]:
     """Every service on a broker of this module's own (the stream processors join consumer groups)."""
-    logs: Path = tmp_path_factory.mktemp("http-limits")
-    with EmbeddedBroker(log_path=logs / "tansu.log") as broker:
-        provision(broker.bootstrap_servers)
-        common = {"PRONTO_KAFKA_IDEMPOTENT": "false"}
-        started: dict[str, Running] = {}
-        try:
-            ingest = start_ingest(broker.bootstrap_servers, logs / "ingest.log")
-            started["ingest"] = Running(ingest, ingest.http_port)
-            for name, kind in (
-                ("routing", RoutingService),
-                ("sla", SlaService),
-                ("notify", NotifyService),
-                ("query", QueryService),
-            ):
-                service = kind(broker.bootstrap_servers, logs / f"{name}.log", env=common)
-                started[name] = Running(service, service.http_port)
-                service.start()
-            for running in started.values():
-                # Serving HTTP is enough here; whether the stream processors caught up is not the point.
-                running.service.ready_url = f"http://{LOOPBACK}:{running.port}/healthz"
-                running.service.wait_ready(timeout=90)
-            yield started
-        finally:
-            for running in started.values():
-                running.service.stop()
+    with every_http_port(tmp_path_factory.mktemp("http-limits")) as started:
+        yield started
 
 
 # ---------------------------------------------------------------- a raw HTTP/1.1 client
@@ -83,12 +50,6 @@ async def status_line(reader: asyncio.StreamReader, timeout: float) -> int:
         return 0
     parts = line.split()
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-
-
-async def close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(writer.wait_closed(), 1)
 
 
 async def probe(port: int, timeout: float = 5.0) -> tuple[int, float]:
