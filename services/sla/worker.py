@@ -243,11 +243,8 @@ class Worker(FoldBase):
             outputs = tracked.clocks.state_changed(now, state_name, payload.reason, policy)
         elif isinstance(payload, events_pb2.ConversationResolved):
             outputs = tracked.clocks.resolved(now, policy)
-            resolved_at = tracked.clocks.resolved_at
-            if resolved_at is None:
+            if tracked.clocks.resolved_at is None:  # else kept for a reopen (``_schedule``)
                 del state.conversations[(event.tenant, conversation_id)]
-            else:  # kept for a reopen: forgotten by the tick after the time for one (``_tick``)
-                heapq.heappush(state.due, (resolved_at + policy.reopen_within, event.tenant, conversation_id))
         elif isinstance(payload, events_pb2.ConversationAssigned):
             tracked.clocks.operator_id = payload.operator_id
         elif isinstance(payload, events_pb2.ConversationQueued | events_pb2.QueuePositionChanged):
@@ -261,7 +258,9 @@ class Worker(FoldBase):
             _, tenant, conversation_id = heapq.heappop(state.due)
             tracked = state.conversations.get((tenant, conversation_id))
             if tracked is not None and tracked.clocks.resolved_at is not None:
-                if not tracked.clocks.reopenable(now, self.policy(tenant, state)):
+                if tracked.clocks.reopenable(now, self.policy(tenant, state)):
+                    self._schedule(state, tracked)  # the shop gave it longer since it was resolved
+                else:
                     del state.conversations[(tenant, conversation_id)]  # its time for a reopen is over
                 continue
             if tracked is None or (due := tracked.clocks.next_due()) is None or due >= now:
@@ -271,9 +270,12 @@ class Worker(FoldBase):
         state.windows.prune(now)
         return outcomes
 
-    @staticmethod
-    def _schedule(state: PartitionState, tracked: Tracked) -> None:
+    def _schedule(self, state: PartitionState, tracked: Tracked) -> None:
+        """The next moment a tick must look at the conversation: its next warning or breach, or,
+        resolved and kept for a reopen, the end of the time for one (the tick then forgets it)."""
         due = tracked.clocks.next_due()
+        if (resolved_at := tracked.clocks.resolved_at) is not None:
+            due = resolved_at + self.policy(tracked.tenant, state).reopen_within
         if due is not None:
             heapq.heappush(state.due, (due, tracked.tenant, tracked.clocks.conversation_id))
 

@@ -241,6 +241,24 @@ def test_the_worker_keeps_a_resolved_conversation_for_a_reopen_and_then_forgets_
     assert {type(e) for e in started} == {events_pb2.SlaClockStarted}
 
 
+def test_a_resolved_conversation_given_longer_for_a_reopen_is_still_forgotten_at_its_new_end() -> None:
+    """The shop lengthens reopen_within after a resolution: the tick at the old end keeps the
+    conversation (it may still be reopened) and must look again at the new end, not never."""
+    worker = Worker({"shop": POLICY}, Policy(), "/test")
+    message = events_pb2.MessageReceived(
+        conversation_id="c1", channel=common_pb2.CHANNEL_EMAIL, sender=common_pb2.Sender(id="x")
+    )
+    _apply(worker, message, T0)
+    _apply(worker, events_pb2.ConversationResolved(conversation_id="c1"), T0)
+    longer = timedelta(days=8)
+    worker.partitions[0].policies["shop"] = Policy(calendar=OFFICE, reopen_within=longer)
+
+    _apply(worker, events_pb2.SlaTick(), T0 + POLICY.reopen_within + timedelta(seconds=1))
+    assert ("shop", "c1") in worker.partitions[0].conversations
+    _apply(worker, events_pb2.SlaTick(), T0 + longer + timedelta(seconds=1))
+    assert worker.partitions[0].conversations == {}
+
+
 def test_how_long_a_resolved_conversation_can_be_reopened_is_the_shops_choice() -> None:
     assert PolicyConfig().policy().reopen_within == timedelta(days=4)
     assert PolicyConfig(reopen_within_hours=0).policy().reopen_within == timedelta(0)
