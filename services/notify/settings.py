@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from pronto.calendar import BusinessCalendar, weekly_hours
 from pronto.channels import NAMES
 from pronto.settings import CommonSettings
+from pronto.time_zones import TimeZoneName
 from services.notify.delivery.platforms import meta, telegram, viber, x
 from services.notify.domain.decide import Shop
 from services.notify.domain.gate import Limit
 from services.notify.domain.templates import STAFF_KINDS, Kind, Templates
-from services.sla.domain.calendar import BusinessCalendar, weekly_hours, zone_named
 
 MIN_SECRET_LENGTH = 16
 
@@ -158,7 +159,7 @@ class ShopConfig(BaseModel):
 
     # The shop's name as customers know it: replies are signed "— Giulia, customer care · <name>".
     name: str = ""
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     # Channel name or "*" -> where customer-facing messages for that channel are posted, when the
     # channel has no ``outbound`` credentials.
     customer_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
@@ -181,12 +182,6 @@ class ShopConfig(BaseModel):
     position_every_s: float = Field(default=120.0, gt=0)
     # Kind ("acknowledged", "assigned", ...) -> language -> template (README, Notify).
     templates: dict[Kind, dict[str, str]] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone_named(value)
-        return value
 
     @model_validator(mode="after")
     def _valid(self) -> Self:

@@ -22,6 +22,7 @@ from pronto import event_ids
 from pronto.channels import NAMES, channel_value
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out, Seen
+from pronto.message_kinds import RECORDED_ONLY
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import (
     Customer,
@@ -48,10 +49,6 @@ RESOLVED_KEPT = timedelta(days=7)
 # how many such conversations are kept waiting.
 EARLY_CAPACITY = 20
 EARLY_CONVERSATIONS = 10_000
-AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
-# Not the customer writing: amendments, and automatic messages (an out-of-office reply to an
-# acknowledgement is not the customer's last word, and is answered by nobody).
-NOT_WRITTEN_BY_CUSTOMER = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
 RECIPIENT_KINDS = {
     Recipient.CUSTOMER: events_pb2.RECIPIENT_KIND_CUSTOMER,
     Recipient.OPERATOR: events_pb2.RECIPIENT_KIND_OPERATOR,
@@ -110,7 +107,7 @@ class Worker(FoldBase):
                 state.resolved.move_to_end(key)
             return []
         if isinstance(payload, events_pb2.MessageReceived):
-            if payload.kind not in NOT_WRITTEN_BY_CUSTOMER:
+            if payload.kind not in RECORDED_ONLY:
                 state.resolved.pop(key, None)
                 self._customer_wrote(state, key, payload, event.time)
             return [out for early in state.early.pop(key, []) for out in self._decide(state, early)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from pronto.auth import token_problem
 from pronto.settings import CommonSettings
-from services.sla.domain.calendar import zone_named
+from pronto.time_zones import TimeZoneName
 
 
 class QuerySettings(CommonSettings):
@@ -25,8 +25,8 @@ class QuerySettings(CommonSettings):
         default_factory=lambda: {"demo-shop": SecretStr("demo-query-token")}
     )
     # Tenant -> IANA time zone: where a shop's day starts, for daily reports and operator figures.
-    query_timezones: dict[str, str] = Field(default_factory=dict)
-    query_default_timezone: str = "UTC"
+    query_timezones: dict[str, TimeZoneName] = Field(default_factory=dict)
+    query_default_timezone: TimeZoneName = "UTC"
     query_fetch_wait_ms: int = Field(default=100, ge=1, le=1500)
     # The web console (/console/): operators sign in with their own token (tenant -> operator id ->
     # token); supervisors with the tenant's query token. The console acts for operators through
@@ -38,19 +38,6 @@ class QuerySettings(CommonSettings):
     )
     # The share of first responses in time the wallboard holds compliance against.
     query_sla_objective: float = Field(default=0.95, gt=0, le=1)
-
-    @field_validator("query_timezones")
-    @classmethod
-    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
-        for zone in value.values():
-            zone_named(zone)
-        return value
-
-    @field_validator("query_default_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone_named(value)
-        return value
 
     @model_validator(mode="after")
     def _usable(self) -> Self:

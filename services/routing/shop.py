@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 
 from pronto.channels import channel_value
 from pronto.envelope import Envelope
+from pronto.message_kinds import RECORDED_ONLY
 from pronto.v1 import events_pb2
 from services.routing import translate
 from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Rules, Wait
@@ -178,7 +179,7 @@ class Shop:
     # ---------------------------------------------------------------- events in
 
     def _message(self, message: events_pb2.MessageReceived, event: Envelope, now: datetime) -> list[Emitted]:
-        if message.kind in translate.RECORDED_ONLY:
+        if message.kind in RECORDED_ONLY:
             return []
         last = self.last_served.items.get(message.sender.id, "")
         conversation = translate.conversation(message, now, last)

@@ -24,11 +24,6 @@ CALLBACK_KINDS = frozenset(
         events_pb2.MESSAGE_KIND_VOICEMAIL,
     }
 )
-# Changes to a message already received: they never open a conversation.
-AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
-# Recorded, never routed: amendments, and what a machine wrote (auto-replies, delivery reports), which
-# would otherwise open a conversation and be acknowledged, the acknowledgement answered again (a loop).
-RECORDED_ONLY = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
 
 
 def topic_name(topic: int) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 
 import icalendar
 
-from services.sla.domain.calendar import MINUTES_PER_DAY, zone_named
+from pronto.calendar import MINUTES_PER_DAY
+from pronto.time_zones import zone_named
 
 # A file's events become at most this many special days (``PolicyConfig.special_days`` allows 1000).
 MAX_DAYS = 1000

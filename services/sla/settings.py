@@ -9,9 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pronto.auth import token_problem
-from pronto.channels import NAMES
-from pronto.settings import CommonSettings
-from services.sla.domain.calendar import (
+from pronto.calendar import (
     FIRST_DAY,
     HORIZON,
     LAST_DAY,
@@ -22,8 +20,10 @@ from services.sla.domain.calendar import (
     SpecialDay,
     merged,
     weekly_hours,
-    zone_named,
 )
+from pronto.channels import NAMES
+from pronto.settings import CommonSettings
+from pronto.time_zones import TimeZoneName
 from services.sla.domain.policy import (
     DEFAULT_RESOLUTION,
     DEFAULT_RESPONSE,
@@ -138,7 +138,7 @@ class PolicyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     # Weekday ("mon".."sun") -> periods like "09:00-13:00"; no hours at all: open around the clock
     # (still closed on public holidays when a country is given, and on closures).
     hours: dict[str, list[str]] = Field(default_factory=dict, max_length=7)
@@ -185,12 +185,6 @@ class PolicyConfig(BaseModel):
         for state, metrics in value.items():
             if len(set(metrics)) != len(metrics):
                 raise ValueError(f"{state} lists a metric twice; give each once")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone_named(value)
         return value
 
     @field_validator("hours")

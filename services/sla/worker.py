@@ -24,6 +24,7 @@ from pronto import envelope
 from pronto.channels import channel_name, channel_value
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Headers, Out, Seen
+from pronto.message_kinds import RECORDED_ONLY
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.dead_letters import dead_letter, unreadable_reason
 from services.sla.domain.clocks import (
@@ -44,10 +45,6 @@ from services.sla.settings import PolicyConfig
 log = logging.getLogger("pronto.sla")
 # A change restored from a snapshot written before changes carried their time: older than any other.
 _BEFORE_TIMES = datetime.min.replace(tzinfo=UTC)
-AMENDMENTS = frozenset({events_pb2.MESSAGE_KIND_EDITED, events_pb2.MESSAGE_KIND_DELETED})
-# Amendments and automatic messages (auto-replies, delivery reports) start no clock: nobody owes them
-# an answer.
-RECORDED_ONLY = AMENDMENTS | {events_pb2.MESSAGE_KIND_AUTOMATIC}
 # ConversationStateChanged's states, as the clocks and the policy name them.
 STATES = {
     events_pb2.CONVERSATION_STATE_OPEN: "open",

@@ -165,6 +165,20 @@ def test_a_snapshot_may_name_none_but_prontos_state_classes(pickled: bytes) -> N
         snapshots.decode(snapshots.read_header(frame.SerializeToString()), state_version=1)
 
 
+def test_a_class_that_moved_is_read_from_its_new_module() -> None:
+    from pronto.calendar import BusinessCalendar
+
+    body = zlib.compress(b"cservices.sla.domain.calendar\nBusinessCalendar\n.")
+    frame = snapshot_pb2.PartitionSnapshot(
+        format=1, state_version=1, state=body, state_crc32=zlib.crc32(body)
+    )
+
+    assert (
+        snapshots.decode(snapshots.read_header(frame.SerializeToString()), state_version=1)
+        is BusinessCalendar
+    )
+
+
 def test_large_snapshots_are_cut_into_chunks_that_join_again() -> None:
     data = os.urandom(snapshots.CHUNK_BYTES * 2 + 10)
     pieces = snapshots.chunks(data)

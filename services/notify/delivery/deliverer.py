@@ -31,6 +31,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from pronto import envelope, event_ids, topics
+from pronto.calendar import BusinessCalendar
 from pronto.channels import channel_name
 from pronto.envelope import Envelope, EnvelopeError
 from pronto.v1 import events_pb2
@@ -56,7 +57,6 @@ from services.notify.domain.gate import Gate, Limit
 from services.notify.domain.statuses import Deliveries, Tracked
 from services.notify.metrics import NotifyMetrics
 from services.notify.settings import Contact, NotifySettings, ShopConfig
-from services.sla.domain.calendar import BusinessCalendar
 
 log = logging.getLogger("pronto.notify.delivery")
 GROUP = "pronto-notify-delivery"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.sla.domain.calendar import BusinessCalendar
+from pronto.calendar import BusinessCalendar
 from services.sla.domain.policy import Metric, Policy, Target
 
 ALWAYS = BusinessCalendar.always_open()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
-from services.sla.domain.calendar import BusinessCalendar
+from pronto.calendar import BusinessCalendar
 
 
 class Metric(Enum):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.sla.domain.calendar import BusinessCalendar, Period
+from pronto.calendar import BusinessCalendar, Period
 from services.sla.domain.clocks import Breached, ConversationClocks, Resumed, Started, Stopped, Warned
 from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
 

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pronto import envelope
+from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.folding import Headers, Out
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.clocks import (
     REOPENED,
     Breached,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from pronto.calendar import merged
 from pronto.channels import NAMES
-from services.sla.domain.calendar import merged
 from services.sla.settings import MAX_TARGET_MINUTES, PolicyConfig
 
 

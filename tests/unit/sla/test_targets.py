@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from pronto import envelope
+from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.clocks import (
     Breached,
     ConversationClocks,

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pronto import envelope, topics
+from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.folding import Headers
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.calendar import BusinessCalendar, Period
 from services.sla.domain.policy import Policy
 from services.sla.domain.windows import ResponseWindows, figures
 from services.sla.settings import PolicyConfig

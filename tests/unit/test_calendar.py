@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from services.sla.domain.calendar import BusinessCalendar, NeverOpen, Period
+from pronto.calendar import BusinessCalendar, NeverOpen, Period
 
 ROME = ZoneInfo("Europe/Rome")
 NEW_YORK = ZoneInfo("America/New_York")

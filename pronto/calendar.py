@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -79,14 +79,6 @@ def weekly_hours(hours: Mapping[str, Sequence[str]]) -> dict[int, tuple[Period, 
     if unknown:
         raise ValueError(f"hours: unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
     return {WEEKDAYS.index(day): tuple(Period.parse(p) for p in periods) for day, periods in hours.items()}
-
-
-def zone_named(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``, or a ValueError saying what a valid name looks like."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Rome'") from exc
 
 
 def _minutes(clock: str) -> int:

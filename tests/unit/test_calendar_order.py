@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from services.sla.domain.calendar import BusinessCalendar, Period
+from pronto.calendar import BusinessCalendar, Period
 
 ROME = ZoneInfo("Europe/Rome")
 NINE_TO_FIVE = BusinessCalendar("Europe/Rome", {day: (Period.parse("09:00-17:00"),) for day in range(5)})
