@@ -9,6 +9,7 @@ FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY pronto ./pronto
+COPY pronto_tools ./pronto_tools
 COPY services ./services
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

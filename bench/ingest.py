@@ -31,14 +31,14 @@ from aiokafka import AIOKafkaProducer
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.http_load import LoadResult, run_load
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.envelope import Envelope
 from pronto.grpc_client import ProntoClient
-from pronto.services import IngestService
-from pronto.simulate.customers import Customers
 from pronto.topics import TopicSpec
 from pronto.v1 import ingest_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.services import IngestService
+from pronto_tools.simulate.customers import Customers
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 IN_FLIGHT = 500

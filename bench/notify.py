@@ -37,10 +37,10 @@ from aiokafka import AIOKafkaProducer
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.raw import LINGER_MS, consumer_from_start, prepared
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker, free_port
 from pronto.envelope import Envelope
-from pronto.services import NotifyService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker, free_port
+from pronto_tools.services import NotifyService
 
 TENANT = "bench-shop"
 SECRET = "bench-notify-secret-0123"

@@ -1,6 +1,6 @@
 """Pipeline benchmark: messages/s through ingest, routing, SLA and notify; webhook-to-assignment latency.
 
-Runs the whole system as in production (four service processes, pronto.system) on a fresh
+Runs the whole system as in production (four service processes, pronto_tools.system) on a fresh
 embedded broker, with a team of ten operators online who have room for every conversation
 (and do not answer during the run, so that only customers' messages flow):
 
@@ -42,12 +42,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.raw import consumer_from_start, prepared, raw_baseline
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker, free_port
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.customers import CHANNELS, Customers
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
-from pronto.system import Shop, System
 from pronto.v1 import events_pb2, ingest_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker, free_port
+from pronto_tools.simulate.customers import CHANNELS, Customers
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
+from pronto_tools.system import Shop, System
 
 TENANT = "bench-shop"
 TOKEN = "bench-token-0123456789abcdef"

@@ -10,9 +10,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.common import percentile_ms, progress
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.topics import TopicSpec
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
 
 RAW_TOPIC = TopicSpec("bench.raw.v1", topics.INBOUND.partitions, "conversation id")
 LINGER_MS = 5

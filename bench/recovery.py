@@ -42,9 +42,9 @@ from pathlib import Path
 from bench.common import Report, arguments, progress
 from bench.raw import prepared
 from bench.shop_history import SERVICES, ShopHistory, write_history
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import NotifyService, RoutingService, SlaService
-from pronto.system import EMBEDDED_BROKER_ENV
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import NotifyService, RoutingService, SlaService
+from pronto_tools.system import EMBEDDED_BROKER_ENV
 
 TARGET_READY_S = 15.0
 TARGET_GROWTH = 1.5
@@ -82,7 +82,7 @@ async def restart(service: str, bootstrap: str, run_dir: Path) -> tuple[float, i
 async def one_history(days: int, per_day: int, run_dir: Path, report: Report) -> None:
     with EmbeddedBroker(log_path=run_dir / f"broker-{days}d.log") as broker:
         from pronto import topics
-        from pronto.broker.provision import provision
+        from pronto_tools.broker.provision import provision
 
         provision(broker.bootstrap_servers, topics.ALL)
         end = datetime.now(UTC)

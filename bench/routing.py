@@ -44,10 +44,10 @@ from google.protobuf.message import Message
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.raw import LINGER_MS, consumer_from_start, prepared
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
-from pronto.services import RoutingService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import RoutingService
 from services.routing.domain.decision import FALLBACK_LANGUAGE, Assign, Level, decide
 from services.routing.domain.model import Conversation, Operator, Status
 from services.routing.domain.tenant import TenantRouting

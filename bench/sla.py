@@ -34,10 +34,10 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from bench.common import Meter, Report, arguments, percentile_ms, progress
 from bench.raw import LINGER_MS, consumer_from_start, prepared
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
-from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import SlaService
 
 TENANT = "bench-shop"
 CHAT_TARGET_S = 15

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from bench.common import Report, arguments, percentile_ms, progress
 from bench.raw import prepared
-from pronto.broker.embedded import EmbeddedBroker, free_port
-from pronto.demo.run import DemoOptions, run_demo
-from pronto.simulate.run import Simulation
+from pronto_tools.broker.embedded import EmbeddedBroker, free_port
+from pronto_tools.demo.run import DemoOptions, run_demo
+from pronto_tools.simulate.run import Simulation
 
 TARGET_ACK_P99_MS = 100.0
 TARGET_BROKER_CORES = 0.5

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
-
-from pronto.processes import http_status
+import urllib.error
+import urllib.request
 
 DEFAULT_PORTS = {"ingest": 8080, "routing": 8081, "sla": 8082, "notify": 8083, "query": 8084}
+
+
+def http_status(url: str) -> int:
+    """The HTTP status of a GET, or 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
 
 
 def url(environ: dict[str, str]) -> str:

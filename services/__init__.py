@@ -1,1 +1,2 @@
-"""Pronto's services: ingest, routing, sla, notify. Each is a package with its own wiring."""
+"""Pronto's services: ingest, routing, sla, notify, query. Each is a package with its own wiring, and
+none imports another (``tests/unit/test_layers.py``): what two services share lives in ``pronto``."""

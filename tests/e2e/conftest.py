@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.simulate.inbox import SECRET
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.system import Shop, System
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.simulate.inbox import SECRET
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.system import Shop, System
 from tests.support.receivers import HttpReceiver, http_receiver
 
 TENANT = "shop-e2e"

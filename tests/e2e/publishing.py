@@ -10,9 +10,9 @@ import aiohttp
 import grpc
 
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.channels import CustomerMessage, webhook_request
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.v1 import events_pb2, ingest_pb2, operator_pb2
+from pronto_tools.simulate.channels import CustomerMessage, webhook_request
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 
 BATCH = 100
 

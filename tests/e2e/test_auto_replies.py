@@ -21,8 +21,8 @@ import pytest
 
 from pronto import envelope, topics
 from pronto.kafka.reader import Record, header, read_records
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.v1 import events_pb2
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 from tests.e2e.conftest import TENANT, Running, whole_system
 from tests.support.processes import eventually
 from tests.support.receivers import Mailbox, smtp_server

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.processes import http_status
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.system import Shop, System
+from pronto.healthcheck import http_status
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.system import Shop, System
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
 from tests.support.receivers import wait_for
 
@@ -86,7 +86,7 @@ def _broker_pid(port: int) -> int:
 @pytest.mark.timeout(300)
 def test_the_demo_says_once_that_its_broker_died_and_stops() -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-m", "pronto.cli", "demo", "--rate", "20"],
+        [sys.executable, "-m", "pronto_tools.cli", "demo", "--rate", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

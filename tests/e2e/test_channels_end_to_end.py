@@ -15,12 +15,12 @@ from collections.abc import Iterator
 import pytest
 
 from pronto import envelope, topics
-from pronto.demo.run import first_responses
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import Record, header, read_records
-from pronto.simulate.channels import CHANNELS, CustomerMessage
-from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
+from pronto_tools.demo.run import first_responses
+from pronto_tools.simulate.channels import CHANNELS, CustomerMessage
+from pronto_tools.simulate.team import roster
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.receivers import wait_for

@@ -29,14 +29,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.channels import CustomerMessage
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.simulate.team import roster
-from pronto.system import Shop, System
 from pronto.v1 import common_pb2, events_pb2, operator_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.simulate.channels import CustomerMessage
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.simulate.team import roster
+from pronto_tools.system import Shop, System
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.browser import chromium, requested_hosts, screenshot
@@ -236,7 +236,7 @@ def test_another_shops_supervisor_sees_nothing_of_this_one(system: System) -> No
 def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``pronto demo`` as the README runs it, until it prints the console's address."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "pronto.cli", "demo", "--duration", "50"],
+        [sys.executable, "-m", "pronto_tools.cli", "demo", "--duration", "50"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from pronto.broker.embedded import port_is_free
+from pronto_tools.broker.embedded import port_is_free
 
 pytestmark = pytest.mark.integration
 
 
 def _demo(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pronto.cli", "demo", "--rate", "20", *args],
+        [sys.executable, "-m", "pronto_tools.cli", "demo", "--rate", "20", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -2,7 +2,7 @@
 while the team keeps up and breached where the simulation makes the team late, visibly so.
 
 It runs the demo's own services, shop and SLA policy, traffic and team (``demo_system`` and
-``demo_simulation`` of ``pronto.demo.run``, the demo's default rate and seed) for 40 s, with the
+``demo_simulation`` of ``pronto_tools.demo.run``, the demo's default rate and seed) for 40 s, with the
 simulator's own coffee break and end of shift, and one more cause scripted here: the team's only
 two Polish speakers, Anna and Piotr, leave together for 20 s, so the Polish web chats written
 meanwhile cannot be answered within ten seconds (routing widens to other languages only after
@@ -34,9 +34,10 @@ from typing import Any
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.demo.run import (
+from pronto.v1 import events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.demo.run import (
     DEMO_QUERY_TOKEN,
     DEMO_SLA_POLICY,
     DemoOptions,
@@ -44,9 +45,8 @@ from pronto.demo.run import (
     demo_system,
     first_responses,
 )
-from pronto.simulate.run import Simulation
-from pronto.system import System
-from pronto.v1 import events_pb2
+from pronto_tools.simulate.run import Simulation
+from pronto_tools.system import System
 
 pytestmark = pytest.mark.integration
 

@@ -21,10 +21,10 @@ import pytest
 from pronto import envelope, topics
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import Record, header, read_records
-from pronto.simulate.channels import CustomerMessage, webhook_request
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.simulate.team import roster
 from pronto.v1 import common_pb2, events_pb2, operator_pb2
+from pronto_tools.simulate.channels import CustomerMessage, webhook_request
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.simulate.team import roster
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
 from tests.e2e.publishing import publish_all
 from tests.support.events import message

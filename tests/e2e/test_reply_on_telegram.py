@@ -17,9 +17,9 @@ import pytest
 from pronto import topics
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import header, read_records
-from pronto.simulate.channels import CustomerMessage
-from pronto.simulate.team import roster
 from pronto.v1 import events_pb2, operator_pb2
+from pronto_tools.simulate.channels import CustomerMessage
+from pronto_tools.simulate.team import roster
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.e2e.test_channels_end_to_end import _one, _payload, met_first_responses

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker, free_port
-from pronto.broker.provision import provision
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.system import Shop, System
+from pronto_tools.broker.embedded import EmbeddedBroker, free_port
+from pronto_tools.broker.provision import provision
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.system import Shop, System
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, 
 def _simulate(system: System, inbox: int, secrets: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            sys.executable, "-m", "pronto.cli", "simulate",
+            sys.executable, "-m", "pronto_tools.cli", "simulate",
             "--target", system.ingest.grpc_target, "--http", system.ingest.http_url,
             "--tenant", TENANT, "--token", TOKEN, "--channel-secrets", str(secrets),
             "--rate", "8", "--duration", "8", "--channels", "telegram=2,email,web_chat",

@@ -19,8 +19,8 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from pronto import envelope, topics
 from pronto.kafka.reader import header, read_records
-from pronto.simulate.channels import CustomerMessage
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.simulate.channels import CustomerMessage
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN, Running, whole_system
 from tests.e2e.publishing import customer_writes, publish_all
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pronto.services import LOOPBACK
+from pronto_tools.services import LOOPBACK
 from tests.support.http_ports import close, every_http_port
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pronto.services import LOOPBACK
+from pronto_tools.services import LOOPBACK
 from tests.plugins.ingest import TOKENS
 from tests.support.http_ports import Running, close, every_http_port
 

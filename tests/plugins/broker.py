@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import IngestService
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 
 TOKENS = {"shop-a": "token-a-0123456789abcdefgh", "shop-b": "token-b-0123456789abcdefgh"}
 # The channel secrets of shop-a, for the webhook tests (tests/support/webhooks.py signs with them).

@@ -9,10 +9,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
-from pronto.processes import ChildService
-from pronto.services import LOOPBACK, NotifyService, QueryService, RoutingService, SlaService
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.processes import ChildService
+from pronto_tools.services import LOOPBACK, NotifyService, QueryService, RoutingService, SlaService
 from tests.plugins.ingest import start_ingest
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from pronto.broker.embedded import free_port
+from pronto_tools.broker.embedded import free_port
 
 # How long a receiver's "/slow..." paths take to answer.
 SLOW_S = 0.5

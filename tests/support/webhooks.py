@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from pronto.simulate import channels
+from pronto_tools.simulate import channels
 from tests.plugins.ingest import CHANNEL_SECRETS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "channels"

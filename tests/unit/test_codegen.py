@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pronto import codegen
+from pronto_tools import codegen
 
-FIX = "run `python -m pronto.codegen` and commit pronto/v1"
+FIX = "run `python -m pronto_tools.codegen` and commit pronto/v1"
 
 
 def generated_files(directory: Path) -> dict[str, bytes]:

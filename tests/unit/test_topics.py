@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pronto import topics
-from pronto.broker.provision import config_changes
+from pronto_tools.broker.provision import config_changes
 
 
 def test_topic_names_are_unique() -> None:

@@ -14,10 +14,10 @@ from aiokafka import AIOKafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from pronto import envelope, topics
-from pronto.broker.embedded import BrokerStartError, EmbeddedBroker, kafka_answers
-from pronto.broker.provision import API_VERSION, ProvisioningError, provision
 from pronto.envelope import Envelope
 from pronto.topics import TopicSpec
+from pronto_tools.broker.embedded import BrokerStartError, EmbeddedBroker, kafka_answers
+from pronto_tools.broker.provision import API_VERSION, ProvisioningError, provision
 from tests.support.events import message
 
 pytestmark = pytest.mark.integration

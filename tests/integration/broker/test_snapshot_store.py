@@ -11,8 +11,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from pronto import snapshots, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka import snapshots as kafka_snapshots
+from pronto_tools.broker.embedded import EmbeddedBroker
 
 pytestmark = pytest.mark.integration
 

@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pronto.broker.embedded import EmbeddedBroker, free_port
-from pronto.broker.provision import provision
-from pronto.deploy import dashboards
-from pronto.deploy.manifests import RULES
-from pronto.processes import http_status
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
-from pronto.system import Shop, System
+from pronto.healthcheck import http_status
+from pronto_tools.broker.embedded import EmbeddedBroker, free_port
+from pronto_tools.broker.provision import provision
+from pronto_tools.deploy import dashboards
+from pronto_tools.deploy.manifests import RULES
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
+from pronto_tools.system import Shop, System
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pronto import topics
-from pronto.deploy.manifests import ROOT
-from pronto.deploy.validate import K8S, all_problems, problems, render
-from pronto.deploy.workloads import WORKLOADS
+from pronto_tools.deploy.manifests import ROOT
+from pronto_tools.deploy.validate import K8S, all_problems, problems, render
+from pronto_tools.deploy.workloads import WORKLOADS
 
 pytestmark = pytest.mark.integration
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import pytest
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.kafka.reader import header, read_records
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto.system import Shop, System
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
+from pronto_tools.system import Shop, System
 
 TENANT = "fuzz-shop"
 TOKEN = "fuzz-ingest-token-0123456789"

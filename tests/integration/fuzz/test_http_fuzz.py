@@ -20,7 +20,7 @@ them: the stream must start (and is then hung up on), whatever else the case sen
 The channel webhooks declare no body in the schema (each reads the bytes its platform posts): the
 fuzz gives each route its platform's media type, and every other generated case is signed as that
 platform signs it, over the exact bytes sent, with the shop's secrets, so that it reaches the
-parser. Mixed in, each route with a builder in ``pronto.simulate.channels`` also gets its
+parser. Mixed in, each route with a builder in ``pronto_tools.simulate.channels`` also gets its
 platform's own request for a fuzzed customer message, as it is and with one value changed, removed
 or added (a batch's unreadable part is dead-lettered, a Viber callback becomes a delivery report).
 Their 200s are checked like every other write: the messages' ids are on Kafka once, and the delivery
@@ -51,9 +51,9 @@ from pronto import event_ids, topics
 from pronto.channels import channel_name
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import header, read_records
-from pronto.simulate import channels
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from pronto_tools.simulate import channels
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 from services.ingest.channels import phone
 from services.ingest.channels.signatures import hmac_sha256_hex
 from services.ingest.channels.telegram import CALLBACK_PREFIX
@@ -123,7 +123,7 @@ WEBHOOK_MEDIA_TYPES = {
     "email/sendgrid": "multipart/form-data",
 }
 # And so that signed cases are accepted too, not only refused as malformed: a share of each route's
-# cases is the request its platform would send for a customer message (pronto.simulate.channels,
+# cases is the request its platform would send for a customer message (pronto_tools.simulate.channels,
 # signed there) with a fuzzed sender, text, ids and time. Mailgun and SendGrid have no such builder:
 # their signed cases are the generated forms only.
 REAL_CHANNELS = {

@@ -12,12 +12,12 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
+from pronto.healthcheck import http_status
 from pronto.kafka.reader import header, read_records
-from pronto.processes import http_status
-from pronto.services import IngestService
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.services import IngestService
 from tests.plugins.ingest import bearer, start_ingest
 from tests.support.events import message
 from tests.support.processes import wait_until

@@ -15,10 +15,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
-from pronto.services import IngestService
 from pronto.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from tests.plugins.ingest import bearer
 from tests.support.events import message
 from tests.support.processes import wait_until

@@ -16,10 +16,10 @@ import grpc
 import pytest
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
-from pronto.services import IngestService
 from pronto.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from tests.plugins.ingest import CHANNEL_SECRETS, bearer
 from tests.support.events import message
 from tests.support.webhooks import fixture, get, post

@@ -11,9 +11,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from pronto.processes import http_status
-from pronto.services import IngestService
+from pronto.healthcheck import http_status
 from pronto.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
+from pronto_tools.services import IngestService
 from tests.plugins.ingest import bearer
 from tests.support.events import message
 

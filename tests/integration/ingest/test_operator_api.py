@@ -11,11 +11,11 @@ import grpc
 import pytest
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.cli import build_parser
 from pronto.kafka.reader import header, read_records
-from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2, operator_pb2, operator_pb2_grpc
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.cli import build_parser
+from pronto_tools.services import IngestService
 from tests.plugins.ingest import TOKENS, bearer
 from tests.support.webhooks import get, post
 

@@ -17,9 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from services.ingest.channels.identity import conversation_id
 from tests.integration.ingest.test_platform_payloads import (
     PHONE_NUMBER_ID,

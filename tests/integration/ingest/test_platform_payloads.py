@@ -23,10 +23,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, event_ids, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
-from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from services.ingest.channels import email as mail
 from services.ingest.channels.identity import conversation_id
 from tests.plugins.ingest import CHANNEL_SECRETS

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pronto.services import IngestService
+from pronto_tools.services import IngestService
 from tests.support.metrics import metric_sum
 from tests.support.webhooks import FIXTURES, WRONG_SECRETS, _send, signed_headers
 

@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 import pytest
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import header, read_records
-from pronto.services import IngestService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from tests.support.webhooks import (
     WRONG_SECRETS,
     fixture,

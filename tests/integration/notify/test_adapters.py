@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from pronto.broker.embedded import free_port
+from pronto_tools.broker.embedded import free_port
 from services.notify.delivery.adapters import DeliveryError, Outgoing, Slack, Smtp, Webhook
 
 pytestmark = pytest.mark.integration

@@ -25,11 +25,11 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
 from pronto.kafka.reader import read_records
-from pronto.services import NotifyService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import NotifyService
 from services.notify.domain.signature import HEADER, verify
 from tests.support.receivers import HttpReceiver, Mailbox, Received, http_receiver, smtp_server, wait_for
 from tests.support.webhooks import get

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import NotifyService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import NotifyService
 from tests.integration.notify.test_notify_worker import Shop, producer_for
 from tests.support.receivers import SLOW_S, HttpReceiver, http_receiver, wait_for
 

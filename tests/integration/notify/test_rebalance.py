@@ -18,10 +18,10 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
-from pronto.services import NotifyService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import NotifyService
 from tests.support.receivers import http_receiver, wait_for
 
 pytestmark = pytest.mark.integration

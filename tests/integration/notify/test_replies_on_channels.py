@@ -28,13 +28,13 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.envelope import Envelope
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import read_records
-from pronto.services import IngestService, NotifyService
 from pronto.v1 import common_pb2, events_pb2, operator_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.services import IngestService, NotifyService
 from services.notify.delivery.platforms.webchat import token as widget_token
 from tests.plugins.ingest import CHANNEL_SECRETS
 from tests.support import platforms

@@ -28,8 +28,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import QueryService
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import QueryService
 from tests.integration.query.publishing import publish
 from tests.support import history
 from tests.support.browser import chromium

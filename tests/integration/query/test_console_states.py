@@ -17,10 +17,10 @@ from pydantic import SecretStr
 
 from pronto import envelope, topics
 from pronto.auth import TokenAuthenticator
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import read_records
-from pronto.services import IngestService
 from pronto.v1 import events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService
 from services.query.console.actions import OperatorActions
 from services.query.console.auth import ConsoleAuth
 from services.query.console.changes import Changes

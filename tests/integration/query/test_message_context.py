@@ -19,10 +19,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
-from pronto.services import QueryService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import QueryService
 from tests.integration.query.publishing import publish
 from tests.support.browser import chromium, screenshot
 from tests.support.processes import wait_until

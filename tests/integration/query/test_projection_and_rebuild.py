@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from pronto.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.embedded import EmbeddedBroker
 from services.query import main
 from services.query.domain.entries import Doc
 from services.query.feed import Feed, FeedMetrics

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import QueryService
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import QueryService
 from tests.integration.query.publishing import publish
 from tests.support import history
 from tests.support.processes import wait_until

@@ -27,10 +27,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import read_records
-from pronto.services import IngestService, RoutingService
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import IngestService, RoutingService
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
 from services.routing.worker import Worker

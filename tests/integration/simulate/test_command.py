@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from pronto.broker.embedded import free_port
+from pronto_tools.broker.embedded import free_port
 
 pytestmark = pytest.mark.integration
 
 
 def _simulate(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pronto.cli", "simulate", *args],
+        [sys.executable, "-m", "pronto_tools.cli", "simulate", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -23,13 +23,13 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.envelope import Envelope
 from pronto.kafka.reader import read_records
-from pronto.services import SlaService
-from pronto.system import EMBEDDED_BROKER_ENV
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.services import SlaService
+from pronto_tools.system import EMBEDDED_BROKER_ENV
 from tests.integration.sla.test_sla_worker import POLICY, TENANT, TOKENS, tomorrow_at
 
 pytestmark = pytest.mark.integration

@@ -23,10 +23,10 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.kafka.reader import read_records
-from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import SlaService
 from tests.integration.sla.test_sla_worker import TENANT, TOKENS, Driver, sla_env, tomorrow_at
 from tests.support.webhooks import get, post
 

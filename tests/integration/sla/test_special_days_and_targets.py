@@ -22,11 +22,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from pronto import envelope, topics
-from pronto.broker.embedded import EmbeddedBroker
 from pronto.envelope import Envelope
 from pronto.kafka.reader import read_records
-from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import SlaService
 from tests.support.webhooks import post as put
 
 pytestmark = pytest.mark.integration

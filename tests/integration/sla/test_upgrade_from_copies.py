@@ -19,9 +19,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.services import SlaService
 from pronto.v1 import common_pb2, events_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.services import SlaService
 from services.sla.app import APP_ID
 from tests.integration.sla.test_sla_worker import (
     FIRST,

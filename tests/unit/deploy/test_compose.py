@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from pronto.deploy.manifests import ROOT
+from pronto_tools.deploy.manifests import ROOT
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]

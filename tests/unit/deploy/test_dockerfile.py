@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
-from pronto.deploy.manifests import ROOT
+from pronto_tools.deploy.manifests import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 INSTRUCTIONS = [line.strip() for line in DOCKERFILE.splitlines() if line.strip() and not line.startswith("#")]
@@ -36,3 +37,13 @@ def test_nothing_is_fetched_from_the_network_and_the_context_is_small() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for heavy in (".git", ".venv", "tests"):
         assert heavy in ignored
+
+
+def test_every_command_the_package_installs_has_its_code_in_the_image() -> None:
+    """Compose runs ``pronto topics`` in this image: a package left out of the build context would
+    install a command that fails on import."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    copied = {line.split()[1] for line in INSTRUCTIONS if line.startswith("COPY ") and "--from" not in line}
+    for command, target in scripts.items():
+        package = target.split(".")[0]
+        assert package in copied, f"{command} runs {target}, but the Dockerfile copies no {package}/"

@@ -7,13 +7,13 @@ import json
 import pytest
 
 from pronto import topics
-from pronto.deploy import dashboards, manifests, workloads
-from pronto.deploy.__main__ import generated
+from pronto_tools.deploy import dashboards, manifests, workloads
+from pronto_tools.deploy.__main__ import generated
 
 
 def test_every_generated_file_is_up_to_date() -> None:
     stale = [str(p) for p, text in generated().items() if not p.exists() or p.read_text() != text]
-    assert not stale, f"run python -m pronto.deploy: {stale}"
+    assert not stale, f"run python -m pronto_tools.deploy: {stale}"
 
 
 def test_a_kafka_topic_per_topic_with_its_partitions_and_retention() -> None:

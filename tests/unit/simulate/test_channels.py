@@ -8,8 +8,8 @@ import pytest
 
 from pronto import event_ids
 from pronto.channels import channel_value
-from pronto.simulate.channels import CHANNELS, CustomerMessage, WebhookRequest, webhook_request
 from pronto.v1 import events_pb2
+from pronto_tools.simulate.channels import CHANNELS, CustomerMessage, WebhookRequest, webhook_request
 from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
 from services.ingest.channels.errors import BadSignature

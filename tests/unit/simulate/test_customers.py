@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from pronto.simulate.customers import LANGUAGES, SAMPLES, Customers, parse_mix
-from pronto.simulate.team import roster
+from pronto_tools.simulate.customers import LANGUAGES, SAMPLES, Customers, parse_mix
+from pronto_tools.simulate.team import roster
 
 
 def test_the_same_seed_gives_the_same_messages_and_another_seed_others() -> None:

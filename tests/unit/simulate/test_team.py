@@ -8,8 +8,8 @@ import asyncio
 from typing import Any, cast
 
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.team import Team
 from pronto.v1 import events_pb2
+from pronto_tools.simulate.team import Team
 
 
 def test_assignments_told_after_stop_are_not_answered() -> None:

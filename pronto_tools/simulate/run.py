@@ -22,11 +22,11 @@ import aiohttp
 import grpc
 
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.channels import webhook_request
-from pronto.simulate.customers import DEFAULT_MIX, LANGUAGES, Customers, Written
-from pronto.simulate.inbox import Inbox
-from pronto.simulate.team import Team, roster
 from pronto.v1 import events_pb2, ingest_pb2
+from pronto_tools.simulate.channels import webhook_request
+from pronto_tools.simulate.customers import DEFAULT_MIX, LANGUAGES, Customers, Written
+from pronto_tools.simulate.inbox import Inbox
+from pronto_tools.simulate.team import Team, roster
 
 TICK_S = 0.02
 MAX_BATCH = 100

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pronto.broker.embedded import free_port, port_is_free
-from pronto.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
-from pronto.simulate.inbox import Inbox
+from pronto_tools.broker.embedded import free_port, port_is_free
+from pronto_tools.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
+from pronto_tools.simulate.inbox import Inbox
 
 # Tansu cannot start idempotent producers (see the README); every producing service is told so.
 EMBEDDED_BROKER_ENV = {"PRONTO_KAFKA_IDEMPOTENT": "false"}

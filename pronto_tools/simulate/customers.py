@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from pronto.simulate.channels import CustomerMessage
 from pronto.v1 import common_pb2, events_pb2
 from pronto.v1.common_pb2 import Channel, SupportTopic
+from pronto_tools.simulate.channels import CustomerMessage
 
 # (language, text, topic) triples of the kinds shops really receive (orders, returns, invoices...).
 SAMPLES: tuple[tuple[str, str, SupportTopic], ...] = (

@@ -2,7 +2,7 @@
 
 The generated modules are committed (``pronto/v1``) so that installing Pronto
 needs no compiler; ``tests/unit/test_codegen.py`` fails when they drift from
-the ``.proto`` sources. Run ``python -m pronto.codegen`` after editing a contract.
+the ``.proto`` sources. Run ``python -m pronto_tools.codegen`` after editing a contract.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from pronto.healthcheck import http_status
 
 _PR_SET_PDEATHSIG = 1
 
@@ -32,17 +32,6 @@ def die_with_parent() -> None:
 
 class ServiceStartError(RuntimeError):
     """A service exited or did not become ready in time."""
-
-
-def http_status(url: str) -> int:
-    """The HTTP status of a GET, or 0 when nothing answers."""
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
 
 
 class ChildService:

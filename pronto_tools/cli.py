@@ -24,10 +24,10 @@ from typing import Any
 import grpc
 from kafka.errors import KafkaError
 
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import API_VERSION, ProvisioningError, provision
-from pronto.simulate.command import positive as _positive
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import API_VERSION, ProvisioningError, provision
+from pronto_tools.simulate.command import positive as _positive
 
 DEFAULT_BOOTSTRAP = os.environ.get("PRONTO_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 DEFAULT_TARGET = os.environ.get("PRONTO_INGEST_TARGET", "127.0.0.1:50051")
@@ -162,7 +162,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pronto.demo.run import DemoOptions, run_demo
+    from pronto_tools.demo.run import DemoOptions, run_demo
 
     options = DemoOptions(duration=args.duration, rate=args.rate, seed=args.seed)
     stats = asyncio.run(run_demo(options, say=lambda line: print(line, flush=True)))
@@ -170,7 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from pronto.simulate.command import simulate
+    from pronto_tools.simulate.command import simulate
 
     return simulate(args)
 
@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(run=cmd_demo)
 
-    from pronto.simulate.command import add_arguments
+    from pronto_tools.simulate.command import add_arguments
 
     simulate = commands.add_parser(
         "simulate",

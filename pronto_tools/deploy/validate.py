@@ -20,7 +20,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from pronto.deploy.manifests import ROOT
+from pronto_tools.deploy.manifests import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.32"

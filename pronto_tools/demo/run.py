@@ -23,17 +23,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from pronto import topics
-from pronto.broker.embedded import EmbeddedBroker
-from pronto.broker.provision import provision
 from pronto.grpc_client import ProntoClient
+from pronto.healthcheck import http_status
 from pronto.kafka.reader import read_records
-from pronto.processes import http_status
-from pronto.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
-from pronto.simulate.customers import CHANNELS
-from pronto.simulate.inbox import Inbox
-from pronto.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
-from pronto.system import Ports, Shop, System, port
 from pronto.v1 import events_pb2, operator_pb2
+from pronto_tools.broker.embedded import EmbeddedBroker
+from pronto_tools.broker.provision import provision
+from pronto_tools.services import IngestService, NotifyService, QueryService, RoutingService, SlaService
+from pronto_tools.simulate.customers import CHANNELS
+from pronto_tools.simulate.inbox import Inbox
+from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
+from pronto_tools.system import Ports, Shop, System, port
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))

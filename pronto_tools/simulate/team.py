@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from pronto.grpc_client import ProntoClient
-from pronto.simulate.customers import CHANNELS
 from pronto.v1 import events_pb2, operator_pb2
+from pronto_tools.simulate.customers import CHANNELS
 
 # (id, display name, languages with proficiency)
 MEMBERS = (

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from pronto.simulate.customers import DEFAULT_MIX, LANGUAGES, parse_mix
+from pronto_tools.simulate.customers import DEFAULT_MIX, LANGUAGES, parse_mix
 
 if TYPE_CHECKING:
-    from pronto.simulate.run import SimulationOptions, TrafficStats
+    from pronto_tools.simulate.run import SimulationOptions, TrafficStats
 
 PROGRESS_EVERY_S = 2.0
 
@@ -110,7 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser, target: str, token: str) -> N
 
 
 def options_from(args: argparse.Namespace) -> SimulationOptions:
-    from pronto.simulate.run import DEMO_CHANNEL_SECRETS, SimulationOptions
+    from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, SimulationOptions
 
     secrets = DEMO_CHANNEL_SECRETS
     if args.channel_secrets:
@@ -140,7 +140,7 @@ def simulate(args: argparse.Namespace) -> int:
         print("error: --operators and --capacity must be at least 1", file=sys.stderr)
         return 2
     if args.print_notify_config:
-        from pronto.simulate.inbox import Inbox
+        from pronto_tools.simulate.inbox import Inbox
 
         print(json.dumps({args.tenant: Inbox.shop_config(args.inbox_port, "UTC")}))
         return 0
@@ -157,7 +157,7 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 async def _simulate(options: SimulationOptions) -> TrafficStats:
-    from pronto.simulate.run import Simulation
+    from pronto_tools.simulate.run import Simulation
 
     simulation = Simulation(options)
     loop = asyncio.get_running_loop()

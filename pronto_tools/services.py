@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pronto.broker.embedded import free_port
-from pronto.processes import ChildService
+from pronto_tools.broker.embedded import free_port
+from pronto_tools.processes import ChildService
 
 LOOPBACK = "127.0.0.1"
 

@@ -1,4 +1,4 @@
-"""``python -m pronto.deploy``: (re)write the generated deployment files; ``--check`` only compares."""
+"""``python -m pronto_tools.deploy``: (re)write the generated deployment files; ``--check`` only compares."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from pronto.deploy import dashboards, manifests, workloads
+from pronto_tools.deploy import dashboards, manifests, workloads
 
 BASE = manifests.ROOT / "deploy" / "k8s" / "base"
 
@@ -18,7 +18,9 @@ def generated() -> dict[Path, str]:
         + "\n"
         for d in dashboards.DASHBOARDS
     }
-    files[BASE / "services.yaml"] = manifests.as_yaml(workloads.all_workloads(), "pronto/deploy/workloads.py")
+    files[BASE / "services.yaml"] = manifests.as_yaml(
+        workloads.all_workloads(), "pronto_tools/deploy/workloads.py"
+    )
     files[BASE / "kafka" / "topics.yaml"] = manifests.as_yaml(manifests.kafka_topics(), "pronto/topics.py")
     files[BASE / "monitoring" / "prometheusrule.yaml"] = manifests.as_yaml(
         [manifests.prometheus_rule()], "deploy/prometheus/sla-rules.yml"
@@ -33,7 +35,7 @@ def main() -> int:
     stale = [path for path, text in generated().items() if not path.exists() or path.read_text() != text]
     if args.check:
         for path in stale:
-            print(f"out of date: {path.relative_to(manifests.ROOT)} (run python -m pronto.deploy)")
+            print(f"out of date: {path.relative_to(manifests.ROOT)} (run python -m pronto_tools.deploy)")
         return 1 if stale else 0
     for path, text in generated().items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,79 @@
+"""The folders say the architecture: the kernel imports no service and no tooling, no service imports
+another. Read from the source with ``ast`` (imports inside functions count too), so a new arrow
+pointing the wrong way fails here, whether or not anything runs it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, absolute (Pronto uses no relative imports)."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def layer(module: str) -> str | None:
+    """``pronto``, ``pronto_tools`` or ``services.<name>``: the part of the tree a module belongs to."""
+    parts = module.split(".")
+    if parts[0] == "services" and len(parts) > 1:
+        return f"services.{parts[1]}"
+    if parts[0] in {"pronto", "pronto_tools"}:
+        return parts[0]
+    return None
+
+
+def wrong_arrows(root: Path) -> list[str]:
+    """Each import under ``root`` that breaks a rule, as "file imports module"."""
+    found = []
+    for path in sorted([*root.glob("pronto/**/*.py"), *root.glob("services/**/*.py")]):
+        relative = path.relative_to(root)
+        if relative.parts[:2] == ("pronto", "v1"):
+            continue
+        own = layer(".".join(relative.with_suffix("").parts))
+        for module in imported(path):
+            target = layer(module)
+            if target is None or target == own:
+                continue
+            kernel_outward = own == "pronto" and target != "pronto"
+            across_services = (own or "").startswith("services.") and target != "pronto"
+            if kernel_outward or across_services:
+                found.append(f"{relative} imports {module}")
+    return found
+
+
+def test_the_kernel_imports_no_service_or_tooling_and_no_service_imports_another() -> None:
+    assert wrong_arrows(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "breaks"),
+    [
+        ("pronto/envelope.py", "from services.sla.domain import policy\n", True),
+        ("pronto/envelope.py", "def f():\n    import pronto_tools.system\n", True),
+        ("services/notify/settings.py", "from services.sla.domain.calendar import zone_named\n", True),
+        ("services/query/api.py", "import services.routing\n", True),
+        (
+            "services/notify/worker.py",
+            "from services.notify.domain import decide\nimport pronto.topics\n",
+            False,
+        ),
+        ("pronto_tools/demo.py", "from services.ingest.settings import DEVELOPMENT_TOKENS\n", False),
+    ],
+)
+def test_an_arrow_the_wrong_way_is_found(tmp_path: Path, path: str, source: str, breaks: bool) -> None:
+    file = tmp_path / path
+    file.parent.mkdir(parents=True)
+    file.write_text(source)
+
+    assert bool(wrong_arrows(tmp_path)) is breaks
