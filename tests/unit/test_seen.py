@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pronto import envelope, folding
+from pronto import envelope
 from pronto.envelope import Envelope
 from pronto.folding import FoldBase, Seen
+from pronto.folding import worker as fold_worker
 from pronto.v1 import events_pb2
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -46,7 +47,7 @@ def test_ids_older_than_an_hour_of_event_time_are_forgotten() -> None:
 
 
 def test_never_more_than_the_capacity(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(folding, "SEEN_CAPACITY", 5)
+    monkeypatch.setattr(fold_worker, "SEEN_CAPACITY", 5)
     fold, seen = Fold(), Seen()
     for n in range(20):
         fold.first_time(seen, *record(f"e-{n}", T0))
@@ -57,7 +58,7 @@ def test_never_more_than_the_capacity(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ids_from_a_snapshot_without_times_are_forgotten_by_count_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(folding, "SEEN_CAPACITY", 4)
+    monkeypatch.setattr(fold_worker, "SEEN_CAPACITY", 4)
     fold = Fold()
     seen: Seen = OrderedDict((f"old-{n}", None) for n in range(3))
 
