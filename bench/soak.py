@@ -25,7 +25,8 @@ from pathlib import Path
 from bench.common import Report, arguments, percentile_ms, progress
 from bench.raw import prepared
 from pronto_tools.broker.embedded import EmbeddedBroker, free_port
-from pronto_tools.demo.run import DemoOptions, run_demo
+from pronto_tools.demo.run import run_demo
+from pronto_tools.demo.settings import DemoOptions
 from pronto_tools.simulate.run import Simulation
 
 TARGET_ACK_P99_MS = 100.0

@@ -162,7 +162,8 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pronto_tools.demo.run import DemoOptions, run_demo
+    from pronto_tools.demo.run import run_demo
+    from pronto_tools.demo.settings import DemoOptions
 
     options = DemoOptions(duration=args.duration, rate=args.rate, seed=args.seed)
     stats = asyncio.run(run_demo(options, say=lambda line: print(line, flush=True)))

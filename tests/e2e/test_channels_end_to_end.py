@@ -18,7 +18,7 @@ from pronto import envelope, topics
 from pronto.grpc_client import ProntoClient
 from pronto.kafka.reader import Record, header, read_records
 from pronto.v1 import events_pb2, operator_pb2
-from pronto_tools.demo.run import first_responses
+from pronto_tools.demo.figures import first_responses
 from pronto_tools.simulate.channels import CHANNELS, CustomerMessage
 from pronto_tools.simulate.team import roster
 from tests.e2e.conftest import TENANT, TOKEN, Running, whole_system

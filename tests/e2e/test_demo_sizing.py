@@ -37,14 +37,9 @@ import pytest
 from pronto.v1 import events_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.broker.provision import provision
-from pronto_tools.demo.run import (
-    DEMO_QUERY_TOKEN,
-    DEMO_SLA_POLICY,
-    DemoOptions,
-    demo_simulation,
-    demo_system,
-    first_responses,
-)
+from pronto_tools.demo.figures import first_responses
+from pronto_tools.demo.run import demo_simulation, demo_system
+from pronto_tools.demo.settings import DEMO_QUERY_TOKEN, DEMO_SLA_POLICY, DemoOptions
 from pronto_tools.simulate.run import Simulation
 from pronto_tools.system import System
 
