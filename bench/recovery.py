@@ -40,8 +40,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Report, arguments, progress
+from bench.history_writer import write_history
 from bench.raw import prepared
-from bench.shop_history import SERVICES, ShopHistory, write_history
+from bench.shop_history import SERVICES, ShopHistory
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.services import NotifyService, RoutingService, SlaService
 from pronto_tools.system import EMBEDDED_BROKER_ENV
