@@ -38,7 +38,7 @@ from services.notify.worker import Worker as NotifyWorker
 from services.routing import app as routing_app
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
-from services.routing.shop import Emitted
+from services.routing.shop_events_out import Emitted
 from services.routing.worker import Worker as RoutingWorker
 from services.sla import app as sla_app
 from services.sla.settings import SlaSettings

@@ -17,8 +17,9 @@ from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
-from services.ingest.application import Ingest, Pending, TransferRefused, TransferUndecided, Write
+from services.ingest.application import Ingest, TransferRefused, TransferUndecided
 from services.ingest.validation import InvalidEvent
+from services.ingest.writes import Pending, Write
 
 log = logging.getLogger("pronto.ingest.grpc")
 T = TypeVar("T")

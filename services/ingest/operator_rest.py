@@ -24,9 +24,10 @@ from pronto.channels import NAMES as CHANNEL_NAMES
 from pronto.kafka.producer import BrokerUnavailable
 from pronto.v1 import operator_pb2
 from pronto.validation_errors import PlainErrorsRoute
-from services.ingest.application import Ingest, Outcome, TransferOutcome, TransferRefused, TransferUndecided
+from services.ingest.application import Ingest, TransferOutcome, TransferRefused, TransferUndecided
 from services.ingest.validation import MAX_EVENT_BYTES, InvalidEvent
 from services.ingest.webhooks import BodyTooLarge, read_body
+from services.ingest.writes import Outcome
 
 M = TypeVar("M", bound=Message)
 # A request's event is at most MAX_EVENT_BYTES; its JSON form may be larger (escapes, field names).

@@ -19,7 +19,7 @@ from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
-from services.routing.shop import Emitted
+from services.routing.shop_events_out import Emitted
 from services.routing.worker import Worker
 
 APP_ID = "pronto-routing"

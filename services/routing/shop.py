@@ -4,7 +4,9 @@ The fold is deterministic: the time it uses is the event's own, the ids of the
 events it emits derive from the id of the event that caused them, and time
 passing is itself an event (``RoutingTick``) in the same stream. Replaying a
 shop's stream therefore rebuilds exactly the state the worker had and
-re-emits exactly the same events, which is how the worker recovers.
+re-emits exactly the same events, which is how the worker recovers. The
+events it publishes are made in ``shop_events_out``, the positions and waits
+it tells customers in ``shop_queue``.
 """
 
 from __future__ import annotations
@@ -14,18 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from google.protobuf.message import Message
-
-from pronto.channels import channel_value
 from pronto.envelope import Envelope
 from pronto.message_kinds import RECORDED_ONLY
 from pronto.v1 import events_pb2
 from services.routing import translate
-from services.routing.domain.decision import LIVE_CHANNELS, Assign, Level, Rules, Wait
-from services.routing.domain.model import Conversation, Status
-from services.routing.domain.tenant import Ladder, Output, Reassigned, TenantRouting, Widened
-from services.routing.domain.transfer import TransferRefused
-from services.routing.domain.waits import QueuePace, Told, estimate
+from services.routing.domain.decision import Level, Rules
+from services.routing.domain.tenant import Ladder, TenantRouting
+from services.routing.domain.waits import QueuePace, Told
+from services.routing.shop_events_out import Emitted, EventsOut
 
 # Input events remembered to recognise a redelivered one (the stream is at-least-once).
 SEEN_CAPACITY = 100_000
@@ -62,18 +60,6 @@ class Policy:
         return self if rules == self.rules else replace(self, rules=rules)
 
 
-@dataclass(frozen=True)
-class Emitted:
-    """An event the fold produced: its key (the conversation id) and payload."""
-
-    key: str
-    payload: Message
-    # Set on assignments: when the customer's message was received, for the latency metric.
-    received_at: datetime | None = None
-    # Set on assignments out of the queue: (seconds waited, seconds told) since the last estimate.
-    waited: tuple[float, float] | None = None
-
-
 @dataclass
 class _Bounded:
     capacity: int
@@ -87,7 +73,7 @@ class _Bounded:
 
 
 @dataclass
-class Shop:
+class Shop(EventsOut):
     policy: Policy
     routing: TenantRouting = field(default_factory=TenantRouting)
     clock: datetime | None = None
@@ -230,201 +216,3 @@ class Shop:
         took = (now - assignment.at).total_seconds()
         before = self.handling.get(assignment.channel)
         self.handling[assignment.channel] = took if before is None else 0.8 * before + 0.2 * took
-
-    # ---------------------------------------------------------------- events out
-
-    def _emit(
-        self, outputs: list[Output], trigger: str, now: datetime, received_at: datetime | None = None
-    ) -> list[Emitted]:
-        emitted: list[Emitted] = []
-        requeued: list[tuple[str, str]] = []
-        assigned_now = {o.conversation_id: o for o in outputs if isinstance(o, Assign)}
-        for output in outputs:
-            if isinstance(output, Assign):
-                emitted.append(self._assigned(output, trigger, now, received_at))
-            elif isinstance(output, Wait):
-                emitted.append(self._queued(output, trigger, now))
-            elif isinstance(output, Widened):
-                emitted.append(self._widened(output))
-            elif isinstance(output, TransferRefused):
-                refusal = events_pb2.ConversationTransferRefused(
-                    conversation_id=output.conversation_id,
-                    reason=output.reason,
-                    request_event_id=output.request_id,
-                )
-                emitted.append(Emitted(output.conversation_id, refusal))
-            else:
-                emitted.append(self._reassigned(output, assigned_now.get(output.conversation_id)))
-                first = "first in line for its team" if output.transfer and output.transfer.to_team else ""
-                requeued.append((output.conversation_id, first or "first in line"))
-        for conversation_id, reason in requeued:
-            if conversation_id in self.routing.waiting:
-                emitted.append(self._requeued(conversation_id, trigger, now, reason))
-        return emitted
-
-    def _assigned(
-        self, decision: Assign, trigger: str, now: datetime, received_at: datetime | None
-    ) -> Emitted:
-        conversation = self._conversation(decision.conversation_id)
-        if conversation.customer_id:
-            self.last_served.put(conversation.customer_id, decision.operator_id)
-        waited = None
-        if self.published.pop(decision.conversation_id, None) is not None:
-            # It left the queue: one place moved up for everyone behind it on its channel.
-            channel = conversation.channel
-            self.pace.left(channel, now, any(c.channel == channel for c in self.routing.waiting.values()))
-        if (told := self.told.pop(decision.conversation_id, None)) is not None and told.at < now:
-            waited = told.error(now)
-        return Emitted(
-            decision.conversation_id,
-            events_pb2.ConversationAssigned(
-                conversation_id=decision.conversation_id,
-                operator_id=decision.operator_id,
-                operator_display_name=self._display_name(decision.operator_id),
-                channel=channel_value(conversation.channel),
-                candidates=translate.candidates(decision.candidates),
-                reason=decision.reason,
-                trigger_event_id=trigger,
-                candidates_considered=decision.considered,
-                level=Level(conversation.level).name,
-            ),
-            received_at,
-            waited,
-        )
-
-    def _queued(self, decision: Wait, trigger: str, now: datetime) -> Emitted:
-        conversation = self._conversation(decision.conversation_id)
-        position, wait = self._position(decision.conversation_id, now)
-        self.published[decision.conversation_id] = (position, int(wait.total_seconds()))
-        self.told[decision.conversation_id] = Told(now, wait)
-        queued = events_pb2.ConversationQueued(
-            conversation_id=decision.conversation_id,
-            channel=channel_value(conversation.channel),
-            priority=round(decision.priority),
-            position=position,
-            candidates=translate.candidates(decision.candidates),
-            reason=decision.reason,
-            nobody_online=decision.nobody_online,
-            trigger_event_id=trigger,
-            candidates_considered=decision.considered,
-            level=Level(conversation.level).name,
-        )
-        queued.estimated_wait.FromTimedelta(wait)
-        return Emitted(decision.conversation_id, queued)
-
-    def _requeued(self, conversation_id: str, trigger: str, now: datetime, place: str) -> Emitted:
-        """A conversation taken back (or handed on) that nobody could take at once: it waits
-        ``place`` ("first in line")."""
-        conversation = self.routing.waiting[conversation_id]
-        online = any(o.status is Status.ONLINE for o in self.routing.operators.values())
-        wait = Wait(
-            conversation_id,
-            0.0,
-            (),
-            f"taken back from its operator; {place}",
-            nobody_online=not online and conversation.channel in LIVE_CHANNELS,
-        )
-        return self._queued(wait, trigger, now)
-
-    def _widened(self, widened: Widened) -> Emitted:
-        conversation = self._conversation(widened.conversation_id)
-        return Emitted(
-            widened.conversation_id,
-            events_pb2.ConversationWidened(
-                conversation_id=widened.conversation_id,
-                channel=channel_value(conversation.channel),
-                level=Level(widened.level).name,
-                reason=widened.reason,
-            ),
-        )
-
-    def _reassigned(self, taken: Reassigned, to: Assign | None) -> Emitted:
-        conversation = self._conversation(taken.conversation_id)
-        return Emitted(
-            taken.conversation_id,
-            events_pb2.ConversationReassigned(
-                conversation_id=taken.conversation_id,
-                from_operator_id=taken.from_operator_id,
-                to_operator_id=to.operator_id if to else "",
-                to_operator_display_name=self._display_name(to.operator_id) if to else "",
-                reason=taken.reason,
-                candidates=translate.candidates(to.candidates) if to else [],
-                channel=channel_value(conversation.channel),
-                candidates_considered=to.considered if to else 0,
-                transfer=translate.transfer_out(taken.transfer) if taken.transfer else None,
-            ),
-        )
-
-    def _positions(self, now: datetime) -> list[Emitted]:
-        """Queued customers whose position or estimated wait changed since they were last told."""
-        emitted = []
-        for conversation_id, (position, wait) in self._all_positions(now).items():
-            seconds = int(wait.total_seconds())
-            before = self.published.get(conversation_id)
-            if before is not None and before[0] == position and abs(before[1] - seconds) < 60:
-                continue
-            self.published[conversation_id] = (position, seconds)
-            self.told[conversation_id] = Told(now, wait)
-            changed = events_pb2.QueuePositionChanged(
-                conversation_id=conversation_id,
-                channel=channel_value(self.routing.waiting[conversation_id].channel),
-                position=position,
-            )
-            changed.estimated_wait.FromTimedelta(wait)
-            emitted.append(Emitted(conversation_id, changed))
-        return emitted
-
-    # ---------------------------------------------------------------- the queue
-
-    def _all_positions(self, now: datetime) -> dict[str, tuple[int, timedelta]]:
-        """Each waiting conversation's place among those waiting on its channel, and the wait it implies."""
-        counts: dict[str, int] = {}
-        capacities = self._online_capacity()
-        positions = {}
-        for conversation in self.routing.queue(now):
-            channel = conversation.channel
-            position = counts[channel] = counts.get(channel, 0) + 1
-            positions[conversation.id] = (
-                position,
-                self._estimate(channel, position, capacities.get(channel, 0)),
-            )
-        return positions
-
-    def _position(self, conversation_id: str, now: datetime) -> tuple[int, timedelta]:
-        """Its place now; one that left the queue in the same step counts as first."""
-        conversation = self._conversation(conversation_id)
-        position = (
-            self.routing.position(conversation_id, now) if conversation_id in self.routing.waiting else 1
-        )
-        capacity = self._online_capacity().get(conversation.channel, 0)
-        return position, self._estimate(conversation.channel, position, capacity)
-
-    def _online_capacity(self) -> dict[str, int]:
-        capacities: dict[str, int] = {}
-        for operator in self.routing.operators.values():
-            if operator.status is Status.ONLINE:
-                for channel, slots in operator.capacities.items():
-                    capacities[channel] = capacities.get(channel, 0) + slots
-        return capacities
-
-    def _estimate(self, channel: str, position: int, capacity: int) -> timedelta:
-        """The queue's measured pace times the places ahead, else a guess from handling time."""
-        measured = self.handling.get(channel)
-        handling = (
-            timedelta(seconds=measured)
-            if measured is not None
-            else self.policy.handling_time.get(channel, self.policy.default_handling_time)
-        )
-        return estimate(position, self.pace.per_place(channel), handling, capacity)
-
-    def _conversation(self, conversation_id: str) -> Conversation:
-        """Where it is now. Outputs are turned into events after the whole step: by then a
-        conversation widened or queued in the step may already have been assigned, or the reverse.
-        """
-        if (assignment := self.routing.assigned.get(conversation_id)) is not None:
-            return assignment.conversation
-        return self.routing.waiting[conversation_id]
-
-    def _display_name(self, operator_id: str) -> str:
-        operator = self.routing.operators.get(operator_id)
-        return operator.display_name if operator else operator_id

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.sla.domain.clocks import (
-    RESPONSES,
-    Breached,
-    Paused,
-    Resumed,
-    Retargeted,
-    Started,
-    Stopped,
-    Warned,
-)
+from services.sla.domain.clock_outputs import Breached, Paused, Resumed, Retargeted, Started, Stopped, Warned
+from services.sla.domain.clocks import RESPONSES
 from services.sla.worker import Outcome
 
 # Seconds: chat targets are a minute, social 15 minutes, e-mail 30 business minutes, resolution hours.

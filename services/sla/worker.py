@@ -27,9 +27,8 @@ from pronto.folding import FoldBase, Headers, Out, Seen
 from pronto.message_kinds import RECORDED_ONLY
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.dead_letters import dead_letter, unreadable_reason
-from services.sla.domain.clocks import (
+from services.sla.domain.clock_outputs import (
     Breached,
-    ConversationClocks,
     Output,
     Paused,
     Resumed,
@@ -38,6 +37,7 @@ from services.sla.domain.clocks import (
     Stopped,
     Warned,
 )
+from services.sla.domain.clocks import ConversationClocks
 from services.sla.domain.policy import Metric, Policy
 from services.sla.domain.windows import ResponseWindows
 from services.sla.settings import PolicyConfig

@@ -2,38 +2,23 @@
 
 All capacity of a shop is accounted here, in one place, so it is never
 double-booked: the stream processor keeps one ``TenantRouting`` per tenant
-and feeds it the tenant's events in order.
+and feeds it the tenant's events in order. What it keeps of each operator's
+room, how it decides and how it orders its queue are in ``tenant_capacity``,
+``tenant_decide`` and ``tenant_queue``.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from services.routing.domain.decision import (
-    FALLBACK_LANGUAGE,
-    LISTED,
-    Assign,
-    Candidate,
-    Decision,
-    Level,
-    QueueOrder,
-    Rules,
-    Wait,
-    assign,
-    fits,
-    held_for,
-    held_reason,
-    priority,
-    refusal,
-    skilled,
-    wait,
-)
+from services.routing.domain.decision import Assign, Level, Rules, Wait, priority, skilled
 from services.routing.domain.index import Index
 from services.routing.domain.model import Conversation, Operator, Status
+from services.routing.domain.tenant_capacity import Capacity
+from services.routing.domain.tenant_decide import Decide
+from services.routing.domain.tenant_queue import Queue
 from services.routing.domain.transfer import Transfer, TransferRefused, refused
 
 
@@ -73,7 +58,7 @@ class Assignment:
 
 
 @dataclass
-class TenantRouting:
+class TenantRouting(Capacity, Decide, Queue):
     operators: dict[str, Operator] = field(default_factory=dict)
     waiting: dict[str, Conversation] = field(default_factory=dict)
     assigned: dict[str, Assignment] = field(default_factory=dict)
@@ -114,21 +99,6 @@ class TenantRouting:
         if rules.fairness is not before.fairness:
             self._rebuild()
         return []
-
-    def _rebuild(self) -> None:
-        rules = vars(self).get("rules")
-        rules = rules if isinstance(rules, Rules) else Rules()
-        self.index = Index(rules.fairness)
-        self.team_open = {}
-        for operator in self.operators.values():
-            if operator.team:
-                self.team_open[operator.team] = self.team_open.get(operator.team, 0) + sum(
-                    operator.load.values()
-                )
-        for operator in list(self.operators.values()):
-            operator = self._limited(operator)
-            self.operators[operator.id] = operator
-            self.index.put(operator)
 
     # ---------------------------------------------------------------- events in
 
@@ -306,41 +276,6 @@ class TenantRouting:
 
     # ---------------------------------------------------------------- the queue
 
-    def queue(self, now: datetime) -> list[Conversation]:
-        """Waiting conversations, the next to serve first."""
-        return sorted(self.waiting.values(), key=lambda c: self._order(c, now))
-
-    def position(self, conversation_id: str, now: datetime) -> int:
-        """1-based place among the conversations waiting on the same channel (one pass, no sort)."""
-        mine = self.waiting.get(conversation_id)
-        if mine is None:
-            raise ValueError(f"conversation {conversation_id} is not waiting")
-        key = self._order(mine, now)
-        ahead = (c for c in self.waiting.values() if c.channel == mine.channel)
-        return 1 + sum(1 for c in ahead if self._order(c, now) < key)
-
-    def _order(self, conversation: Conversation, now: datetime) -> tuple[bool, float, int, datetime, str]:
-        """Its sort key by the shop's ``QueueOrder``, lower first: ``position`` counts in the order
-        ``queue`` sorts. Time passing changes no key (waiting adds the same to everyone)."""
-        # Re-queued conversations (their operator left) go before everyone else, whatever the priority.
-        boosted = conversation.id not in self.boosted
-        order = self.rules.queue_order
-        if order is QueueOrder.SLA_TIME_LEFT:
-            first = conversation.deadline.timestamp() if conversation.deadline else math.inf
-        elif order is QueueOrder.PRIORITY_THEN_AGE:
-            first = -conversation.points()
-        else:
-            first = 0.0
-        return boosted, first, -conversation.urgency, conversation.waiting_since or now, conversation.id
-
-    def due_by(self, conversation_id: str, deadline: datetime | None) -> None:
-        """SLA computed (or changed) when the conversation's first response is due."""
-        if (waiting := self.waiting.get(conversation_id)) is not None:
-            self.waiting[conversation_id] = replace(waiting, deadline=deadline)
-        elif (assignment := self.assigned.get(conversation_id)) is not None:
-            conversation = replace(assignment.conversation, deadline=deadline)
-            self.assigned[conversation_id] = replace(assignment, conversation=conversation)
-
     def drain(self, now: datetime) -> list[Output]:
         """Give every waiting conversation that now has an eligible operator to one, best first."""
         outputs: list[Output] = []
@@ -356,143 +291,7 @@ class TenantRouting:
                     break
         return outputs
 
-    # ---------------------------------------------------------------- the decision
-
-    def decide(self, conversation: Conversation, now: datetime, drained: bool = False) -> Decision:
-        """``decision.decide`` over the operators who could match, read from the index in ranking order.
-
-        The same choice as the scan, and the same listing of the best ranked; an assignment lists as
-        refused those met before its last listed candidate (the scan listed the first refused in the
-        shop's order), a wait the first refused in the shop's order, as the scan did. ``drained``:
-        the queue drains into freed capacity, only operators online with room are counted as
-        considered, as before, and a wait (which a drain does not emit) lists no refusals.
-        """
-        rules = self.rules
-        held = held_for(conversation, now)
-        preferred = held or (conversation.last_operator_id if rules.sticky else "")
-        first = self.operators.get(preferred) if preferred else None
-        ranked = [first] if first is not None and fits(first, conversation) else []
-        refused: list[Candidate] = []
-        considered = self._considered(conversation, drained)
-        if not held:
-            for operator_id in self.index.walk(conversation):
-                if len(ranked) >= LISTED:
-                    break
-                operator = self.operators[operator_id]
-                if operator is first:
-                    continue
-                if fits(operator, conversation):
-                    ranked.append(operator)
-                elif len(refused) < LISTED:
-                    refused.append(Candidate(operator_id, 0.0, refusal(operator, conversation)))
-        if ranked:
-            return assign(conversation, ranked, tuple(refused), considered, rules)
-        # Nobody eligible: every candidate is refused, and the first ones in the shop's order are
-        # listed. A drain emits no waits: it lists none.
-        refused = []
-        for operator in () if drained else self._candidates(conversation):
-            if len(refused) >= LISTED:
-                break
-            refused.append(
-                Candidate(operator.id, 0.0, refusal(operator, conversation) or held_reason(conversation))
-            )
-        online = drained or self.index.online > 0
-        return wait(conversation, now, tuple(refused), considered, online)
-
-    def _considered(self, conversation: Conversation, drained: bool) -> int:
-        """How many operators the scan was given: who speak the language (or the fallback language,
-        once widened that far), of those only the ones online with room when the queue drains."""
-        index, language = self.index, conversation.language
-        if drained:
-            speaking, bilingual, everyone = (
-                index.available_speaking,
-                index.available_bilingual,
-                index.available,
-            )
-        else:
-            speaking = {
-                lang: len(ids) for lang, ids in self.speakers.items() if lang in (language, FALLBACK_LANGUAGE)
-            }
-            bilingual, everyone = index.bilingual, len(self.operators)
-        if not language:
-            return everyone
-        count = speaking.get(language, 0)
-        if conversation.level >= Level.FALLBACK_LANGUAGE:
-            count += speaking.get(FALLBACK_LANGUAGE, 0) - bilingual.get(language, 0)
-        return count
-
-    # ---------------------------------------------------------------- internals
-
-    def _index(self, previous: Operator | None, operator: Operator) -> None:
-        for language in previous.languages if previous else ():
-            self.speakers.get(language, {}).pop(operator.id, None)
-        for language in operator.languages:
-            self.speakers.setdefault(language, {})[operator.id] = None
-
-    def _candidates(self, conversation: Conversation) -> Iterator[Operator]:
-        """Who speaks the conversation's language, or the fallback language once it is widened that
-        far, in the shop's order: only a wait reads them, and only the first few."""
-        if not conversation.language:
-            yield from self.operators.values()
-            return
-        speakers = self.speakers.get(conversation.language, {})
-        for operator_id in speakers:
-            yield self.operators[operator_id]
-        if conversation.level >= Level.FALLBACK_LANGUAGE:
-            for operator_id in self.speakers.get(FALLBACK_LANGUAGE, {}):
-                if operator_id not in speakers:
-                    yield self.operators[operator_id]
-
-    def _hold(self, conversation: Conversation, since: datetime) -> datetime | None:
-        """Until when an arriving conversation is offered only to its previous operator: while the
-        shop holds for them and they are online (TaskRouter's preferred worker step, skipped when
-        that worker is not available)."""
-        rules, previous = self.rules, self.operators.get(conversation.last_operator_id)
-        if not (rules.sticky and rules.sticky_hold and previous and previous.status is Status.ONLINE):
-            return None
-        return since + rules.sticky_hold
-
-    def _set(self, operator: Operator) -> None:
-        previous = self.operators.get(operator.id)
-        operator = self._limited(operator)
-        self.operators[operator.id] = operator
-        self.index.put(operator)
-        self._count_team(previous, operator)
-
-    def _limited(self, operator: Operator) -> Operator:
-        """``operator`` with the shop's limits beyond their own capacity (``Rules``)."""
-        rules = self.rules
-        limits = (
-            rules.cap_for(operator.id),
-            rules.channel_weights,
-            self._team_full(operator.team),
-            rules.away_channels,
-        )
-        if (operator.cap, operator.weights, operator.team_full, operator.away_serves) == limits:
-            return operator
-        return replace(operator, cap=limits[0], weights=limits[1], team_full=limits[2], away_serves=limits[3])
-
-    def _team_full(self, team: str) -> bool:
-        limit = self.rules.team_limits.get(team) if team else None
-        return limit is not None and self.team_open.get(team, 0) >= limit
-
-    def _count_team(self, previous: Operator | None, operator: Operator) -> None:
-        """Keep each team's open conversations; a team crossing its limit re-lists its members, so
-        that none of them is offered more (or all of them are again) at once."""
-        teams = {operator.team} | ({previous.team} if previous else set())
-        if previous is not None and previous.team:
-            self.team_open[previous.team] -= sum(previous.load.values())
-        if operator.team:
-            self.team_open[operator.team] = self.team_open.get(operator.team, 0) + sum(operator.load.values())
-        for team in teams - {""}:
-            if team not in self.rules.team_limits:
-                continue
-            full = self._team_full(team)
-            for member in list(self.operators.values()):
-                if member.team == team and member.team_full != full:
-                    member = replace(member, team_full=full)
-                    self.operators[member.id] = member
-                    self.index.put(member)
+    # ---------------------------------------------------------------- placing and taking back
 
     def _place(self, conversation: Conversation, now: datetime) -> list[Output]:
         decision = self.decide(conversation, now)

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from pronto.v1 import events_pb2
-from services.sla.domain.clocks import Breached, Stopped
+from services.sla.domain.clock_outputs import Breached, Stopped
 from services.sla.domain.policy import Metric, Target
 from services.sla.metrics import SlaMetrics
 from services.sla.worker import Outcome

@@ -19,9 +19,10 @@ from pronto.kafka.producer import BrokerUnavailable, Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
-from services.ingest.application import EventSink, Ingest, TransferRefused, TransferUndecided
+from services.ingest.application import Ingest, TransferRefused, TransferUndecided
 from services.ingest.dedupe import RecentEvents
 from services.ingest.validation import InvalidEvent
+from services.ingest.writes import EventSink
 from tests.support.events import message
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)

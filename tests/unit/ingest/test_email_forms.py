@@ -7,7 +7,7 @@ import os
 import pytest
 
 from services.ingest.channels import forms
-from services.ingest.channels.email import automatic
+from services.ingest.channels.email_automatic import automatic
 from services.ingest.channels.errors import MalformedPayload
 
 

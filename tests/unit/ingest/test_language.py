@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pronto.v1 import events_pb2
-from services.ingest.channels.email import best_text
+from services.ingest.channels.email_text import best_text
 from services.ingest.channels.enrich import Enricher
 from services.ingest.channels.language import LanguageDetector, primary, settled
 from services.ingest.channels.notices import notice

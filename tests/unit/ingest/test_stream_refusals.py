@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from pronto.auth import TokenAuthenticator
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2
-from services.ingest.application import Write
 from services.ingest.grpc_api import IngestServicer
+from services.ingest.writes import Write
 from tests.support.events import message
 from tests.unit.ingest.test_application import world
 

@@ -15,7 +15,8 @@ from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
 from services.routing.domain.tenant import Ladder
 from services.routing.metrics import RoutingMetrics
-from services.routing.shop import Emitted, Policy, Shop
+from services.routing.shop import Policy, Shop
+from services.routing.shop_events_out import Emitted
 from services.routing.worker import Worker
 from tests.unit.routing.builders import at
 

@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from pronto.v1 import events_pb2
 from services.routing.domain.waits import GAPS_KEPT, LONGEST_GAP, MIN_GAPS, QueuePace, estimate
 from services.routing.metrics import RoutingMetrics
-from services.routing.shop import Emitted, Shop
+from services.routing.shop import Shop
+from services.routing.shop_events_out import Emitted
 from tests.unit.routing.builders import T0, at
 from tests.unit.routing.test_shop import POLICY, event, message, online, profile
 

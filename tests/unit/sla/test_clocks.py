@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pronto.calendar import BusinessCalendar, Period
-from services.sla.domain.clocks import Breached, ConversationClocks, Resumed, Started, Stopped, Warned
+from services.sla.domain.clock_outputs import Breached, Resumed, Started, Stopped, Warned
+from services.sla.domain.clocks import ConversationClocks
 from services.sla.domain.policy import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Metric, Policy, Target
 
 ROME = ZoneInfo("Europe/Rome")

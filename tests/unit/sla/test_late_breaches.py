@@ -20,17 +20,8 @@ from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.folding import Headers, Out
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.clocks import (
-    REOPENED,
-    Breached,
-    ConversationClocks,
-    Output,
-    Paused,
-    Resumed,
-    Started,
-    Stopped,
-    Warned,
-)
+from services.sla.domain.clock_outputs import Breached, Output, Paused, Resumed, Started, Stopped, Warned
+from services.sla.domain.clocks import REOPENED, ConversationClocks
 from services.sla.domain.policy import Metric, Policy, Target
 from services.sla.worker import Worker
 

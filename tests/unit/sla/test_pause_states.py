@@ -18,7 +18,8 @@ from pronto import envelope
 from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.clocks import ConversationClocks, Paused, Resumed, Started, Stopped
+from services.sla.domain.clock_outputs import Paused, Resumed, Started, Stopped
+from services.sla.domain.clocks import ConversationClocks
 from services.sla.domain.policy import DEFAULT_PAUSES, Metric, Policy, Target
 from services.sla.settings import PolicyConfig
 from services.sla.worker import Worker

@@ -20,7 +20,8 @@ from pronto import envelope
 from pronto.calendar import MINUTES_PER_DAY, BusinessCalendar, Period, SpecialDay
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.clocks import Breached, Clock, ConversationClocks
+from services.sla.domain.clock_outputs import Breached
+from services.sla.domain.clocks import Clock, ConversationClocks
 from services.sla.domain.policy import Metric, Policy, Target
 from services.sla.ical import special_days
 from services.sla.settings import PolicyConfig

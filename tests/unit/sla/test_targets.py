@@ -21,15 +21,8 @@ from pronto import envelope
 from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
-from services.sla.domain.clocks import (
-    Breached,
-    ConversationClocks,
-    Output,
-    Retargeted,
-    Started,
-    Stopped,
-    Warned,
-)
+from services.sla.domain.clock_outputs import Breached, Output, Retargeted, Started, Stopped, Warned
+from services.sla.domain.clocks import ConversationClocks
 from services.sla.domain.policy import DEFAULT_RESPONSE, Metric, Policy, Target
 from services.sla.settings import PolicyConfig
 from services.sla.worker import Worker
