@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
-from tenacity import AsyncRetrying, RetryCallState
 
-from services.notify.delivery.adapters import DeliveryError
 from services.notify.delivery.deliverer import Deliverer, PartitionState
 from services.notify.metrics import NotifyMetrics
 from services.notify.settings import NotifySettings
@@ -37,23 +35,3 @@ def test_records_read_again_after_a_seek_are_in_order() -> None:
     assert d._in_order(0, 11)
     assert d._in_order(0, 5)  # seeking back re-reads; the fold of requests is idempotent
     assert d.partitions[0].next_offset == 12
-
-
-def test_the_wait_before_a_retry_is_the_backoff_or_retry_after_whichever_is_longer() -> None:
-    deliverer = Deliverer(NotifySettings(), NotifyMetrics(CollectorRegistry()), "/test")
-
-    def wait(attempt: int, error: Exception) -> float:
-        state = RetryCallState(AsyncRetrying(), None, (), {})
-        state.attempt_number = attempt
-        state.set_exception((type(error), error, None))
-        return deliverer._wait(state)
-
-    plain = DeliveryError("503", permanent=False)
-    assert 0.5 <= wait(1, plain) <= 0.5 + 1  # initial 0.5 s, plus up to 1 s of jitter
-    assert 4.0 <= wait(4, plain) <= 5.0
-    assert wait(30, plain) == 30.0  # the maximum
-    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=7)) >= 7
-    # A platform's own wait is honoured beyond the backoff's maximum (X's rate-limit windows are
-    # minutes long), up to notify_retry_after_max_s.
-    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=120)) == 120.0
-    assert wait(1, DeliveryError("429", permanent=False, retry_after_s=3600)) == 900.0
