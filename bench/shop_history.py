@@ -99,7 +99,7 @@ class ShopHistory:
         self.workers: dict[str, FoldBase] = {
             "routing": RoutingWorker(routing_settings.policy(), RoutingMetrics(registry), SOURCE),
             "sla": SlaWorker(policies, default, SOURCE),
-            "notify": NotifyWorker(lambda tenant: notify_settings.shop(tenant).shop(), SOURCE),
+            "notify": NotifyWorker(lambda tenant: notify_settings.shop(tenant).policy(), SOURCE),
         }
         self.partitioner = DefaultPartitioner()
         # Topic -> partition -> records written so far (the next offset, the topics being fresh).

@@ -69,7 +69,7 @@ class Notify:
         self.registry = CollectorRegistry()
         self.metrics = NotifyMetrics(self.registry)
         source = f"/pronto/notify/{settings.instance}"
-        self.worker = Worker(lambda tenant: settings.shop(tenant).shop(), source)
+        self.worker = Worker(lambda tenant: settings.shop(tenant).policy(), source)
         self.webchat = WebChatHub()
         self.deliverer = Deliverer(settings, self.metrics, source, self.webchat)
         spec = FoldSpec(

@@ -22,7 +22,7 @@ from pronto.channels import NAMES
 from pronto.settings import CommonSettings
 from pronto.time_zones import TimeZoneName
 from services.notify.delivery.platforms import meta, telegram, viber, x
-from services.notify.domain.decide import Shop
+from services.notify.domain.decide import NotifyPolicy
 from services.notify.domain.gate import Limit
 from services.notify.domain.templates import STAFF_KINDS, Kind, Templates
 
@@ -202,9 +202,9 @@ class ShopConfig(BaseModel):
             raise ValueError(f"templates: {problem}")
         return self
 
-    def shop(self) -> Shop:
+    def policy(self) -> NotifyPolicy:
         unreachable = frozenset() if self.customer_webhook("phone") else frozenset({"phone"})
-        return Shop(
+        return NotifyPolicy(
             ZoneInfo(self.timezone),
             Templates(self.templates),
             self.queue_threshold,

@@ -27,8 +27,8 @@ from pronto.v1 import common_pb2, events_pb2
 from services.notify.domain.decide import (
     Customer,
     Notification,
+    NotifyPolicy,
     Recipient,
-    Shop,
     customer_of,
     customer_wrote,
     decide,
@@ -74,7 +74,7 @@ class PartitionState:
 class Worker(FoldBase):
     processor: ClassVar[str] = "notify"
     state_type: ClassVar[type] = PartitionState
-    shop: Callable[[str], Shop]
+    shop: Callable[[str], NotifyPolicy]
     source: str
     partitions: dict[int, PartitionState] = field(default_factory=dict)
     invalid: int = 0

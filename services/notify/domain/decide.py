@@ -92,7 +92,10 @@ class Customer:
 
 
 @dataclass(frozen=True)
-class Shop:
+class NotifyPolicy:
+    """How notify speaks for one shop: its time zone, templates, name, thresholds and the channels
+    it cannot write on (from ``ShopConfig`` in the settings)."""
+
     # Times are written in the shop's zone; its opening hours come with the SLA clock (opens_at).
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     templates: Templates = field(default_factory=Templates)
@@ -108,7 +111,9 @@ class Shop:
     position_every: timedelta = timedelta(minutes=2)
 
 
-def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime) -> list[Notification]:
+def decide(
+    event: Message, trigger: str, customer: Customer, shop: NotifyPolicy, now: datetime
+) -> list[Notification]:
     """The notifications ``event`` causes for this conversation (none for most events)."""
     told = _decide(event, trigger, customer, shop, now)
     if customer.channel in shop.unreachable:
@@ -117,7 +122,7 @@ def decide(event: Message, trigger: str, customer: Customer, shop: Shop, now: da
 
 
 def _decide(
-    event: Message, trigger: str, customer: Customer, shop: Shop, now: datetime
+    event: Message, trigger: str, customer: Customer, shop: NotifyPolicy, now: datetime
 ) -> list[Notification]:
     say = _Speaker(trigger, customer, shop)
     if isinstance(event, events_pb2.SlaClockStarted):
@@ -149,7 +154,9 @@ def _decide(
     return []
 
 
-def _answer(say: _Speaker, customer: Customer, reply: events_pb2.OperatorReplied, shop: Shop) -> Notification:
+def _answer(
+    say: _Speaker, customer: Customer, reply: events_pb2.OperatorReplied, shop: NotifyPolicy
+) -> Notification:
     name = customer.operator_names.get(reply.operator_id) or reply.operator_id
     if customer.channel == "phone":
         who = customer.name or customer.customer_id
@@ -164,7 +171,7 @@ def _answer(say: _Speaker, customer: Customer, reply: events_pb2.OperatorReplied
     return dataclasses.replace(answer, operator_id=reply.operator_id, operator_name=name)
 
 
-def _local(moment: Timestamp, shop: Shop) -> datetime:
+def _local(moment: Timestamp, shop: NotifyPolicy) -> datetime:
     return moment.ToDatetime(UTC).astimezone(shop.zone)
 
 
@@ -183,7 +190,7 @@ def _introduce(
 
 
 def _acknowledge(
-    say: _Speaker, started: events_pb2.SlaClockStarted, shop: Shop, now: datetime
+    say: _Speaker, started: events_pb2.SlaClockStarted, shop: NotifyPolicy, now: datetime
 ) -> list[Notification]:
     if started.metric != events_pb2.SLA_METRIC_FIRST_RESPONSE:
         return []
@@ -196,7 +203,7 @@ def _acknowledge(
 
 
 def _position(
-    say: _Speaker, customer: Customer, position: int, wait: timedelta, now: datetime, shop: Shop
+    say: _Speaker, customer: Customer, position: int, wait: timedelta, now: datetime, shop: NotifyPolicy
 ) -> list[Notification]:
     """The first place in the queue at once; after that, at most every ``shop.position_every`` and
     only when the place moved by a tenth or the wait (in whole minutes) by a fifth, at least one."""
@@ -230,7 +237,7 @@ class _Speaker:
 
     trigger: str
     person: Customer
-    shop: Shop
+    shop: NotifyPolicy
 
     def customer(self, kind: Kind, **fields: object) -> Notification:
         c = self.person

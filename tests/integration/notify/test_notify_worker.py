@@ -98,7 +98,7 @@ def notify(
     service.stop()
 
 
-class Shop:
+class Upstream:
     """Writes what customers, routing and SLA would, as they would, for one tenant."""
 
     def __init__(self, producer: AIOKafkaProducer, tenant: str) -> None:
@@ -167,7 +167,7 @@ async def test_the_right_people_hear_the_right_things_once(
     http, mailbox = receivers
     producer = await producer_for(private_broker)
     try:
-        shop = Shop(producer, SHOP)
+        shop = Upstream(producer, SHOP)
         await shop.message("anna", "Anna Kowalska", "pl", common_pb2.CHANNEL_TELEGRAM)
         await shop.message("luca", "Luca Bianchi", "it", common_pb2.CHANNEL_EMAIL)
         await asyncio.sleep(1)  # topics interleave freely: the customer known first keeps this test simple
@@ -264,7 +264,7 @@ async def test_a_worker_killed_mid_batch_sends_nothing_twice(
     conversations = [f"busy-{n:04}" for n in range(400)]
     producer = await producer_for(private_broker)
     try:
-        shop = Shop(producer, BUSY_SHOP)
+        shop = Upstream(producer, BUSY_SHOP)
         for conversation in conversations:
             await shop.message(conversation, "Kim", "en", common_pb2.CHANNEL_WEB_CHAT)
         await asyncio.sleep(1)

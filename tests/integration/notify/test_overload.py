@@ -28,7 +28,7 @@ from pronto import topics
 from pronto.v1 import common_pb2, events_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.services import NotifyService
-from tests.integration.notify.test_notify_worker import Shop, producer_for
+from tests.integration.notify.test_notify_worker import Upstream, producer_for
 from tests.support.receivers import SLOW_S, HttpReceiver, http_receiver, wait_for
 
 pytestmark = pytest.mark.integration
@@ -83,7 +83,7 @@ async def test_operators_hear_at_once_and_customers_once_while_the_queue_is_long
 ) -> None:
     producer = await producer_for(private_broker)
     try:
-        shop = Shop(producer, TENANT)
+        shop = Upstream(producer, TENANT)
         for n in range(WAITING):
             await shop.message(f"c{n}", f"Customer {n}", "en", common_pb2.CHANNEL_WEB_CHAT)
         for n in range(WAITING):

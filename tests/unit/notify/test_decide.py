@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pronto.v1 import common_pb2, events_pb2
-from services.notify.domain.decide import SUPERVISORS, Customer, Recipient, Shop, customer_of, decide
+from services.notify.domain.decide import SUPERVISORS, Customer, NotifyPolicy, Recipient, customer_of, decide
 from services.notify.domain.templates import Kind
 
 ROME = ZoneInfo("Europe/Rome")
-SHOP = Shop(zone=ROME, queue_threshold=3)
+SHOP = NotifyPolicy(zone=ROME, queue_threshold=3)
 
 
 def anna() -> Customer:

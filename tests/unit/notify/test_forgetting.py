@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from pronto import envelope
 from pronto.envelope import Envelope
 from pronto.v1 import common_pb2, events_pb2
-from services.notify.domain.decide import Shop
+from services.notify.domain.decide import NotifyPolicy
 from services.notify.worker import RESOLVED_KEPT, Worker
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ def resolved(conversation: str) -> events_pb2.ConversationResolved:
 
 
 def test_a_resolved_customer_is_kept_for_a_while_then_forgotten() -> None:
-    fold = Worker(lambda _tenant: Shop(name="Bottega"), "/pronto/notify/test")
+    fold = Worker(lambda _tenant: NotifyPolicy(name="Bottega"), "/pronto/notify/test")
     for conversation in ("old", "back", "open"):
         feed(fold, wrote(conversation), T0)
     feed(fold, resolved("old"), T0 + timedelta(minutes=5))

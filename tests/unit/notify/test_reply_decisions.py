@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pronto.v1 import common_pb2, events_pb2
-from services.notify.domain.decide import Customer, Recipient, Shop, customer_of, customer_wrote, decide
+from services.notify.domain.decide import (
+    Customer,
+    NotifyPolicy,
+    Recipient,
+    customer_of,
+    customer_wrote,
+    decide,
+)
 from services.notify.domain.templates import Kind
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -20,7 +27,7 @@ def customer(channel: str = "telegram", language: str = "pl") -> Customer:
 
 
 def test_a_reply_is_signed_in_the_customers_language() -> None:
-    (answer,) = decide(reply(), "r-1", customer(), Shop(name="Sklep"), NOW)
+    (answer,) = decide(reply(), "r-1", customer(), NotifyPolicy(name="Sklep"), NOW)
     assert (answer.recipient_kind, answer.recipient, answer.kind) == (
         Recipient.CUSTOMER,
         "cust-1",
@@ -35,7 +42,7 @@ def test_a_reply_from_an_operator_never_assigned_is_signed_with_their_id() -> No
         events_pb2.OperatorReplied(conversation_id="c-1", operator_id="marek", text="Ok."),
         "r",
         customer(language="de"),
-        Shop(),
+        NotifyPolicy(),
         NOW,
     )
     assert answer.text == "Ok.\n\n— marek, Kundenservice"
@@ -44,7 +51,7 @@ def test_a_reply_from_an_operator_never_assigned_is_signed_with_their_id() -> No
 def test_a_phone_customer_gets_a_callback_from_the_operator() -> None:
     phone = customer(channel="phone")
     phone.phone = "+48221234567"
-    (task,) = decide(reply("Confirm the new address."), "r-2", phone, Shop(), NOW)
+    (task,) = decide(reply("Confirm the new address."), "r-2", phone, NotifyPolicy(), NOW)
     assert (task.recipient_kind, task.recipient, task.kind) == (Recipient.OPERATOR, "ottavia", Kind.CALLBACK)
     assert task.text == "Call Ola Nowak back on +48221234567 (conversation c-1): Confirm the new address."
 
@@ -81,7 +88,7 @@ def test_a_phone_customer_without_a_webhook_is_told_nothing_but_the_operator_sti
     assigned = events_pb2.ConversationAssigned(
         conversation_id="c-1", operator_id="ottavia", operator_display_name="Ottavia"
     )
-    told = decide(assigned, "a-1", phone, Shop(unreachable=frozenset({"phone"})), NOW)
+    told = decide(assigned, "a-1", phone, NotifyPolicy(unreachable=frozenset({"phone"})), NOW)
     assert [(n.recipient_kind, n.kind) for n in told] == [(Recipient.OPERATOR, Kind.NEW_ASSIGNMENT)]
-    with_webhook = decide(assigned, "a-1", customer(channel="phone"), Shop(), NOW)
+    with_webhook = decide(assigned, "a-1", customer(channel="phone"), NotifyPolicy(), NOW)
     assert Recipient.CUSTOMER in {n.recipient_kind for n in with_webhook}

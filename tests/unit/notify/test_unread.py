@@ -19,7 +19,7 @@ from pronto.envelope import Envelope
 from pronto.folding import Headers
 from pronto.v1 import common_pb2, events_pb2
 from services.notify.app import wanted
-from services.notify.domain.decide import Shop
+from services.notify.domain.decide import NotifyPolicy
 from services.notify.worker import Worker
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -59,7 +59,7 @@ def events(conversation: str) -> list[Message]:
 
 
 def requested(records: list[tuple[Headers, bytes]]) -> list[tuple[str, str, str, str]]:
-    fold = Worker(lambda _tenant: Shop(name="Bottega", queue_threshold=2), "/pronto/notify/test")
+    fold = Worker(lambda _tenant: NotifyPolicy(name="Bottega", queue_threshold=2), "/pronto/notify/test")
     made = []
     for headers, value in records:
         for out in fold.apply(0, headers, value):

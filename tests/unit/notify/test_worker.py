@@ -11,7 +11,7 @@ from pronto import envelope, event_ids
 from pronto.envelope import Envelope
 from pronto.folding import Headers
 from pronto.v1 import common_pb2, events_pb2
-from services.notify.domain.decide import Shop
+from services.notify.domain.decide import NotifyPolicy
 from services.notify.worker import Worker
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ def record(payload: Message, tenant: str = "shop", event_id: str | None = None) 
 
 
 def worker() -> Worker:
-    return Worker(lambda _tenant: Shop(queue_threshold=2), "/pronto/notify/test")
+    return Worker(lambda _tenant: NotifyPolicy(queue_threshold=2), "/pronto/notify/test")
 
 
 def message(conversation: str = "c1", language: str = "it") -> events_pb2.MessageReceived:
