@@ -93,7 +93,9 @@ def _email_address(message: CustomerMessage) -> str:
 
 
 def _subject(text: str) -> str:
-    first_line = text.strip().split("\n", 1)[0]
+    """The text's first line, shortened: cut at every line break Python knows (a Subject holding
+    U+2028 or NEL is refused by the e-mail library), not only at \\n."""
+    first_line = next(iter(text.strip().splitlines()), "")
     return first_line if len(first_line) <= 60 else first_line[:57].rstrip() + "..."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import pytest
@@ -108,6 +109,15 @@ def test_a_request_verifies_and_parses_as_the_message(channel: str) -> None:
     assert parsed.channel_message_id
     if parsed.HasField("sent_at"):
         assert parsed.sent_at.seconds == int(sent.sent_at)
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\x85", "\u2028", "\x0b"])
+def test_an_email_whose_text_breaks_its_first_line_anyhow_is_still_built(line_break: str) -> None:
+    sent = dataclasses.replace(message("email"), text=f"Ordine 4512{line_break}non è arrivato")
+
+    request = webhook_request(TENANT, sent, CHANNEL_SECRETS, BASE_URL)
+
+    assert b"Subject: Ordine 4512\r\n" in request.body
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
