@@ -19,7 +19,7 @@ from services.notify.worker import PartitionState as NotifyState
 from services.routing.shop import Policy, Shop
 from services.sla.domain.windows import ResponseWindows
 from services.sla.worker import PartitionState as SlaState
-from tests.unit.routing import test_shop
+from tests.unit.routing import shop_events
 from tests.unit.sla import test_worker as sla_tests
 
 ATTRIBUTES = {"processor": "pronto-test", "partition": 0, "next_offset": 7, "records": 7, "state_version": 1}
@@ -56,15 +56,15 @@ def test_sla_resumes_from_a_snapshot_exactly_as_it_ran(drawn: list[tuple[str, st
 
 @pytest.mark.parametrize("cut", [1, 5, 17, 30, 45])
 def test_routing_resumes_from_a_snapshot_exactly_as_it_ran(cut: int) -> None:
-    history = [envelope.encode(e) for e in test_shop._history()]
-    _resumes_like_the_live_run(test_shop._worker, history, cut)
+    history = [envelope.encode(e) for e in shop_events.sample_history()]
+    _resumes_like_the_live_run(shop_events.new_worker, history, cut)
 
 
 def test_routing_restored_decides_by_the_policy_configured_now() -> None:
-    worker = test_shop._worker()
-    for e in test_shop._history()[:10]:
+    worker = shop_events.new_worker()
+    for e in shop_events.sample_history()[:10]:
         worker.apply(0, *envelope.encode(e))
-    fresh = test_shop._worker()
+    fresh = shop_events.new_worker()
     fresh.policy = Policy()
     restored = _through_a_snapshot(worker, fresh)
     assert all(shop.policy is fresh.policy for shop in restored.partitions[0].values())

@@ -12,7 +12,7 @@ from pronto.v1 import common_pb2, events_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.services import IngestService
 from services.ingest.channels import email as mail
-from tests.integration.ingest.test_platform_payloads import at, deliver, messages
+from tests.integration.ingest.platform_support import at, deliver, messages
 
 pytestmark = pytest.mark.integration
 

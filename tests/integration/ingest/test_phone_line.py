@@ -21,7 +21,7 @@ from pronto.v1 import common_pb2, events_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.services import IngestService
 from services.ingest.channels.identity import conversation_id
-from tests.integration.ingest.test_platform_payloads import messages, records
+from tests.integration.ingest.platform_support import messages, records
 from tests.support.webhooks import _send, fixture, signed_headers
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from pronto.v1 import ingest_pb2
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.writes import Write
 from tests.support.events import message
-from tests.unit.ingest.test_application import world
+from tests.unit.ingest.application_world import world
 
 TOKEN = "token-a-0123456789abcdefgh"
 

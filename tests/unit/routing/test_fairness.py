@@ -25,8 +25,8 @@ from services.routing.settings import RoutingSettings, ShopRules
 from services.routing.shop import Policy
 from services.routing.worker import Worker
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
+from tests.unit.routing.shop_events import message, profile, status
 from tests.unit.routing.test_invariants import ShopMachine
-from tests.unit.routing.test_shop import message, profile, status
 
 HOLD = Rules(sticky_hold=timedelta(seconds=30))
 LADDER = Ladder()

@@ -24,7 +24,7 @@ from services.routing.domain.tenant import TenantRouting
 from services.routing.settings import RoutingSettings
 from services.routing.shop import Shop
 from tests.unit.routing.builders import a_conversation, at
-from tests.unit.routing.test_shop import POLICY, event, profile, status
+from tests.unit.routing.shop_events import POLICY, event, profile, status
 
 EMAIL = common_pb2.CHANNEL_EMAIL
 

@@ -16,7 +16,7 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.shop import Shop
 from services.routing.worker import Worker
 from tests.unit.routing.builders import T0
-from tests.unit.routing.test_shop import POLICY
+from tests.unit.routing.shop_events import POLICY
 
 OPERATORS = ("ana", "bob", "cleo")
 CONVERSATIONS = tuple(f"c{n}" for n in range(8))

@@ -13,7 +13,7 @@ from services.routing.domain.decision import Assign, Level, Wait, skilled
 from services.routing.domain.model import Operator, Status
 from services.routing.domain.tenant import Ladder, TenantRouting, Widened
 from tests.unit.routing.builders import T0, a_conversation, an_operator
-from tests.unit.routing.test_tenant import a_shop
+from tests.unit.routing.tenant_shops import a_shop
 
 LADDER = Ladder()
 

@@ -14,7 +14,7 @@ from services.routing.domain.tenant import Ladder, Reassigned, TenantRouting
 from services.routing.domain.transfer import Transfer, TransferRefused
 from services.routing.shop import Shop
 from tests.unit.routing.builders import T0, a_conversation, an_operator, at
-from tests.unit.routing.test_shop import POLICY, event, kinds, message, online, payloads, profile
+from tests.unit.routing.shop_events import POLICY, event, kinds, message, online, payloads, profile
 
 LADDER = Ladder()
 

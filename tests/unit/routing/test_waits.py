@@ -20,7 +20,7 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.shop import Shop
 from services.routing.shop_events_out import Emitted
 from tests.unit.routing.builders import T0, at
-from tests.unit.routing.test_shop import POLICY, event, message, online, profile
+from tests.unit.routing.shop_events import POLICY, event, message, online, profile
 
 HANDLING = timedelta(minutes=4)
 

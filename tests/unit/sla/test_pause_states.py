@@ -23,7 +23,7 @@ from services.sla.domain.clocks import ConversationClocks
 from services.sla.domain.policy import DEFAULT_PAUSES, Metric, Policy, Target
 from services.sla.settings import PolicyConfig
 from services.sla.worker import Worker
-from tests.unit.sla.test_special_days import calendars, instants
+from tests.unit.sla.special_day_calendars import calendars, instants
 
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = BusinessCalendar(

@@ -1,4 +1,4 @@
-"""The web console in headless Chromium: an operator's day, and the wallboard during a demo run.
+"""Checks the web console in headless Chromium over a real system: an operator's day, tenants, transfers.
 
 Each test saves a screenshot of the view it checked (test-artifacts/console/)
 and checks from Chromium's network log that the page asked nothing of any
@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,12 +33,14 @@ from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto_tools.simulate.team import roster
 from pronto_tools.system import Shop, System
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
+from tests.e2e.console_browser import loaded_at, sign_in
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.browser import chromium, requested_hosts, screenshot
 from tests.support.receivers import http_receiver
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[2]
+
+
 OPERATOR, OPERATOR_TOKEN = "sam", "console-operator-token-0123"
 COLLEAGUE_TOKEN = "console-colleague-token-0123"  # jonas, another operator of the same shop
 SUPERVISOR_TOKEN = "console-supervisor-token-0123"
@@ -62,17 +59,6 @@ def call(
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
-
-
-def sign_in(driver: WebDriver, url: str, token: str) -> None:
-    """With the keyboard only: the token, then Enter."""
-    driver.get(url)
-    field = WebDriverWait(driver, 15).until(ready.element_to_be_clickable((By.ID, "token")))
-    field.send_keys(token, Keys.ENTER)
-
-
-def loaded_at(driver: WebDriver) -> int:
-    return int(driver.execute_script("return window.prontoLoadedAt"))
 
 
 @pytest.fixture(scope="module")
@@ -230,76 +216,6 @@ def test_another_shops_supervisor_sees_nothing_of_this_one(system: System) -> No
     assert (board["queue"]["total"], board["operators"], board["decisions"]) == (0, [], [])
     status, _ = call("POST", f"{base}/me/status", OTHER_SHOP_TOKEN, {"status": "online"})
     assert status == 403
-
-
-@pytest.fixture
-def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``pronto demo`` as the README runs it, until it prints the console's address."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pronto_tools.cli", "demo", "--duration", "50"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    console = ""
-    deadline = time.monotonic() + 120
-    lines = []
-    while not console and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        found = re.search(r"web console\s+(http://\S+/console/)", line)
-        console = found.group(1) if found else ""
-    assert console, "".join(lines[-30:])
-    try:
-        yield console, process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-
-
-def test_the_wallboard_changes_live_during_a_demo_run(demo: tuple[str, subprocess.Popen[str]]) -> None:
-    console, _process = demo
-    with chromium() as driver:
-        sign_in(driver, console, "demo-query-token")
-        wait = WebDriverWait(driver, 30)
-        wait.until(ready.visibility_of_element_located((By.ID, "wallboard")))
-        first_load = loaded_at(driver)
-
-        def figures() -> tuple[str, str]:
-            queue = (
-                driver.find_element(By.ID, "queue-total").text
-                + driver.find_element(By.ID, "queue-table").text
-            )
-            return queue, driver.find_element(By.ID, "compliance-table").text
-
-        queues: set[str] = set()
-        compliances: set[str] = set()
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and (len(queues) < 2 or len(compliances) < 2):
-            queue, compliance = figures()
-            queues.add(queue)
-            compliances.add(compliance)
-            time.sleep(0.5)
-        assert len(queues) >= 2, f"the queue figures never changed: {queues}"
-        assert len(compliances) >= 2, f"the compliance figures never changed: {compliances}"
-        assert loaded_at(driver) == first_load, "the page was reloaded"
-        assert driver.find_elements(By.CSS_SELECTOR, "#operators-table tbody tr"), "no operators shown"
-        assert driver.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr"), (
-            "no routing decisions shown"
-        )
-        driver.find_element(By.ID, "language").send_keys("Italiano")
-        wait.until(lambda d: d.find_element(By.ID, "wallboard-title").text == "Pannello")
-        screenshot(driver, "wallboard-during-demo")
-        assert requested_hosts(driver, set()) == {urlsplit(console).netloc}
 
 
 async def _three_chats(system: System) -> None:
