@@ -47,7 +47,7 @@ from pronto.v1 import events_pb2, ingest_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker, free_port
 from pronto_tools.simulate.customers import CHANNELS, Customers
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 
 TENANT = "bench-shop"
 TOKEN = "bench-token-0123456789abcdef"
@@ -290,7 +290,7 @@ async def main() -> None:
             a_break=False,
         )
         simulation = Simulation(options)
-        shop = Shop(
+        shop = TenantSetup(
             TENANT,
             TOKEN,
             DEMO_CHANNEL_SECRETS,

@@ -6,13 +6,7 @@ import hashlib
 
 from pydantic import SecretStr
 
-
-class Unauthenticated(Exception):
-    """No token, or a token we do not know."""
-
-
-class PermissionDenied(Exception):
-    """A valid token asked to act for a tenant it does not belong to."""
+from pronto.errors import PermissionDenied, Unauthenticated
 
 
 def _digest(token: str) -> bytes:

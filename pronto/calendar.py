@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from pronto.errors import NeverOpen
+
 MINUTES_PER_DAY = 24 * 60
 # How far ahead a deadline is searched for before the calendar is called never open.
 HORIZON = timedelta(days=3 * 366)
@@ -31,10 +33,6 @@ OPEN_AT_LEAST_ONCE_IN = timedelta(days=365)
 # The days a closure may name. Business time is computed day by day up to HORIZON past an instant,
 # which must stay inside the years ``datetime`` holds (1 to 9999).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(8999, 12, 31)
-
-
-class NeverOpen(ValueError):
-    """The calendar has no open time within the horizon: no business deadline exists."""
 
 
 def merged(closures: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError, Message
 
+from pronto.errors import EnvelopeError
 from pronto.v1 import events_pb2
 
 CONTENT_TYPE = "application/protobuf"
@@ -26,10 +27,6 @@ SPEC_VERSION = "1.0"
 _SPEC_VERSION_BYTES = SPEC_VERSION.encode()
 _CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion", "ce_time", "ce_tenant", "content-type")
-
-
-class EnvelopeError(ValueError):
-    """A record that is not a Pronto event: missing attributes, unknown type, bad payload."""
 
 
 def _registry() -> dict[str, type[Message]]:

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 
+from pronto.errors import SnapshotError
 from pronto.v1 import snapshot_pb2
 
 FORMAT = 1
@@ -58,10 +59,6 @@ _STANDARD: dict[str, frozenset[str]] = {
 _OWN_PREFIXES = ("pronto.", "services.", "holidays.")
 # Modules that moved, as snapshots written before the move name them: they are read from the new place.
 MOVED = {"services.sla.domain.calendar": "pronto.calendar"}
-
-
-class SnapshotError(ValueError):
-    """A snapshot that cannot be used: corrupt, truncated, or of a schema this code cannot read."""
 
 
 class _Pickler(pickle.Pickler):

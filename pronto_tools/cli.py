@@ -26,7 +26,8 @@ from kafka.errors import KafkaError
 
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
-from pronto_tools.broker.provision import API_VERSION, ProvisioningError, provision
+from pronto_tools.broker.provision import API_VERSION, provision
+from pronto_tools.errors import ProvisioningError
 from pronto_tools.simulate.command import positive as _positive
 
 DEFAULT_BOOTSTRAP = os.environ.get("PRONTO_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

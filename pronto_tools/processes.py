@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pronto.healthcheck import http_status
+from pronto_tools.errors import ServiceStartError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,10 +29,6 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class ServiceStartError(RuntimeError):
-    """A service exited or did not become ready in time."""
 
 
 class ChildService:

@@ -24,8 +24,8 @@ def port(preferred: int) -> int:
 
 
 @dataclass
-class Shop:
-    """One tenant as every service is configured for it."""
+class TenantSetup:
+    """One tenant (a shop) as every service is configured for it, as the demo and the tests set it up."""
 
     tenant: str
     token: str
@@ -66,7 +66,7 @@ class System:
         self,
         bootstrap_servers: str,
         run_dir: Path,
-        shop: Shop,
+        shop: TenantSetup,
         ports: Ports | None = None,
         env: Mapping[str, Mapping[str, str]] | None = None,
         query: bool = False,

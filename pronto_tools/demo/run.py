@@ -43,7 +43,7 @@ from pronto_tools.demo.settings import (
     DemoOptions,
 )
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
-from pronto_tools.system import Ports, Shop, System, port
+from pronto_tools.system import Ports, System, TenantSetup, port
 
 
 async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> TrafficStats:
@@ -94,10 +94,10 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
     return simulation.stats
 
 
-def demo_system(bootstrap_servers: str, run_dir: Path, options: DemoOptions) -> tuple[System, Shop]:
+def demo_system(bootstrap_servers: str, run_dir: Path, options: DemoOptions) -> tuple[System, TenantSetup]:
     """The demo's services (not started yet) and its shop (policy, channel secrets, console operator),
     on the ports of ``options`` or, where taken, free ones."""
-    shop = Shop(
+    shop = TenantSetup(
         DEMO_TENANT,
         DEMO_TOKEN,
         DEMO_CHANNEL_SECRETS,
@@ -124,7 +124,7 @@ def demo_system(bootstrap_servers: str, run_dir: Path, options: DemoOptions) -> 
     return system, shop
 
 
-def demo_simulation(system: System, shop: Shop, options: DemoOptions) -> Simulation:
+def demo_simulation(system: System, shop: TenantSetup, options: DemoOptions) -> Simulation:
     """The demo's traffic and team against ``system`` (tests/e2e/test_demo_sizing.py runs it too)."""
     return Simulation(
         SimulationOptions(

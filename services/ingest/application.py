@@ -19,12 +19,14 @@ from aiokafka.errors import KafkaError
 from pronto import event_ids, topics
 from pronto.auth import resolve_tenant
 from pronto.channels import channel_name as channel_label
-from pronto.kafka.producer import BrokerUnavailable, Receipt
+from pronto.errors import BrokerUnavailable
+from pronto.kafka.producer import Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
 from services.ingest import validation
 from services.ingest.dedupe import RecentEvents
+from services.ingest.errors import TransferRefused, TransferUndecided
 from services.ingest.verdicts import Verdicts
 from services.ingest.writes import EventSink, Outcome, Write, Writer
 
@@ -35,24 +37,6 @@ class TransferOutcome:
     # Who has the conversation now ("" while it waits in a queue, or for a duplicate request).
     operator_id: str = ""
     queued: bool = False
-
-
-class TransferRefused(Exception):
-    """Routing could not make the transfer (a colleague at capacity, not the holder, ...): nothing
-    about the conversation changed. The request stays in its history, as ``event_id``."""
-
-    def __init__(self, reason: str, event_id: str) -> None:
-        super().__init__(reason)
-        self.event_id = event_id
-
-
-class TransferUndecided(Exception):
-    """The request (``event_id``) is written but routing did not answer in time: it will still
-    decide it."""
-
-    def __init__(self, message: str, event_id: str) -> None:
-        super().__init__(message)
-        self.event_id = event_id
 
 
 class Ingest(Writer):

@@ -13,12 +13,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
-from pronto.kafka.producer import BrokerUnavailable
+from pronto.auth import TokenAuthenticator
+from pronto.errors import BrokerUnavailable, PermissionDenied, Unauthenticated
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import ingest_pb2, ingest_pb2_grpc, operator_pb2, operator_pb2_grpc
-from services.ingest.application import Ingest, TransferRefused, TransferUndecided
-from services.ingest.validation import InvalidEvent
+from services.ingest.application import Ingest
+from services.ingest.errors import InvalidEvent, TransferRefused, TransferUndecided
 from services.ingest.writes import Pending, Write
 
 log = logging.getLogger("pronto.ingest.grpc")

@@ -16,7 +16,8 @@ from prometheus_client import CollectorRegistry
 
 from pronto.auth import TokenAuthenticator
 from pronto.entrypoint import settings_or_exit
-from pronto.kafka.producer import BrokerIncompatible, BrokerUnavailable, EventProducer, Receipt
+from pronto.errors import BrokerIncompatible, BrokerUnavailable
+from pronto.kafka.producer import EventProducer, Receipt
 from pronto.logs import limit_repeats
 from pronto.metrics import ServiceMetrics
 from pronto.ops import serve_http

@@ -19,14 +19,15 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated
+from pronto.auth import TokenAuthenticator
 from pronto.channels import NAMES as CHANNEL_NAMES
-from pronto.kafka.producer import BrokerUnavailable
+from pronto.errors import BrokerUnavailable, PermissionDenied, Unauthenticated
 from pronto.v1 import operator_pb2
 from pronto.validation_errors import PlainErrorsRoute
-from services.ingest.application import Ingest, TransferOutcome, TransferRefused, TransferUndecided
-from services.ingest.validation import MAX_EVENT_BYTES, InvalidEvent
-from services.ingest.webhooks import BodyTooLarge, read_body
+from services.ingest.application import Ingest, TransferOutcome
+from services.ingest.errors import BadBody, BodyTooLarge, InvalidEvent, TransferRefused, TransferUndecided
+from services.ingest.validation import MAX_EVENT_BYTES
+from services.ingest.webhooks import read_body
 from services.ingest.writes import Outcome
 
 M = TypeVar("M", bound=Message)
@@ -46,10 +47,6 @@ STATE_NAMES = {
 
 def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
-
-
-class BadBody(Exception):
-    """The body is not JSON, or not the request message's JSON form."""
 
 
 async def _parsed(request: Request, message: M, **path: str) -> M:

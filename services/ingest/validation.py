@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2, operator_pb2
+from services.ingest.errors import InvalidEvent
 
 MAX_ID_LENGTH = 200
 MAX_TEXT_BYTES = 64 * 1024
@@ -45,14 +46,6 @@ TEXTLESS_KINDS = {
     # A delivery-status report may be all machine parts, no text.
     events_pb2.MESSAGE_KIND_AUTOMATIC,
 }
-
-
-class InvalidEvent(ValueError):
-    """The request cannot become an event; ``problems`` says why, field by field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 def _identifier(value: str, field: str, required: bool = True) -> list[str]:

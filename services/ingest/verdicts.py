@@ -20,7 +20,7 @@ import logging
 from aiokafka import AIOKafkaConsumer
 
 from pronto import envelope, topics
-from pronto.envelope import EnvelopeError
+from pronto.errors import EnvelopeError
 from pronto.kafka.reader import assign_all, partition_reader
 from pronto.v1 import events_pb2
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from pronto.kafka.producer import BrokerUnavailable
+from pronto.errors import BrokerUnavailable
 from pronto.metrics import ServiceMetrics
 from pronto.v1 import events_pb2
 from pronto.validation_errors import PlainErrorsRoute
@@ -41,11 +41,10 @@ from services.ingest.channels import (
 )
 from services.ingest.channels import twiml as twiml_answers
 from services.ingest.channels.enrich import Enricher
-from services.ingest.channels.errors import BadSignature, MalformedPayload, NotConfigured
 from services.ingest.channels.payload import LONE_SURROGATES_NOTE, Unreadable, has_lone_surrogates
 from services.ingest.channels.sanitise import sanitise
+from services.ingest.errors import BadSignature, BodyTooLarge, InvalidEvent, MalformedPayload, NotConfigured
 from services.ingest.settings import ChannelSecrets
-from services.ingest.validation import InvalidEvent
 
 log = logging.getLogger("pronto.ingest.webhooks")
 Verify = Callable[[ChannelSecrets, bytes, Request], None]
@@ -58,10 +57,6 @@ Reports = Callable[[bytes], Sequence[events_pb2.DeliveryStatusReported | Unreada
 # Telegram Bot API call, Twilio's TwiML), or None when it expects nothing.
 Answer = Callable[[bytes, Request, list[events_pb2.MessageReceived]], Response | None]
 T = TypeVar("T")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def _parsed(

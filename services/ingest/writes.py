@@ -13,13 +13,13 @@ from typing import Protocol, TypeVar
 from google.protobuf.message import Message
 
 from pronto import event_ids
-from pronto.auth import PermissionDenied
 from pronto.envelope import Envelope
-from pronto.kafka.producer import BrokerUnavailable, Receipt
+from pronto.errors import BrokerUnavailable, PermissionDenied
+from pronto.kafka.producer import Receipt
 from pronto.metrics import ServiceMetrics
 from pronto.tracing import Tracer
 from services.ingest.dedupe import RecentEvents
-from services.ingest.validation import InvalidEvent
+from services.ingest.errors import InvalidEvent
 
 T = TypeVar("T")
 # What a single write can fail with, before or after reaching the broker.

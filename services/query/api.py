@@ -16,8 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.auth import TokenAuthenticator
 from pronto.channels import NAMES
+from pronto.errors import Unauthenticated
 from pronto.ops import ops_router
 from pronto.security_headers import SecurityHeaders
 from pronto.validation_errors import PlainErrorsRoute

@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 
-from pronto.envelope import EnvelopeError, decode
+from pronto.envelope import decode
+from pronto.errors import EnvelopeError
 from pronto.kafka.reader import Record
 from services.query.domain import conversation, operator
 from services.query.domain.entries import Doc, conversation_event
 from services.query.domain.reports import sla_fact
-from services.query.store.port import VERSION_FIELD, Collection, ConflictingWrite, Store
+from services.query.errors import ConflictingWrite
+from services.query.store.port import VERSION_FIELD, Collection, Store
 
 log = logging.getLogger("pronto.query")
 ATTEMPTS = 20

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from pronto import envelope
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
+from pronto.errors import EnvelopeError
 from pronto.folding import FoldBase, Out
 from pronto.v1 import events_pb2
 from services.routing.metrics import RoutingMetrics

@@ -21,9 +21,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from pronto import envelope, topics
-from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.auth import TokenAuthenticator
 from pronto.channels import NAMES
 from pronto.envelope import Envelope
+from pronto.errors import Unauthenticated
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
 from pronto.validation_errors import PlainErrorsRoute, plain

@@ -14,7 +14,8 @@ import hashlib
 from datetime import datetime
 
 from pronto import envelope, event_ids, topics
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
+from pronto.errors import EnvelopeError
 from pronto.folding import Headers, Out
 from pronto.v1 import events_pb2
 

@@ -15,13 +15,13 @@ from pronto.calendar import (
     LAST_DAY,
     OPEN_AT_LEAST_ONCE_IN,
     BusinessCalendar,
-    NeverOpen,
     Period,
     SpecialDay,
     merged,
     weekly_hours,
 )
 from pronto.channels import NAMES
+from pronto.errors import NeverOpen
 from pronto.settings import CommonSettings
 from pronto.time_zones import TimeZoneName
 from services.sla.domain.policy import (

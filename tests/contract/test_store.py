@@ -18,14 +18,8 @@ from pronto.envelope import Envelope
 from services.query.domain.entries import Doc, conversation_event
 from services.query.domain.operator import Position, with_event
 from services.query.domain.reports import sla_fact
-from services.query.store.port import (
-    ConflictingWrite,
-    ConversationQuery,
-    OperatorQuery,
-    OperatorStats,
-    ReportQuery,
-    Store,
-)
+from services.query.errors import ConflictingWrite
+from services.query.store.port import ConversationQuery, OperatorQuery, OperatorStats, ReportQuery, Store
 from tests.support import history, stores
 
 START = datetime(2026, 11, 24, 9, 0, 0, 250000, tzinfo=UTC)

@@ -12,7 +12,7 @@ from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.broker.provision import provision
 from pronto_tools.simulate.inbox import SECRET
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 from tests.support.receivers import HttpReceiver, http_receiver
 
 TENANT = "shop-e2e"
@@ -59,7 +59,7 @@ def whole_system(
     ``customers``: the receiver's path for customers' webhooks (``/slow/...`` for a slow platform)."""
     with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker, http_receiver() as receiver:
         provision(broker.bootstrap_servers)
-        shop = Shop(
+        shop = TenantSetup(
             TENANT,
             TOKEN,
             DEMO_CHANNEL_SECRETS,

@@ -27,7 +27,7 @@ from pronto.healthcheck import http_status
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.broker.provision import provision
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
 from tests.support.receivers import wait_for
 
@@ -43,7 +43,7 @@ LOGGED_AT_MOST = 60 * 1024
 def test_every_service_stops_saying_it_is_ready_and_the_logs_do_not_flood(tmp_path: Path) -> None:
     with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
         provision(broker.bootstrap_servers)
-        shop = Shop(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, ALWAYS_OPEN, inbox_port=0)
+        shop = TenantSetup(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, ALWAYS_OPEN, inbox_port=0)
         system = System(broker.bootstrap_servers, tmp_path, shop, query=True).start()
         services = [s for s in (system.ingest, system.routing, system.sla, system.notify, system.query) if s]
         try:

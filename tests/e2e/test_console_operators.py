@@ -31,7 +31,7 @@ from pronto_tools.broker.provision import provision
 from pronto_tools.simulate.channels import CustomerMessage
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto_tools.simulate.team import roster
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
 from tests.e2e.console_browser import loaded_at, sign_in
 from tests.e2e.publishing import customer_writes, operator_joins
@@ -67,7 +67,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker, http_receiver() as receiver:
         provision(broker.bootstrap_servers)
         hook = {"url": receiver.url("/ok/customers"), "secret": "console-hook-secret-0123"}
-        shop = Shop(
+        shop = TenantSetup(
             TENANT,
             TOKEN,
             DEMO_CHANNEL_SECRETS,

@@ -14,7 +14,7 @@ import pytest
 from pronto_tools.broker.embedded import EmbeddedBroker, free_port
 from pronto_tools.broker.provision import provision
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, 
     secrets.write_text(json.dumps(DEMO_CHANNEL_SECRETS))
     with EmbeddedBroker(log_path=tmp / "tansu.log") as broker:
         provision(broker.bootstrap_servers)
-        shop = Shop(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, {"timezone": "Europe/Rome"}, inbox)
+        shop = TenantSetup(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, {"timezone": "Europe/Rome"}, inbox)
         system = System(broker.bootstrap_servers, tmp, shop).start()
         try:
             yield system, inbox, secrets

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pronto.calendar import BusinessCalendar, NeverOpen, Period
+from pronto.calendar import BusinessCalendar, Period
+from pronto.errors import NeverOpen
 
 ROME = ZoneInfo("Europe/Rome")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pronto.envelope import (
-    REQUIRED_HEADERS,
-    EnvelopeError,
-    decode,
-    encode,
-)
+from pronto.envelope import REQUIRED_HEADERS, decode, encode
+from pronto.errors import EnvelopeError
 from tests.unit.envelope_records import (
     envelope,
     replaced,

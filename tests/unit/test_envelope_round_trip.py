@@ -9,12 +9,8 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pronto.envelope import (
-    EVENT_TYPES,
-    EnvelopeError,
-    decode,
-    encode,
-)
+from pronto.envelope import EVENT_TYPES, decode, encode
+from pronto.errors import EnvelopeError
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2
 from tests.support.events import message
 from tests.unit.envelope_records import (

@@ -11,15 +11,8 @@ from cloudevents.core.v1.event import CloudEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pronto.envelope import (
-    CONTENT_TYPE,
-    EVENT_TYPES,
-    REQUIRED_HEADERS,
-    Envelope,
-    EnvelopeError,
-    decode,
-    encode,
-)
+from pronto.envelope import CONTENT_TYPE, EVENT_TYPES, REQUIRED_HEADERS, Envelope, decode, encode
+from pronto.errors import EnvelopeError
 from tests.unit.envelope_records import (
     HEADERS,
     TIME,

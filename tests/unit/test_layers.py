@@ -77,3 +77,34 @@ def test_an_arrow_the_wrong_way_is_found(tmp_path: Path, path: str, source: str,
     file.write_text(source)
 
     assert bool(wrong_arrows(tmp_path)) is breaks
+
+
+# Built-in exceptions Pronto's own derive from, besides those named ...Error or ...Exception.
+ERROR_BASES = {"Exception", "Warning"}
+
+
+def raised_elsewhere(root: Path) -> list[str]:
+    """Public exception classes defined outside their package's ``errors.py``."""
+    found = []
+    for path in sorted([*root.glob("pronto*/**/*.py"), *root.glob("services/**/*.py")]):
+        relative = path.relative_to(root)
+        if relative.parts[:2] == ("pronto", "v1") or relative.name == "errors.py":
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases}
+                if any(base.endswith(("Error", "Exception")) or base in ERROR_BASES for base in bases):
+                    found.append(f"{relative}: {node.name}")
+    return found
+
+
+def test_each_package_declares_the_exceptions_it_raises_in_its_errors_module() -> None:
+    assert raised_elsewhere(ROOT) == []
+
+
+def test_an_exception_declared_beside_its_code_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "services" / "sla" / "worker.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("class ClockBroken(ValueError):\n    pass\n\n\nclass _Internal(Exception):\n    pass\n")
+
+    assert raised_elsewhere(tmp_path) == ["services/sla/worker.py: ClockBroken"]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pronto import envelope, snapshots
+from pronto.errors import SnapshotError
 from pronto.folding import FoldBase, Headers
-from pronto.snapshots import SnapshotError
 from pronto.v1 import snapshot_pb2
 from services.notify.worker import PartitionState as NotifyState
 from services.routing.shop import Policy, Shop

@@ -11,8 +11,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pronto.v1 import common_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.payload import Obj
+from services.ingest.errors import MalformedPayload
 
 
 def place(where: Obj) -> common_pb2.Attachment:

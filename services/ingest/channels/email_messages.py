@@ -10,9 +10,9 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pronto.mail_threading import conversation_of
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.email_automatic import automatic_note
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import timestamp
+from services.ingest.errors import MalformedPayload
 
 _IDS = re.compile(r"<[^<>\s]+>")
 

@@ -11,7 +11,7 @@ from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.email_automatic import automatic
 from services.ingest.channels.email_messages import message_ids, received
 from services.ingest.channels.email_text import best_text
-from services.ingest.channels.errors import MalformedPayload
+from services.ingest.errors import MalformedPayload
 
 
 def parse_raw(tenant: str, raw: bytes) -> list[events_pb2.MessageReceived]:

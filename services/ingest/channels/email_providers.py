@@ -15,8 +15,8 @@ from services.ingest.channels.email_automatic import automatic
 from services.ingest.channels.email_messages import message_ids, received
 from services.ingest.channels.email_mime import parse_raw
 from services.ingest.channels.email_text import best_text
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.payload import Obj, load_json
+from services.ingest.errors import MalformedPayload
 from services.ingest.validation import MAX_ATTACHMENTS
 
 

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from urllib.parse import parse_qsl
 
-from services.ingest.channels.errors import MalformedPayload
+from services.ingest.errors import MalformedPayload
 
 # Fields and files in one post: Mailgun's and SendGrid's own fields, every header again as a field
 # (Mailgun), and at most MAX_ATTACHMENTS files leave plenty of room below this.

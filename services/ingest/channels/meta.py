@@ -23,12 +23,12 @@ from collections.abc import Callable
 from functools import partial
 
 from pronto.v1 import common_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.meta_comments import instagram_change, page_change
 from services.ingest.channels.meta_direct import direct
 from services.ingest.channels.meta_kinds import Message, Read
 from services.ingest.channels.meta_whatsapp import whatsapp_entry
 from services.ingest.channels.payload import Obj, Unreadable, each_part, load_json
+from services.ingest.errors import MalformedPayload
 
 
 def parse(tenant: str, raw: bytes) -> list[Message | Unreadable]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.meta_kinds import ATTACHMENT_KINDS, Message
 from services.ingest.channels.meta_referrals import refer, referral_of
 from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, from_epoch
+from services.ingest.errors import MalformedPayload
 
 
 def _customer(sender: Obj) -> str:

@@ -8,12 +8,12 @@ from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels.cards import contact_line, place, vcard
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.meta_kinds import ATTACHMENT_KINDS, Message, Read
 from services.ingest.channels.meta_referrals import refer
 from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, each_part, from_epoch
+from services.ingest.errors import MalformedPayload
 
 
 def whatsapp_entry(tenant: str, entry: Obj) -> Read:

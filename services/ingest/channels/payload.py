@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.ingest.channels.errors import MalformedPayload
+from services.ingest.errors import MalformedPayload
 
 log = logging.getLogger("pronto.ingest.channels")
 T = TypeVar("T")

@@ -20,10 +20,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, from_iso, load_json
 from services.ingest.channels.twiml import CALLBACK_DIGIT
+from services.ingest.errors import MalformedPayload
 
 MISSED = {"no-answer", "busy", "failed", "canceled"}
 

@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from services.ingest.channels.errors import BadSignature
+from services.ingest.errors import BadSignature
 
 MAX_REMEMBERED = 100_000
 

@@ -16,9 +16,9 @@ These shapes are Pronto's own (no platform defines them); the README documents t
 from __future__ import annotations
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, from_iso, load_json
+from services.ingest.errors import MalformedPayload
 
 TIERS = {
     "standard": common_pb2.CUSTOMER_TIER_STANDARD,

@@ -8,7 +8,7 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from services.ingest.channels.errors import BadSignature, MalformedPayload
+from services.ingest.errors import BadSignature, MalformedPayload
 
 
 def hmac_sha256_hex(key: str, body: bytes) -> str:

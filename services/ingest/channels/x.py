@@ -26,9 +26,9 @@ from email.utils import parsedate_to_datetime
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json, timestamp
+from services.ingest.errors import MalformedPayload
 
 Message = events_pb2.MessageReceived
 

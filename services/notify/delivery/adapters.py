@@ -22,23 +22,12 @@ import aiohttp
 import aiosmtplib
 
 from services.notify.domain.signature import HEADER, sign
+from services.notify.errors import DeliveryError
 
 USER_AGENT = "Pronto-Notify/1"
 # Staff notifications and digests answer no message: generated, not replied (RFC 3834 section 5);
 # auto-responders must not answer either (X-Auto-Response-Suppress is Exchange's way to say so).
 AUTO_GENERATED = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
-
-
-class DeliveryError(Exception):
-    def __init__(
-        self, reason: str, *, permanent: bool, retry_after_s: float | None = None, code: str = ""
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.retry_after_s = retry_after_s
-        # The platform's own error code, when it gave one.
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import KafkaError
 
 from pronto import envelope, event_ids, topics
-from pronto.envelope import Envelope, EnvelopeError
+from pronto.envelope import Envelope
+from pronto.errors import EnvelopeError
 from pronto.v1 import events_pb2
 from services.notify.delivery import digests
 from services.notify.delivery.adapter_choice import AdapterChoice

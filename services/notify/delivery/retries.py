@@ -14,7 +14,8 @@ import logging
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from services.notify.delivery.adapters import Adapter, DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Adapter, Outgoing, Sent
+from services.notify.errors import DeliveryError
 from services.notify.settings import NotifySettings
 
 log = logging.getLogger("pronto.notify.delivery")

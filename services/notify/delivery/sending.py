@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from pronto.v1 import events_pb2
 from services.notify.delivery.adapter_choice import AdapterChoice
-from services.notify.delivery.adapters import Adapter, DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Adapter, Outgoing, Sent
 from services.notify.delivery.messages import message as message_for
 from services.notify.delivery.outcomes import Outcomes
 from services.notify.delivery.partition_state import PartitionState, Request
 from services.notify.delivery.retries import Retries, sent_by
+from services.notify.errors import DeliveryError
 from services.notify.metrics import NotifyMetrics
 from services.notify.settings import NotifySettings
 

@@ -18,7 +18,6 @@ from pronto.channels import channel_name
 from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
 from services.notify.delivery.adapter_choice import AdapterChoice
-from services.notify.delivery.adapters import DeliveryError
 from services.notify.delivery.messages import PROCESSOR, message
 from services.notify.delivery.outcomes import Outcomes
 from services.notify.delivery.partition_state import PartitionState
@@ -26,6 +25,7 @@ from services.notify.delivery.platforms.meta import REENGAGEMENT, WhatsApp
 from services.notify.delivery.sending import Sender
 from services.notify.domain import statuses
 from services.notify.domain.statuses import Tracked
+from services.notify.errors import DeliveryError
 from services.notify.metrics import NotifyMetrics
 
 log = logging.getLogger("pronto.notify.delivery")

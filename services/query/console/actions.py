@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from pronto.grpc_client import ProntoClient
 from pronto.v1 import events_pb2, operator_pb2
+from services.query.errors import Refused
 
 STATUSES = {
     "online": events_pb2.OPERATOR_STATUS_ONLINE,
@@ -30,15 +31,6 @@ STATES = {
 
 # What ingest wrote for an action: its event id, and whether it was a repeat of one already written.
 Written = dict[str, str | bool]
-
-
-class Refused(Exception):
-    """Routing refused a transfer: nothing changed, but the request (``event_id``) was written.
-    Answered 409 with both (``routes.install``)."""
-
-    def __init__(self, detail: str, event_id: str) -> None:
-        super().__init__(detail)
-        self.detail, self.event_id = detail, event_id
 
 
 class OperatorActions:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.auth import TokenAuthenticator
+from pronto.errors import Unauthenticated
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,17 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Stre
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from pronto.auth import Unauthenticated
+from pronto.errors import Unauthenticated
 from pronto.validation_errors import PlainErrorsRoute
 from services.query.console import wallboard
-from services.query.console.actions import OperatorActions, Refused
+from services.query.console.actions import OperatorActions
 from services.query.console.auth import Caller, ConsoleAuth
 from services.query.console.changes import Changes
 from services.query.console.tickets import TICKET_LIFETIME_S, Tickets
 from services.query.domain import conversation
 from services.query.domain.entries import Doc
 from services.query.domain.sla_view import with_glance
+from services.query.errors import Refused
 from services.query.store.port import ConversationQuery, OperatorQuery, Page, ReportQuery, Store
 
 STATIC = Path(__file__).parent / "static"

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from services.query.domain import reports
 from services.query.domain.entries import Doc
+from services.query.errors import ConflictingWrite
 from services.query.store.port import (
     COLLECTIONS,
     VERSION_FIELD,
     Collection,
-    ConflictingWrite,
     ConversationQuery,
     OperatorQuery,
     OperatorStats,

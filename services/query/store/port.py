@@ -73,10 +73,6 @@ class OperatorStats:
     average_first_response_s: float | None = None
 
 
-class ConflictingWrite(Exception):
-    """Another writer changed the document since it was read: read it again and retry."""
-
-
 class Store(Protocol):
     async def start(self) -> None:
         """Connect and create the indexes the queries need."""

@@ -16,8 +16,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from pronto import envelope, topics
 from pronto.envelope import Envelope
 from pronto.topics import TopicSpec
-from pronto_tools.broker.embedded import BrokerStartError, EmbeddedBroker, kafka_answers
-from pronto_tools.broker.provision import API_VERSION, ProvisioningError, provision
+from pronto_tools.broker.embedded import EmbeddedBroker, kafka_answers
+from pronto_tools.broker.provision import API_VERSION, provision
+from pronto_tools.errors import BrokerStartError, ProvisioningError
 from tests.support.events import message
 
 pytestmark = pytest.mark.integration

@@ -30,7 +30,7 @@ from pronto_tools.broker.provision import provision
 from pronto_tools.deploy import dashboards
 from pronto_tools.deploy.manifests import RULES
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     inbox = free_port()
     with EmbeddedBroker(log_path=tmp / "tansu.log") as broker:
         provision(broker.bootstrap_servers)
-        shop = Shop(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, POLICY, inbox)
+        shop = TenantSetup(TENANT, TOKEN, DEMO_CHANNEL_SECRETS, POLICY, inbox)
         system = System(broker.bootstrap_servers, tmp, shop).start()
         port = free_port()
         server = subprocess.Popen(

@@ -22,7 +22,7 @@ from pronto.kafka.reader import header, read_records
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.broker.provision import provision
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
-from pronto_tools.system import Shop, System
+from pronto_tools.system import System, TenantSetup
 
 TENANT = "fuzz-shop"
 TOKEN = "fuzz-ingest-token-0123456789"
@@ -83,7 +83,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     run_dir = tmp_path_factory.mktemp("fuzz")
     with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker:
         provision(broker.bootstrap_servers)
-        shop = Shop(
+        shop = TenantSetup(
             TENANT,
             TOKEN,
             DEMO_CHANNEL_SECRETS,

@@ -12,7 +12,8 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from pronto_tools.broker.embedded import free_port
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Slack, Smtp, Webhook
+from services.notify.delivery.adapters import Outgoing, Slack, Smtp, Webhook
+from services.notify.errors import DeliveryError
 
 pytestmark = pytest.mark.integration
 SECRET_PATH = "/services/T000/B000/SECRETTOKENXYZ"

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from pronto import event_ids
-from pronto.auth import PermissionDenied
 from pronto.channels import channel_name as channel_label
 from pronto.envelope import Envelope
-from pronto.kafka.producer import BrokerUnavailable, Receipt
+from pronto.errors import BrokerUnavailable, PermissionDenied
+from pronto.kafka.producer import Receipt
 from pronto.v1 import common_pb2
-from services.ingest.validation import InvalidEvent
+from services.ingest.errors import InvalidEvent
 from tests.support.events import message
 from tests.unit.ingest.application_world import (
     INCOMING,

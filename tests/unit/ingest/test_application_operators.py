@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 
 from pronto import event_ids
-from pronto.auth import PermissionDenied
-from pronto.kafka.producer import BrokerUnavailable
+from pronto.errors import BrokerUnavailable, PermissionDenied
 from pronto.v1 import common_pb2, events_pb2, operator_pb2
-from services.ingest.application import TransferRefused, TransferUndecided
-from services.ingest.validation import InvalidEvent
+from services.ingest.errors import InvalidEvent, TransferRefused, TransferUndecided
 from tests.unit.ingest.application_world import (
     INCOMING,
     NOW,

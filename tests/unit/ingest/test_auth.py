@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from pronto.auth import PermissionDenied, TokenAuthenticator, Unauthenticated, resolve_tenant
+from pronto.auth import TokenAuthenticator, resolve_tenant
+from pronto.errors import PermissionDenied, Unauthenticated
 
 TOKEN_A = "token-a-0123456789abcdefgh"
 TOKEN_B = "token-b-0123456789abcdefgh"

@@ -8,7 +8,7 @@ import pytest
 
 from services.ingest.channels import forms
 from services.ingest.channels.email_automatic import automatic
-from services.ingest.channels.errors import MalformedPayload
+from services.ingest.errors import MalformedPayload
 
 
 def multipart(boundary: str, *parts: bytes) -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.channels.errors import BadSignature
 from services.ingest.channels.replays import SeenTokens, content_of
+from services.ingest.errors import BadSignature
 
 A = content_of([("from", "a@example.com"), ("body-plain", "hello")])
 B = content_of([("from", "b@example.com"), ("body-plain", "hello")])

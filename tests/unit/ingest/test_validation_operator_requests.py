@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pronto.v1 import operator_pb2
+from services.ingest.errors import InvalidEvent
 from services.ingest.validation import (
     MAX_ID_LENGTH,
     MAX_TEXT_BYTES,
-    InvalidEvent,
     check,
     publish_problems,
     reply_problems,

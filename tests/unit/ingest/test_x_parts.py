@@ -12,8 +12,8 @@ import pytest
 
 from pronto.v1 import common_pb2, events_pb2
 from services.ingest.channels import x
-from services.ingest.channels.errors import MalformedPayload
 from services.ingest.channels.payload import Unreadable
+from services.ingest.errors import MalformedPayload
 from tests.support.webhooks import fixture
 
 

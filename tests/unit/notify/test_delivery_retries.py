@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from tenacity import AsyncRetrying, RetryCallState
 
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Outgoing, Sent
 from services.notify.delivery.retries import Retries, sent_by
+from services.notify.errors import DeliveryError
 from services.notify.settings import NotifySettings
 
 

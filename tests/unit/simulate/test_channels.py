@@ -13,8 +13,8 @@ from pronto.v1 import events_pb2
 from pronto_tools.simulate.channels import CHANNELS, CustomerMessage, WebhookRequest, webhook_request
 from services.ingest.channels import email as mail
 from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
-from services.ingest.channels.errors import BadSignature
 from services.ingest.channels.payload import Unreadable
+from services.ingest.errors import BadSignature
 from tests.plugins.ingest import CHANNEL_SECRETS
 from tests.support.webhooks import WRONG_SECRETS
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from services.notify.delivery.adapters import USER_AGENT, DeliveryError, _seconds
+from services.notify.delivery.adapters import USER_AGENT, _seconds
+from services.notify.errors import DeliveryError
 
 Json = dict[str, Any]
 

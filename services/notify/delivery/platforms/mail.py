@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent, Smtp
+from services.notify.delivery.adapters import Outgoing, Sent, Smtp
+from services.notify.errors import DeliveryError
 
 # What Pronto sends to customers on its own, in answer to their message (RFC 3834 section 5).
 AUTO_REPLIED = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}

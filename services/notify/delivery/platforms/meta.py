@@ -26,9 +26,10 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Outgoing, Sent
 from services.notify.delivery.platforms.http import Json, call, retry_after, transient
 from services.notify.domain.windows import Messaging, meta_messaging, whatsapp_window_open
+from services.notify.errors import DeliveryError
 
 DEFAULT_API = "https://graph.facebook.com/v21.0"
 RATE_LIMITS = {4, 17, 32, 613, 80007, 130429, 131048, 131056}

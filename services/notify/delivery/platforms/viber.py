@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Outgoing, Sent
 from services.notify.delivery.platforms.http import Json, call, retry_after, transient
+from services.notify.errors import DeliveryError
 
 DEFAULT_API = "https://chatapi.viber.com/pa"
 TOO_MANY_REQUESTS = 12

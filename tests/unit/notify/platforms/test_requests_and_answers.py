@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notify.delivery.adapters import DeliveryError, Outgoing, Sent
+from services.notify.delivery.adapters import Outgoing, Sent
 from services.notify.delivery.platforms import meta, telegram, viber, x
 from services.notify.domain.windows import Messaging
+from services.notify.errors import DeliveryError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from pronto.auth import TokenAuthenticator, Unauthenticated
+from pronto.auth import TokenAuthenticator
+from pronto.errors import Unauthenticated
 from services.query.console import wallboard
 from services.query.console.auth import Caller, ConsoleAuth
 from services.query.console.changes import Changes

@@ -1,0 +1,15 @@
+"""The exceptions Pronto's tooling raises (the embedded broker, provisioning, child services)."""
+
+from __future__ import annotations
+
+
+class ProvisioningError(RuntimeError):
+    """An existing topic does not match its specification in a way we must not fix silently."""
+
+
+class BrokerStartError(RuntimeError):
+    """The broker process exited or did not answer in time."""
+
+
+class ServiceStartError(RuntimeError):
+    """A service exited or did not become ready in time."""
