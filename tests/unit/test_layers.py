@@ -5,6 +5,8 @@ pointing the wrong way fails here, whether or not anything runs it."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +110,18 @@ def test_an_exception_declared_beside_its_code_is_found(tmp_path: Path) -> None:
     module.write_text("class ClockBroken(ValueError):\n    pass\n\n\nclass _Internal(Exception):\n    pass\n")
 
     assert raised_elsewhere(tmp_path) == ["services/sla/worker.py: ClockBroken"]
+
+
+def test_importing_every_kernel_module_loads_no_service_and_no_tooling() -> None:
+    """The same rule at run time, in a fresh interpreter: what ``import pronto...`` pulls in."""
+    probe = (
+        "import importlib, pkgutil, sys, pronto\n"
+        "for m in pkgutil.walk_packages(pronto.__path__, 'pronto.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('services', 'pronto_tools')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert loaded.stdout.strip() == "[]"
