@@ -7,6 +7,7 @@ pronto operator status   set an operator online / away / offline
 pronto operator reply    post an operator's reply to a conversation
 pronto demo              the whole system with demo traffic
 pronto simulate          customers and operators driving a running Pronto through its public APIs
+pronto history           export a shop's events to files, and import them back
 """
 
 from __future__ import annotations
@@ -283,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_arguments(simulate, DEFAULT_TARGET, DEFAULT_TOKEN)
     simulate.set_defaults(run=cmd_simulate)
+
+    from pronto_tools.history.command import add_commands
+
+    add_commands(commands, DEFAULT_BOOTSTRAP)
     return parser
 
 

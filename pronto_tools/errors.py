@@ -13,3 +13,8 @@ class BrokerStartError(RuntimeError):
 
 class ServiceStartError(RuntimeError):
     """A service exited or did not become ready in time."""
+
+
+class ArchiveError(ValueError):
+    """An event archive that cannot be imported as it is: a missing or changed file, another format,
+    a topic the cluster lacks or with fewer partitions."""

@@ -1,0 +1,1 @@
+"""A shop's event history kept off the cluster: ``pronto history export`` and ``import`` (issue #24)."""

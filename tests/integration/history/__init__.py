@@ -1,0 +1,1 @@
+"""Integration tests of the event archive (pronto history export / import) on real brokers."""
