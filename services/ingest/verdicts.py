@@ -80,7 +80,7 @@ class Verdicts:
             batches = await consumer.getmany(timeout_ms=500, max_records=5_000)
             for records in batches.values():
                 for record in records:
-                    if dict(record.headers).get("ce_type") in ANSWERS:
+                    if envelope.type_of(record.headers) in ANSWERS:
                         self._answer(record.headers, record.value)
 
     def _answer(self, headers: object, value: bytes | None) -> None:

@@ -34,6 +34,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+
+from services.ingest.channels import signatures
 
 # Each format's parser, and the parts of a message tests compare with, under the channel's one name.
 from services.ingest.channels.email_automatic import automatic_note as automatic_note
@@ -57,3 +60,8 @@ def token_of(authorization: str | None) -> str | None:
         except (binascii.Error, UnicodeDecodeError):
             return None
     return None
+
+
+def check_signature(headers: Mapping[str, str], _body: bytes, email_token: str) -> None:
+    """The inbound-mail services send the tenant's token as basic auth or a bearer token."""
+    signatures.check_token(token_of(headers.get("authorization")), email_token, "e-mail webhook token")

@@ -19,10 +19,11 @@ brought the customer (``referral``, see ``meta_referrals.referral_of``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from pronto.v1 import common_pb2
+from services.ingest.channels import signatures
 from services.ingest.channels.meta_comments import instagram_change, page_change
 from services.ingest.channels.meta_direct import direct
 from services.ingest.channels.meta_kinds import Message, Read
@@ -69,3 +70,9 @@ _OBJECTS: dict[str, tuple[Callable[[str, Obj], Read], int]] = {
     "instagram": (_instagram_entry, common_pb2.CHANNEL_INSTAGRAM),
     "whatsapp_business_account": (whatsapp_entry, common_pb2.CHANNEL_WHATSAPP),
 }
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, app_secret: str) -> None:
+    """Meta signs every webhook with the app secret: ``X-Hub-Signature-256: sha256=<hex>``
+    (https://developers.facebook.com/docs/graph-api/webhooks/getting-started)."""
+    signatures.check_prefixed_hex(headers.get("x-hub-signature-256"), app_secret, body)

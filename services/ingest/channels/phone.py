@@ -17,13 +17,15 @@ callback request, in the language the line spoke to them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import signatures
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, from_iso, load_json
 from services.ingest.channels.twiml import CALLBACK_DIGIT
-from services.ingest.errors import MalformedPayload
+from services.ingest.errors import BadSignature, MalformedPayload
 
 MISSED = {"no-answer", "busy", "failed", "canceled"}
 
@@ -100,3 +102,13 @@ def parse_callback_request(tenant: str, raw: bytes) -> list[events_pb2.MessageRe
     if body.has("requested_at"):
         message.sent_at.CopyFrom(from_iso(body.str("requested_at"), "body.requested_at"))
     return [message]
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, auth_token: str, url: str) -> None:
+    """Twilio signs the full URL and the sorted form parameters with the auth token:
+    ``X-Twilio-Signature`` (https://www.twilio.com/docs/usage/webhooks/webhooks-security)."""
+    try:
+        params = form_params(body)
+    except MalformedPayload as exc:
+        raise BadSignature(f"the signature cannot match: {exc}") from exc
+    signatures.check_twilio(headers.get("x-twilio-signature"), auth_token, url, params)

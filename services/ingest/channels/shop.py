@@ -15,7 +15,10 @@ These shapes are Pronto's own (no platform defines them); the README documents t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import signatures
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, from_iso, load_json
 from services.ingest.errors import MalformedPayload
@@ -91,3 +94,9 @@ def parse_contact_form(tenant: str, raw: bytes) -> list[events_pb2.MessageReceiv
     if body.has("submitted_at"):
         message.sent_at.CopyFrom(from_iso(body.str("submitted_at"), "body.submitted_at"))
     return [message]
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, shop_key: str) -> None:
+    """The shop's own site signs what its chat widget and forms post: HMAC-SHA256 of the body in
+    ``X-Pronto-Signature`` (``sha256=<hex>``); BadSignature otherwise."""
+    signatures.check_prefixed_hex(headers.get("x-pronto-signature"), shop_key, body)

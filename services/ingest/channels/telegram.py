@@ -19,10 +19,11 @@ the press is safely on the broker.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels import cards
+from services.ingest.channels import cards, signatures
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.notices import notice
 from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
@@ -195,3 +196,11 @@ def webhook_answer(messages: list[events_pb2.MessageReceived]) -> dict[str, str]
             query_id = message.channel_message_id.removeprefix(CALLBACK_PREFIX)
             return {"method": "answerCallbackQuery", "callback_query_id": query_id}
     return {}
+
+
+def check_signature(headers: Mapping[str, str], _body: bytes, secret_token: str) -> None:
+    """Telegram sends the ``secret_token`` given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``
+    (https://core.telegram.org/bots/api#setwebhook)."""
+    signatures.check_token(
+        headers.get("x-telegram-bot-api-secret-token"), secret_token, "X-Telegram-Bot-Api-Secret-Token"
+    )

@@ -10,9 +10,11 @@ language unless the text says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import signatures
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, Unreadable, from_epoch, guarded, load_json
 
@@ -69,3 +71,44 @@ def _message(tenant: str, body: Obj) -> list[events_pb2.MessageReceived]:
     )
     message.sent_at.CopyFrom(from_epoch(body.int("timestamp"), "body.timestamp", milliseconds=True))
     return [message]
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, auth_token: str) -> None:
+    """Viber signs the body with the bot's token: ``X-Viber-Content-Signature: <hex>``
+    (https://developers.viber.com/docs/api/rest-bot-api/#callbacks)."""
+    signatures.check_prefixed_hex(headers.get("x-viber-content-signature"), auth_token, body, prefix="")
+
+
+# What Viber reports about messages Pronto sent, on the same webhook as customer messages.
+Report = events_pb2.DeliveryStatusReported
+_REPORTED = {
+    "delivered": events_pb2.DELIVERY_STATUS_DELIVERED,
+    "seen": events_pb2.DELIVERY_STATUS_READ,
+    "failed": events_pb2.DELIVERY_STATUS_FAILED,
+}
+
+
+def reports(raw: bytes) -> list[Report]:
+    """Viber's report, when it can be read."""
+    return [r for r in report_parts(raw) if isinstance(r, Report)]
+
+
+def report_parts(raw: bytes) -> list[Report | Unreadable]:
+    """Viber's report, or the whole event as Unreadable: Viber sends one event per request."""
+    body = Obj(load_json(raw))
+    state = _REPORTED.get(body.str("event", ""))
+    if state is None:
+        return []
+    return guarded("body", common_pb2.CHANNEL_VIBER, partial(_report, body, state))
+
+
+def _report(body: Obj, state: events_pb2.DeliveryStatus) -> list[Report]:
+    report = Report(
+        channel=common_pb2.CHANNEL_VIBER,
+        recipient=body.str("user_id", ""),
+        platform_message_id=body.str("message_token"),
+        status=state,
+        error_text=body.str("desc", ""),
+    )
+    report.at.CopyFrom(from_epoch(body.int("timestamp"), "body.timestamp", milliseconds=True))
+    return [report]

@@ -21,11 +21,12 @@ Meta's batches (issue #19).
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
+from services.ingest.channels import signatures
 from services.ingest.channels.identity import conversation_id
 from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json, timestamp
 from services.ingest.errors import MalformedPayload
@@ -160,3 +161,8 @@ def _attachment(media: Obj) -> common_pb2.Attachment:
     return common_pb2.Attachment(
         filename=media.str("id_str", ""), content_type=content_type or media.str("type", ""), url=url
     )
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, consumer_secret: str) -> None:
+    """X signs with the consumer secret: ``X-Twitter-Webhooks-Signature: sha256=<base64>``."""
+    signatures.check_x_signature(headers.get("x-twitter-webhooks-signature"), consumer_secret, body)

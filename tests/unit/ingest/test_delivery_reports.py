@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels import statuses
+from services.ingest.channels import meta_statuses, viber
 
 
 def test_whatsapp_statuses_with_the_notification_id_and_errors() -> None:
@@ -48,7 +48,7 @@ def test_whatsapp_statuses_with_the_notification_id_and_errors() -> None:
             }
         ],
     }
-    read, failed = statuses.meta(json.dumps(body).encode())
+    read, failed = meta_statuses.meta(json.dumps(body).encode())
     assert (read.channel, read.recipient, read.platform_message_id, read.status, read.notification_id) == (
         common_pb2.CHANNEL_WHATSAPP,
         "39333",
@@ -94,7 +94,7 @@ def test_messenger_deliveries_by_id_and_reads_by_watermark() -> None:
             }
         ],
     }
-    delivered_1, delivered_2, read = statuses.meta(json.dumps(body).encode())
+    delivered_1, delivered_2, read = meta_statuses.meta(json.dumps(body).encode())
     assert [d.platform_message_id for d in (delivered_1, delivered_2)] == ["m_1", "m_2"]
     assert {d.status for d in (delivered_1, delivered_2)} == {events_pb2.DELIVERY_STATUS_DELIVERED}
     assert (read.status, read.platform_message_id, read.recipient, read.up_to.ToMilliseconds()) == (
@@ -112,15 +112,15 @@ def test_viber_callbacks() -> None:
         "message_token": 4912661846655238145,
         "user_id": "01234567890A=",
     }
-    (report,) = statuses.viber(json.dumps(seen).encode())
+    (report,) = viber.reports(json.dumps(seen).encode())
     assert (report.channel, report.recipient, report.platform_message_id, report.status) == (
         common_pb2.CHANNEL_VIBER,
         "01234567890A=",
         "4912661846655238145",
         events_pb2.DELIVERY_STATUS_READ,
     )
-    assert statuses.viber(json.dumps({"event": "message", "timestamp": 1, "message_token": 1}).encode()) == []
-    assert statuses.meta(json.dumps({"object": "user"}).encode()) == []
+    assert viber.reports(json.dumps({"event": "message", "timestamp": 1, "message_token": 1}).encode()) == []
+    assert meta_statuses.meta(json.dumps({"object": "user"}).encode()) == []
 
 
 def test_instagram_reads_name_the_message() -> None:
@@ -141,7 +141,7 @@ def test_instagram_reads_name_the_message() -> None:
             }
         ],
     }
-    (read,) = statuses.meta(json.dumps(body).encode())
+    (read,) = meta_statuses.meta(json.dumps(body).encode())
     assert (read.channel, read.recipient, read.platform_message_id, read.status, read.HasField("up_to")) == (
         common_pb2.CHANNEL_INSTAGRAM,
         "IGSID",

@@ -1,5 +1,5 @@
-"""What the platforms report about messages Pronto sent: WhatsApp statuses, Messenger and
-Instagram deliveries and reads, Viber delivered/seen/failed callbacks.
+"""What Meta reports about messages Pronto sent: WhatsApp statuses, Messenger and Instagram
+deliveries and reads (Viber's reports are in ``viber.py``).
 
 They arrive on the same webhooks as customer messages and become
 ``DeliveryStatusReported`` events for notify, which correlates them with its
@@ -14,18 +14,13 @@ from collections.abc import Iterator
 from functools import partial
 
 from pronto.v1 import common_pb2, events_pb2
-from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, guarded, load_json
+from services.ingest.channels.payload import Obj, Unreadable, each_part, from_epoch, load_json
 
 Report = events_pb2.DeliveryStatusReported
 _WHATSAPP = {
     "sent": events_pb2.DELIVERY_STATUS_SENT,
     "delivered": events_pb2.DELIVERY_STATUS_DELIVERED,
     "read": events_pb2.DELIVERY_STATUS_READ,
-    "failed": events_pb2.DELIVERY_STATUS_FAILED,
-}
-_VIBER = {
-    "delivered": events_pb2.DELIVERY_STATUS_DELIVERED,
-    "seen": events_pb2.DELIVERY_STATUS_READ,
     "failed": events_pb2.DELIVERY_STATUS_FAILED,
 }
 
@@ -110,29 +105,3 @@ def _report(
             from_epoch(up_to.int("watermark"), f"{up_to.path}.watermark", milliseconds=True)
         )
     return report
-
-
-def viber(raw: bytes) -> list[Report]:
-    """Viber's report, when it can be read."""
-    return [r for r in viber_parts(raw) if isinstance(r, Report)]
-
-
-def viber_parts(raw: bytes) -> list[Report | Unreadable]:
-    """Viber's report, or the whole event as Unreadable: Viber sends one event per request."""
-    body = Obj(load_json(raw))
-    state = _VIBER.get(body.str("event", ""))
-    if state is None:
-        return []
-    return guarded("body", common_pb2.CHANNEL_VIBER, partial(_viber, body, state))
-
-
-def _viber(body: Obj, state: events_pb2.DeliveryStatus) -> list[Report]:
-    report = Report(
-        channel=common_pb2.CHANNEL_VIBER,
-        recipient=body.str("user_id", ""),
-        platform_message_id=body.str("message_token"),
-        status=state,
-        error_text=body.str("desc", ""),
-    )
-    report.at.CopyFrom(from_epoch(body.int("timestamp"), "body.timestamp", milliseconds=True))
-    return [report]
