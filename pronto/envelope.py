@@ -88,6 +88,12 @@ def _timestamp(moment: datetime) -> bytes:
     return (text.removesuffix("+00:00") + "Z").encode()
 
 
+def type_of(headers: Iterable[tuple[str, bytes]]) -> bytes:
+    """A record's event type (its ``ce_type`` header), b"" when it has none: for choosing what to
+    decode without decoding it."""
+    return next((raw for name, raw in headers if name == "ce_type"), b"")
+
+
 def decode(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:
     """Parse a Kafka record into an Envelope, or raise EnvelopeError saying what is wrong.
 

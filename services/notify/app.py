@@ -13,7 +13,7 @@ from __future__ import annotations
 from google.protobuf.message import DecodeError
 from prometheus_client import CollectorRegistry
 
-from pronto import topics
+from pronto import envelope, topics
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
 from services.notify.delivery.deliverer import Deliverer
@@ -51,7 +51,7 @@ _CLOCK_STARTED = events_pb2.SlaClockStarted.DESCRIPTOR.full_name.encode()
 def wanted(headers: Headers, value: bytes | None) -> bool:
     """Whether notify's fold reads this record (``tests/unit/notify/test_unread.py`` holds that what
     it leaves out changes nothing it decides)."""
-    kind = next((raw for name, raw in headers if name == "ce_type"), b"")
+    kind = envelope.type_of(headers)
     if kind in UNREAD:
         return False
     if kind == _CLOCK_STARTED:

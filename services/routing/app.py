@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from pronto import topics
+from pronto import envelope, topics
 from pronto.channels import channel_name
 from pronto.folding import FoldingApp, FoldSpec, Headers, Out
 from pronto.v1 import events_pb2
@@ -45,7 +45,7 @@ SOURCES = (topics.INBOUND.name, topics.OPERATORS.name, topics.OUTBOUND.name)
 
 def wanted(headers: Headers, _value: bytes | None) -> bool:
     """Every record of the sources but SLA's, and of SLA's the clocks' deadlines."""
-    event_type = dict(headers).get("ce_type", b"")
+    event_type = envelope.type_of(headers)
     return not event_type.startswith(b"pronto.v1.Sla") or event_type in DEADLINES
 
 

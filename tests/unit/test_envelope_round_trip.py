@@ -9,7 +9,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pronto.envelope import EVENT_TYPES, decode, encode
+from pronto.envelope import EVENT_TYPES, decode, encode, type_of
 from pronto.errors import EnvelopeError
 from pronto.v1 import common_pb2, events_pb2, ingest_pb2
 from tests.support.events import message
@@ -45,6 +45,11 @@ def test_every_event_type_survives_a_round_trip(type_name: str) -> None:
     assert decoded == original
     assert decoded.type == type_name
     assert type(decoded.payload) is EVENT_TYPES[type_name]
+    assert type_of(headers) == type_name.encode()
+
+
+def test_a_record_without_a_type_has_the_empty_one() -> None:
+    assert type_of([("ce_id", b"a")]) == b""
 
 
 def test_a_message_with_nested_fields_survives_a_round_trip() -> None:
