@@ -1,4 +1,4 @@
-"""All four services for one shop on one broker: what the demo, the end-to-end and fault tests and the
+"""All five services for one shop on one broker: what the demo, the end-to-end and fault tests and the
 pipeline benchmark start, so that they all run the same system the same way.
 """
 

@@ -9,6 +9,7 @@ from pronto.v1 import events_pb2
 from pronto_tools.broker.embedded import EmbeddedBroker
 from pronto_tools.simulate.customers import CHANNELS
 from pronto_tools.simulate.run import Simulation
+from pronto_tools.system import Ports
 from services.ingest.settings import DEVELOPMENT_TOKENS
 
 DEMO_TENANT = next(iter(DEVELOPMENT_TOKENS))
@@ -41,16 +42,19 @@ DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 
 @dataclass
 class DemoOptions:
+    """What ``pronto demo`` is asked for on its command line, and where it prefers to listen."""
+
     duration: float | None = None
     rate: float = 10.0
     seed: int = 1
+    # The ports it prefers (a taken one is swapped for a free one): the services' defaults.
     broker_port: int = 9092
-    grpc_port: int = 50051
-    http_port: int = 8080
-    routing_http_port: int = 8081
-    sla_http_port: int = 8082
-    notify_http_port: int = 8083
-    query_http_port: int = 8084
+    grpc_port: int = Ports.grpc
+    http_port: int = Ports.http
+    routing_http_port: int = Ports.routing
+    sla_http_port: int = Ports.sla
+    notify_http_port: int = Ports.notify
+    query_http_port: int = Ports.query
     inbox_port: int = 8090
     progress_every: float = 2.0
     # Called at every progress line with the running simulation and the broker (``bench.soak``
