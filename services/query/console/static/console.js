@@ -1,116 +1,8 @@
 // Pronto's console: the supervisor's wallboard and the operator's view. Plain modules, no
 // packages, nothing loaded from anywhere but this origin.
+import { $, channel, newKey, serverNow, state, t, cell, fill, duration, percent, clock, short, referralText } from "./console-core.js";
 
-const TEXT = {
-  en: {
-    console: "console", language: "Language", signOut: "Sign out", signIn: "Sign in",
-    tokenLabel: "Your token (supervisor or operator)", wallboard: "Wallboard", updated: "Updated",
-    queue: "Queue", channel: "Channel", languageCol: "Language", topic: "Topic", waiting: "Waiting",
-    oldestWait: "Oldest wait", compliance: "First responses in time", objective: "objective",
-    lastMinutes: (n) => `Last ${n} min`, today: "Today", metBreached: "Met / breached today",
-    operators: "Operators", name: "Name", status: "Status", load: "Load / capacity",
-    handledToday: "Resolved today", avgFirst: "Avg. first response", attention: "At risk and breached",
-    conversation: "Conversation", state: "State", deadline: "Deadline", operator: "Operator",
-    decisions: "Latest routing decisions", time: "Time", decision: "Decision", reason: "Reason",
-    candidates: "Candidates", myConversations: "My conversations", myStatus: "My status",
-    online: "Online", away: "Away", offline: "Offline", noConversations: "No conversations assigned to you.",
-    reply: "Reply", replyTo: (who) => `Reply to ${who}`, send: "Send", resolve: "Resolve", customer: "Customer", you: "You",
-    conversationsCount: (n) => (n === 1 ? "1 conversation" : `${n} conversations`), oldestShown: (n) => `the ${n} longest waits shown`,
-    reconnecting: "Live updates interrupted; reconnecting…",
-    channels: { email: "e-mail", web_chat: "web chat", contact_form: "contact form", phone: "phone", facebook: "Facebook", instagram: "Instagram", x: "X", whatsapp: "WhatsApp", telegram: "Telegram", viber: "Viber" },
-    slaLeft: (m, s) => `${m}: ${s} left`, slaLate: (m, s) => `${m}: ${s} late`,
-    slaStopped: (m, st) => `${m}: clock stopped (${st})`, noClock: "no clock running",
-    assigned: "assigned to", queued: "queued, position", nobodyOnline: "nobody online",
-    at_risk: "at risk", breached: "breached", met: "met", missed: "missed", running: "running", ended: "ended by the resolution",
-    first_response: "First response", next_response: "Next response", resolution: "Resolution",
-    signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisor", operatorRole: "operator",
-    badToken: "This token is not known here.", none: "—", sent: "Sent.",
-    inReplyTo: (what) => `↩ in reply to ${what}`, changes: (what) => `✎ changes ${what}`,
-    forwarded: "⤷ forwarded", asksAbout: (sku) => `🛍 about product ${sku}`,
-    fromAd: (what) => `from ad: ${what}`, referredBy: (what) => `came from: ${what}`,
-    paused: "paused", pending: "pending", on_hold: "on hold", open: "open", awaiting_customer: "awaiting the customer",
-    setPending: "Pending", setOnHold: "On hold", reopen: "Reopen", waitingOn: (st) => `State: ${st}`,
-    clockLeft: (m, st, s) => `${m}: ${st}, ${s} left`, clockLate: (m, st, s) => `${m}: ${st}, ${s} over`,
-    clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `paused (${st}${why ? `: ${why}` : ""}) since ${at}`,
-    pausesCount: (n) => (n === 1 ? "1 pause" : `${n} pauses`), left: (s) => `${s} left`, over: (s) => `${s} over`,
-    transferTo: "Hand to", toQueue: "the queue (anyone)", transfer: "Transfer", transferReason: "Why (optional)",
-    stateReason: "Waiting on what (optional)",
-    transferred: (who) => (who ? `Now with ${who}.` : "Back in the queue."), move: "Move", moveTitle: "Move a conversation",
-    override: "even beyond their capacity",
-  },
-  it: {
-    console: "console", language: "Lingua", signOut: "Esci", signIn: "Accedi",
-    tokenLabel: "Il tuo token (supervisore o operatore)", wallboard: "Pannello", updated: "Aggiornato",
-    queue: "Coda", channel: "Canale", languageCol: "Lingua", topic: "Argomento", waiting: "In attesa",
-    oldestWait: "Attesa più lunga", compliance: "Prime risposte nei tempi", objective: "obiettivo",
-    lastMinutes: (n) => `Ultimi ${n} min`, today: "Oggi", metBreached: "Rispettate / violate oggi",
-    operators: "Operatori", name: "Nome", status: "Stato", load: "Carico / capacità",
-    handledToday: "Risolte oggi", avgFirst: "Prima risposta media", attention: "A rischio e violate",
-    conversation: "Conversazione", state: "Stato", deadline: "Scadenza", operator: "Operatore",
-    decisions: "Ultime decisioni di instradamento", time: "Ora", decision: "Decisione", reason: "Motivo",
-    candidates: "Candidati", myConversations: "Le mie conversazioni", myStatus: "Il mio stato",
-    online: "Disponibile", away: "Assente", offline: "Non collegato", noConversations: "Nessuna conversazione assegnata a te.",
-    reply: "Risposta", replyTo: (who) => `Rispondi a ${who}`, send: "Invia", resolve: "Risolvi", customer: "Cliente", you: "Tu",
-    conversationsCount: (n) => (n === 1 ? "1 conversazione" : `${n} conversazioni`), oldestShown: (n) => `mostrate le ${n} attese più lunghe`,
-    reconnecting: "Aggiornamenti in diretta interrotti; riconnessione…",
-    channels: { email: "e-mail", web_chat: "chat sul sito", contact_form: "modulo di contatto", phone: "telefono", facebook: "Facebook", instagram: "Instagram", x: "X", whatsapp: "WhatsApp", telegram: "Telegram", viber: "Viber" },
-    slaLeft: (m, s) => `${m}: mancano ${s}`, slaLate: (m, s) => `${m}: in ritardo di ${s}`,
-    slaStopped: (m, st) => `${m}: orologio fermo (${st})`, noClock: "nessun orologio in corso",
-    assigned: "assegnata a", queued: "in coda, posizione", nobodyOnline: "nessuno collegato",
-    at_risk: "a rischio", breached: "violata", met: "rispettata", missed: "mancata", running: "in corso", ended: "chiusa dalla risoluzione",
-    first_response: "Prima risposta", next_response: "Risposta successiva", resolution: "Risoluzione",
-    signedInAs: (who, role) => `${who} (${role})`, supervisor: "supervisore", operatorRole: "operatore",
-    badToken: "Questo token non è conosciuto qui.", none: "—", sent: "Inviata.",
-    inReplyTo: (what) => `↩ in risposta a ${what}`, changes: (what) => `✎ modifica ${what}`,
-    forwarded: "⤷ inoltrato", asksAbout: (sku) => `🛍 sul prodotto ${sku}`,
-    fromAd: (what) => `da annuncio: ${what}`, referredBy: (what) => `arrivato da: ${what}`,
-    paused: "in pausa", pending: "in attesa del cliente", on_hold: "sospesa", open: "aperta", awaiting_customer: "in attesa del cliente",
-    setPending: "In attesa del cliente", setOnHold: "Sospendi", reopen: "Riapri", waitingOn: (st) => `Stato: ${st}`,
-    clockLeft: (m, st, s) => `${m}: ${st}, mancano ${s}`, clockLate: (m, st, s) => `${m}: ${st}, oltre di ${s}`,
-    clockDone: (m, st) => `${m}: ${st}`, pausedSince: (st, at, why) => `in pausa (${st}${why ? `: ${why}` : ""}) dalle ${at}`,
-    pausesCount: (n) => (n === 1 ? "1 pausa" : `${n} pause`), left: (s) => `mancano ${s}`, over: (s) => `oltre di ${s}`,
-    transferTo: "Passa a", toQueue: "la coda (chiunque)", transfer: "Trasferisci", transferReason: "Perché (facoltativo)",
-    stateReason: "In attesa di che cosa (facoltativo)",
-    transferred: (who) => (who ? `Ora è con ${who}.` : "Di nuovo in coda."), move: "Sposta", moveTitle: "Sposta una conversazione",
-    override: "anche oltre la sua capacità",
-  },
-};
 
-const channel = (name) => TEXT[state.language].channels?.[name] ?? name;
-// Idempotency keys; crypto.randomUUID exists only on HTTPS or localhost pages, getRandomValues everywhere.
-const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-const serverNow = () => new Date(Date.now() + state.offset);
-
-// ``session`` counts sign-ins and sign-outs: an answer to a request of an earlier one is dropped.
-const state = { offset: 0, token: sessionStorage.getItem("pronto-token") || "", role: "", language: localStorage.getItem("pronto-language") || (navigator.language || "en").slice(0, 2), events: null, refreshing: false, again: false, data: null, session: 0 };
-if (!TEXT[state.language]) state.language = "en";
-window.prontoLoadedAt = Date.now(); // tests check the page is never reloaded
-
-const $ = (selector) => document.querySelector(selector);
-const t = (key, ...args) => { const v = TEXT[state.language][key] ?? TEXT.en[key] ?? key; return typeof v === "function" ? v(...args) : v; };
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text ?? t("none");
-  if (className) td.className = className;
-  return td;
-}
-
-function fill(tableSelector, rows, toCells) {
-  const body = $(`${tableSelector} tbody`);
-  body.replaceChildren(...rows.map((row) => { const tr = document.createElement("tr"); tr.append(...toCells(row)); return tr; }));
-}
-
-function duration(seconds) {
-  if (seconds === null || seconds === undefined) return t("none");
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
-
-const percent = (ratio) => (ratio === null || ratio === undefined ? t("none") : `${(ratio * 100).toFixed(1)}%`);
-const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString(state.language) : t("none"));
 
 function translate() {
   document.documentElement.lang = state.language;
@@ -283,15 +175,6 @@ function options(select, pairs) {
   if (pairs.some(([value]) => value === chosen)) select.value = chosen;
 }
 
-const short = (text) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
-
-// The ad, post or link that brought the customer: its headline, else where it is, else its ids.
-function referralText(r) {
-  if (!r) return "";
-  const what = r.headline || r.url || r.ad_id || r.post_id || r.ref || r.source;
-  if (!what) return "";
-  return /^ads?$/i.test(r.source) || r.ad_id ? t("fromAd", what) : t("referredBy", what);
-}
 
 function conversationCard(c) {
   const card = document.createElement("article");
