@@ -5,8 +5,9 @@ stays a newcomer's first page (under 400 lines; the reference lives in the files
 
 Runnable blocks are the commands that need nothing running (``--help``, ``--check``, promtool on
 the rules): each runs with ``bash -euo pipefail`` from the repository root, ``.venv/bin`` first on
-``PATH``. Commands that start servers or need a running system stay plain ```` ```bash ````; the
-end-to-end tests run those (``tests/e2e/``)."""
+``PATH``. Every other block of commands says how it is checked (``CHECKED_BY``): ``demo`` blocks
+run against a running demo (``tests/e2e/test_doc_commands.py``), ``ci`` ones are CI's own, and
+``not-run:`` ones say why they cannot run here; a block that says nothing fails."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,14 +138,40 @@ def broken_links(path: Path, root: Path = ROOT) -> list[str]:
     return problems
 
 
-def runnable_blocks() -> list[tuple[str, str]]:
-    """(``file:line``, body) of every block fenced as ```` ```bash runnable ````."""
+def bash_blocks(kind: str) -> list[tuple[str, str]]:
+    """(``file:line``, body) of every block fenced as ```` ```bash <kind> ````."""
     return [
         (f"{path.relative_to(ROOT)}:{block.number}", block.body)
         for path in markdown_files()
         for block in parse(path)[1]
-        if block.info.split() == ["bash", "runnable"]
+        if block.info.split()[:2] == ["bash", kind]
     ]
+
+
+def runnable_blocks() -> list[tuple[str, str]]:
+    """Blocks that need nothing running: this module runs them."""
+    return bash_blocks("runnable")
+
+
+# How a block of shell commands in the docs is checked, written after ``bash`` on its fence:
+# ``runnable`` (run here), ``demo`` (run against a running ``pronto demo`` by
+# tests/e2e/test_doc_commands.py), ``ci`` (run by CI: .ci/run runs scripts/test.sh), or
+# ``not-run: <why>`` (what cannot run on these machines, with the reason and, where there is one,
+# the test that does the same).
+CHECKED_BY = ("runnable", "demo", "ci", "not-run:")
+
+
+def unaccounted_blocks(path: Path) -> list[str]:
+    """The bash blocks of ``path`` that do not say how they are checked, or not-run without a why."""
+    problems = []
+    for block in parse(path)[1]:
+        words = block.info.split()
+        if not words or words[0] not in {"bash", "sh", "shell", "console"}:
+            continue
+        how = words[1] if len(words) > 1 else ""
+        if how not in CHECKED_BY or (how == "not-run:" and len(words) < 4):
+            problems.append(f"{path.relative_to(ROOT)}:{block.number}: ```{block.info}")
+    return problems
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -216,6 +244,18 @@ def test_slugs_follow_github() -> None:
 def test_the_readme_stays_short() -> None:
     lines = len((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
     assert lines < README_MAX_LINES, f"README.md has {lines} lines; move reference text to the docs it links"
+
+
+def test_every_command_block_says_how_it_is_checked() -> None:
+    assert [problem for path in markdown_files() for problem in unaccounted_blocks(path)] == []
+
+
+def test_a_block_that_says_nothing_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```bash\nls\n```\n\n```bash not-run:\nls\n```\n\n```bash demo\nls\n```\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+
+    assert unaccounted_blocks(page) == ["page.md:1: ```bash", "page.md:5: ```bash not-run:"]
 
 
 def test_there_are_runnable_blocks() -> None:
