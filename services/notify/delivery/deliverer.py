@@ -50,7 +50,7 @@ from services.notify.delivery.partition_state import (
 )
 from services.notify.delivery.platforms.webchat import WebChatHub
 from services.notify.delivery.quiet_hours import QuietHours
-from services.notify.delivery.sending import Sender
+from services.notify.delivery.sending import PartitionWork, Sender
 from services.notify.delivery.status_reports import StatusReports
 from services.notify.domain.gate import Gate
 from services.notify.metrics import NotifyMetrics
@@ -84,7 +84,9 @@ class Deliverer:
         self._consuming = False
         self.adapters = AdapterChoice(settings, lambda: self._session, self.webchat)
         self.outcomes = Outcomes(source, self.partitions, lambda: self._producer, lambda: self.journal)
-        self.sender = Sender(settings, metrics, self.partitions, self.adapters, self.outcomes)
+        # Partition -> the tasks delivering its requests (its state stays data).
+        self.work: dict[int, PartitionWork] = {}
+        self.sender = Sender(settings, metrics, self.work, self.adapters, self.outcomes)
         self.status_reports = StatusReports(source, metrics, self.adapters, self.sender, self.outcomes)
 
     def ready(self) -> bool:
@@ -188,6 +190,7 @@ class Deliverer:
         if self._producer is not None:
             await self._producer.stop()
         self.partitions.clear()
+        self.work.clear()
         self.gate.forget(lambda _request: False)
 
     # ---------------------------------------------------------------- partitions
@@ -210,6 +213,7 @@ class Deliverer:
                 datetime.now(UTC),
             )
             self.partitions[partition] = PartitionState(fence=fences[partition].id)
+            self.work[partition] = PartitionWork()
         for partition, fence in fences.items():
             headers, value = envelope.encode(fence)
             sent = await self._producer.send_and_wait(
@@ -230,9 +234,10 @@ class Deliverer:
         leaving = {p: self.partitions[p] for p in partitions if p in self.partitions}
         deadline = time.monotonic() + REVOKE_WAIT_S
         # Polled: a busy delivery leaves the set when its attempt fails, long before its task ends.
-        while any(state.busy for state in leaving.values()) and time.monotonic() < deadline:  # noqa: ASYNC110
+        work = [self.work[p] for p in leaving if p in self.work]
+        while any(w.busy for w in work) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        waiting = [t for state in leaving.values() for t in state.tasks if not t.done()]
+        waiting = [t for w in work for t in w.tasks if not t.done()]
         for task in waiting:
             task.cancel()
         if waiting:
@@ -241,6 +246,7 @@ class Deliverer:
             await self._commit(self._consumer, leaving)
         for partition in leaving:
             del self.partitions[partition]
+            self.work.pop(partition, None)
         self.gate.forget(lambda request: request.partition in self.partitions)
 
     async def _commit(self, consumer: AIOKafkaConsumer, states: dict[int, PartitionState]) -> None:
@@ -270,7 +276,7 @@ class Deliverer:
             if isinstance(action, Start):
                 self._start(state, action.request)
             elif isinstance(action, Report):
-                self._spawn(state, self.status_reports.reported(state, action.event, action.report))
+                self._spawn(partition, self.status_reports.reported(state, action.event, action.report))
             elif isinstance(action, CountSent):
                 self.gate.sent(action.recipient, action.at)
 
@@ -283,20 +289,20 @@ class Deliverer:
         journaled = self.journal.outcome(request.id)
         if journaled is not None:
             self.metrics.deduplicated.labels(kind).inc()
-            self._spawn(state, self.outcomes.recover(request, journaled))
+            self._spawn(request.partition, self.outcomes.recover(request, journaled))
         elif not digests.gated(self.settings, request) or self.gate.offer(request.key, request, _now()):
-            self._spawn(state, self.sender.deliver([request]))
+            self._spawn(request.partition, self.sender.deliver([request]))
 
     def _release_digests(self) -> None:
         for _recipient, requests in self.gate.digests(_now()):
-            state = self.partitions.get(requests[0].partition)
-            if state is not None:
-                self._spawn(state, self.sender.deliver(requests))
+            if requests[0].partition in self.work:
+                self._spawn(requests[0].partition, self.sender.deliver(requests))
 
-    def _spawn(self, state: PartitionState, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, partition: int, work: Coroutine[Any, Any, None]) -> None:
+        tasks = self.work[partition].tasks
         task: asyncio.Task[None] = asyncio.create_task(work)
-        state.tasks.add(task)
-        task.add_done_callback(state.tasks.discard)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -11,12 +11,10 @@ sent before the takeover against the recipient's limit).
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
@@ -86,10 +84,6 @@ class PartitionState:
     open: dict[int, str] = field(default_factory=dict)
     # Ids with an outcome, or being delivered by this worker.
     done: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    # Deliveries on the wire or recording their outcome (not waiting to retry): a partition
-    # taken away lets these finish and cancels the others, which its next owner sends.
-    busy: set[asyncio.Task[Any]] = field(default_factory=set)
     # The offset after the highest read, and the starts of gaps already read again.
     next_offset: int | None = None
     gaps: set[int] = field(default_factory=set)

@@ -13,14 +13,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from pronto.v1 import events_pb2
 from services.notify.delivery.adapter_choice import AdapterChoice
 from services.notify.delivery.adapters import Adapter, Outgoing, Sent
 from services.notify.delivery.messages import message as message_for
 from services.notify.delivery.outcomes import Outcomes
-from services.notify.delivery.partition_state import PartitionState, Request
+from services.notify.delivery.partition_state import Request
 from services.notify.delivery.retries import Retries, sent_by
 from services.notify.errors import DeliveryError
 from services.notify.metrics import NotifyMetrics
@@ -29,18 +31,28 @@ from services.notify.settings import NotifySettings
 log = logging.getLogger("pronto.notify.delivery")
 
 
+@dataclass
+class PartitionWork:
+    """The tasks delivering a partition's requests, kept beside its state (which stays data)."""
+
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Deliveries on the wire or recording their outcome (not waiting to retry): a partition
+    # taken away lets these finish and cancels the others, which its next owner sends.
+    busy: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
 class Sender:
     def __init__(
         self,
         settings: NotifySettings,
         metrics: NotifyMetrics,
-        partitions: dict[int, PartitionState],
+        work: dict[int, PartitionWork],
         adapters: AdapterChoice,
         outcomes: Outcomes,
     ) -> None:
-        """``partitions`` is the deliverer's own: a delivery is marked busy in its partition's state."""
+        """``work`` is the deliverer's own: a delivery is marked busy in its partition's."""
         self.metrics = metrics
-        self.partitions = partitions
+        self.work = work
         self.adapters = adapters
         self.outcomes = outcomes
         self.retries = Retries(settings)
@@ -90,22 +102,22 @@ class Sender:
         try:
             yield
         finally:
-            state, task = self.partitions.get(partition), asyncio.current_task()
-            if state is not None and task is not None:
-                state.busy.discard(task)
+            work, task = self.work.get(partition), asyncio.current_task()
+            if work is not None and task is not None:
+                work.busy.discard(task)
 
     async def _attempt(
         self, adapter: Adapter, message: Outgoing, requests: list[Request], attempt: int
     ) -> Sent | None:
-        state = self.partitions.get(requests[0].partition)
+        work = self.work.get(requests[0].partition)
         task = asyncio.current_task()
-        if state is not None and task is not None:
-            state.busy.add(task)
+        if work is not None and task is not None:
+            work.busy.add(task)
         try:
             sent = await sent_by(adapter, message)
         except DeliveryError as exc:
-            if state is not None and task is not None:
-                state.busy.discard(task)  # waiting to retry: a new owner may take over
+            if work is not None and task is not None:
+                work.busy.discard(task)  # waiting to retry: a new owner may take over
             if self.retries.again(exc, attempt):
                 self.metrics.retried.labels(adapter.name).inc()
                 log.info("delivery of %s failed (attempt %d), retrying: %s", message.id, attempt, exc.reason)
