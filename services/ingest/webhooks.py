@@ -30,10 +30,10 @@ from services.ingest.channels import (
     forms,
     meta,
     meta_statuses,
+    own_site,
     payload,
     phone,
     replays,
-    shop,
     signatures,
     telegram,
     viber,
@@ -221,7 +221,7 @@ def signed(check: Callable[[Mapping[str, str], bytes, str], None], secret_name: 
     return lambda secrets, body, request: check(request.headers, body, secret(secrets, secret_name))
 
 
-_shop_signed = signed(shop.check_signature, "shop_key")
+_shop_signed = signed(own_site.check_signature, "shop_key")
 
 
 def webhook_router(hooks: Webhooks) -> APIRouter:
@@ -240,8 +240,8 @@ def webhook_router(hooks: Webhooks) -> APIRouter:
 
         router.add_api_route(path, endpoint, methods=["POST"], name=f"{label} webhook")
 
-    route("/chat", "web_chat", _shop_signed, lambda t, b, _: shop.parse_chat(t, b))
-    route("/contact-form", "contact_form", _shop_signed, lambda t, b, _: shop.parse_contact_form(t, b))
+    route("/chat", "web_chat", _shop_signed, lambda t, b, _: own_site.parse_chat(t, b))
+    route("/contact-form", "contact_form", _shop_signed, lambda t, b, _: own_site.parse_contact_form(t, b))
     route(
         "/phone/callback-request", "phone", _shop_signed, lambda t, b, _: phone.parse_callback_request(t, b)
     )

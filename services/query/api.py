@@ -243,7 +243,7 @@ def _tenant(
     return own
 
 
-Shop = Annotated[str, Depends(_tenant)]
+TenantId = Annotated[str, Depends(_tenant)]
 
 
 def create_app(
@@ -279,7 +279,7 @@ def create_app(
 
     @router.get("/conversations")
     async def list_conversations(
-        shop: Shop,
+        shop: TenantId,
         channel: ChannelName | None = None,
         status: Status | None = None,
         operator_id: str | None = None,
@@ -307,7 +307,7 @@ def create_app(
         "/conversations/{conversation_id}",
         responses={404: {"description": "no such conversation in this shop"}},
     )
-    async def get_conversation(shop: Shop, conversation_id: str) -> Conversation:
+    async def get_conversation(shop: TenantId, conversation_id: str) -> Conversation:
         """One conversation with its whole timeline: messages, assignments, replies, SLA events."""
         doc = await store.get("conversations", conversation.document_id(shop, conversation_id))
         if doc is None:
@@ -316,7 +316,7 @@ def create_app(
 
     @router.get("/operators")
     async def list_operators(
-        shop: Shop,
+        shop: TenantId,
         status: OperatorStatus | None = None,
         team: str | None = None,
         day: Annotated[
@@ -339,7 +339,7 @@ def create_app(
 
     @router.get("/operators/{operator_id}", responses={404: {"description": "no such operator in this shop"}})
     async def get_operator(
-        shop: Shop,
+        shop: TenantId,
         operator_id: str,
         day: Annotated[
             date | None, Query(description="the shop's day of the figures; today by default")
@@ -352,7 +352,7 @@ def create_app(
 
     @router.get("/sla/reports")
     async def sla_reports(
-        shop: Shop,
+        shop: TenantId,
         since: Annotated[date | None, Query(description="first day; 6 days before until by default")] = None,
         until: Annotated[date | None, Query(description="last day (included); today by default")] = None,
         channel: ChannelName | None = None,

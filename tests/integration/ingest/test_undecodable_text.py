@@ -86,7 +86,7 @@ async def test_a_chat_message_cut_mid_emoji_is_kept_with_a_replacement_character
     escaped (``\\ud83d``): valid JSON text, but no string UTF-8 or protobuf can hold. It was a 422;
     the half is now U+FFFD and the message notes it.
 
-    Shape: the web chat's own JSON (README, "Channel webhooks"; services/ingest/channels/shop.py), and
+    Shape: the web chat's own JSON (README, "Channel webhooks"; services/ingest/channels/own_site.py), and
     https://www.rfc-editor.org/rfc/rfc8259#section-8.2 on unpaired surrogates in JSON strings
     """
     run = uuid.uuid4().hex[:12]

@@ -12,7 +12,7 @@ from pronto.channels import channel_value
 from pronto.v1 import events_pb2
 from pronto_tools.simulate.channels import CHANNELS, CustomerMessage, WebhookRequest, webhook_request
 from services.ingest.channels import email as mail
-from services.ingest.channels import meta, phone, shop, signatures, telegram, viber, x
+from services.ingest.channels import meta, own_site, phone, signatures, telegram, viber, x
 from services.ingest.channels.payload import Unreadable
 from services.ingest.errors import BadSignature
 from tests.plugins.ingest import CHANNEL_SECRETS
@@ -28,8 +28,8 @@ ONE_CONVERSATION_PER_MESSAGE = {"contact_form"}
 # Batching channels also give the parts they cannot read (``Unreadable``); none is expected here.
 Parse = Callable[[str, bytes], Sequence[events_pb2.MessageReceived | Unreadable]]
 PARSERS: dict[str, Parse] = {
-    "chat": shop.parse_chat,
-    "contact-form": shop.parse_contact_form,
+    "chat": own_site.parse_chat,
+    "contact-form": own_site.parse_contact_form,
     "phone": lambda tenant, body: phone.parse_voice(tenant, phone.form_params(body)),
     "meta": meta.parse,
     "telegram": telegram.parse,
