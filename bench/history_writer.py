@@ -1,5 +1,6 @@
-"""A shop's history (``bench.shop_history``) written where the services would have it, snapshotted and
-committed, in batches: what ``bench.recovery`` restarts the services on.
+"""Writes a shop's history where the services would have it, for ``bench.recovery`` to restart them on.
+
+The history (``bench.shop_history``) is written in batches, snapshotted and committed.
 
 ``write_history`` produces every record where the services would have it: customers' messages,
 operators' status and replies, routing's and SLA's decisions on their topics; routing's merge

@@ -1,5 +1,6 @@
-"""Recovery benchmark: how long routing, SLA and notify take to be ready again after a SIGKILL, after
-one day and after thirty days of a shop's history.
+"""Recovery benchmark: how long routing, SLA and notify take to be ready again after a SIGKILL.
+
+It is measured after one day and after thirty days of a shop's history.
 
 For each history (1 day, 30 days) on its own fresh embedded broker:
 

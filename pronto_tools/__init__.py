@@ -1,3 +1,3 @@
-"""Pronto's tooling: the embedded broker, the demo, the simulator, the process runner, the CLI and the
-deployment generator. It may import anything; nothing in ``pronto`` (the kernel) or ``services``
-imports it."""
+"""Pronto's tooling: embedded broker, demo, simulator, process runner, CLI and deployment generator.
+
+It may import anything; nothing in ``pronto`` (the kernel) or ``services`` imports it."""

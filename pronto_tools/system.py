@@ -1,5 +1,7 @@
-"""All five services for one shop on one broker: what the demo, the end-to-end and fault tests and the
-pipeline benchmark start, so that they all run the same system the same way.
+"""All five services for one shop on one broker: the one system the demo, the tests and the benchmark run.
+
+It is what the demo, the end-to-end and fault tests and the pipeline benchmark start, so that they all run the
+same system the same way.
 """
 
 from __future__ import annotations

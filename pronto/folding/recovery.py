@@ -1,5 +1,7 @@
-"""Rebuilding a partition's state when it is assigned: the newest readable snapshot, then a replay of
-what follows it (the input topic in its order, or a direct fold's journal in the journal's order)."""
+"""Rebuilding a partition's state when it is assigned: the newest readable snapshot, then a replay.
+
+The replay is of what follows the snapshot: the input topic in its order, or a direct fold's journal in the
+journal's order."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The five services as Kubernetes workloads: Deployment, Service, PodDisruptionBudget and
-HorizontalPodAutoscaler each, generated because they differ only in what this table says."""
+"""The five services as Kubernetes workloads, generated from this table, the only place they differ.
+
+Each has a Deployment, a Service, a PodDisruptionBudget and a HorizontalPodAutoscaler, generated because
+they differ only in what this table says."""
 
 from __future__ import annotations
 

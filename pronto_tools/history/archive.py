@@ -1,6 +1,8 @@
-"""The archive's format, no I/O beyond the bytes given: one gzip file of JSON lines per topic, each
-line a record exactly as Kafka held it (partition, offset, timestamp, key, value, headers; bytes in
-base64), and a manifest naming the topics, offsets, counts and SHA-256 of each file.
+"""The archive's format, no I/O beyond the bytes given: gzipped JSON lines per topic and a manifest.
+
+One gzip file of JSON lines per topic, each line a record exactly as Kafka held it (partition, offset,
+timestamp, key, value, headers; bytes in base64), and a manifest naming the topics, offsets, counts and
+SHA-256 of each file.
 
 JSON lines rather than Parquet: no new dependency, a file can be streamed record by record in both
 directions and read by a person with ``zcat``; the backtest reads every record anyway.

@@ -1,5 +1,6 @@
-"""``pronto history export``: chosen topics of a cluster, for a shop and a time range, into an archive
-(``pronto_tools.history.archive``) a person can keep and move."""
+"""``pronto history export``: chosen topics of a cluster, for a shop and a time range, into an archive.
+
+The archive (``pronto_tools.history.archive``) is one a person can keep and move."""
 
 from __future__ import annotations
 

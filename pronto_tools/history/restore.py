@@ -1,5 +1,7 @@
-"""``pronto history import``: an archive's records written back to a cluster, each to its topic and
-partition with its key, value, headers and timestamp, in the order they were exported."""
+"""``pronto history import``: an archive's records written back to a cluster, as they were exported.
+
+Each record goes to its topic and partition with its key, value, headers and timestamp, in the order they
+were exported."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The exceptions ingest's parts raise to one another, in one place; each entry point (gRPC, REST,
-webhooks) turns them into its answer."""
+"""The exceptions ingest's parts raise to one another, in one place.
+
+Each entry point (gRPC, REST, webhooks) turns them into its answer."""
 
 from __future__ import annotations
 

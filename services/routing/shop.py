@@ -1,4 +1,6 @@
-"""One shop's routing as a fold over its events: ``Shop.apply(event) -> events out``. No I/O.
+"""One shop's routing as a fold over its events (``Shop``): ``Shop.apply(event) -> events out``. No I/O.
+
+Each event is translated into a change of its ``TenantRouting``, and the outputs into events.
 
 The fold is deterministic: the time it uses is the event's own, the ids of the
 events it emits derive from the id of the event that caused them, and time

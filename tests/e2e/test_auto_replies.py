@@ -1,5 +1,7 @@
-"""An out-of-office reply to Pronto's acknowledgement e-mail opens no conversation and is answered by no
-further e-mail (issue #19, defect 7): the whole system, answering customers through a real SMTP server.
+"""An out-of-office reply to Pronto's e-mail acknowledgement opens no conversation and is not answered.
+
+No further e-mail answers it (issue #19, defect 7). Tested on the whole system, answering customers through a
+real SMTP server.
 
 The customer writes by e-mail; nobody is online, so Pronto acknowledges it by e-mail on its own, marked
 ``Auto-Submitted: auto-replied`` (RFC 3834). The customer's mailbox answers that acknowledgement with an

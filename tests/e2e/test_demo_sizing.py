@@ -1,5 +1,7 @@
-"""The demo's sizing tells a true story (issue #26, defect 8): its ten-second web-chat target is met
-while the team keeps up and breached where the simulation makes the team late, visibly so.
+"""The demo's ten-second web-chat target is met while the team keeps up, breached where the team is late.
+
+The demo's sizing tells a true story (issue #26, defect 8): the target is breached where the simulation makes
+the team late, visibly so.
 
 It runs the demo's own services, shop and SLA policy, traffic and team (``demo_system`` and
 ``demo_simulation`` of ``pronto_tools.demo.run``, the demo's default rate and seed) for 40 s, with the

@@ -1,7 +1,8 @@
-"""Checks that every block of commands the docs fence as ```` ```bash demo ```` runs, as written,
-against the demo the README's first command starts: the curl examples of the REST APIs, the
-command line against ingest, kcat on the demo's broker. Each block runs with ``bash -euo pipefail``
-from the repository root; curl's ``-f`` makes an HTTP error a failure."""
+"""Checks that every block of commands the docs fence as ```` ```bash demo ```` runs against the demo.
+
+The blocks run as written, against the demo the README's first command starts: the curl examples of the
+REST APIs, the command line against ingest, kcat on the demo's broker. Each block runs with
+``bash -euo pipefail`` from the repository root; curl's ``-f`` makes an HTTP error a failure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Issue #21, item 1, through the whole system: a pending conversation's resolution clock stops
-counting and resumes when the customer writes.
+"""A pending conversation's resolution clock stops and resumes when the customer writes, end to end.
+
+Issue #21, item 1, through the whole system.
 
 The customer e-mails; the operator sets the conversation pending over ingest's gRPC operator API
 (SetConversationState), with a reason; SLA pauses the resolution clock (SlaClockPaused) and leaves

@@ -1,5 +1,6 @@
-"""Issue #21, item 3, through the whole system: a shop with no SLA on phone, and VIP e-mails answered
-within 5 minutes.
+"""A shop with no SLA on phone, and VIP e-mails answered within 5 minutes, end to end.
+
+Issue #21, item 3, through the whole system.
 
 A phone callback request comes in on the phone webhook and opens no clock. A customer writing by
 e-mail as a standard customer and then, on a later message, as a VIP has the running

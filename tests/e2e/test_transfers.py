@@ -1,5 +1,6 @@
-"""Transfers, presence per channel and a team's limit through the real services (issue #20):
-ingest's operator API, routing, notify, SLA, each a process of its own on a real broker.
+"""Transfers, presence per channel and a team's limit through the real services (issue #20).
+
+The services are ingest's operator API, routing, notify, SLA, each a process of its own on a real broker.
 
 Ana and Bea each have room for one web chat. Ana holds ``t-1``, Bea ``t-2``:
 - Ana's transfer of ``t-1`` to Bea, who is full, is refused over REST with routing's reason, and

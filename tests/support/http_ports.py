@@ -1,5 +1,7 @@
-"""Every Pronto service serving HTTP on a broker of its own, for tests of what any port accepts
-(issue #26: size limits, head timeouts, connection caps), and closing a raw client's connection."""
+"""Every Pronto service serving HTTP on a broker of its own, for tests of what any port accepts.
+
+The tests are issue #26's: size limits, head timeouts, connection caps. It also closes a raw client's
+connection."""
 
 from __future__ import annotations
 

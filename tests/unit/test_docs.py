@@ -1,7 +1,9 @@
-"""The docs cannot rot: every relative link in every Markdown file resolves (to a file, a directory,
-or a heading of the Markdown file it points into), every block fenced as ```` ```bash runnable ````
-is run and must succeed, every ``pronto <command>`` the docs show is one the CLI has, and the README
-stays a newcomer's first page (under 400 lines; the reference lives in the files it links to).
+"""The docs cannot rot: links resolve, runnable blocks run, shown commands exist, the README stays short.
+
+Every relative link in every Markdown file resolves (to a file, a directory, or a heading of the Markdown file
+it points into), every block fenced as ```` ```bash runnable ```` is run and must succeed, every
+``pronto <command>`` the docs show is one the CLI has, and the README stays a newcomer's first page (under 400
+lines; the reference lives in the files it links to).
 
 Runnable blocks are the commands that need nothing running (``--help``, ``--check``, promtool on
 the rules): each runs with ``bash -euo pipefail`` from the repository root, ``.venv/bin`` first on

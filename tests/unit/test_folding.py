@@ -1,6 +1,7 @@
-"""The worker side of the stream core (``pronto.folding.worker``) and the record plumbing of its app,
-without a broker: replay throws outputs away, derived events are the same live and on a replay,
-and headers reach the worker as Kafka has them."""
+"""The worker side of the stream core (``pronto.folding.worker``) and its app's record plumbing, no broker.
+
+Replay throws outputs away, derived events are the same live and on a replay, and headers reach the worker
+as Kafka has them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The two Faust agents of every folding service (``merge`` and ``fold``), driven through Faust's
-``test_context()``: no broker, the agents' own code between a record in and the records out."""
+"""The two Faust agents of every folding service (``merge`` and ``fold``), driven without a broker.
+
+They are driven through Faust's ``test_context()``: no broker, the agents' own code between a record in and
+the records out."""
 
 from __future__ import annotations
 

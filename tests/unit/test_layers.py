@@ -1,6 +1,7 @@
-"""The folders say the architecture: the kernel imports no service and no tooling, no service imports
-another. Read from the source with ``ast`` (imports inside functions count too), so a new arrow
-pointing the wrong way fails here, whether or not anything runs it."""
+"""The folders say the architecture: the kernel imports no service or tooling, no service imports another.
+
+Read from the source with ``ast`` (imports inside functions count too), so a new arrow pointing the wrong
+way fails here, whether or not anything runs it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""What Meta reports about messages Pronto sent: WhatsApp statuses, Messenger and Instagram
-deliveries and reads (Viber's reports are in ``viber.py``).
+"""What Meta reports about messages Pronto sent, read into delivery statuses for notify.
+
+They are WhatsApp statuses, and Messenger and Instagram deliveries and reads (Viber's reports are in
+``viber.py``).
 
 They arrive on the same webhooks as customer messages and become
 ``DeliveryStatusReported`` events for notify, which correlates them with its

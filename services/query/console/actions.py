@@ -1,5 +1,7 @@
-"""What an operator does from the console, done through ingest's operator API (gRPC), the same
-one operator tools and the REST API use: status, replies, resolutions, states, transfers."""
+"""What an operator does from the console, done through ingest's operator API (gRPC).
+
+It is the same API that operator tools and the REST API use: status, replies, resolutions, states,
+transfers."""
 
 from __future__ import annotations
 

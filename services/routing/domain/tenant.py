@@ -1,4 +1,7 @@
-"""One shop's routing state and how every event changes it: ``(state, event) -> outputs``.
+"""Who has what in one shop (``TenantRouting``), and how each change moves it.
+
+It holds the shop's operators, their load and its queue, and turns each change into outputs,
+``(state, change) -> outputs``; in domain terms, without events.
 
 All capacity of a shop is accounted here, in one place, so it is never
 double-booked: the stream processor keeps one ``TenantRouting`` per tenant

@@ -1,6 +1,8 @@
-"""The Kubernetes overlays rendered by kubectl's kustomize and validated against the Kubernetes API
+"""The deployment files checked by real tools: Kubernetes overlays, compose, Alertmanager, Prometheus.
+
+The Kubernetes overlays are rendered by kubectl's kustomize and validated against the Kubernetes API
 schemas and the CRDs' (deploy/k8s/schemas); the compose file and the Alertmanager and Prometheus
-configurations through their own tools."""
+configurations go through their own tools."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The gRPC contracts fuzzed from their descriptors: ingest's Publish and PublishStream, and the
-operator API (``tests/support/proto_strategies.py`` draws the messages).
+"""The gRPC contracts fuzzed from their descriptors: ingest's Publish and PublishStream, the operator API.
+
+``tests/support/proto_strategies.py`` draws the messages.
 
 Each call gets either a message drawn from the descriptor (mostly refused) or a valid one with
 one field made hostile: extreme timestamps and durations, unknown enum numbers, huge repeated

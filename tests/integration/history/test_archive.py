@@ -1,6 +1,8 @@
-"""Checks that an exported archive imported into a fresh broker gives every topic's records back byte
-for byte (key, value, headers, timestamp, partition and order), that a shop and a time range select
-what they say, and that a damaged archive writes nothing. Two real embedded brokers, the real CLI."""
+"""Checks that an archive exported and imported into a fresh broker gives every record back byte for byte.
+
+Every topic's records come back with their key, value, headers, timestamp, partition and order; a shop and
+a time range select what they say, and a damaged archive writes nothing. Two real embedded brokers, the
+real CLI."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""E-mail bodies and languages as mail clients send them (issue #19, defects 4 and 5), posted to the
-real ingest process; the events are read back from the broker and checked field by field."""
+"""E-mail bodies and languages as mail clients send them (issue #19, defects 4 and 5), through ingest.
+
+They are posted to the real ingest process; the events are read back from the broker and checked field by
+field."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The phone line answers Twilio in TwiML (issue #19): a call in, the menu's choice, a voicemail, a
-call the shop's staff did not answer. Posted, signed as Twilio signs, to the real ingest process; the
-events are read back from the broker and checked field by field.
+"""The phone line answers Twilio in TwiML (issue #19), checked through the real ingest process.
+
+A call in, the menu's choice, a voicemail, a call the shop's staff did not answer: each is posted, signed as
+Twilio signs, to the real ingest process; the events are read back from the broker and checked field by field.
 
 The test ingest's languages start with Italian (tests/plugins/ingest.py), so the line speaks Italian.
 """

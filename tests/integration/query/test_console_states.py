@@ -1,7 +1,9 @@
-"""Issue #21, item 1, in the console: the operator sets their conversation pending, on hold or open
-again ("reopen"); the console passes it to ingest's real gRPC operator API, which writes
-ConversationStateChanged. The operator view shows the conversation's state and every clock at a
-glance. The console app runs in-process (a plain ASGI call), ingest and the broker for real."""
+"""The console sets a conversation pending, on hold or open again, and shows its state and clocks.
+
+Issue #21, item 1, in the console: the operator sets their conversation pending, on hold or open again
+("reopen"); the console passes it to ingest's real gRPC operator API, which writes
+ConversationStateChanged. The operator view shows the conversation's state and every clock at a glance. The
+console app runs in-process (a plain ASGI call), ingest and the broker for real."""
 
 from __future__ import annotations
 

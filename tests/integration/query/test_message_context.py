@@ -1,6 +1,7 @@
-"""A customer message's context through the query service on the real broker (issue #19): the message it
-replies to, the one an edit changes and the ad that brought the customer are in the conversation's
-timeline and on the conversation in the query API, and the operator's console shows them.
+"""A customer message's context through the query service on the real broker (issue #19).
+
+The message it replies to, the one an edit changes and the ad that brought the customer are in the
+conversation's timeline and on the conversation in the query API, and the operator's console shows them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Events of 100 conversations on the real broker, projected live; then a rebuild from the topics into
+"""Projecting events live and rebuilding from the topics give the very same documents.
+
+Events of 100 conversations on the real broker are projected live; then a rebuild from the topics into
 fresh collections, swapped in, gives the very same documents."""
 
 from __future__ import annotations

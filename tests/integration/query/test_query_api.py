@@ -1,5 +1,7 @@
-"""The query service as a process on the real broker: its API over loopback, tenant isolation, the
-OpenAPI schema it serves, and a schemathesis run against it that must find no server error."""
+"""The query service as a process on the real broker: its API, tenant isolation and OpenAPI schema.
+
+The API is called over loopback, the OpenAPI schema is the one it serves, and a schemathesis run against it
+must find no server error."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Issue #21 on the real broker and SLA service: special days imported from an iCalendar file
-through the admin API, and a channel with no target.
+"""Special days imported from an iCalendar file, and a channel with no target, on the real SLA service.
+
+Issue #21 on the real broker and SLA service: the special days are imported through the admin API.
 
 The shop keeps office hours in Rome with "no SLA on phone" (null targets). It imports a calendar
 with a half day on Friday 24 December 2027; an e-mail at 12:45 that day then has its 30-minute

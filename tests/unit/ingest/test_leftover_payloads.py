@@ -1,7 +1,8 @@
-"""The edges of what the #19 trial's leftovers fixed (Telegram contacts, venues, locations and polls,
-WhatsApp orders and Flow replies, X retweets), read by the parsers alone. The whole payloads, posted
-through ingest, are in tests/integration/ingest/test_platform_leftovers.py and
-test_platform_leftovers_whatsapp_x.py.
+"""The edges of what the #19 trial's leftovers fixed, read by the parsers alone.
+
+The leftovers are Telegram contacts, venues, locations and polls, WhatsApp orders and Flow replies, X
+retweets. The whole payloads, posted through ingest, are in
+tests/integration/ingest/test_platform_leftovers.py and test_platform_leftovers_whatsapp_x.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""A WhatsApp message of a type Pronto does not read is kept as a file message that says what it was
-(issue #19), in words that read right for any type: not "(a request_welcome message)"."""
+"""A WhatsApp message of a type Pronto does not read is kept as a file message that says what it was.
+
+Its words read right for any type (issue #19): not "(a request_welcome message)"."""
 
 from __future__ import annotations
 

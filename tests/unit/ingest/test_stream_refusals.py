@@ -1,5 +1,6 @@
-"""An event that trips an unexpected error: refused alone in a PublishStream batch, INTERNAL (not
-grpc's UNKNOWN) from unary Publish (issue #26)."""
+"""An event that trips an unexpected error is refused alone, with INTERNAL (issue #26).
+
+It is refused alone in a PublishStream batch, and with INTERNAL (not grpc's UNKNOWN) from unary Publish."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""X's Account Activity deliveries are read event by event: one that cannot be read is Unreadable, the
-rest are kept (issue #19, defect 1). Fixtures follow
+"""X's Account Activity deliveries are read event by event (issue #19, defect 1).
+
+One that cannot be read is Unreadable, the rest are kept. Fixtures follow
 https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/account-activity-data-objects
 """
 

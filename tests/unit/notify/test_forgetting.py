@@ -1,6 +1,8 @@
-"""Notify forgets a resolved conversation's customer ``RESOLVED_KEPT`` after the resolution (event
-time), unless they write again; until then an operator's follow-up still reaches them. Without it,
-a month of history made notify's snapshots, and its restarts, three times those of one day."""
+"""Notify forgets a resolved conversation's customer ``RESOLVED_KEPT`` after the resolution.
+
+``RESOLVED_KEPT`` counts in event time, and a customer who writes again is not forgotten. Until they are,
+an operator's follow-up still reaches them. Without forgetting, a month of history made notify's snapshots,
+and its restarts, three times those of one day."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""A customer message's context reaches the read model (issue #19): the message it replies to, the one an
-edit changes, and the ad or link that brought the customer, which the conversation keeps too."""
+"""A customer message's context reaches the read model (issue #19).
+
+The context is the message it replies to, the one an edit changes, and the ad or link that brought the
+customer, which the conversation keeps too."""
 
 from __future__ import annotations
 

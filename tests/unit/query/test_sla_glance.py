@@ -1,5 +1,7 @@
-"""Issue #21, item 4: a conversation's SLA at a glance: each clock's state, time left or overrun
-computed when asked, and its pauses with the state and reason that caused them."""
+"""A conversation's SLA at a glance (issue #21, item 4): clock states, time left or overrun, pauses.
+
+Each clock's state, its time left or overrun computed when asked, and its pauses with the state and reason
+that caused them."""
 
 from __future__ import annotations
 

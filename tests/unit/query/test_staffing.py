@@ -1,5 +1,6 @@
-"""Checks Erlang C staffing against published worked examples, within their rounding, and its
-properties (more agents never wait longer; the fewest agents found is the fewest that works).
+"""Checks Erlang C staffing against published worked examples, within their rounding, and its properties.
+
+The properties: more agents never wait longer; the fewest agents found is the fewest that works.
 
 The examples and where each was read:
 - Call Centre Helper, "Erlang C Formula - Made Simple With an Easy Worked Example",

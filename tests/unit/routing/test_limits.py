@@ -1,7 +1,8 @@
-"""Limits beyond the operator's capacity per channel (issue #20, item 4): a cap across channels
-in weighted units (a phone call can count as several chats), and a team's limit on the open
-conversations its members hold together, binding while each of them has room. "No limit" is
-``None`` (a team not listed), distinct from 0 (takes nothing).
+"""Limits beyond the operator's capacity per channel (issue #20, item 4): across channels, and per team.
+
+A cap across channels in weighted units (a phone call can count as several chats), and a team's limit on the
+open conversations its members hold together, binding while each of them has room. "No limit" is ``None`` (a
+team not listed), distinct from 0 (takes nothing).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Whatever events a shop's stream holds, in whatever order, the fold never fails, keeps its
-invariants, and a replay of any prefix rebuilds the same state."""
+"""Whatever events a shop's stream holds, in whatever order, the fold never fails and keeps its invariants.
+
+A replay of any prefix also rebuilds the same state."""
 
 from __future__ import annotations
 

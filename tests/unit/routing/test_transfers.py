@@ -1,5 +1,7 @@
-"""Transfers (issue #20, item 1): to a named colleague, to a team, back to the queue; a supervisor
-may move any conversation and override a colleague's capacity. A refused transfer changes nothing."""
+"""Transfers (issue #20, item 1): to a named colleague, to a team, back to the queue.
+
+A supervisor may move any conversation and override a colleague's capacity. A refused transfer changes
+nothing."""
 
 from __future__ import annotations
 

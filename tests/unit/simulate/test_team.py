@@ -1,6 +1,7 @@
-"""The simulated team stops answering once stopped: the inbox still hears of assignments while a
-demo settles, and answering them on a closed client failed with "Channel is closed" (seen in
-``bench.soak``)."""
+"""The simulated team stops answering once stopped.
+
+The inbox still hears of assignments while a demo settles, and answering them on a closed client failed
+with "Channel is closed" (seen in ``bench.soak``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Issue #21, item 1: pending and on hold, set by the operator, pause the clocks the shop's policy
-names (resolution by default); the customer writing or the operator opening the conversation resumes
-them; each pause and resume is an output carrying the state and the reason."""
+"""Pending and on hold, set by the operator, pause the clocks the shop's policy names (issue #21, item 1).
+
+The policy names resolution by default; the customer writing or the operator opening the conversation
+resumes them; each pause and resume is an output carrying the state and the reason."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Answers by e-mail in the customer's own thread: ``In-Reply-To`` and ``References`` name their
-messages, the subject is theirs with "Re:", the sender is the shop's address, and the body is
-multipart/alternative (plain text and the same in HTML).
+"""Answers by e-mail in the customer's own thread: threading headers, subject, sender and body.
+
+``In-Reply-To`` and ``References`` name their messages, the subject is theirs with "Re:", the sender is the
+shop's address, and the body is multipart/alternative (plain text and the same in HTML).
 
 Everything but an operator's reply is written by Pronto on its own (acknowledgements, introductions,
 queue positions, "nobody is online"): it says so with ``Auto-Submitted: auto-replied`` (RFC 3834)

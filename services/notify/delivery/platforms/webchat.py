@@ -1,5 +1,7 @@
-"""The web chat widget's side: answers pushed to the open widget over server-sent events, kept for
-it while it is away, or sent by e-mail when the customer left an address and has gone.
+"""The web chat widget's side: answers pushed to the open widget, kept while it is away, or e-mailed.
+
+Answers go to the open widget over server-sent events; they are kept for it while it is away, or sent by
+e-mail when the customer left an address and has gone.
 
 The widget listens on notify's ``GET /v1/webchat/{tenant}/{visitor}/events``
 with ``token`` = hex HMAC-SHA256 of ``{tenant}:{visitor}`` under the shop's
