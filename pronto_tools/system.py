@@ -41,7 +41,7 @@ class TenantSetup:
     operator_tokens: Mapping[str, str] = field(default_factory=dict)
     notify: Mapping[str, Any] = field(default_factory=dict)  # merged over the inbox's configuration
 
-    def notify_shop(self) -> dict[str, Any]:
+    def notify_config(self) -> dict[str, Any]:
         return {**Inbox.shop_config(self.inbox_port, self.timezone), **self.notify}
 
 
@@ -112,7 +112,7 @@ class System:
             env=settings(
                 "notify",
                 {
-                    "PRONTO_NOTIFY_SHOPS": json.dumps({shop.tenant: shop.notify_shop()}),
+                    "PRONTO_NOTIFY_SHOPS": json.dumps({shop.tenant: shop.notify_config()}),
                     "PRONTO_NOTIFY_JOURNAL": str(run_dir / "notify-delivered.journal"),
                 },
             ),
