@@ -39,8 +39,12 @@ from pronto.settings import HttpLimits
 
 log = logging.getLogger(__name__)
 
-# After refusing, how long and how much of what the client still sends is read and dropped.
-LINGER_S = 2.0
+# After refusing, what the client still sends is read and dropped until it has been quiet for
+# LINGER_QUIET_S, and for at most LINGER_S and LINGER_BYTES: a close with unread data sends a reset,
+# which destroys the answer if the client has not read it yet. A fixed two seconds was too short
+# for a client slowed by a loaded machine that was still sending its 8 MB request line.
+LINGER_QUIET_S = 1.0
+LINGER_S = 10.0
 LINGER_BYTES = 16 * 1024 * 1024
 _REASONS = {
     408: b"Request Timeout",
@@ -129,6 +133,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._refusal: tuple[int, str] | None = None
         self._lingering = False
         self._discarded = 0
+        self._quiet: asyncio.TimerHandle | None = None
         # The request line and headers as a whole, with room for the separators of each field.
         self._max_head = self.limits.max_request_line_bytes + self.limits.max_header_bytes
         self._max_head += 4 * self.limits.max_headers + 64
@@ -202,12 +207,21 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._discarded += len(data)
             if self._discarded > LINGER_BYTES:
                 self.transport.close()
+            else:
+                self._close_when_quiet()
             return
         if self._in_head:
             self._head_bytes += len(data)
         super().data_received(data)
-        # One header field still incomplete reaches no callback: count what its head has read.
-        if self._in_head and self._head_bytes > self._max_head and not self.transport.is_closing():
+        # One header field still incomplete reaches no callback: count what its head has read. (Not
+        # once refused: a read holding a long request line and more was refused twice, the second
+        # answer written after the first's end of file, and the connection aborted with a reset.)
+        if (
+            self._in_head
+            and self._head_bytes > self._max_head
+            and not self._lingering
+            and not self.transport.is_closing()
+        ):
             self._refuse(431, f"the request's headers are over {self.limits.max_header_bytes} bytes")
 
     def on_message_begin(self) -> None:
@@ -260,6 +274,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._refuse(*self._refusal)
 
     def _refuse(self, status: int, detail: str) -> None:
+        if self._lingering:  # answered already; one answer per connection
+            return
         self._disarm_head_timer()
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
         if status == 408:
@@ -273,7 +289,14 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
+        self._close_when_quiet()
         self.loop.call_later(LINGER_S, self.transport.close)
+
+    def _close_when_quiet(self) -> None:
+        """Close once the refused client has sent nothing for ``LINGER_QUIET_S``."""
+        if self._quiet is not None:
+            self._quiet.cancel()
+        self._quiet = self.loop.call_later(LINGER_QUIET_S, self.transport.close)
 
 
 class BodyLimit:

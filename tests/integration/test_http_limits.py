@@ -266,3 +266,22 @@ async def test_the_operator_api_refuses_a_10_mb_body_with_413(servers: dict[str,
 
     assert declared.status == 413, declared
     assert declared.sent < 10 * MIB, "refused before it was read in full"
+
+
+async def test_a_refused_client_that_keeps_sending_still_reads_its_answer(
+    servers: dict[str, Running],
+) -> None:
+    """A client slowed down (a loaded machine) goes on sending for seconds before it reads: the
+    refusal must still be there to read, not destroyed by a reset when the server closes while
+    data keeps coming (it closed after a fixed 2 s before, and CI saw status 0 under load)."""
+    reader, writer = await asyncio.open_connection(LOOPBACK, servers["ingest"].port)
+    try:
+        writer.write(b"GET /healthz?q=" + b"a" * (64 * 1024))
+        for _ in range(15):  # 3 s of sending, 1 MB, reading nothing
+            await asyncio.sleep(0.2)
+            writer.write(b"a" * (64 * 1024))
+            await writer.drain()
+
+        assert await status_line(reader, 5.0) == 414
+    finally:
+        await close(writer)
