@@ -6,14 +6,8 @@ Chromium's network log that the page asked nothing of any host but the console's
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,47 +17,20 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.console_browser import loaded_at, sign_in
 from tests.support.browser import chromium, requested_hosts, screenshot
+from tests.support.demo import running_demo
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
-def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def demo() -> Iterator[str]:
     """``pronto demo`` as the README runs it, until it prints the console's address."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pronto_tools.cli", "demo", "--duration", "50"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    console = ""
-    deadline = time.monotonic() + 120
-    lines = []
-    while not console and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        found = re.search(r"web console\s+(http://\S+/console/)", line)
-        console = found.group(1) if found else ""
-    assert console, "".join(lines[-30:])
-    try:
-        yield console, process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    with running_demo("--duration", "50", until=r"web console\s+(http://\S+/console/)") as (found, _):
+        yield found.group(1)
 
 
-def test_the_wallboard_changes_live_during_a_demo_run(demo: tuple[str, subprocess.Popen[str]]) -> None:
-    console, _process = demo
+def test_the_wallboard_changes_live_during_a_demo_run(demo: str) -> None:
+    console = demo
     with chromium() as driver:
         sign_in(driver, console, "demo-query-token")
         wait = WebDriverWait(driver, 30)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.demo import running_demo
 from tests.unit.test_docs import bash_blocks
 
 pytestmark = pytest.mark.integration
@@ -29,37 +27,13 @@ BLOCKS = bash_blocks("demo")
 @pytest.fixture(scope="module")
 def demo() -> Iterator[None]:
     """``pronto demo`` on its default ports, until the docs' blocks have run."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pronto_tools.cli", "demo", "--duration", "120"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line or re.search(r"messages in [1-9]", line):
-            break
-        lines.append(line)
-    output = "".join(lines)
-    try:
-        assert "messages in" in line, output[-3000:]
+    with running_demo("--duration", "120", until=r"messages in [1-9]") as (_, output):
         for name, address in DEFAULTS.items():
             assert re.search(rf"{re.escape(name)}\s+{re.escape(address)}\b", output), (
                 f"the demo's {name} is not on {address} (a port taken?), where the docs' commands look:\n"
                 + output[-3000:]
             )
         yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_the_docs_have_blocks_to_run_against_the_demo() -> None:
