@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pronto_tools.errors import ArchiveError
@@ -122,8 +123,13 @@ class Manifest:
         )
 
 
-def sha256_of(path_bytes: bytes) -> str:
-    return hashlib.sha256(path_bytes).hexdigest()
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read a megabyte at a time: an archive of a month is not held in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def selected(record: ArchivedRecord, tenant: str | None, since_ms: int | None, until_ms: int | None) -> bool:

@@ -51,7 +51,7 @@ async def export(
         with gzip.open(out / part.file, "wb") as file:
             for tp in (tp for tp in partitions if tp.topic == name):
                 await _export_partition(bootstrap_servers, tp, starts[tp], ends[tp], file, part, manifest)
-        part.sha256 = sha256_of((out / part.file).read_bytes())
+        part.sha256 = sha256_of(out / part.file)
         say(f"  {name}: {part.records:,} records")
     (out / MANIFEST).write_text(manifest.dumps())
     return manifest

@@ -30,7 +30,7 @@ def read_archive(directory: Path) -> Manifest:
         path = directory / part.file
         if not path.exists():
             raise ArchiveError(f"{path} is missing ({name}, {part.records} records)")
-        if sha256_of(path.read_bytes()) != part.sha256:
+        if sha256_of(path) != part.sha256:
             raise ArchiveError(f"{path} does not match its checksum in {MANIFEST}: changed or damaged")
     return manifest
 
