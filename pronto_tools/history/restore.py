@@ -65,6 +65,7 @@ async def restore(bootstrap_servers: str, directory: Path, say: Callable[[str], 
     try:
         for name in manifest.topics:
             pending = []
+            count = 0
             for record in records(directory, manifest, name):
                 pending.append(
                     await producer.send(
@@ -76,12 +77,16 @@ async def restore(bootstrap_servers: str, directory: Path, say: Callable[[str], 
                         headers=list(record.headers),
                     )
                 )
-                written += 1
+                written, count = written + 1, count + 1
                 if written % PROGRESS_EVERY == 0:
+                    # Acknowledged before more are queued: a month's topic is not held as futures.
+                    for future in pending:
+                        await future
+                    pending.clear()
                     say(f"  {written:,} records written")
             for future in pending:
                 await future
-            say(f"  {name}: {len(pending):,} records")
+            say(f"  {name}: {count:,} records")
     finally:
         await producer.stop()
     return written
