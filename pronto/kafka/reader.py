@@ -134,3 +134,45 @@ async def read_until(
                 yield kept
     finally:
         await consumer.stop()
+
+
+async def read_to_end(
+    bootstrap_servers: str,
+    partition: TopicPartition,
+    start: int = 0,
+    stalled_after: float = 60.0,
+) -> AsyncIterator[list[Record]]:
+    """The records of ``partition`` from offset ``start`` (or the oldest kept, if later) to its end as
+    the broker reports it when the reading starts, in batches, with every record of the last batch.
+
+    The embedded broker reports the start of its newest batch plus one as the end; a fetch returns
+    whole batches, so reading past that end until a fetch brings nothing more gets the newest batch
+    whole (``read_until`` stops at a given offset instead); records written meanwhile may come too.
+    Gives up when no record came for ``stalled_after`` seconds before the end.
+    """
+    consumer = partition_reader(bootstrap_servers)
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        if start > 0:
+            consumer.seek(partition, start)
+        else:
+            await consumer.seek_to_beginning(partition)
+        reported = (await consumer.end_offsets([partition]))[partition]
+        last_progress = time.monotonic()
+        while (position := await consumer.position(partition)) < reported:
+            if time.monotonic() - last_progress > stalled_after:
+                raise TimeoutError(
+                    f"{partition} gave no record for {stalled_after:.0f} s at offset {position} of {reported}"
+                )
+            batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
+            if batch:
+                last_progress = time.monotonic()
+                yield batch
+        # The rest of the batch the reported end falls in: fetched already, or one short fetch away.
+        while batch := (await consumer.getmany(partition, timeout_ms=50, max_records=5_000)).get(
+            partition, []
+        ):
+            yield batch
+    finally:
+        await consumer.stop()

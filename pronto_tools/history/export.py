@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiokafka import TopicPartition
 
-from pronto.kafka.reader import assign_all, partition_reader, read_until
+from pronto.kafka.reader import assign_all, partition_reader, read_to_end
 from pronto_tools.history.archive import MANIFEST, ArchivedRecord, Manifest, TopicPart, selected, sha256_of
 
 
@@ -32,9 +32,8 @@ async def export(
     until_ms: int | None = None,
     say: Callable[[str], None] = print,
 ) -> Manifest:
-    """Write every selected record of ``topic_names`` up to each partition's end as the cluster
-    reports it when the export starts (records written later are not in it) into ``out``, a
-    directory ``prepare`` made ready."""
+    """Write every selected record of ``topic_names``, each partition read to its end as it is when
+    the export gets there (``read_to_end``), into ``out``, a directory ``prepare`` made ready."""
     manifest = Manifest(
         bootstrap_servers, datetime.now(UTC).isoformat(timespec="seconds"), tenant, since_ms, until_ms
     )
@@ -43,14 +42,13 @@ async def export(
     try:
         partitions = await assign_all(consumer, *topic_names)
         starts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()
     for name in topic_names:
         part = manifest.topics[name] = TopicPart(f"{name}.jsonl.gz")
         with gzip.open(out / part.file, "wb") as file:
             for tp in (tp for tp in partitions if tp.topic == name):
-                await _export_partition(bootstrap_servers, tp, starts[tp], ends[tp], file, part, manifest)
+                await _export_partition(bootstrap_servers, tp, starts[tp], file, part, manifest)
         part.sha256 = sha256_of(out / part.file)
         say(f"  {name}: {part.records:,} records")
     (out / MANIFEST).write_text(manifest.dumps())
@@ -61,14 +59,15 @@ async def _export_partition(
     bootstrap_servers: str,
     tp: TopicPartition,
     start: int,
-    end: int,
     file: gzip.GzipFile,
     part: TopicPart,
     manifest: Manifest,
 ) -> None:
     first: int | None = None
-    async for batch in read_until(bootstrap_servers, tp, end, start=start):
+    end = start
+    async for batch in read_to_end(bootstrap_servers, tp, start=start):
         for record in batch:
+            end = record.offset + 1
             archived = ArchivedRecord(
                 tp.partition,
                 record.offset,
