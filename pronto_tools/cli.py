@@ -8,6 +8,7 @@ pronto operator reply    post an operator's reply to a conversation
 pronto demo              the whole system with demo traffic
 pronto simulate          customers and operators driving a running Pronto through its public APIs
 pronto history           export a shop's events to files, and import them back
+pronto backtest          replay a shop's history through another routing or SLA configuration
 """
 
 from __future__ import annotations
@@ -288,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pronto_tools.history.command import add_commands
 
     add_commands(commands, DEFAULT_BOOTSTRAP)
+    from pronto_tools.backtest.command import add_command
+
+    add_command(commands)
     return parser
 
 

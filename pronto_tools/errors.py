@@ -18,3 +18,8 @@ class ServiceStartError(RuntimeError):
 class ArchiveError(ValueError):
     """An event archive that cannot be imported as it is: a missing or changed file, another format,
     a topic the cluster lacks or with fewer partitions."""
+
+
+class BacktestError(ValueError):
+    """A backtest that cannot run as asked: an unreadable configuration file, a history without the
+    topics it replays or without the shop asked for."""

@@ -7,6 +7,7 @@ Everything runs on loopback. It stops by itself after ``--duration`` seconds
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import tempfile
 import time
@@ -25,6 +26,7 @@ from pronto_tools.demo.figures import (
     first_responses,
     scrape,
 )
+from pronto_tools.demo.history import keep_history
 from pronto_tools.demo.report import (
     announce,
     report_progress,
@@ -40,6 +42,7 @@ from pronto_tools.demo.settings import (
     DEMO_SLA_POLICY,
     DEMO_TENANT,
     DEMO_TOKEN,
+    DEMO_WIDEN_AFTER_S,
     DemoOptions,
 )
 from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS, Simulation, SimulationOptions, TrafficStats
@@ -86,6 +89,8 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
         summarise_sla(say, first_responses(scrape(f"{sla.http_url}/metrics")))
         summarise_notify(say, simulation.inbox)
         summarise_read_models(say, query)
+        if broker.running:
+            await keep_history(broker.bootstrap_servers, run_dir, say)
     finally:
         say("stopping the services and the broker ...")
         system.stop()
@@ -118,7 +123,7 @@ def demo_system(bootstrap_servers: str, run_dir: Path, options: DemoOptions) -> 
         run_dir,
         shop,
         wanted.free(),
-        env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": "[20, 40, 60]"}},
+        env={"routing": {"PRONTO_ROUTING_WIDEN_AFTER_S": json.dumps(DEMO_WIDEN_AFTER_S)}},
         query=True,
     )
     return system, shop

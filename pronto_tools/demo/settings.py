@@ -37,6 +37,8 @@ DEMO_SLA_POLICY = {
     "hours": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
     "response": {"web_chat": {"minutes": 10 / 60, "business": False}},
 }
+# The demo widens a waiting conversation's match sooner than routing's defaults (120, 300, 600 s).
+DEMO_WIDEN_AFTER_S = (20, 40, 60)
 DEMO_TOKEN = DEVELOPMENT_TOKENS[DEMO_TENANT].get_secret_value()
 
 

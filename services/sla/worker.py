@@ -171,6 +171,18 @@ class Worker(FoldBase):
     def restore(self, partition: int, state: PartitionState) -> None:
         self.partitions[partition] = state
 
+    def fold(self, partition: int, event: Envelope) -> list[Outcome]:
+        """One event already decoded, its outcomes not encoded: for a caller that makes its own events
+        (the backtest replays a period through this fold without records). A failure is raised."""
+        state = self.partitions.setdefault(partition, PartitionState())
+        now = state.clock = max(state.clock or event.time, event.time)
+        return self._apply(state, event, now)
+
+    def next_due(self, partition: int) -> datetime | None:
+        """The earliest moment a tick of ``partition`` may have something to fire (entries may be stale)."""
+        state = self.partitions.get(partition)
+        return state.due[0][0] if state is not None and state.due else None
+
     def ticks(self, partitions: Iterable[int], now: datetime | None = None) -> list[Out]:
         """One tick per owned partition that has something due by now."""
         now = now or datetime.now(UTC)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -50,11 +51,61 @@ def _check_summary(output: str) -> None:
     assert all(port_is_free(p) for p in ports), "something the demo started is still listening"
 
 
-def test_with_a_duration_it_ends_by_itself_with_a_summary() -> None:
+def test_with_a_duration_it_ends_by_itself_with_a_summary(tmp_path: Path) -> None:
     demo = _demo("--duration", "12")
     output, _ = demo.communicate(timeout=180)
     assert demo.returncode == 0, output[-3000:]
     _check_summary(output)
+    _check_backtests(output, tmp_path)
+
+
+def _backtest(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pronto_tools.cli", "backtest", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _check_backtests(output: str, tmp_path: Path) -> None:
+    """The demo ends saying where its history is and how to backtest it; both backtests run.
+
+    Replaying the live configuration makes every recorded assignment exactly as recorded (conversation,
+    operator, instant) and no other; clock results keep their outcome, but for a customer writing
+    within milliseconds of an operator's action, which live SLA may take in the other order
+    (pronto_tools/backtest/replay.py)."""
+    history = re.search(r"history: ([\d,]+) records in (\S+)", output)
+    assert history, output[-3000:]
+    directory = Path(history.group(2))
+    what_if = re.search(r"what if\? pronto backtest (.+)", output)
+    assert what_if, output[-3000:]
+
+    replayed = _backtest("--history", str(directory), "--html", str(tmp_path / "same.html"))
+    made = re.search(
+        r"(\d[\d,]*) of (\d[\d,]*) recorded assignments made exactly as recorded \((\d[\d,]*) made\)",
+        replayed,
+    )
+    assert made, replayed[-3000:]
+    same, recorded, total = (int(g.replace(",", "")) for g in made.groups())
+    assert same == recorded == total > 0, replayed[-3000:]
+    clocks = re.search(
+        r"clock results: ([\d,]+) of ([\d,]+) exactly as recorded, ([\d,]+) with the same outcome", replayed
+    )
+    assert clocks, replayed[-3000:]
+    exact, results, outcomes = (int(g.replace(",", "")) for g in clocks.groups())
+    assert results > 0, replayed[-3000:]
+    assert outcomes >= results - 2, replayed[-3000:]
+    assert exact >= 0.9 * results, replayed[-3000:]
+
+    candidate = _backtest(*what_if.group(1).split(), "--html", str(tmp_path / "what-if.html"))
+    assert "candidate" in candidate, candidate[-3000:]
+    assert "Sensitivity" in candidate, candidate[-3000:]
+    page = (tmp_path / "what-if.html").read_text()
+    assert page.count("<svg") >= 4
+    assert "<script" not in page
 
 
 def test_without_one_it_runs_until_ctrl_c_then_summarises_and_stops_everything() -> None:

@@ -1,0 +1,104 @@
+"""What a shop's event archive (``pronto history export``) says happened, read for the backtest.
+
+Routing's input topic, ``support.routing.v1``, holds the shop's messages, operators' changes and actions,
+and ticks in the order routing handled them (one shop is one partition): it is the stream replayed.
+``support.conversations.v1`` holds routing's decisions and ``support.sla.v1`` SLA's clock events, what
+really happened; ``support.clocks.v1`` (optional) the SLA policies set through the admin API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pronto import envelope, topics
+from pronto.envelope import Envelope
+from pronto.errors import EnvelopeError
+from pronto.v1 import events_pb2
+from pronto_tools.backtest.replay import DEADLINES, Recorded, is_action
+from pronto_tools.errors import BacktestError
+from pronto_tools.history.archive import Manifest
+from pronto_tools.history.restore import read_archive, records
+
+NEEDED = (topics.ROUTING.name, topics.CONVERSATIONS.name, topics.SLA.name)
+
+
+def open_history(directory: Path, tenant: str | None) -> tuple[Manifest, str]:
+    """The archive's manifest (its files checked) and the shop to replay: ``tenant``, else the one the
+    export chose."""
+    manifest = read_archive(directory)
+    missing = [name for name in NEEDED if name not in manifest.topics]
+    if missing:
+        raise BacktestError(
+            f"{directory} lacks {', '.join(missing)}: export them too (pronto history export --topics ...)"
+        )
+    chosen = tenant or manifest.tenant
+    if not chosen:
+        raise BacktestError(f"{directory} holds every shop's events: name one with --tenant")
+    if manifest.tenant and chosen != manifest.tenant:
+        raise BacktestError(f"{directory} holds only {manifest.tenant}'s events, not {chosen}'s")
+    return manifest, chosen
+
+
+def events(directory: Path, manifest: Manifest, topic: str, tenant: str) -> Iterator[tuple[int, Envelope]]:
+    """The shop's events on ``topic`` with their positions in the file; unreadable records skipped
+    (the live services skipped them too)."""
+    wanted = tenant.encode()
+    for position, record in enumerate(records(directory, manifest, topic)):
+        headers = list(record.headers)
+        if dict(headers).get("ce_tenant") != wanted:
+            continue
+        try:
+            yield position, envelope.decode(headers, record.value)
+        except EnvelopeError:
+            continue
+
+
+def recorded(
+    directory: Path, manifest: Manifest, tenant: str, observe: Callable[[Envelope], None]
+) -> Recorded:
+    """Every event of what really happened goes to ``observe``; returns what the replay needs of it."""
+    first: dict[str, tuple[str, datetime]] = {}
+    for _, event in events(directory, manifest, topics.CONVERSATIONS.name, tenant):
+        observe(event)
+        payload = event.payload
+        if isinstance(payload, events_pb2.ConversationAssigned):
+            before = first.get(payload.conversation_id)
+            if before is None or event.time < before[1]:
+                first[payload.conversation_id] = (payload.operator_id, event.time)
+    for _, event in events(directory, manifest, topics.SLA.name, tenant):
+        observe(event)
+    actions: dict[str, list[tuple[int, Envelope]]] = defaultdict(list)
+    for position, event in events(directory, manifest, topics.ROUTING.name, tenant):
+        if isinstance(event.payload, (events_pb2.RoutingTick, *DEADLINES)):
+            continue
+        observe(event)
+        conversation_id = getattr(event.payload, "conversation_id", "")
+        if is_action(event) and conversation_id in first:
+            actions[conversation_id].append((position, event))
+    return Recorded(first, dict(actions))
+
+
+def stream(
+    directory: Path, manifest: Manifest, tenant: str, recorded: Recorded
+) -> Iterator[tuple[int, Envelope]]:
+    """Routing's recorded input for the replay: all but the actions it moves with the conversations."""
+    for position, event in events(directory, manifest, topics.ROUTING.name, tenant):
+        if is_action(event) and getattr(event.payload, "conversation_id", "") in recorded.first_assignments:
+            continue
+        yield position, event
+
+
+def recorded_sla_policy(directory: Path, manifest: Manifest, tenant: str) -> dict[str, Any] | None:
+    """The last SLA policy set for the shop through the admin API within the history, if any."""
+    if topics.CLOCKS.name not in manifest.topics:
+        return None
+    last: tuple[datetime, str] | None = None
+    for _, event in events(directory, manifest, topics.CLOCKS.name, tenant):
+        if isinstance(event.payload, events_pb2.SlaPolicyChanged) and (last is None or event.time >= last[0]):
+            last = (event.time, event.payload.policy_json)
+    return json.loads(last[1]) if last else None
