@@ -195,6 +195,9 @@ class BusinessCalendar:
         start, until = start.astimezone(UTC), until.astimezone(UTC)
         if until <= start:
             return
+        if self._around_the_clock():
+            yield start, until
+            return
         # Local days that can overlap: the day before covers zones ahead of UTC.
         day = start.astimezone(self.zone).date() - timedelta(days=1)
         while True:
@@ -265,7 +268,43 @@ class BusinessCalendar:
             return self._midnight(day + timedelta(days=1))
         return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.zone).astimezone(UTC)
 
-    def _day(self, day: date) -> list[tuple[datetime, datetime]]:
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (SLA's snapshots) without what is only worked out from the fields."""
+        state = dict(self.__dict__)
+        state.pop("_days", None)
+        state.pop("_always", None)
+        return state
+
+    def _around_the_clock(self) -> bool:
+        """Open every minute of every day, with no holidays, closures or special days: open time is
+        then calendar time, and no day needs working out (SLA's default policy)."""
+        always: bool | None = self.__dict__.get("_always")
+        if always is None:
+            whole = (Period(0, MINUTES_PER_DAY),)
+            always = (
+                all(tuple(self.hours.get(day, ())) == whole for day in range(7))
+                and self.country is None
+                and not self.closures
+                and not self.special
+            )
+            object.__setattr__(self, "_always", always)
+        return always
+
+    def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The local day's open intervals in UTC, worked out once per day and calendar: every clock
+        started, stopped or measured asks for the same few days (a third of SLA's time went here)."""
+        days: dict[date, tuple[tuple[datetime, datetime], ...]] | None = self.__dict__.get("_days")
+        if days is None:
+            days = {}
+            object.__setattr__(self, "_days", days)
+        known = days.get(day)
+        if known is None:
+            if len(days) >= DAYS_CACHED:
+                days.clear()
+            known = days[day] = tuple(self._work_out(day))
+        return known
+
+    def _work_out(self, day: date) -> list[tuple[datetime, datetime]]:
         periods = self.hours_on(day)
         result: list[tuple[datetime, datetime]] = []
         for opens, closes in ((self._local(day, p.start), self._local(day, p.end)) for p in periods):
@@ -276,6 +315,10 @@ class BusinessCalendar:
             if closes > opens:
                 result.append((opens, closes))
         return result
+
+
+# Days a calendar remembers the open intervals of (``BusinessCalendar._day``): years of them are small.
+DAYS_CACHED = 4096
 
 
 def _aware(*instants: datetime) -> None:

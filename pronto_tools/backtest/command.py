@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from pronto_tools.backtest.figures import Observer
 from pronto_tools.backtest.replay import Recorded, Replay
 from pronto_tools.backtest.report import Run, Sensitivity, page, plots, rows, sensitivity_rows, text
 from pronto_tools.errors import ArchiveError, BacktestError
-from pronto_tools.history.archive import Manifest
 from services.sla.domain.policy import Policy as SlaPolicy
 
 PROGRESS_EVERY = 100_000
@@ -71,8 +70,7 @@ class Agreement:
 
 
 def replay(
-    history: Path,
-    manifest: Manifest,
+    stream: Sequence[tuple[int, Envelope]],
     tenant: str,
     routing: candidate.Routing,
     sla: SlaPolicy,
@@ -86,7 +84,7 @@ def replay(
 
     def counted() -> Iterator[tuple[int, Envelope]]:
         nonlocal count
-        for item in recorded.stream(history, manifest, tenant, past):
+        for item in stream:
             count += 1
             if count % PROGRESS_EVERY == 0:
                 say(f"  {count:,} records replayed ({count / (time.monotonic() - started):,.0f}/s)")
@@ -117,11 +115,11 @@ def _backtest(args: argparse.Namespace) -> int:
 
     print(f"reading {history} ({tenant}) ...")
     live = Observer()
-    past = recorded.recorded(history, manifest, tenant, live.observe)
+    past, stream = recorded.recorded(history, manifest, tenant, live.observe)
     print(f"  {len(past.first_assignments):,} conversations assigned live; SLA as live: {live_sla_source}")
     started = time.monotonic()
     print("replaying the candidate ..." if not unchanged else "replaying the live configuration ...")
-    observer, counts = replay(history, manifest, tenant, routing, sla, past, 1.0, print)
+    observer, counts = replay(stream, tenant, routing, sla, past, 1.0, print)
     seconds = time.monotonic() - started
     print(f"  {observer.figures().conversations:,} conversations in {seconds:.1f} s; " + _counted(counts))
 
@@ -134,7 +132,7 @@ def _backtest(args: argparse.Namespace) -> int:
     else:
         for factor in args.reply_time_factors:
             print(f"replaying the candidate with reply times x{factor:g} when another operator has it ...")
-            again, _ = replay(history, manifest, tenant, routing, sla, past, factor, print)
+            again, _ = replay(stream, tenant, routing, sla, past, factor, print)
             sensitivity.append(Sensitivity(factor, again.figures()))
         sensitivity.append(Sensitivity(1.0, figures))
         sensitivity.sort(key=lambda s: s.factor)

@@ -25,6 +25,19 @@ from pronto_tools.history.archive import Manifest
 from pronto_tools.history.restore import read_archive, records
 
 NEEDED = (topics.ROUTING.name, topics.CONVERSATIONS.name, topics.SLA.name)
+# Of routing's and SLA's outputs, those ``Observer`` measures (the others are not decoded).
+OBSERVED = frozenset(
+    t.DESCRIPTOR.full_name.encode()
+    for t in (
+        events_pb2.ConversationAssigned,
+        events_pb2.ConversationQueued,
+        events_pb2.ConversationReassigned,
+        events_pb2.SlaMet,
+        events_pb2.SlaMissed,
+        events_pb2.SlaBreached,
+        events_pb2.SlaWarning,
+    )
+)
 
 
 def open_history(directory: Path, tenant: str | None) -> tuple[Manifest, str]:
@@ -44,13 +57,18 @@ def open_history(directory: Path, tenant: str | None) -> tuple[Manifest, str]:
     return manifest, chosen
 
 
-def events(directory: Path, manifest: Manifest, topic: str, tenant: str) -> Iterator[tuple[int, Envelope]]:
-    """The shop's events on ``topic`` with their positions in the file; unreadable records skipped
-    (the live services skipped them too)."""
+def events(
+    directory: Path, manifest: Manifest, topic: str, tenant: str, types: frozenset[bytes] | None = None
+) -> Iterator[tuple[int, Envelope]]:
+    """The shop's events on ``topic`` (of ``types`` only, if given: the others are not decoded) with
+    their positions in the file; unreadable records skipped (the live services skipped them too)."""
     wanted = tenant.encode()
     for position, record in enumerate(records(directory, manifest, topic)):
         headers = list(record.headers)
-        if dict(headers).get("ce_tenant") != wanted:
+        attributes = dict(headers)
+        if attributes.get("ce_tenant") != wanted:
+            continue
+        if types is not None and attributes.get("ce_type") not in types:
             continue
         try:
             yield position, envelope.decode(headers, record.value)
@@ -60,37 +78,32 @@ def events(directory: Path, manifest: Manifest, topic: str, tenant: str) -> Iter
 
 def recorded(
     directory: Path, manifest: Manifest, tenant: str, observe: Callable[[Envelope], None]
-) -> Recorded:
-    """Every event of what really happened goes to ``observe``; returns what the replay needs of it."""
+) -> tuple[Recorded, list[tuple[int, Envelope]]]:
+    """Every event of what really happened goes to ``observe`` (of routing's and SLA's outputs, those
+    it measures); returns what the replay needs of it, and the stream it replays (``stream``)."""
     first: dict[str, tuple[str, datetime]] = {}
-    for _, event in events(directory, manifest, topics.CONVERSATIONS.name, tenant):
+    for _, event in events(directory, manifest, topics.CONVERSATIONS.name, tenant, OBSERVED):
         observe(event)
         payload = event.payload
         if isinstance(payload, events_pb2.ConversationAssigned):
             before = first.get(payload.conversation_id)
             if before is None or event.time < before[1]:
                 first[payload.conversation_id] = (payload.operator_id, event.time)
-    for _, event in events(directory, manifest, topics.SLA.name, tenant):
+    for _, event in events(directory, manifest, topics.SLA.name, tenant, OBSERVED):
         observe(event)
     actions: dict[str, list[tuple[int, Envelope]]] = defaultdict(list)
+    # Routing's recorded input, but the actions that move with their conversations: held in memory,
+    # read once for every replay of the period (a month of a busy shop is about two million events).
+    stream: list[tuple[int, Envelope]] = []
     for position, event in events(directory, manifest, topics.ROUTING.name, tenant):
-        if isinstance(event.payload, (events_pb2.RoutingTick, *DEADLINES)):
-            continue
-        observe(event)
+        if not isinstance(event.payload, (events_pb2.RoutingTick, *DEADLINES)):
+            observe(event)
         conversation_id = getattr(event.payload, "conversation_id", "")
         if is_action(event) and conversation_id in first:
             actions[conversation_id].append((position, event))
-    return Recorded(first, dict(actions))
-
-
-def stream(
-    directory: Path, manifest: Manifest, tenant: str, recorded: Recorded
-) -> Iterator[tuple[int, Envelope]]:
-    """Routing's recorded input for the replay: all but the actions it moves with the conversations."""
-    for position, event in events(directory, manifest, topics.ROUTING.name, tenant):
-        if is_action(event) and getattr(event.payload, "conversation_id", "") in recorded.first_assignments:
-            continue
-        yield position, event
+        else:
+            stream.append((position, event))
+    return Recorded(first, dict(actions)), stream
 
 
 def recorded_sla_policy(directory: Path, manifest: Manifest, tenant: str) -> dict[str, Any] | None:

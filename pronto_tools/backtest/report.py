@@ -39,6 +39,10 @@ def _spread(s: Spread) -> str:
     return "/".join(f"{v:.0f}" if v is not None and v >= 10 else f"{v:.1f}" for v in (s.p50, s.p90, s.p99))
 
 
+def _time(hours: float) -> str:
+    return f"{hours * 60:.1f} min" if hours < 1 else f"{hours:.1f} h"
+
+
 def rows(runs: Sequence[Run]) -> list[tuple[str, ...]]:
     """The report's lines: a label, then one cell per run; a line of one cell is a heading."""
     figures = [r.figures for r in runs]
@@ -67,7 +71,7 @@ def rows(runs: Sequence[Run]) -> list[tuple[str, ...]]:
     out.append(("warnings", *(str(f.warnings) for f in figures)))
     out.append(("reassignments", *(str(f.reassignments) for f in figures)))
     out.append(("never assigned", *(str(f.never_assigned) for f in figures)))
-    out.append(("Operators: assigned, hours busy / idle, mean held",))
+    out.append(("Operators: assigned, time busy / idle, mean held",))
     for operator in sorted({o for f in figures for o in f.operators}):
         cells = []
         for f in figures:
@@ -75,7 +79,7 @@ def rows(runs: Sequence[Run]) -> list[tuple[str, ...]]:
             cells.append(
                 "-"
                 if load is None
-                else f"{load.assigned}, {load.busy_h:.2f} / {load.idle_h:.2f} h, {load.mean_held:.1f}"
+                else f"{load.assigned}, {_time(load.busy_h)} / {_time(load.idle_h)}, {load.mean_held:.1f}"
             )
         out.append((operator, *cells))
     return out

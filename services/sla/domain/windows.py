@@ -71,15 +71,24 @@ class ResponseWindows:
             self._bucket(tenant, channel, started_at).answered_in_24h += 1
 
     def prune(self, now: datetime) -> None:
-        """Drop buckets older than ``KEEP``. Minute buckets age a minute at a time, so a second call
-        within the same minute has nothing to do (it used to scan two days of buckets per tick)."""
+        """Drop buckets older than ``KEEP``, from the oldest made until the first still kept.
+
+        Minute buckets age a minute at a time, so a second call within the same minute has nothing
+        to do; and they are made in time order, so each call looks at what it drops and one more
+        (it used to scan two days of buckets every minute, a third of a month's replay). A bucket
+        made late for an older minute (a response to a conversation started long ago) goes when
+        the buckets made before it have gone: within ``KEEP`` of those, and ``figures`` never
+        counts it outside its window."""
         oldest = _minute(now - KEEP)
         if oldest <= self.kept_from:
             return
         self.kept_from = oldest
         for buckets in self.buckets.values():
-            for minute in [m for m in buckets if m < oldest]:
-                del buckets[minute]
+            while buckets:
+                first = next(iter(buckets))
+                if first >= oldest:
+                    break
+                del buckets[first]
 
     def channels(self, tenant: str) -> list[str]:
         return sorted(channel for t, channel in self.buckets if t == tenant)

@@ -15,7 +15,7 @@ from pronto.envelope import Envelope
 from pronto.folding import Headers
 from pronto.v1 import common_pb2, events_pb2
 from services.sla.domain.policy import Policy
-from services.sla.domain.windows import ResponseWindows, figures
+from services.sla.domain.windows import KEEP, ResponseWindows, figures
 from services.sla.settings import PolicyConfig
 from services.sla.worker import Worker
 
@@ -209,6 +209,27 @@ def test_windows_of_several_partitions_add_up_and_old_buckets_go() -> None:
     assert (both.responses, both.compliance, both.p50_s) == (2, 0.5, 10.0)
     a.prune(at + timedelta(days=3))
     assert figures([a], "shop", "email", "1d", at, hopping=False).responses == 0
+
+
+def test_pruning_drops_the_oldest_buckets_in_the_order_they_were_made() -> None:
+    windows = ResponseWindows()
+    start = datetime(2026, 11, 24, tzinfo=UTC)
+    for minute in range(0, 3 * 24 * 60, 30):  # three days, a response every half hour
+        at = start + timedelta(minutes=minute)
+        windows.responded("shop", "chat", at, at, 5.0, True)
+    now = start + timedelta(days=3)
+    windows.prune(now)
+    kept = windows.buckets[("shop", "chat")]
+    oldest = int((now - KEEP).timestamp()) // 60
+    assert min(kept) >= oldest
+    assert len(kept) == 2 * 24 * 2  # two days of half hours
+    # A bucket made late for an older minute goes once those made before it have gone.
+    late = now - timedelta(days=2, minutes=5)
+    windows.started("shop", "chat", late)
+    windows.prune(now + timedelta(minutes=1))
+    assert int(late.timestamp()) // 60 in kept
+    windows.prune(now + KEEP + timedelta(minutes=1))
+    assert not kept
 
 
 def test_a_tier_target_reaches_exactly_that_tier() -> None:
