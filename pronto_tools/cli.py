@@ -9,6 +9,7 @@ pronto demo              the whole system with demo traffic
 pronto simulate          customers and operators driving a running Pronto through its public APIs
 pronto history           export a shop's events to files, and import them back
 pronto backtest          replay a shop's history through another routing or SLA configuration
+pronto staffing          operators needed per channel, language and hour of the week, from a history
 """
 
 from __future__ import annotations
@@ -289,9 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     from pronto_tools.history.command import add_commands
 
     add_commands(commands, DEFAULT_BOOTSTRAP)
-    from pronto_tools.backtest.command import add_command
+    from pronto_tools.backtest import command as backtest
+    from pronto_tools.backtest import staffing_command
 
-    add_command(commands)
+    backtest.add_command(commands)
+    staffing_command.add_command(commands)
     return parser
 
 

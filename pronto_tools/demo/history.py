@@ -33,4 +33,5 @@ async def keep_history(bootstrap_servers: str, run_dir: Path, say: Callable[[str
     total = sum(part.records for part in manifest.topics.values())
     say(f"history: {total:,} records in {out}")
     say(f"what if? pronto backtest --history {out} --routing {out / 'what-if-routing.yaml'}")
+    say(f"staffing: pronto staffing --history {out}")
     return out

@@ -59,9 +59,9 @@ def test_with_a_duration_it_ends_by_itself_with_a_summary(tmp_path: Path) -> Non
     _check_backtests(output, tmp_path)
 
 
-def _backtest(*args: str) -> str:
+def _pronto(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "pronto_tools.cli", "backtest", *args],
+        [sys.executable, "-m", "pronto_tools.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,7 +71,8 @@ def _backtest(*args: str) -> str:
 
 
 def _check_backtests(output: str, tmp_path: Path) -> None:
-    """The demo ends saying where its history is and how to backtest it; both backtests run.
+    """The demo ends saying where its history is and how to backtest it; both backtests and the
+    staffing advice run.
 
     Replaying the live configuration makes every recorded assignment exactly as recorded (conversation,
     operator, instant) and no other; clock results keep their outcome, but for a customer writing
@@ -83,7 +84,7 @@ def _check_backtests(output: str, tmp_path: Path) -> None:
     what_if = re.search(r"what if\? pronto backtest (.+)", output)
     assert what_if, output[-3000:]
 
-    replayed = _backtest("--history", str(directory), "--html", str(tmp_path / "same.html"))
+    replayed = _pronto("backtest", "--history", str(directory), "--html", str(tmp_path / "same.html"))
     made = re.search(
         r"(\d[\d,]*) of (\d[\d,]*) recorded assignments made exactly as recorded \((\d[\d,]*) made\)",
         replayed,
@@ -100,12 +101,19 @@ def _check_backtests(output: str, tmp_path: Path) -> None:
     assert outcomes >= results - 2, replayed[-3000:]
     assert exact >= 0.9 * results, replayed[-3000:]
 
-    candidate = _backtest(*what_if.group(1).split(), "--html", str(tmp_path / "what-if.html"))
+    candidate = _pronto("backtest", *what_if.group(1).split(), "--html", str(tmp_path / "what-if.html"))
     assert "candidate" in candidate, candidate[-3000:]
     assert "Sensitivity" in candidate, candidate[-3000:]
     page = (tmp_path / "what-if.html").read_text()
     assert page.count("<svg") >= 4
     assert "<script" not in page
+
+    staffing = re.search(r"staffing: pronto staffing (.+)", output)
+    assert staffing, output[-3000:]
+    advice = _pronto("staffing", *staffing.group(1).split())
+    assert re.search(r"web_chat, \w{3} \d\d:00-\d\d:00 UTC: \d+ needed, [\d.]+ online", advice), advice[
+        -3000:
+    ]
 
 
 def test_without_one_it_runs_until_ctrl_c_then_summarises_and_stops_everything() -> None:
