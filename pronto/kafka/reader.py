@@ -6,6 +6,7 @@ the routing worker to replay its input up to where its consumer group resumes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TypeAlias
@@ -97,6 +98,41 @@ def partition_reader(bootstrap_servers: str) -> AIOKafkaConsumer:
     )
 
 
+@contextlib.asynccontextmanager
+async def _positioned(
+    bootstrap_servers: str, partition: TopicPartition, start: int
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A reader of ``partition`` at offset ``start`` (or the oldest kept, if later)."""
+    consumer = partition_reader(bootstrap_servers)
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        if start > 0:
+            consumer.seek(partition, start)
+        else:
+            await consumer.seek_to_beginning(partition)
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def _batches(
+    consumer: AIOKafkaConsumer, partition: TopicPartition, end: int, stalled_after: float
+) -> AsyncIterator[list[Record]]:
+    """Batches as fetched until the position reaches ``end``; TimeoutError when none came for
+    ``stalled_after`` seconds."""
+    last_progress = time.monotonic()
+    while (position := await consumer.position(partition)) < end:
+        if time.monotonic() - last_progress > stalled_after:
+            raise TimeoutError(
+                f"{partition} gave no record for {stalled_after:.0f} s at offset {position} of {end}"
+            )
+        batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
+        if batch:
+            last_progress = time.monotonic()
+            yield batch
+
+
 async def read_until(
     bootstrap_servers: str,
     partition: TopicPartition,
@@ -113,27 +149,10 @@ async def read_until(
     """
     if end <= start:
         return
-    consumer = partition_reader(bootstrap_servers)
-    await consumer.start()
-    try:
-        consumer.assign([partition])
-        if start > 0:
-            consumer.seek(partition, start)
-        else:
-            await consumer.seek_to_beginning(partition)
-        last_progress = time.monotonic()
-        while (position := await consumer.position(partition)) < end:
-            if time.monotonic() - last_progress > stalled_after:
-                raise TimeoutError(
-                    f"{partition} gave no record for {stalled_after:.0f} s at offset {position} of {end}"
-                )
-            batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
-            if batch:
-                last_progress = time.monotonic()
+    async with _positioned(bootstrap_servers, partition, start) as consumer:
+        async for batch in _batches(consumer, partition, end, stalled_after):
             if kept := [r for r in batch if r.offset < end]:
                 yield kept
-    finally:
-        await consumer.stop()
 
 
 async def read_to_end(
@@ -150,29 +169,12 @@ async def read_to_end(
     whole (``read_until`` stops at a given offset instead); records written meanwhile may come too.
     Gives up when no record came for ``stalled_after`` seconds before the end.
     """
-    consumer = partition_reader(bootstrap_servers)
-    await consumer.start()
-    try:
-        consumer.assign([partition])
-        if start > 0:
-            consumer.seek(partition, start)
-        else:
-            await consumer.seek_to_beginning(partition)
+    async with _positioned(bootstrap_servers, partition, start) as consumer:
         reported = (await consumer.end_offsets([partition]))[partition]
-        last_progress = time.monotonic()
-        while (position := await consumer.position(partition)) < reported:
-            if time.monotonic() - last_progress > stalled_after:
-                raise TimeoutError(
-                    f"{partition} gave no record for {stalled_after:.0f} s at offset {position} of {reported}"
-                )
-            batch = (await consumer.getmany(partition, timeout_ms=200, max_records=5_000)).get(partition, [])
-            if batch:
-                last_progress = time.monotonic()
-                yield batch
+        async for batch in _batches(consumer, partition, reported, stalled_after):
+            yield batch
         # The rest of the batch the reported end falls in: fetched already, or one short fetch away.
         while batch := (await consumer.getmany(partition, timeout_ms=50, max_records=5_000)).get(
             partition, []
         ):
             yield batch
-    finally:
-        await consumer.stop()

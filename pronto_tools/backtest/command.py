@@ -94,21 +94,25 @@ def replay(
     return observer, counts
 
 
+def reporting(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The command ``run``, saying what it cannot do in one line on stderr and exiting 1."""
+
+    def command(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except (ArchiveError, BacktestError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return command
+
+
+@reporting
 def cmd_backtest(args: argparse.Namespace) -> int:
-    try:
-        return _backtest(args)
-    except (ArchiveError, BacktestError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-def _backtest(args: argparse.Namespace) -> int:
     history: Path = args.history
     manifest, tenant = recorded.open_history(history, args.tenant)
-    live_routing = candidate.routing(_beside(args.live_routing, history / "live-routing.yaml"))
-    live_sla_file = _beside(args.live_sla, history / "live-sla.yaml")
-    in_history = None if live_sla_file else recorded.recorded_sla_policy(history, manifest, tenant)
-    live_sla, live_sla_source = candidate.sla(live_sla_file, in_history)
+    live_routing = candidate.routing(recorded.beside(args.live_routing, history, "live-routing.yaml"))
+    live_sla, live_sla_source = recorded.live_sla(args.live_sla, history, manifest, tenant)
     routing = candidate.routing(args.routing) if args.routing else live_routing
     sla, _ = candidate.sla(args.sla) if args.sla else (live_sla, "")
     unchanged = args.routing is None and args.sla is None
@@ -148,10 +152,6 @@ def _backtest(args: argparse.Namespace) -> int:
     args.html.write_text(page(title, notes, lines, plots(runs, sensitivity), sensitivity_rows(sensitivity)))
     print(f"\nreport: {args.html.resolve()}")
     return 0
-
-
-def _beside(given: Path | None, default: Path) -> Path | None:
-    return given if given is not None else default if default.exists() else None
 
 
 def _names(args: argparse.Namespace) -> str:

@@ -8,6 +8,8 @@ really happened; ``support.clocks.v1`` (optional) the SLA policies set through t
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -19,10 +21,12 @@ from pronto import envelope, topics
 from pronto.envelope import Envelope
 from pronto.errors import EnvelopeError
 from pronto.v1 import events_pb2
+from pronto_tools.backtest import candidate
 from pronto_tools.backtest.replay import DEADLINES, Recorded, is_action
 from pronto_tools.errors import BacktestError
-from pronto_tools.history.archive import Manifest
-from pronto_tools.history.restore import read_archive, records
+from pronto_tools.history.archive import ArchivedRecord, Manifest
+from pronto_tools.history.restore import read_archive
+from services.sla.domain.policy import Policy as SlaPolicy
 
 NEEDED = (topics.ROUTING.name, topics.CONVERSATIONS.name, topics.SLA.name)
 # Of routing's and SLA's outputs, those ``Observer`` measures (the others are not decoded).
@@ -61,19 +65,32 @@ def events(
     directory: Path, manifest: Manifest, topic: str, tenant: str, types: frozenset[bytes] | None = None
 ) -> Iterator[tuple[int, Envelope]]:
     """The shop's events on ``topic`` (of ``types`` only, if given: the others are not decoded) with
-    their positions in the file; unreadable records skipped (the live services skipped them too)."""
-    wanted = tenant.encode()
-    for position, record in enumerate(records(directory, manifest, topic)):
-        headers = list(record.headers)
-        attributes = dict(headers)
-        if attributes.get("ce_tenant") != wanted:
-            continue
-        if types is not None and attributes.get("ce_type") not in types:
-            continue
-        try:
-            yield position, envelope.decode(headers, record.value)
-        except EnvelopeError:
-            continue
+    their positions in the file; unreadable records skipped (the live services skipped them too).
+
+    A line is parsed only if it holds the base64 of one of ``types`` (the archive writes each header
+    value in base64): most of SLA's events are not measured, and parsing is most of reading."""
+    marks = None if types is None else tuple(base64.b64encode(t) for t in types)
+    with gzip.open(directory / manifest.topics[topic].file, "rb") as file:
+        for position, line in enumerate(file):
+            if marks is not None and not any(mark in line for mark in marks):
+                continue
+            event = _decoded(ArchivedRecord.from_line(line), tenant.encode(), types)
+            if event is not None:
+                yield position, event
+
+
+def _decoded(record: ArchivedRecord, tenant: bytes, types: frozenset[bytes] | None) -> Envelope | None:
+    """The record's event if it is the shop's and of ``types``; None too when it cannot be read."""
+    headers = list(record.headers)
+    attributes = dict(headers)
+    if attributes.get("ce_tenant") != tenant:
+        return None
+    if types is not None and attributes.get("ce_type") not in types:
+        return None
+    try:
+        return envelope.decode(headers, record.value)
+    except EnvelopeError:
+        return None
 
 
 def recorded(
@@ -115,3 +132,15 @@ def recorded_sla_policy(directory: Path, manifest: Manifest, tenant: str) -> dic
         if isinstance(event.payload, events_pb2.SlaPolicyChanged) and (last is None or event.time >= last[0]):
             last = (event.time, event.payload.policy_json)
     return json.loads(last[1]) if last else None
+
+
+def beside(given: Path | None, directory: Path, name: str) -> Path | None:
+    """``given``, else the file ``name`` beside the archive if there is one."""
+    return given if given is not None else directory / name if (directory / name).exists() else None
+
+
+def live_sla(given: Path | None, directory: Path, manifest: Manifest, tenant: str) -> tuple[SlaPolicy, str]:
+    """The shop's SLA policy as it was live, with where it came from: ``given``, else ``live-sla.yaml``
+    beside the archive, else the last one the history records, else SLA's defaults."""
+    path = beside(given, directory, "live-sla.yaml")
+    return candidate.sla(path, None if path else recorded_sla_policy(directory, manifest, tenant))

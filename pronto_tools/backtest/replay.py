@@ -40,6 +40,7 @@ from pronto.envelope import Envelope
 from pronto.v1 import events_pb2
 from pronto_tools.backtest.candidate import AddedOperator, Routing
 from services.routing.shop import Shop
+from services.sla.domain.clock_outputs import Breached, Retargeted, Started, Stopped, Warned
 from services.sla.domain.policy import Policy as SlaPolicy
 from services.sla.worker import Worker as SlaWorker
 
@@ -94,7 +95,9 @@ class Replay:
         self.tenant = tenant
         self.routing = routing
         self.shop = Shop(routing.policy.for_tenant(tenant))
-        self.sla = SlaWorker({tenant: sla}, sla, SOURCE)
+        # Only the events the figures measure, and the deadlines when routing reads them, are made.
+        described = (Stopped, Breached, Warned) + ((Started, Retargeted) if routing.reads_deadlines else ())
+        self.sla = SlaWorker({tenant: sla}, sla, SOURCE, described=described)
         self.recorded = recorded
         self.observe = observe
         self.factor = reply_time_factor
@@ -240,6 +243,8 @@ class Replay:
             return
         now = self.sla.partitions[0].clock or event.time
         for outcome in outcomes:
+            if outcome.payload is None:
+                continue
             clock_event = self._event(outcome.payload, now)
             self.observe(clock_event)
             if self.routing.reads_deadlines and isinstance(outcome.payload, DEADLINES):

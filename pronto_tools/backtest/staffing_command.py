@@ -8,29 +8,19 @@ else the last one the history records, else SLA's defaults) for each channel's f
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from pronto import topics
-from pronto_tools.backtest import candidate, recorded
+from pronto_tools.backtest import recorded
+from pronto_tools.backtest.command import reporting
 from pronto_tools.backtest.staffing import Staffing
-from pronto_tools.errors import ArchiveError, BacktestError
 
 
+@reporting
 def cmd_staffing(args: argparse.Namespace) -> int:
-    try:
-        return _staffing(args)
-    except (ArchiveError, BacktestError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-def _staffing(args: argparse.Namespace) -> int:
     history: Path = args.history
     manifest, tenant = recorded.open_history(history, args.tenant)
-    live_sla = args.live_sla or (history / "live-sla.yaml" if (history / "live-sla.yaml").exists() else None)
-    in_history = None if live_sla else recorded.recorded_sla_policy(history, manifest, tenant)
-    policy, source = candidate.sla(live_sla, in_history)
+    policy, source = recorded.live_sla(args.live_sla, history, manifest, tenant)
     targets = {channel: t.duration.total_seconds() for channel, t in policy.response.items() if t is not None}
     staffing = Staffing()
     for name in (topics.ROUTING.name, topics.CONVERSATIONS.name):

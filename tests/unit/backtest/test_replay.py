@@ -4,7 +4,6 @@ And changes with a known effect show it in the report's figures."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,11 @@ from pronto_tools.backtest.candidate import AddedOperator, Routing
 from pronto_tools.backtest.command import Agreement
 from pronto_tools.backtest.figures import Figures, Observer
 from pronto_tools.backtest.replay import Replay
-from pronto_tools.backtest.synthetic import History, Member, Scenario, live
+from pronto_tools.backtest.synthetic import History, live
 from services.sla.domain.policy import Policy as SlaPolicy
+from tests.unit.backtest.scenarios import ONE_POLISH_SPEAKER
 
-SCENARIO = Scenario(
-    start=datetime(2026, 11, 2, 8, tzinfo=UTC),
-    hours=8,
-    messages_per_hour=30,
-    team=(
-        Member("anna", {"pl": 5, "en": 4}, capacity=2),
-        Member("giulia", {"it": 5}, capacity=2),
-        Member("marco", {"it": 5}, capacity=2),
-    ),
-    languages={"it": 0.5, "pl": 0.5},
-    channels={"web_chat": 1.0},
-    reply_after_s=120,
-    resolve_after_s=600,
-)
+SCENARIO = ONE_POLISH_SPEAKER
 
 
 def _routing(tmp_path: Path, text: str = "") -> Routing:

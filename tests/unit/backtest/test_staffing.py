@@ -8,23 +8,11 @@ import pytest
 
 from pronto_tools.backtest import candidate
 from pronto_tools.backtest.staffing import Staffing, hours_by_slot, slot_name, slot_of
-from pronto_tools.backtest.synthetic import Member, Scenario, live
+from pronto_tools.backtest.synthetic import live
 from services.query.domain.staffing import Load, operators_needed_for_chat
+from tests.unit.backtest.scenarios import ONE_POLISH_SPEAKER
 
-SCENARIO = Scenario(
-    start=datetime(2026, 11, 2, 8, tzinfo=UTC),  # a Monday
-    hours=8,
-    messages_per_hour=30,
-    team=(
-        Member("anna", {"pl": 5, "en": 4}, capacity=2),
-        Member("giulia", {"it": 5}, capacity=2),
-        Member("marco", {"it": 5}, capacity=2),
-    ),
-    languages={"it": 0.5, "pl": 0.5},
-    channels={"web_chat": 1.0},
-    reply_after_s=120,
-    resolve_after_s=600,
-)
+SCENARIO = ONE_POLISH_SPEAKER
 
 
 def test_slots_are_hours_of_the_week_in_utc() -> None:
