@@ -91,13 +91,15 @@ class Replay:
         recorded: Recorded,
         observe: Callable[[Envelope], None],
         reply_time_factor: float = 1.0,
+        every_clock_event: bool = False,
     ) -> None:
         self.tenant = tenant
         self.routing = routing
         self.shop = Shop(routing.policy.for_tenant(tenant))
-        # Only the events the figures measure, and the deadlines when routing reads them, are made.
+        # Only the events the figures measure, and the deadlines when routing reads them, are made;
+        # or all of them, as live SLA makes them (``every_clock_event``: a made-up history's record).
         described = (Stopped, Breached, Warned) + ((Started, Retargeted) if routing.reads_deadlines else ())
-        self.sla = SlaWorker({tenant: sla}, sla, SOURCE, described=described)
+        self.sla = SlaWorker({tenant: sla}, sla, SOURCE, described=None if every_clock_event else described)
         self.recorded = recorded
         self.observe = observe
         self.factor = reply_time_factor

@@ -158,7 +158,10 @@ def live(scenario: Scenario, routing: Routing, sla: SlaPolicy) -> History:
                 )
                 for kind, action, s in (("reply", reply, after[0]), ("resolve", resolved, after[1]))
             ]
-    Replay(scenario.tenant, routing, sla, Recorded(placeholder, actions), history.observe).run(stream)
+    replay = Replay(
+        scenario.tenant, routing, sla, Recorded(placeholder, actions), history.observe, every_clock_event=True
+    )
+    replay.run(stream)
     return history
 
 
