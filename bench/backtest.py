@@ -73,8 +73,8 @@ def main() -> None:
             f"making {days} days of a {PER_DAY:,}-message/day shop, run live through routing and SLA ..."
         )
         started = time.perf_counter()
-        live_routing = candidate.routing(None)
-        sla, _ = candidate.sla(None)
+        live_routing = candidate.routing({})
+        sla = candidate.sla({})
         history = live(scenario(days), live_routing, sla)
         progress(f"  {len(history.routing):,} input events in {time.perf_counter() - started:.0f} s")
         archive = run_dir / "history"

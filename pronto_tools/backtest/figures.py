@@ -114,7 +114,9 @@ def _sum(tallies: list[Compliance]) -> Compliance:
 @dataclass
 class Observer:
     conversations: dict[str, Conversation] = field(default_factory=lambda: defaultdict(Conversation))
-    outcomes: dict[str, bool] = field(default_factory=dict)
+    # Every first response measured against a target: (conversation, met). A conversation reopened
+    # after its resolution is measured again, as SLA's own figures count it.
+    outcomes: list[tuple[str, bool]] = field(default_factory=list)
     breaches: Counter[str] = field(default_factory=Counter)
     warnings: int = 0
     reassignments: int = 0
@@ -156,8 +158,7 @@ class Observer:
             met = isinstance(p, events_pb2.SlaMet)
             self.stops.append((p.conversation_id, p.metric, met, p.elapsed.ToTimedelta().total_seconds()))
             if p.metric == FIRST_RESPONSE:
-                # A reopened conversation may be measured again: its first measure is the one that counts.
-                self.outcomes.setdefault(p.conversation_id, met)
+                self.outcomes.append((p.conversation_id, met))
         elif isinstance(p, events_pb2.SlaBreached):
             self.breaches[METRIC_NAMES.get(p.metric, "other")] += 1
         elif isinstance(p, events_pb2.SlaWarning):
@@ -166,10 +167,17 @@ class Observer:
     def _change(self, time: datetime, operator: str, conversation: str, change: str) -> None:
         self.changes.append((time, len(self.changes), operator, conversation, change))
 
-    def figures(self) -> Figures:
+    def figures(self, until: datetime | None = None) -> Figures:
+        """The period's figures; time online counted to ``until`` (the period's end) if later than
+        the last event seen."""
+        if until is not None and (self.end is None or until > self.end):
+            self.end = until
+        return self._figures()
+
+    def _figures(self) -> Figures:
         known = {k: c for k, c in self.conversations.items() if c.arrived is not None}
         compliance: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for conversation_id, met in self.outcomes.items():
+        for conversation_id, met in self.outcomes:
             c = known.get(conversation_id)
             if c is not None:
                 tally = compliance[(c.channel, c.language)]
@@ -194,7 +202,7 @@ class Observer:
             waits={ch: Spread.of(waits[ch]) for ch in ["", *channels]},
             first_replies={ch: Spread.of(replies[ch]) for ch in ["", *channels]},
             language_waits={lang: Spread.of(v) for lang, v in sorted(by_language.items())},
-            breaches=dict(sorted(self.breaches.items())),
+            breaches={"first_response": 0, **dict(sorted(self.breaches.items()))},
             warnings=self.warnings,
             reassignments=self.reassignments,
             never_assigned=sum(c.assigned is None for c in known.values()),

@@ -12,7 +12,7 @@ import base64
 import gzip
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from pronto_tools.backtest.replay import DEADLINES, Recorded, is_action
 from pronto_tools.errors import BacktestError
 from pronto_tools.history.archive import ArchivedRecord, Manifest
 from pronto_tools.history.restore import read_archive
-from services.sla.domain.policy import Policy as SlaPolicy
 
 NEEDED = (topics.ROUTING.name, topics.CONVERSATIONS.name, topics.SLA.name)
 # Of routing's and SLA's outputs, those ``Observer`` measures (the others are not decoded).
@@ -44,14 +43,17 @@ OBSERVED = frozenset(
 )
 
 
-def open_history(directory: Path, tenant: str | None) -> tuple[Manifest, str]:
+def open_history(directory: Path, tenant: str | None, needed: Sequence[str] = NEEDED) -> tuple[Manifest, str]:
     """The archive's manifest (its files checked) and the shop to replay: ``tenant``, else the one the
     export chose."""
+    if not directory.is_dir():
+        raise BacktestError(f"{directory} is not a directory: give one 'pronto history export' wrote")
     manifest = read_archive(directory)
-    missing = [name for name in NEEDED if name not in manifest.topics]
+    missing = [name for name in needed if name not in manifest.topics]
     if missing:
+        them = "it" if len(missing) == 1 else "them"
         raise BacktestError(
-            f"{directory} lacks {', '.join(missing)}: export them too (pronto history export --topics ...)"
+            f"{directory} lacks {', '.join(missing)}: export {them} too (pronto history export --topics ...)"
         )
     chosen = tenant or manifest.tenant
     if not chosen:
@@ -139,8 +141,22 @@ def beside(given: Path | None, directory: Path, name: str) -> Path | None:
     return given if given is not None else directory / name if (directory / name).exists() else None
 
 
-def live_sla(given: Path | None, directory: Path, manifest: Manifest, tenant: str) -> tuple[SlaPolicy, str]:
+def live_routing(given: Path | None, directory: Path) -> tuple[dict[str, Any], str]:
+    """Routing's settings as they were live, with where they came from: ``given``, else
+    ``live-routing.yaml`` beside the archive, else routing's defaults."""
+    path = beside(given, directory, "live-routing.yaml")
+    return (candidate.read(path), str(path)) if path else ({}, "routing's defaults")
+
+
+def live_sla(
+    given: Path | None, directory: Path, manifest: Manifest, tenant: str
+) -> tuple[dict[str, Any], str]:
     """The shop's SLA policy as it was live, with where it came from: ``given``, else ``live-sla.yaml``
     beside the archive, else the last one the history records, else SLA's defaults."""
     path = beside(given, directory, "live-sla.yaml")
-    return candidate.sla(path, None if path else recorded_sla_policy(directory, manifest, tenant))
+    if path is not None:
+        return candidate.read(path), str(path)
+    in_history = recorded_sla_policy(directory, manifest, tenant)
+    if in_history is not None:
+        return in_history, "the last policy the history records"
+    return {}, "SLA's defaults"

@@ -120,10 +120,11 @@ class Replay:
 
     # ---------------------------------------------------------------- driving
 
-    def run(self, stream: Iterable[tuple[int, Envelope]]) -> Counter[str]:
+    def run(self, stream: Iterable[tuple[int, Envelope]], until: datetime | None = None) -> Counter[str]:
         """Replay ``stream`` (the recorded events in routing's order, each with its position, without
-        the actions of conversations in ``Recorded.actions``); returns what it counted."""
-        end: datetime | None = None
+        the actions of conversations in ``Recorded.actions``) to the period's end, ``until`` (the
+        last recorded event of any topic) or the stream's; returns what it counted."""
+        end: datetime | None = until
         for position, event in stream:
             self._until(event.time, position)
             self._fixed(event)
@@ -131,7 +132,15 @@ class Replay:
         if end is not None:
             self._until(end + SLA_TICK_AFTER, math.inf)
             self._clocks(None)
-        self.counts["actions_never_taken"] += sum(map(len, self._pending.values())) + len(self._moved)
+            ticked: datetime | None = None
+            # The warnings and breaches due by the end.
+            while (
+                (due := self.sla.next_due(0)) is not None and due < end and (ticked is None or due > ticked)
+            ):
+                ticked = due
+                self._clock(Envelope(self._id(), SOURCE, "*", events_pb2.SlaTick(), due + SLA_TICK_AFTER))
+        after = sum(map(len, self._pending.values())) + len(self._moved)
+        self.counts["actions_after_the_period"] += after
         return self.counts
 
     def _until(self, time: datetime, position: float) -> None:

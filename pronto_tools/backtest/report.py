@@ -11,6 +11,7 @@ import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pronto_tools.backtest.figures import Compliance, Figures, Spread
 
@@ -134,8 +135,19 @@ def _svg(figure: object) -> str:
     return text[text.index("<svg") :]
 
 
+def _bars(ax: Any, groups: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> None:
+    """Bars of each series side by side, one group per label."""
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series):
+        ax.bar([x + i * width for x in range(len(groups))], values, width, label=name)
+    ax.set_xticks(
+        [x + width * (len(series) - 1) / 2 for x in range(len(groups))], groups, rotation=30, ha="right"
+    )
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
 def plots(runs: Sequence[Run], sensitivity: Sequence[Sensitivity]) -> list[str]:
-    """Waits by channel, compliance by channel and language, operators' time: SVG, one per plot."""
+    """Waits by channel, compliance by channel and by language, operators' time, sensitivity: SVG."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: files only
@@ -143,57 +155,67 @@ def plots(runs: Sequence[Run], sensitivity: Sequence[Sensitivity]) -> list[str]:
 
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, small
     svgs = []
-    width = 0.8 / len(runs)
 
     channels = sorted({c for r in runs for c in r.figures.waits if c})
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    for i, run in enumerate(runs):
-        values = [run.figures.waits.get(c, Spread.of([])).p90 or 0 for c in channels]
-        ax.bar([x + i * width for x in range(len(channels))], values, width, label=run.name)
-    ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(channels))], channels)
+    series = [(r.name, [r.figures.waits.get(c, Spread.of([])).p90 or 0.0 for c in channels]) for r in runs]
+    _bars(ax, channels, series)
+    ax.set_ylim(0, max([1.0, *(v * 1.1 for _, values in series for v in values)]))
     ax.set_ylabel("seconds")
     ax.set_title("Wait for an operator, 90th percentile, by channel")
-    ax.legend()
     svgs.append(_svg(fig))
     plt.close(fig)
 
-    keys = sorted({k for r in runs for k in r.figures.compliance})
-    fig, ax = plt.subplots(figsize=(max(8, len(keys) * 0.6), 3.5))
-    for i, run in enumerate(runs):
-        values = [run.figures.compliance.get(k, Compliance(0, 0)).percent or 0 for k in keys]
-        ax.bar([x + i * width for x in range(len(keys))], values, width, label=run.name)
-    ax.set_xticks(
-        [x + width * (len(runs) - 1) / 2 for x in range(len(keys))],
-        [f"{c}\n{lang}" for c, lang in keys],
-        fontsize=7,
-    )
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("% within target")
-    ax.set_title("First responses within target, by channel and language")
-    ax.legend()
+    fig, (by_channel, by_language) = plt.subplots(1, 2, figsize=(11, 3.5), width_ratios=(2, 1))
+    languages = sorted({lang for r in runs for _, lang in r.figures.compliance})
+    for ax, groups, by in ((by_channel, channels, "channel"), (by_language, languages, "language")):
+        series = [
+            (
+                r.name,
+                [
+                    (
+                        r.figures.channel_compliance(g)
+                        if by == "channel"
+                        else r.figures.language_compliance(g)
+                    ).percent
+                    or 0.0
+                    for g in groups
+                ],
+            )
+            for r in runs
+        ]
+        _bars(ax, groups, series)
+        ax.set_ylim(0, 105)
+    by_channel.set_ylabel("% within target")
+    by_channel.set_title("First responses within target, by channel")
+    by_language.set_title("and by language")
     svgs.append(_svg(fig))
     plt.close(fig)
 
     operators = sorted({o for r in runs for o in r.figures.operators})
+    hours = [load.online_h for r in runs for load in r.figures.operators.values()]
+    scale, unit = (60, "minutes") if max(hours, default=0) < 2 else (1, "hours")
     fig, ax = plt.subplots(figsize=(max(8, len(operators) * 0.7), 3.5))
+    width = 0.8 / len(runs)
     for i, run in enumerate(runs):
         loads = [run.figures.operators.get(o) for o in operators]
         xs = [x + i * width for x in range(len(operators))]
-        busy = [load.busy_h if load else 0 for load in loads]
-        idle = [load.idle_h if load else 0 for load in loads]
+        busy = [load.busy_h * scale if load else 0 for load in loads]
+        idle = [load.idle_h * scale if load else 0 for load in loads]
         ax.bar(xs, busy, width, label=f"{run.name}: busy")
         ax.bar(xs, idle, width, bottom=busy, label=f"{run.name}: idle", alpha=0.45)
     ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(operators))], operators, fontsize=8)
-    ax.set_ylabel("hours online")
+    ax.set_ylabel(f"{unit} online")
     ax.set_title("Each operator's time online: holding conversations, and idle")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     svgs.append(_svg(fig))
     plt.close(fig)
 
     if len(sensitivity) > 1:
         fig, ax = plt.subplots(figsize=(6, 3))
-        factors = [s.factor for s in sensitivity]
-        ax.plot(factors, [s.figures.overall_compliance().percent or 0 for s in sensitivity], marker="o")
+        percents = [s.figures.overall_compliance().percent or 0.0 for s in sensitivity]
+        ax.plot([s.factor for s in sensitivity], percents, marker="o")
+        ax.set_ylim(max(0.0, min(percents) - 10), 100.5)
         ax.set_xlabel("reply times of reassigned conversations, times the recorded")
         ax.set_ylabel("% within target")
         ax.set_title("Sensitivity to how fast another operator replies")
@@ -227,7 +249,7 @@ def page(
         *(f"<p>{html.escape(note)}</p>" for note in notes),
         _table(lines),
     ]
-    if len(sensitivity) > 1:
+    if sensitivity:
         parts += ["<h2>Sensitivity</h2>", _table(sensitivity)]
     parts += ["<h2>Plots</h2>", *svgs, "</body></html>"]
     return "\n".join(parts) + "\n"

@@ -25,7 +25,9 @@ SCENARIO = Scenario(
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("history")
     (directory / "live-routing.yaml").write_text("widen_after_s: [60, 120, 180]\n")
-    history = live(SCENARIO, candidate.routing(directory / "live-routing.yaml"), candidate.sla(None)[0])
+    history = live(
+        SCENARIO, candidate.routing(candidate.read(directory / "live-routing.yaml")), candidate.sla({})
+    )
     write_archive(directory, history, SCENARIO.tenant)
     return directory
 
@@ -41,7 +43,8 @@ def test_the_live_configuration_replayed_is_reported_as_recorded(
 ) -> None:
     assert _run("--history", str(archive), "--html", str(tmp_path / "r.html")) == 0
     out = capsys.readouterr().out
-    assert "SLA as live: SLA's defaults" in out
+    assert "live: routing from " in out
+    assert "SLA from SLA's defaults" in out
     made = next(line for line in out.splitlines() if "recorded assignments made exactly" in line)
     counts = [int(w.replace(",", "")) for w in made.replace("(", " ").split() if w.replace(",", "").isdigit()]
     assert counts[0] == counts[1] == counts[2] > 0
@@ -68,10 +71,13 @@ def test_a_candidate_gets_a_sensitivity_table_and_plot(
 @pytest.mark.parametrize(
     ("routing_text", "said"),
     [
-        ("widen_after_s: [300, 60, 600]\n", "each step must come after the one before"),
-        ("tick_s: 5\n", "unknown routing settings ['tick_s']"),
+        ("widen_after_s: [300, 60, 600]\n", "widen_after_s: each step must come after the one before"),
+        ("tick_s: 5\n", "unknown routing settings ['tick_s']; known: widen_after_s"),
         ("operators:\n  - {id: ola}\n", "operators: like: Field required"),
+        ("operators:\n  - {id: ola, like: nobody}\n", "ola is like nobody, who is not in the history"),
+        ("operators:\n  - {id: anna, like: giulia}\n", "anna is in the history already"),
         ("- just a list\n", "expected a mapping"),
+        ("widen_after_s: [1, 2\n", "not YAML"),
     ],
 )
 def test_a_bad_routing_file_is_refused_by_name(
@@ -88,7 +94,7 @@ def test_a_history_without_routing_input_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     directory = tmp_path / "partial"
-    history = live(SCENARIO, candidate.routing(None), candidate.sla(None)[0])
+    history = live(SCENARIO, candidate.routing({}), candidate.sla({}))
     manifest = write_archive(directory, history, SCENARIO.tenant)
     manifest.topics.pop(topics.ROUTING.name)
     (directory / "manifest.json").write_text(manifest.dumps())
@@ -107,3 +113,20 @@ def test_a_changed_archive_is_refused(
         file.write(b"{}\n")
     assert _run("--history", str(damaged)) == 1
     assert "does not match its checksum" in capsys.readouterr().err
+
+
+def test_a_page_that_cannot_be_written_is_refused_before_any_work(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run("--history", str(archive), "--html", str(tmp_path / "missing" / "r.html")) == 1
+    captured = capsys.readouterr()
+    assert "no directory" in captured.err
+    assert "reading" not in captured.out
+
+
+def test_a_candidate_changes_only_what_it_gives(archive: Path) -> None:
+    live = {"widen_after_s": [60, 120, 180], "default_shop": {"fairness": "round_robin"}}
+    laid = candidate.over(live, {"widen_after_s": [10, 20, 30]})
+    assert laid == {"widen_after_s": [10, 20, 30], "default_shop": {"fairness": "round_robin"}}
+    policy = candidate.routing(laid).policy
+    assert policy.rules.fairness.value == "round_robin"

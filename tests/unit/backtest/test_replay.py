@@ -23,13 +23,13 @@ SCENARIO = ONE_POLISH_SPEAKER
 def _routing(tmp_path: Path, text: str = "") -> Routing:
     path = tmp_path / "routing.yaml"
     path.write_text(text)
-    return candidate.routing(path)
+    return candidate.routing(candidate.read(path))
 
 
 def _sla(tmp_path: Path, minutes: float) -> SlaPolicy:
     path = tmp_path / "sla.yaml"
     path.write_text(f"response: {{web_chat: {{minutes: {minutes}, business: false}}}}\n")
-    return candidate.sla(path)[0]
+    return candidate.sla(candidate.read(path))
 
 
 def _recorded_observer(history: History) -> Observer:

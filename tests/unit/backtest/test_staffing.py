@@ -27,7 +27,7 @@ def test_slots_are_hours_of_the_week_in_utc() -> None:
 
 @pytest.fixture(scope="module")
 def staffing() -> Staffing:
-    history = live(SCENARIO, candidate.routing(None), candidate.sla(None)[0])
+    history = live(SCENARIO, candidate.routing({}), candidate.sla({}))
     staffing = Staffing()
     for event in [*history.routing, *history.decisions]:
         staffing.observe(event)
