@@ -165,8 +165,8 @@ async def read_to_end(
     the broker reports it when the reading starts, in batches, with every record of the last batch.
 
     The embedded broker reports the start of its newest batch plus one as the end; a fetch returns
-    whole batches, so reading past that end until a fetch brings nothing more gets the newest batch
-    whole (``read_until`` stops at a given offset instead); records written meanwhile may come too.
+    whole batches, so taking once more what was fetched past that end gets the newest batch whole
+    (``read_until`` stops at a given offset instead); records written meanwhile may come too.
     Gives up when no record came for ``stalled_after`` seconds before the end.
     """
     async with _positioned(bootstrap_servers, partition, start) as consumer:

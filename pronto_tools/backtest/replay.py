@@ -16,7 +16,8 @@ assigns within the period gets no actions; one the live run never assigned keeps
 Time passes as it did live (the recorded ticks), and also whenever something the candidate has due
 is not followed by any recorded event within ``TICK_GRACE`` (live ticks come every second).
 
-SLA's clocks take their events in the order of their times (held back ``SLA_REORDER`` to sort them),
+SLA's clocks take their events in the order of their times (held back ``SLA_REORDER`` to sort them;
+not when the candidate's routing orders its queues by SLA's deadlines, which it needs at once),
 which is what they measure: live SLA takes them as they arrive from three topics, and dates each by the
 latest time its partition has seen, so a live clock result can differ from the replay's by the
 milliseconds a record came late, or, when a customer writes within milliseconds of a resolution, in
@@ -48,8 +49,9 @@ log = logging.getLogger("pronto.backtest")
 
 SOURCE = "/pronto/backtest"
 TICK_GRACE = timedelta(seconds=2)
-# SLA fires a warning or breach once time has passed its moment: its tick comes just after.
-SLA_TICK_AFTER = timedelta(microseconds=1)
+# Routing releases an unanswered assignment, and SLA fires a warning or breach, once time has passed
+# the moment, not at it: their ticks come just after.
+TICK_AFTER = SLA_TICK_AFTER = timedelta(microseconds=1)
 # How long SLA's events are held back to take them in the order of their times: longer than the
 # recorded order ever strays from it (a record read late by routing, an action moved earlier).
 SLA_REORDER = timedelta(seconds=30)
@@ -113,8 +115,10 @@ class Replay:
         self._kept: list[tuple[float, int, Envelope]] = []
         self._moved: list[tuple[datetime, float, int, Envelope]] = []
         self._holder: dict[str, str] = {}
-        # SLA's events not yet taken: (time, n, event).
+        # SLA's events not yet taken: (time, n, event). Held back to sort them, unless routing reads
+        # SLA's deadlines: it needs them as live routing gets them, within moments of the message.
         self._for_sla: list[tuple[datetime, int, Envelope]] = []
+        self._reorder = timedelta(0) if routing.reads_deadlines else SLA_REORDER
         self._assigned: set[str] = set()
         self._ticked_at: datetime | None = None
 
@@ -139,8 +143,8 @@ class Replay:
             ):
                 ticked = due
                 self._clock(Envelope(self._id(), SOURCE, "*", events_pb2.SlaTick(), due + SLA_TICK_AFTER))
-        after = sum(map(len, self._pending.values())) + len(self._moved)
-        self.counts["actions_after_the_period"] += after
+        self.counts["actions_after_the_period"] += len(self._moved)
+        self.counts["actions_of_conversations_never_assigned"] += sum(map(len, self._pending.values()))
         return self.counts
 
     def _until(self, time: datetime, position: float) -> None:
@@ -151,7 +155,7 @@ class Replay:
             moved = self._moved[0] if self._moved and self._moved[0][0] < time else None
             take_moved = moved is not None and (kept is None or moved[0] < kept[2].time)
             when = moved[0] if take_moved and moved else kept[2].time if kept else time
-            self._clocks(when - SLA_REORDER)
+            self._clocks(when - self._reorder)
             if self._tick_before(when):
                 continue
             if take_moved:
@@ -164,12 +168,17 @@ class Replay:
                 return
 
     def _tick_before(self, when: datetime) -> bool:
-        """Apply routing's tick if one is due before ``when`` and no recorded event comes near it."""
+        """Apply routing's tick if something is due before ``when`` and no recorded event comes near
+        it. The tick comes just after the moment (routing acts once a limit is passed, not at it), and
+        again later only if that moment has not moved on."""
         due = self.shop.due()
-        if due is None or due + TICK_GRACE >= when or due == self._ticked_at:
+        if due is None or due + TICK_GRACE >= when:
             return False
-        self._ticked_at = due
-        self._route(self._event(events_pb2.RoutingTick(), max(due, self._now())))
+        at = max(due + TICK_AFTER, self._now())
+        if self._ticked_at is not None and at <= self._ticked_at:
+            return False
+        self._ticked_at = at
+        self._route(self._event(events_pb2.RoutingTick(), at))
         return True
 
     def _clocks(self, until: datetime | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,6 +134,11 @@ def _svg(figure: object) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight")  # type: ignore[attr-defined]
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def _or_nan(value: float | None) -> float:
+    """Nothing measured is drawn as no bar, not as 0%."""
+    return math.nan if value is None else value
 
 
 def _bars(ax: Any, groups: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> None:

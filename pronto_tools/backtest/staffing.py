@@ -141,7 +141,8 @@ class Staffing:
                 for slot, piece in hours_by_slot(since, until):
                     for channel, room in operator.channels.items():
                         if room > 0:
-                            for language in operator.languages:
+                            # A message in no known language ("") goes to anyone with room.
+                            for language in (*operator.languages, ""):
                                 hours[(channel, language, slot)] += piece
 
         for time, _, event in sorted(self.changes, key=lambda c: (c[0], c[1])):

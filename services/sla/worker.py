@@ -181,8 +181,13 @@ class Worker(FoldBase):
         """One event already decoded, its outcomes not encoded: for a caller that makes its own events
         (the backtest replays a period through this fold without records). A failure is raised."""
         state = self.partitions.setdefault(partition, PartitionState())
+        clock = state.clock
         now = state.clock = max(state.clock or event.time, event.time)
-        return self._apply(state, event, now)
+        try:
+            return self._apply(state, event, now)
+        except Exception:
+            state.clock = clock  # as ``apply``: a failed event does not move time
+            raise
 
     def next_due(self, partition: int) -> datetime | None:
         """The earliest moment a tick of ``partition`` has something to look at. Entries gone stale

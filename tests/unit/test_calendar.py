@@ -245,3 +245,30 @@ def test_the_italian_national_holidays_of_2026_on_working_days_are_closed() -> N
         date(2026, 12, 8),  # Immaculate Conception
         date(2026, 12, 25),  # Christmas
     }
+
+
+def test_a_calendar_open_around_the_clock_answers_as_one_open_day_after_another() -> None:
+    """The shortcut for a calendar open every minute gives what the day-by-day path gives."""
+    always = BusinessCalendar("Europe/Rome", {day: (Period(0, 24 * 60),) for day in range(7)})
+    halves = BusinessCalendar(
+        "Europe/Rome", {day: (Period(0, 12 * 60), Period(12 * 60, 24 * 60)) for day in range(7)}
+    )
+    start = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # across the spring DST switch
+    for minutes in (0, 1, 90, 24 * 60, 3 * 24 * 60 + 17):
+        span = timedelta(minutes=minutes)
+        assert always.add(start, span) == halves.add(start, span) == start + span
+        assert always.between(start, start + span) == halves.between(start, start + span) == span
+    assert always.next_open(start) == halves.next_open(start) == start
+
+
+def test_a_calendar_pickles_the_same_before_and_after_it_has_worked_days_out() -> None:
+    """What it works out is a cache: SLA's snapshots hold the same bytes either way."""
+    import pickle
+
+    calendar = BusinessCalendar(
+        "Europe/Rome", {day: (Period.parse("09:00-18:00"),) for day in range(5)}, "IT"
+    )
+    before = pickle.dumps(calendar)
+    calendar.between(datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 20, tzinfo=UTC))
+    assert pickle.dumps(calendar) == before
+    assert pickle.loads(before) == calendar

@@ -1,6 +1,9 @@
 """Checks the backtest's replay on a made-up shop: the live configuration gives back the record.
 
-And changes with a known effect show it in the report's figures."""
+And changes with a known effect show it in the report's figures. The made-up shop's record is made by
+the same replay (operators answering a fixed time after each assignment), so the first test checks
+that actions kept in place and actions moved with their conversation agree, not live routing against
+the replay: tests/e2e/test_demo.py does that on the demo's real history."""
 
 from __future__ import annotations
 
@@ -112,3 +115,16 @@ def test_slower_colleagues_mean_later_first_replies(recorded: tuple[History, Rou
     ]
     assert None not in replies
     assert replies[0] < replies[1] < replies[2]  # type: ignore[operator]
+
+
+def test_a_shorter_time_to_reply_takes_unanswered_conversations_back(
+    recorded: tuple[History, Routing, SlaPolicy], tmp_path: Path
+) -> None:
+    """Operators reply 120 s after assignment; with 30 s to do it, routing gives each one on."""
+    history, _, sla = recorded
+    before = _recorded_observer(history).figures()
+    impatient = _routing(tmp_path, "widen_after_s: [120, 300, 600]\nreply_within_s: {web_chat: 30}\n")
+    after = _replay(history, impatient, sla).figures()
+    assigned = sum(load.assigned for load in before.operators.values())
+    assert before.reassignments < assigned / 20
+    assert after.reassignments > assigned / 2

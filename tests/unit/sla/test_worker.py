@@ -14,6 +14,7 @@ from pronto.calendar import BusinessCalendar, Period
 from pronto.envelope import Envelope
 from pronto.folding import Headers
 from pronto.v1 import common_pb2, events_pb2
+from services.sla.domain.clock_outputs import Stopped
 from services.sla.domain.policy import Policy
 from services.sla.domain.windows import KEEP, ResponseWindows, figures
 from services.sla.settings import PolicyConfig
@@ -67,6 +68,37 @@ def test_ticks_are_asked_for_only_when_something_is_due() -> None:
     [tick] = w.ticks([3], now=T0 + timedelta(minutes=24, seconds=1))
     assert tick.partition == 3
     assert w.ticks([0], now=T0 + timedelta(minutes=25)) == []  # not a partition with anything due
+
+
+def test_next_due_skips_what_a_tick_would_skip() -> None:
+    """A stopped clock's warning entry is stale: next_due drops it and gives the next real moment."""
+    w = worker()
+    w.apply(0, *record(message("c1"), T0))
+    state = w.partitions[0]
+    [tracked] = state.conversations.values()
+    first_warning = min(when for when, _, _ in state.due)
+    assert w.next_due(0) == first_warning  # the first response's warning, 24 business minutes in
+    reply = events_pb2.OperatorReplied(conversation_id="c1", operator_id="op")
+    w.apply(0, *record(reply, T0 + timedelta(minutes=5)))
+    later = w.next_due(0)
+    assert later == tracked.clocks.next_due()  # the resolution clock's, much later
+    assert later is not None
+    assert later > first_warning
+    assert w.next_due(5) is None
+
+
+def test_made_events_are_the_same_whether_all_are_asked_for_or_some() -> None:
+    everything, some = worker(), Worker({"shop": ITALY}, Policy(), "/test", described=(Stopped,))
+    at = T0
+    for payload in (message("c1"), events_pb2.OperatorReplied(conversation_id="c1", operator_id="op")):
+        at += timedelta(minutes=3)
+        event = envelope.decode(*record(payload, at))
+        all_outcomes, some_outcomes = everything.fold(0, event), some.fold(0, event)
+        assert [o.output for o in all_outcomes] == [o.output for o in some_outcomes]
+        assert all(o.payload is not None for o in all_outcomes)
+        assert [o.payload is not None for o in some_outcomes] == [
+            isinstance(o.output, Stopped) for o in some_outcomes
+        ]
 
 
 def test_an_automatic_message_starts_no_clock() -> None:
