@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from pronto.grpc_client import ProntoClient
 from pronto.v1 import common_pb2, events_pb2, operator_pb2
@@ -33,7 +33,7 @@ from pronto_tools.simulate.run import DEMO_CHANNEL_SECRETS
 from pronto_tools.simulate.team import roster
 from pronto_tools.system import System, TenantSetup
 from tests.e2e.conftest import ALWAYS_OPEN, TENANT, TOKEN
-from tests.e2e.console_browser import loaded_at, sign_in
+from tests.e2e.console_browser import live_wait, loaded_at, sign_in
 from tests.e2e.publishing import customer_writes, operator_joins
 from tests.support.browser import chromium, requested_hosts, screenshot
 from tests.support.receivers import http_receiver
@@ -98,7 +98,7 @@ def test_an_operator_goes_online_is_assigned_replies_and_sees_the_clock_stop(sys
     asyncio.run(_profile(system))
     console = f"{system.query.http_url}/console/"
     with chromium() as driver:
-        wait = WebDriverWait(driver, 30)
+        wait = live_wait(driver)
         sign_in(driver, console, OPERATOR_TOKEN)
         wait.until(ready.visibility_of_element_located((By.ID, "operator")))
         first_load = loaded_at(driver)
@@ -287,7 +287,7 @@ def test_a_supervisors_move_and_an_operators_transfer_in_the_browser(system: Sys
     _conversation_of(system, "Cliente Trasferimento 1", "jonas")
     console = f"{system.query.http_url}/console/"
     with chromium() as driver:
-        wait = WebDriverWait(driver, 30)
+        wait = live_wait(driver)
         sign_in(driver, console, SUPERVISOR_TOKEN)
         wait.until(ready.visibility_of_element_located((By.ID, "move-form")))
         wait.until(lambda d: "jonas" in values(d, "#move-to option"))

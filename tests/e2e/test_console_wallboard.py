@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.console_browser import loaded_at, sign_in
+from tests.e2e.console_browser import live_wait, loaded_at, sign_in
 from tests.support.browser import chromium, requested_hosts, screenshot
 from tests.support.demo import running_demo
 
@@ -33,7 +32,7 @@ def test_the_wallboard_changes_live_during_a_demo_run(demo: str) -> None:
     console = demo
     with chromium() as driver:
         sign_in(driver, console, "demo-query-token")
-        wait = WebDriverWait(driver, 30)
+        wait = live_wait(driver)
         wait.until(ready.visibility_of_element_located((By.ID, "wallboard")))
         first_load = loaded_at(driver)
 
